@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kuager needs on Debian/Ubuntu, idempotently.
+# Only what is missing is installed; a machine that has everything is left untouched.
+set -euo pipefail
+
+need_apt=()
+want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$1"); }
+
+# Build: a C compiler, perl and make for the vendored OpenSSL that SQLCipher links.
+for p in build-essential pkg-config perl make file; do want "$p"; done
+# Reference tools we test against (written by others): Go age, minisign, a terminal driver.
+for p in age minisign bsdutils python3-venv; do want "$p"; done
+
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "deps: installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# A second SQLCipher client, independent of ours, for the escape-hatch test (docs/recovery.md):
+# Python's sqlcipher3 wheel bundles SQLCipher 4 (Debian's sqlcipher package is still 3.x).
+venv="${KUAGER_TOOLS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/target/tools}/py"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sqlcipher3' 2>/dev/null; then
+  echo "deps: installing sqlcipher3 into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check 'sqlcipher3-binary==0.6.0'
+fi
+
+command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust from rustup first" >&2; exit 1; }
+echo "deps: ok"

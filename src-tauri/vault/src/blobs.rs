@@ -1,0 +1,176 @@
+//! Attachments on disk: `blobs/<2 hex>/<32 random hex>.age`, each a standard age file encrypted to
+//! the vault's own X25519 identity (so `age -d -i <identity> file` opens it, docs/recovery.md).
+//!
+//! Files are streamed in: one thread reads and hashes, another encrypts and writes, with a small
+//! bounded queue between them, so memory stays constant whatever the size and both cores work.
+//! Names are random (R11): not the hash, not the file name.
+
+use std::fs;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+/// Chunk size handed from the reading thread to the encrypting thread.
+const CHUNK: usize = 256 * 1024;
+/// Chunks in flight between the threads (bounds memory to `CHUNK * (QUEUE + 2)`).
+const QUEUE: usize = 4;
+
+/// An encrypted blob just written (not yet referenced in the database).
+#[derive(Debug)]
+pub(crate) struct NewBlob {
+    pub sha256: String,
+    pub size: u64,
+    /// Path relative to the vault folder, e.g. `blobs/3f/9a…e1.age`.
+    pub rel: String,
+}
+
+fn blobs_dir(vault: &Path) -> PathBuf {
+    vault.join("blobs")
+}
+
+/// Streams `input` into a new encrypted blob file. The file is durable (fsynced, renamed,
+/// folders fsynced) when this returns.
+pub(crate) fn write(
+    vault: &Path,
+    recipient: &age::x25519::Recipient,
+    mut input: impl Read + Send,
+) -> Result<NewBlob> {
+    let dir = blobs_dir(vault);
+    fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
+    let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
+    let result = (|| -> Result<(String, u64)> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(Error::io("creating an attachment file"))?;
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(|e| Error::Crypto(e.to_string()))?;
+        let mut w = enc
+            .wrap_output(BufWriter::with_capacity(CHUNK, file))
+            .map_err(Error::io("writing an attachment"))?;
+
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
+        let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+        let reader = std::thread::scope(|s| -> Result<(String, u64)> {
+            let hashing = s.spawn(move || -> io::Result<(String, u64)> {
+                let mut hasher = Sha256::new();
+                let mut size = 0u64;
+                loop {
+                    let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
+                    buf.resize(CHUNK, 0);
+                    let n = read_full(&mut input, &mut buf)?;
+                    if n == 0 {
+                        buf.zeroize();
+                        break;
+                    }
+                    buf.truncate(n);
+                    hasher.update(&buf);
+                    size += n as u64;
+                    if tx.send(buf).is_err() {
+                        break; // the writer failed; its error is reported below
+                    }
+                }
+                Ok((hex::encode(hasher.finalize()), size))
+            });
+            let mut write_err = None;
+            for mut buf in rx.iter() {
+                if write_err.is_none() {
+                    if let Err(e) = w.write_all(&buf) {
+                        write_err = Some(e);
+                    }
+                }
+                buf.zeroize();
+                let _ = back_tx.send(buf);
+            }
+            let read = hashing.join().expect("the hashing thread does not panic");
+            if let Some(e) = write_err {
+                return Err(Error::io("writing an attachment")(e));
+            }
+            read.map_err(Error::io("reading the file to attach"))
+        })?;
+        let file = w
+            .finish()
+            .and_then(|bw| bw.into_inner().map_err(|e| e.into_error()))
+            .map_err(Error::io("writing an attachment"))?;
+        file.sync_all()
+            .map_err(Error::io("writing an attachment"))?;
+        Ok(reader)
+    })();
+    let (sha256, size) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    let name = fsutil::random_name();
+    let sub = dir.join(&name[..2]);
+    let rel = format!("blobs/{}/{}.age", &name[..2], name);
+    let finish = (|| {
+        fs::create_dir_all(&sub).map_err(Error::io("creating a blobs folder"))?;
+        fs::rename(&tmp, vault.join(&rel)).map_err(Error::io("storing an attachment"))?;
+        fsutil::sync_dir(&sub)?;
+        fsutil::sync_dir(&dir)
+    })();
+    if let Err(e) = finish {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(NewBlob { sha256, size, rel })
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Opens a blob for streaming decryption.
+pub(crate) fn open(
+    vault: &Path,
+    rel: &str,
+    identity: &age::x25519::Identity,
+) -> Result<Box<dyn Read + Send>> {
+    let path = vault.join(rel);
+    let f = fs::File::open(&path).map_err(Error::io("opening an attachment"))?;
+    let dec = age::Decryptor::new_buffered(io::BufReader::new(f))
+        .map_err(|e| Error::Crypto(format!("attachment damaged: {e}")))?;
+    let r = dec
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| Error::Crypto(format!("attachment cannot be decrypted: {e}")))?;
+    Ok(Box::new(r))
+}
+
+/// Removes leftovers of interrupted writes (`.tmp-*` files: encrypted, never plaintext) that
+/// nobody has written to for ten minutes (another process may be attaching right now).
+pub(crate) fn sweep_temp(vault: &Path) {
+    let stale = |e: &fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 600)
+    };
+    if let Ok(rd) = fs::read_dir(blobs_dir(vault)) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".tmp-") && stale(&e) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The one error type of the vault crate.
+//!
+//! Every variant has a stable machine [`Error::code`] (for the UI and for CLI exit codes) and a
+//! message a caseworker can act on. Messages never carry record content; they may carry a file
+//! name the user chose, an id, or a field path.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in a vault operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The vault is locked: unlock it with the passphrase first.
+    #[error("the vault is locked: unlock it with your passphrase first")]
+    Locked,
+
+    /// The passphrase does not open this vault.
+    #[error("wrong passphrase: this passphrase does not open the vault (check the keyboard layout and Caps Lock)")]
+    WrongPassphrase,
+
+    /// The new passphrase is unacceptable.
+    #[error("passphrase too weak: {0}")]
+    WeakPassphrase(String),
+
+    /// There is no vault at the given place.
+    #[error("no vault at {}: create one with `kuager init` or choose another folder with --vault", .0.display())]
+    NoVault(PathBuf),
+
+    /// A vault already exists at the given place.
+    #[error("a vault already exists at {}: choose another folder, or open the existing one", .0.display())]
+    VaultExists(PathBuf),
+
+    /// The vault folder was written by a newer Kuager, or is not a Kuager vault.
+    #[error("{}: {reason}", path.display())]
+    Format {
+        /// The offending file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A keyslot could not be read or written.
+    #[error("keyslot {}: {reason}", path.display())]
+    Keyslot {
+        /// The keyslot file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A record failed validation; `field` is a JSON path such as `names[0].value`.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Where in the record (a JSON path; empty for the whole record).
+        field: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+
+    /// No record, revision or blob with this id.
+    #[error("not found: {0}")]
+    NotFound(String),
+
+    /// An id was given in a form we do not accept.
+    #[error(
+        "not a valid id: {0:?} (record ids look like 0192c1e4-…, revision ids are 64 hex digits)"
+    )]
+    BadId(String),
+
+    /// The record has more than one head; the caller must say which revision it edits.
+    #[error("record {record} has {heads} conflicting versions: resolve the conflict first, or say which version you edit")]
+    Conflict {
+        /// The record.
+        record: String,
+        /// How many heads it has.
+        heads: usize,
+    },
+
+    /// `verify` found damage or tampering.
+    #[error("vault verification failed: {0}")]
+    Verify(String),
+
+    /// An age operation failed.
+    #[error("encryption: {0}")]
+    Crypto(String),
+
+    /// The SQLCipher database reported an error.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+
+    /// A file could not be read or written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A stable, short code for the UI and scripts (never changes meaning between versions).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Locked => "locked",
+            Error::WrongPassphrase => "wrong_passphrase",
+            Error::WeakPassphrase(_) => "weak_passphrase",
+            Error::NoVault(_) => "no_vault",
+            Error::VaultExists(_) => "vault_exists",
+            Error::Format { .. } => "format",
+            Error::Keyslot { .. } => "keyslot",
+            Error::Invalid { .. } => "invalid",
+            Error::NotFound(_) => "not_found",
+            Error::BadId(_) => "bad_id",
+            Error::Conflict { .. } => "conflict",
+            Error::Verify(_) => "verify_failed",
+            Error::Crypto(_) => "crypto",
+            Error::Db(_) => "database",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,53 @@
+//! Durable, atomic file operations (SECURITY.md R3, R8) and random file names (R11).
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// A random name of 32 hex digits (128 bits), carrying nothing about the content.
+pub fn random_name() -> String {
+    let mut b = [0u8; 16];
+    crate::keys::fill_random(&mut b);
+    hex::encode(b)
+}
+
+/// fsyncs a directory so a rename or a new entry in it survives a power cut.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::io(format!("syncing folder {}", dir.display())))
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows has no directory fsync; NTFS journals the rename (MoveFileEx + write-through).
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: a temp file beside it, fsync, rename, fsync of the
+/// folder. A crash at any point leaves either the old file or the new one, never a mix or none.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("a file path has a parent folder");
+    let tmp = dir.join(format!(".tmp-{}", random_name()));
+    let ctx = || format!("writing {}", path.display());
+    let res = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(ctx())(e));
+    }
+    sync_dir(dir)
+}

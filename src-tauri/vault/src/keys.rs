@@ -1,0 +1,402 @@
+//! Keyslots and the vault secrets they hold.
+//!
+//! A vault has one set of secrets, made once at `init` (DATA-MODEL.md, ARCHITECTURE.md):
+//! the raw 256-bit SQLCipher key, the vault's own age X25519 identity (attachments are encrypted
+//! to it), a device id and a device signing seed (Ed25519, for bundle signatures). They exist on
+//! disk only inside keyslots, each a standard age file:
+//!
+//! - `keyslots/passphrase.age`: age scrypt recipient (the user's passphrase);
+//! - `keyslots/recovery-<fp>.age`: optional, an age X25519 recipient of the organisation.
+//!
+//! The plaintext of a keyslot is a small JSON document (see `docs/recovery.md`), so that a vault
+//! can be opened with standard tools alone. In memory the secrets live in one boxed, `mlock`ed,
+//! zeroize-on-drop struct.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use uuid::Uuid;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::harden;
+
+/// The minimum scrypt work factor (log2 N) for a passphrase keyslot: 2^18 ≈ 256 MiB of memory.
+///
+/// # Security
+/// age calibrates the work factor to about one second on the machine that writes the keyslot;
+/// on a slow laptop that could fall below what resists an offline attack on a seized disk, so we
+/// never write less than this.
+pub const MIN_WORK_FACTOR: u8 = 18;
+
+/// The highest scrypt work factor we accept when *opening* a keyslot (2^22 ≈ 4 GiB, tens of
+/// seconds). A keyslot is our own file, but a tampered one must not make unlock take hours.
+pub const MAX_KEYSLOT_WORK_FACTOR: u8 = 22;
+
+/// Minimum passphrase length in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// Largest keyslot file we read (a real one is well under 1 KiB).
+const MAX_KEYSLOT_BYTES: u64 = 64 * 1024;
+
+const KEYSLOT_FORMAT: u32 = 1;
+
+/// A passphrase, kept in a zeroize-on-drop container from the terminal or IPC to the KDF.
+pub struct Passphrase(SecretString);
+
+impl Passphrase {
+    /// Wraps a passphrase. The `String` is moved, never copied.
+    pub fn new(s: String) -> Self {
+        Passphrase(SecretString::from(s))
+    }
+
+    pub(crate) fn secret(&self) -> SecretString {
+        SecretString::from(self.0.expose_secret().to_owned())
+    }
+
+    /// The passphrase text, for strength checks and comparisons only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(…)")
+    }
+}
+
+/// How strong a passphrase looks, with a hint to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strength {
+    /// 0 (unusable) to 4 (strong).
+    pub score: u8,
+    /// Rough entropy estimate in bits.
+    pub bits: u32,
+    /// One sentence for the user.
+    pub hint: &'static str,
+}
+
+/// Estimates passphrase strength from length and character variety (no dictionary: the hint
+/// always recommends several unrelated words).
+pub fn passphrase_strength(p: &str) -> Strength {
+    let chars: Vec<char> = p.chars().collect();
+    let n = chars.len();
+    let mut pool = 0u32;
+    if chars.iter().any(|c| c.is_lowercase()) {
+        pool += 26;
+    }
+    if chars.iter().any(|c| c.is_uppercase()) {
+        pool += 26;
+    }
+    if chars.iter().any(|c| c.is_ascii_digit()) {
+        pool += 10;
+    }
+    if chars.iter().any(|c| !c.is_alphanumeric()) {
+        pool += 20;
+    }
+    if chars.iter().any(|c| !c.is_ascii()) {
+        pool += 40;
+    }
+    let distinct = {
+        let mut d = chars.clone();
+        d.sort_unstable();
+        d.dedup();
+        d.len()
+    };
+    // Repetition ("aaaaaaaaaaaa") earns little: count distinct characters twice as much as length.
+    let effective = (n + 2 * distinct) / 3;
+    let bits = (effective as f64 * (pool.max(1) as f64).log2()) as u32;
+    let (score, hint) = if n < MIN_PASSPHRASE_CHARS {
+        (
+            0,
+            "too short: use at least 12 characters, better four or five unrelated words",
+        )
+    } else if bits < 50 {
+        (1, "weak: add more unrelated words")
+    } else if bits < 70 {
+        (2, "fair: one or two more words would make it strong")
+    } else if bits < 90 {
+        (3, "good")
+    } else {
+        (4, "strong")
+    };
+    Strength { score, bits, hint }
+}
+
+/// The vault secrets, in memory. Boxed so the `mlock`ed range never moves.
+pub struct VaultSecrets {
+    inner: Box<SecretsInner>,
+}
+
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct SecretsInner {
+    vault_id: [u8; 16],
+    device_id: [u8; 16],
+    db_key: [u8; 32],
+    device_seed: [u8; 32],
+    #[zeroize(skip)] // x25519 StaticSecret zeroizes itself on drop
+    identity: age::x25519::Identity,
+}
+
+impl Drop for VaultSecrets {
+    fn drop(&mut self) {
+        harden::unlock_memory(&*self.inner);
+    }
+}
+
+impl VaultSecrets {
+    fn from_inner(inner: SecretsInner) -> Self {
+        let s = VaultSecrets {
+            inner: Box::new(inner),
+        };
+        harden::lock_memory(&*s.inner);
+        s
+    }
+
+    /// Makes fresh secrets for a new vault.
+    pub fn generate() -> Self {
+        let mut inner = SecretsInner {
+            vault_id: *Uuid::new_v4().as_bytes(),
+            device_id: *Uuid::new_v4().as_bytes(),
+            db_key: [0; 32],
+            device_seed: [0; 32],
+            identity: age::x25519::Identity::generate(),
+        };
+        fill_random(&mut inner.db_key);
+        fill_random(&mut inner.device_seed);
+        Self::from_inner(inner)
+    }
+
+    /// The vault's id (random, made at init).
+    pub fn vault_id(&self) -> Uuid {
+        Uuid::from_bytes(self.inner.vault_id)
+    }
+
+    /// This device's id (random, made at init).
+    pub fn device_id(&self) -> Uuid {
+        Uuid::from_bytes(self.inner.device_id)
+    }
+
+    /// The raw SQLCipher key as the `x'…'` literal SQLCipher's `PRAGMA key` takes.
+    pub(crate) fn sqlcipher_key_literal(&self) -> Zeroizing<String> {
+        let mut hexkey = Zeroizing::new(hex::encode(self.inner.db_key));
+        let lit = Zeroizing::new(format!("\"x'{}'\"", hexkey.as_str()));
+        hexkey.zeroize();
+        lit
+    }
+
+    /// The vault's own age identity (attachments are encrypted to it).
+    pub(crate) fn identity(&self) -> &age::x25519::Identity {
+        &self.inner.identity
+    }
+
+    /// The device signing seed (Ed25519), used for bundle signatures.
+    pub fn device_seed(&self) -> &[u8; 32] {
+        &self.inner.device_seed
+    }
+
+    fn to_json(&self) -> Zeroizing<String> {
+        let db = Zeroizing::new(hex::encode(self.inner.db_key));
+        let seed = Zeroizing::new(hex::encode(self.inner.device_seed));
+        let id = self.inner.identity.to_string();
+        Zeroizing::new(format!(
+            "{{\"kuager_keyslot\":{KEYSLOT_FORMAT},\"vault_id\":\"{}\",\"device_id\":\"{}\",\"sqlcipher_key\":\"{}\",\"age_identity\":\"{}\",\"device_signing_seed\":\"{}\"}}\n",
+            self.vault_id(),
+            self.device_id(),
+            db.as_str(),
+            id.expose_secret(),
+            seed.as_str()
+        ))
+    }
+
+    fn from_json(path: &Path, plain: &[u8]) -> Result<Self> {
+        #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+        #[serde(deny_unknown_fields)]
+        struct Slot {
+            kuager_keyslot: u32,
+            vault_id: String,
+            device_id: String,
+            sqlcipher_key: String,
+            age_identity: String,
+            device_signing_seed: String,
+        }
+        let bad = |reason: &str| Error::Keyslot {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let slot: Slot =
+            serde_json::from_slice(plain).map_err(|_| bad("not a Kuager keyslot (unreadable)"))?;
+        if slot.kuager_keyslot != KEYSLOT_FORMAT {
+            return Err(bad(
+                "written by a newer Kuager: update Kuager to open this vault",
+            ));
+        }
+        let mut inner = SecretsInner {
+            vault_id: *Uuid::from_str(&slot.vault_id)
+                .map_err(|_| bad("bad vault_id"))?
+                .as_bytes(),
+            device_id: *Uuid::from_str(&slot.device_id)
+                .map_err(|_| bad("bad device_id"))?
+                .as_bytes(),
+            db_key: [0; 32],
+            device_seed: [0; 32],
+            identity: age::x25519::Identity::from_str(&slot.age_identity)
+                .map_err(|_| bad("bad age_identity"))?,
+        };
+        hex::decode_to_slice(&slot.sqlcipher_key, &mut inner.db_key)
+            .map_err(|_| bad("bad sqlcipher_key"))?;
+        hex::decode_to_slice(&slot.device_signing_seed, &mut inner.device_seed)
+            .map_err(|_| bad("bad device_signing_seed"))?;
+        Ok(Self::from_inner(inner))
+    }
+}
+
+pub(crate) fn fill_random(buf: &mut [u8]) {
+    // Without OS randomness there is no safe key to make: stop rather than carry on.
+    getrandom::fill(buf).expect("the operating system's random number generator failed");
+}
+
+/// Where a keyslot of each kind lives.
+pub fn passphrase_slot_path(vault_dir: &Path) -> PathBuf {
+    vault_dir.join("keyslots").join("passphrase.age")
+}
+
+/// The file name of a recovery keyslot for `recipient` (a fingerprint of the public key only).
+pub fn recovery_slot_path(vault_dir: &Path, recipient: &age::x25519::Recipient) -> PathBuf {
+    use sha2::Digest;
+    let fp = sha2::Sha256::digest(recipient.to_string().as_bytes());
+    vault_dir
+        .join("keyslots")
+        .join(format!("recovery-{}.age", &hex::encode(fp)[..16]))
+}
+
+/// Writes a keyslot holding `secrets` for `recipient`, atomically (R3): temp file, fsync,
+/// rename, fsync of the folder. At no point is there no valid keyslot under `path`.
+fn write_slot(path: &Path, recipient: &dyn age::Recipient, secrets: &VaultSecrets) -> Result<()> {
+    let enc = age::Encryptor::with_recipients(std::iter::once(recipient))
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    let plain = secrets.to_json();
+    let mut out = Vec::with_capacity(plain.len() + 512);
+    let mut w = enc
+        .wrap_output(&mut out)
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    w.write_all(plain.as_bytes())
+        .and_then(|_| w.finish().map(|_| ()))
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    fsutil::write_atomic(path, &out)
+}
+
+/// Encrypts `secrets` under `passphrase` into the passphrase keyslot (scrypt work factor
+/// calibrated to ~1 s on this machine, never below [`MIN_WORK_FACTOR`], or exactly `work_factor`
+/// when given).
+pub fn write_passphrase_slot(
+    vault_dir: &Path,
+    passphrase: &Passphrase,
+    secrets: &VaultSecrets,
+    work_factor: Option<u8>,
+) -> Result<()> {
+    let mut r = age::scrypt::Recipient::new(passphrase.secret());
+    let log_n = match work_factor {
+        Some(n) => n,
+        None => calibrated_work_factor(passphrase)?.max(MIN_WORK_FACTOR),
+    };
+    r.set_work_factor(log_n);
+    write_slot(&passphrase_slot_path(vault_dir), &r, secrets)
+}
+
+/// What age's own calibration picks on this machine (it targets about one second).
+fn calibrated_work_factor(passphrase: &Passphrase) -> Result<u8> {
+    // age does not expose its calibration; read it back from the header of a tiny file it writes.
+    let bytes = age::encrypt(&age::scrypt::Recipient::new(passphrase.secret()), b"")
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    Ok(keyslot_work_factor(&bytes).unwrap_or(MIN_WORK_FACTOR))
+}
+
+/// The scrypt work factor recorded in an age file's header, if it has a scrypt stanza.
+pub fn keyslot_work_factor(age_file: &[u8]) -> Option<u8> {
+    let text = std::str::from_utf8(age_file.get(..age_file.len().min(1024))?).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("-> scrypt "))
+        .and_then(|rest| rest.split(' ').nth(1))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Adds (or replaces) a recovery keyslot for the organisation's age X25519 recipient.
+pub fn write_recovery_slot(
+    vault_dir: &Path,
+    recipient: &age::x25519::Recipient,
+    secrets: &VaultSecrets,
+) -> Result<PathBuf> {
+    let path = recovery_slot_path(vault_dir, recipient);
+    write_slot(&path, recipient, secrets)?;
+    Ok(path)
+}
+
+fn read_slot(path: &Path) -> Result<Vec<u8>> {
+    let f = fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Keyslot {
+            path: path.to_owned(),
+            reason: "missing: the vault cannot be opened without it (restore it from a backup)"
+                .into(),
+        },
+        _ => Error::io(format!("reading {}", path.display()))(e),
+    })?;
+    let mut buf = Vec::new();
+    f.take(MAX_KEYSLOT_BYTES)
+        .read_to_end(&mut buf)
+        .map_err(Error::io(format!("reading {}", path.display())))?;
+    Ok(buf)
+}
+
+fn decrypt_slot(path: &Path, bytes: &[u8], identity: &dyn age::Identity) -> Result<VaultSecrets> {
+    let dec = age::Decryptor::new_buffered(bytes).map_err(|_| Error::Keyslot {
+        path: path.to_owned(),
+        reason: "damaged (not an age file)".into(),
+    })?;
+    let mut r = dec
+        .decrypt(std::iter::once(identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
+                Error::WrongPassphrase
+            }
+            age::DecryptError::ExcessiveWork { .. } => Error::Keyslot {
+                path: path.to_owned(),
+                reason: "asks for an unreasonable amount of work to open (tampered?)".into(),
+            },
+            other => Error::Keyslot {
+                path: path.to_owned(),
+                reason: format!("damaged: {other}"),
+            },
+        })?;
+    let mut plain = Zeroizing::new(Vec::new());
+    r.read_to_end(&mut plain).map_err(|_| Error::Keyslot {
+        path: path.to_owned(),
+        reason: "damaged (authentication failed)".into(),
+    })?;
+    VaultSecrets::from_json(path, &plain)
+}
+
+/// Opens the passphrase keyslot.
+pub fn open_with_passphrase(vault_dir: &Path, passphrase: &Passphrase) -> Result<VaultSecrets> {
+    let path = passphrase_slot_path(vault_dir);
+    let bytes = read_slot(&path)?;
+    let mut id = age::scrypt::Identity::new(passphrase.secret());
+    id.set_max_work_factor(MAX_KEYSLOT_WORK_FACTOR);
+    decrypt_slot(&path, &bytes, &id)
+}
+
+/// Opens a recovery keyslot with the organisation's age identity (`AGE-SECRET-KEY-1…`).
+pub fn open_with_recovery(
+    vault_dir: &Path,
+    identity: &age::x25519::Identity,
+) -> Result<VaultSecrets> {
+    let path = recovery_slot_path(vault_dir, &identity.to_public());
+    let bytes = read_slot(&path)?;
+    decrypt_slot(&path, &bytes, identity)
+}

@@ -1,0 +1,211 @@
+//! Revisions: the unit of history (DATA-MODEL.md "Revisions and merge").
+//!
+//! A revision's id is the SHA-256 of the RFC 8785 canonical JSON of
+//! `{at, data, device, kind, parents, record}` — the revision without its id — so history is a
+//! hash-linked DAG and any change to a stored revision is detectable.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{Kind, RecordId};
+
+/// A revision id: 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RevisionId(String);
+
+impl RevisionId {
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 hex digits, for display.
+    pub fn short(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl fmt::Display for RevisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for RevisionId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(RevisionId(s.to_owned()))
+        } else {
+            Err(Error::BadId(s.chars().take(80).collect()))
+        }
+    }
+}
+
+impl TryFrom<String> for RevisionId {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+            .map_err(|_| format!("{s:?} is not a revision id (64 hex digits)"))
+    }
+}
+
+impl From<RevisionId> for String {
+    fn from(r: RevisionId) -> String {
+        r.0
+    }
+}
+
+/// One revision of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// SHA-256 of the canonical JSON of the other fields.
+    pub id: RevisionId,
+    /// The record it belongs to.
+    pub record: RecordId,
+    /// The record's kind.
+    pub kind: Kind,
+    /// The revisions it replaces (none for the first; two or more for a merge).
+    pub parents: Vec<RevisionId>,
+    /// The device (vault) that wrote it.
+    pub device: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// The record's data; `None` once purged.
+    pub data: Option<serde_json::Value>,
+}
+
+/// Computes a revision id from its parts.
+pub fn compute_id(
+    record: &RecordId,
+    kind: Kind,
+    parents: &[RevisionId],
+    device: &str,
+    at: &str,
+    data: &serde_json::Value,
+) -> Result<RevisionId> {
+    let body = serde_json::json!({
+        "at": at,
+        "data": data,
+        "device": device,
+        "kind": kind,
+        "parents": parents,
+        "record": record,
+    });
+    let canon = serde_jcs::to_vec(&body).map_err(|e| Error::invalid("", e.to_string()))?;
+    Ok(RevisionId(hex::encode(Sha256::digest(&canon))))
+}
+
+impl Revision {
+    /// Builds a revision and computes its id.
+    pub fn new(
+        record: RecordId,
+        kind: Kind,
+        parents: Vec<RevisionId>,
+        device: String,
+        at: String,
+        data: serde_json::Value,
+    ) -> Result<Self> {
+        let id = compute_id(&record, kind, &parents, &device, &at, &data)?;
+        Ok(Revision {
+            id,
+            record,
+            kind,
+            parents,
+            device,
+            at,
+            data: Some(data),
+        })
+    }
+
+    /// Whether the id matches the content (`None` when purged: nothing to check against).
+    pub fn id_matches(&self) -> Option<bool> {
+        let data = self.data.as_ref()?;
+        Some(
+            compute_id(
+                &self.record,
+                self.kind,
+                &self.parents,
+                &self.device,
+                &self.at,
+                data,
+            )
+            .is_ok_and(|id| id == self.id),
+        )
+    }
+}
+
+/// The current time as RFC 3339 UTC with milliseconds (`2026-11-28T09:01:02.345Z`).
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let ms = t.millisecond();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        ms
+    )
+}
+
+/// Applies an RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(p) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("just made an object");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_changes_with_any_field() {
+        let r = RecordId::new();
+        let d = serde_json::json!({"names":[{"value":"Сенбай"}]});
+        let a = compute_id(&r, Kind::Person, &[], "dev", "2026-01-01T00:00:00.000Z", &d).unwrap();
+        let b = compute_id(&r, Kind::Person, &[], "dev", "2026-01-01T00:00:00.001Z", &d).unwrap();
+        let d2 = serde_json::json!({"names":[{"value":"Сенбаи"}]});
+        let c = compute_id(
+            &r,
+            Kind::Person,
+            &[],
+            "dev",
+            "2026-01-01T00:00:00.000Z",
+            &d2,
+        )
+        .unwrap();
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.as_str().len(), 64);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc7396() {
+        let mut t = serde_json::json!({"a":"b","c":{"d":"e","f":"g"}});
+        merge_patch(&mut t, &serde_json::json!({"a":"z","c":{"f":null}}));
+        assert_eq!(t, serde_json::json!({"a":"z","c":{"d":"e"}}));
+    }
+}

@@ -1,0 +1,123 @@
+//! The SQLCipher database: connection settings, schema and its migrations.
+//!
+//! Settings (SECURITY.md R1, R8): raw 256-bit key (no SQLCipher KDF: the key comes from the
+//! keyslot), `temp_store = MEMORY` (no plaintext temp files for sorts or indexes), WAL with
+//! `synchronous = FULL` (a commit is durable when it returns), `secure_delete` (freed pages are
+//! zeroed before reuse, so purged content does not linger in the file).
+
+pub(crate) mod audit;
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::keys::VaultSecrets;
+
+/// Schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('person','testimony','attempt','case')),
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX records_kind ON records(kind, id);
+CREATE TABLE revisions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    record TEXT NOT NULL REFERENCES records(id),
+    parents TEXT NOT NULL,
+    device TEXT NOT NULL,
+    at TEXT NOT NULL,
+    data TEXT,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX revisions_record ON revisions(record, seq);
+CREATE TABLE heads (
+    record TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    PRIMARY KEY (record, revision)
+) WITHOUT ROWID;
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    file TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    added_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE name_keys (key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID;
+CREATE INDEX name_keys_record ON name_keys(record);
+CREATE TABLE number_keys (key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID;
+CREATE INDEX number_keys_record ON number_keys(record);
+CREATE TABLE fts_rows (rowid INTEGER PRIMARY KEY, record TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+"#;
+
+/// Opens (and on first use creates) the database with the vault key and our settings.
+pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    let key = secrets.sqlcipher_key_literal();
+    conn.execute_batch(&format!("PRAGMA key = {};", key.as_str()))
+        .map_err(Error::Db)?;
+    drop(key);
+    // Any read proves the key; a wrong key reports "file is not a database".
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(|_| Error::Format {
+            path: path.to_owned(),
+            reason: "the database does not open with the key in the keyslot: it is damaged or belongs to another vault".into(),
+        })?;
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY;
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16384;",
+    )?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    let version: i64 = if has_meta {
+        conn.query_row(
+            "SELECT value FROM meta WHERE key='schema_version'",
+            [],
+            |r| r.get::<_, String>(0),
+        )?
+        .parse()
+        .unwrap_or(0)
+    } else {
+        0
+    };
+    if version > SCHEMA_VERSION {
+        return Err(Error::Format {
+            path: "vault.db".into(),
+            reason: format!(
+                "written by a newer Kuager (schema {version}): update Kuager to open it"
+            ),
+        });
+    }
+    if version == 0 {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
