@@ -1,1 +1,407 @@
-fn main() {}
+//! `kuager`: a Kuager vault from a terminal.
+//!
+//! A thin adapter over the `vault` crate: it reads passphrases from the terminal (or, for
+//! scripts, from the file named by `KUAGER_PASSPHRASE_FILE`), prints for people, and maps errors
+//! to distinct exit codes. There is deliberately no command that writes record data or an
+//! attachment to a file: the only way out of a vault is a bundle.
+
+mod output;
+mod passphrase;
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::{Parser, Subcommand};
+use vault::{AttachMeta, CreateOptions, Error, Kind, RecordId, RevisionId, Vault};
+
+/// Exit codes (stable, documented in the README).
+mod exit {
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const WRONG_PASSPHRASE: u8 = 3;
+    pub const INVALID: u8 = 4;
+    pub const VERIFY_FAILED: u8 = 5;
+    pub const NOT_FOUND: u8 = 6;
+    pub const CONFLICT: u8 = 7;
+    pub const LOCKED: u8 = 8;
+}
+
+#[derive(Parser)]
+#[command(name = "kuager", version, about = "Kuager: an encrypted vault for witness testimonies", long_about = None)]
+struct Cli {
+    /// The vault folder (default: the platform data folder, e.g. ~/.local/share/kuager/default).
+    #[arg(long, global = true, env = "KUAGER_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new vault (asks for the passphrase twice).
+    Init {
+        /// An organisation recovery key (age1…): it can open the vault if the passphrase is lost.
+        #[arg(long = "recovery-recipient", value_name = "AGE1…")]
+        recovery: Vec<String>,
+    },
+    /// Add records of KIND (person, testimony, attempt, case) from one JSON object or JSON Lines.
+    Add {
+        /// person, testimony, attempt or case.
+        kind: String,
+        /// A file of JSON / JSON Lines, or - (the default) for standard input.
+        file: Option<PathBuf>,
+    },
+    /// Save a new revision of a record: FILE is a JSON merge patch (only the fields that change).
+    Edit {
+        /// The record id.
+        id: String,
+        /// A JSON merge patch (RFC 7396), or - for standard input.
+        file: Option<PathBuf>,
+        /// The revision the change is based on (default: the current one).
+        #[arg(long, value_name = "REVISION")]
+        base: Option<String>,
+        /// FILE is the whole new record rather than a patch.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Show a record.
+    Show {
+        /// The record id.
+        id: String,
+        /// Print the record's data as JSON (to the terminal).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List records, newest first.
+    List {
+        /// Only this kind: person, testimony, attempt or case.
+        kind: Option<String>,
+    },
+    /// Show a record's revisions.
+    History {
+        /// The record id.
+        id: String,
+    },
+    /// Attach a file (audio, photo, scan) to a record; any size, streamed and encrypted.
+    Attach {
+        /// The record id.
+        id: String,
+        /// The file to attach.
+        file: PathBuf,
+        /// A caption.
+        #[arg(long)]
+        caption: Option<String>,
+        /// The media type (guessed from the file extension when absent).
+        #[arg(long = "media-type")]
+        media_type: Option<String>,
+    },
+    /// Search names in any script or spelling, document numbers, ids and full text.
+    Search {
+        /// What to look for.
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show the audit log.
+    Audit,
+    /// Check the vault: database integrity, revision ids, audit chain, attachments.
+    Verify,
+    /// Change the passphrase.
+    Passphrase,
+    /// Manage recovery keyslots.
+    Recovery {
+        #[command(subcommand)]
+        action: RecoveryCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecoveryCmd {
+    /// Add a recovery keyslot for an organisation key (age1…).
+    Add {
+        /// The organisation's age recipient.
+        recipient: String,
+    },
+}
+
+fn main() -> ExitCode {
+    // R12: no core dumps of a process that holds keys and testimonies.
+    vault::harden::disable_core_dumps();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = match e.downcast_ref::<Error>() {
+                Some(Error::WrongPassphrase) => exit::WRONG_PASSPHRASE,
+                Some(Error::Invalid { .. } | Error::BadId(_) | Error::WeakPassphrase(_)) => {
+                    exit::INVALID
+                }
+                Some(Error::NotFound(_) | Error::NoVault(_)) => exit::NOT_FOUND,
+                Some(Error::Conflict { .. }) => exit::CONFLICT,
+                Some(Error::Locked) => exit::LOCKED,
+                Some(Error::Verify(_)) => exit::VERIFY_FAILED,
+                _ => exit::ERROR,
+            };
+            eprintln!("kuager: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn default_vault_dir() -> anyhow::Result<PathBuf> {
+    let base = dirs::data_dir()
+        .ok_or_else(|| anyhow::anyhow!("no data folder for this user: give --vault DIR"))?;
+    Ok(base.join("kuager").join("default"))
+}
+
+fn unlock(dir: &Path) -> anyhow::Result<Vault> {
+    let mut v = Vault::open(dir)?;
+    let p = passphrase::read("Passphrase: ")?;
+    v.unlock(&p)?;
+    Ok(v)
+}
+
+fn input(file: Option<&Path>) -> anyhow::Result<Box<dyn io::BufRead>> {
+    match file {
+        None => {
+            if io::stdin().is_terminal() {
+                eprintln!("(reading JSON from the terminal; end with Ctrl-D)");
+            }
+            Ok(Box::new(BufReader::new(io::stdin())))
+        }
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
+        Some(p) => {
+            let f =
+                File::open(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
+        }
+    }
+}
+
+fn record_id(s: &str) -> anyhow::Result<RecordId> {
+    Ok(RecordId::from_str(s)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let dir = match cli.vault {
+        Some(d) => d,
+        None => default_vault_dir()?,
+    };
+    let mut out = io::stdout().lock();
+    match cli.command {
+        Command::Init { recovery } => {
+            let recovery = recovery
+                .iter()
+                .map(|r| {
+                    age::x25519::Recipient::from_str(r.trim()).map_err(|e| {
+                        anyhow::anyhow!("--recovery-recipient {r:?} is not an age1… key: {e}")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if dir.join("vault.json").exists() {
+                return Err(Error::VaultExists(dir).into());
+            }
+            let p = passphrase::new_passphrase()?;
+            let n = recovery.len();
+            let v = Vault::create(
+                &dir,
+                &p,
+                CreateOptions {
+                    recovery,
+                    work_factor: None,
+                },
+            )?;
+            writeln!(out, "Created a vault at {}", v.dir().display())?;
+            if n > 0 {
+                writeln!(
+                    out,
+                    "with {n} recovery keyslot{}",
+                    if n == 1 { "" } else { "s" }
+                )?;
+            }
+            writeln!(out, "Keep the passphrase safe: without it (or a recovery key) nobody can open this vault.")?;
+        }
+        Command::Add { kind, file } => {
+            let kind = Kind::from_str(&kind)?;
+            let mut v = unlock(&dir)?;
+            let src = input(file.as_deref())?;
+            let tty = io::stderr().is_terminal();
+            let mut progress = |n: usize| {
+                if tty && n > 0 {
+                    eprint!("\r{n} records read");
+                }
+            };
+            let res = v.add_many(kind, src, &mut progress)?;
+            if tty {
+                eprint!("\r");
+            }
+            match res {
+                Ok(saved) => {
+                    for s in &saved {
+                        for w in &s.warnings {
+                            eprintln!("warning: {}: {}: {}", s.record, w.field, w.message);
+                        }
+                        writeln!(out, "{}", s.record)?;
+                    }
+                    if saved.is_empty() {
+                        eprintln!("kuager: the input held no records");
+                        return Ok(exit::INVALID);
+                    }
+                    if saved.len() > 1 {
+                        eprintln!("added {} {kind} records", saved.len());
+                    }
+                }
+                Err(bulk) => {
+                    for (line, e) in &bulk.errors {
+                        match e {
+                            Error::Invalid { field, message } if !field.is_empty() => {
+                                eprintln!("line {line}: {field}: {message}")
+                            }
+                            Error::Invalid { message, .. } => eprintln!("line {line}: {message}"),
+                            other => eprintln!("line {line}: {other}"),
+                        }
+                    }
+                    if bulk.errors.len() >= vault::MAX_REPORTED_ERRORS {
+                        eprintln!("(stopped after {} errors)", bulk.errors.len());
+                    }
+                    eprintln!(
+                        "kuager: nothing was added: fix the lines above and run the same command again"
+                    );
+                    return Ok(exit::INVALID);
+                }
+            }
+        }
+        Command::Edit {
+            id,
+            file,
+            base,
+            replace,
+        } => {
+            let id = record_id(&id)?;
+            let base = base.map(|b| RevisionId::from_str(&b)).transpose()?;
+            let mut v = unlock(&dir)?;
+            let mut json = Vec::new();
+            input(file.as_deref())?.read_to_end(&mut json)?;
+            let s = v.edit(id, &json, base, replace)?;
+            for w in &s.warnings {
+                eprintln!("warning: {}: {}", w.field, w.message);
+            }
+            if s.changed {
+                writeln!(out, "{}", s.revision)?;
+            } else {
+                eprintln!("no change: the record already holds this");
+                writeln!(out, "{}", s.revision)?;
+            }
+            let heads = v.get(id)?.heads.len();
+            if heads > 1 {
+                eprintln!(
+                    "note: record {id} now has {heads} versions that conflict; a coordinator resolves them"
+                );
+            }
+        }
+        Command::Show { id, json } => {
+            let v = unlock(&dir)?;
+            let view = v.get(record_id(&id)?)?;
+            if json {
+                let heads: Vec<_> = view.heads.iter().map(|h| &h.data).collect();
+                let text = if heads.len() == 1 {
+                    serde_json::to_string_pretty(&heads[0])?
+                } else {
+                    serde_json::to_string_pretty(&heads)?
+                };
+                writeln!(out, "{text}")?;
+            } else {
+                output::show(&mut out, &v, &view)?;
+            }
+        }
+        Command::List { kind } => {
+            let kind = kind.map(|k| Kind::from_str(&k)).transpose()?;
+            let v = unlock(&dir)?;
+            let list = v.list(kind)?;
+            output::summaries(&mut out, &list, kind.is_none())?;
+            if list.is_empty() {
+                eprintln!("(no records)");
+            }
+        }
+        Command::History { id } => {
+            let v = unlock(&dir)?;
+            let h = v.history(record_id(&id)?)?;
+            output::history(&mut out, &h)?;
+        }
+        Command::Attach {
+            id,
+            file,
+            caption,
+            media_type,
+        } => {
+            let id = record_id(&id)?;
+            let f = File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let mut v = unlock(&dir)?;
+            let meta = AttachMeta {
+                name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+                caption,
+                media_type: media_type
+                    .or_else(|| output::guess_media_type(&file).map(str::to_owned)),
+            };
+            let s = v.attach(id, f, meta)?;
+            writeln!(out, "{}", s.revision)?;
+        }
+        Command::Search { query, limit } => {
+            let v = unlock(&dir)?;
+            let q = query.join(" ");
+            let hits = v.search(&q, limit)?;
+            output::hits(&mut out, &hits)?;
+            if hits.is_empty() {
+                eprintln!("no matches for {q:?}");
+            }
+        }
+        Command::Audit => {
+            let v = unlock(&dir)?;
+            output::audit(&mut out, &v.audit()?)?;
+        }
+        Command::Verify => {
+            let v = unlock(&dir)?;
+            let r = v.verify()?;
+            writeln!(
+                out,
+                "checked {} records, {} revisions, {} audit events, {} attachment files",
+                r.records, r.revisions, r.audit_events, r.blobs
+            )?;
+            if !r.problems.is_empty() {
+                for p in &r.problems {
+                    eprintln!("problem: {p}");
+                }
+                return Err(Error::Verify(format!("{} problem(s) found", r.problems.len())).into());
+            }
+            writeln!(out, "ok: the vault is intact")?;
+        }
+        Command::Passphrase => {
+            let mut v = unlock(&dir)?;
+            let p = passphrase::new_passphrase()?;
+            v.change_passphrase(&p, None)?;
+            writeln!(out, "Passphrase changed.")?;
+        }
+        Command::Recovery {
+            action: RecoveryCmd::Add { recipient },
+        } => {
+            let r = age::x25519::Recipient::from_str(recipient.trim())
+                .map_err(|e| anyhow::anyhow!("{recipient:?} is not an age1… key: {e}"))?;
+            let mut v = unlock(&dir)?;
+            let path = v.add_recovery(&r)?;
+            writeln!(out, "Added recovery keyslot {}", path.display())?;
+        }
+    }
+    Ok(0)
+}

@@ -303,6 +303,11 @@ pub fn write_passphrase_slot(
 ) -> Result<()> {
     let mut r = age::scrypt::Recipient::new(passphrase.secret());
     let log_n = match work_factor {
+        Some(n) if n == 0 || n > MAX_KEYSLOT_WORK_FACTOR => {
+            return Err(Error::Crypto(format!(
+                "scrypt work factor {n} is outside 1–{MAX_KEYSLOT_WORK_FACTOR}"
+            )))
+        }
         Some(n) => n,
         None => calibrated_work_factor(passphrase)?.max(MIN_WORK_FACTOR),
     };
@@ -320,8 +325,11 @@ fn calibrated_work_factor(passphrase: &Passphrase) -> Result<u8> {
 
 /// The scrypt work factor recorded in an age file's header, if it has a scrypt stanza.
 pub fn keyslot_work_factor(age_file: &[u8]) -> Option<u8> {
-    let text = std::str::from_utf8(age_file.get(..age_file.len().min(1024))?).ok()?;
-    text.lines()
+    age_file
+        .split(|&b| b == b'\n')
+        .take(64)
+        .take_while(|l| !l.starts_with(b"---"))
+        .filter_map(|l| std::str::from_utf8(l).ok())
         .find_map(|l| l.strip_prefix("-> scrypt "))
         .and_then(|rest| rest.split(' ').nth(1))
         .and_then(|n| n.trim().parse().ok())
@@ -362,9 +370,10 @@ fn decrypt_slot(path: &Path, bytes: &[u8], identity: &dyn age::Identity) -> Resu
     let mut r = dec
         .decrypt(std::iter::once(identity))
         .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
-                Error::WrongPassphrase
-            }
+            // scrypt reports a wrong passphrase as a failed decryption of the file key.
+            age::DecryptError::NoMatchingKeys
+            | age::DecryptError::KeyDecryptionFailed
+            | age::DecryptError::DecryptionFailed => Error::WrongPassphrase,
             age::DecryptError::ExcessiveWork { .. } => Error::Keyslot {
                 path: path.to_owned(),
                 reason: "asks for an unreasonable amount of work to open (tampered?)".into(),

@@ -648,6 +648,14 @@ impl Vault {
         Ok(RecordView { id, kind, heads })
     }
 
+    /// The one-line summary of a record (title, derived details such as attempt number and
+    /// days waiting).
+    pub fn summary(&self, id: RecordId) -> Result<Summary> {
+        let o = self.o()?;
+        record_kind(&o.conn, id)?;
+        Summarizer::new(&o.conn).summary(&id.to_string())
+    }
+
     /// The history of a record, oldest first.
     pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
         let o = self.o()?;

@@ -1,0 +1,276 @@
+//! Output for people: aligned columns (by display width, so Cyrillic, Chinese and Arabic-script
+//! names line up), readable dates, short ids.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use unicode_width::UnicodeWidthStr;
+use vault::{AuditEvent, HistoryEntry, Hit, Kind, RecordView, Summary, Vault};
+
+/// `2026-11-28T09:01:02.345Z` → `2026-11-28 09:01 UTC`.
+pub fn when(rfc3339: &str) -> String {
+    if rfc3339.len() >= 16 && rfc3339.as_bytes().get(10) == Some(&b'T') {
+        format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
+    } else {
+        rfc3339.to_owned()
+    }
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn clip(s: &str, max: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if UnicodeWidthStr::width(one_line.as_str()) <= max {
+        return one_line;
+    }
+    let mut out = String::new();
+    for c in one_line.chars() {
+        if UnicodeWidthStr::width(out.as_str()) + 2 > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+fn table(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| UnicodeWidthStr::width(s.as_str()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&pad(cell, widths[i]));
+                line.push_str("  ");
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// A list of records.
+pub fn summaries(out: &mut impl Write, list: &[Summary], show_kind: bool) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            let mut r = vec![s.id.to_string()];
+            if show_kind {
+                r.push(s.kind.to_string());
+            }
+            let mut title = clip(&s.title, 40);
+            if s.conflict {
+                title.push_str(" [conflict]");
+            }
+            r.push(title);
+            r.push(when(&s.updated_at));
+            r.push(clip(&s.detail, 60));
+            r
+        })
+        .collect();
+    table(out, &rows)
+}
+
+/// Search results.
+pub fn hits(out: &mut impl Write, hits: &[Hit]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            let m = serde_json::to_value(h.matched)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            vec![
+                h.summary.id.to_string(),
+                h.summary.kind.to_string(),
+                clip(&h.summary.title, 40),
+                format!("({m})"),
+                clip(&h.summary.detail, 50),
+            ]
+        })
+        .collect();
+    table(out, &rows)
+}
+
+/// A record's history.
+pub fn history(out: &mut impl Write, h: &[HistoryEntry]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = h
+        .iter()
+        .map(|e| {
+            let parents = if e.parents.is_empty() {
+                "(first)".to_owned()
+            } else {
+                e.parents
+                    .iter()
+                    .map(|p| p.short().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            };
+            let mut flags = Vec::new();
+            if e.head {
+                flags.push("current");
+            }
+            if e.purged {
+                flags.push("purged");
+            }
+            vec![
+                e.id.short().to_owned(),
+                when(&e.at),
+                format!("device {}", &e.device[..8.min(e.device.len())]),
+                format!("after {parents}"),
+                flags.join(", "),
+            ]
+        })
+        .collect();
+    table(out, &rows)
+}
+
+/// The audit log.
+pub fn audit(out: &mut impl Write, events: &[AuditEvent]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            let ev = &e.event;
+            let s = |k: &str| ev.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let mut detail = Vec::new();
+            for k in ["kind", "record"] {
+                let v = s(k);
+                if !v.is_empty() {
+                    detail.push(v);
+                }
+            }
+            if let Some(r) = ev.get("revision").and_then(|v| v.as_str()) {
+                detail.push(format!("rev {}", &r[..12.min(r.len())]));
+            }
+            vec![
+                format!("{:>5}", e.seq),
+                when(&s("at")),
+                s("type").replace('_', " "),
+                detail.join(" "),
+            ]
+        })
+        .collect();
+    table(out, &rows)
+}
+
+fn field_label(k: &str) -> String {
+    k.replace('_', " ")
+}
+
+fn write_value(
+    out: &mut impl Write,
+    indent: usize,
+    key: &str,
+    v: &serde_json::Value,
+) -> io::Result<()> {
+    let pad = "  ".repeat(indent);
+    match v {
+        serde_json::Value::Object(o) => {
+            writeln!(out, "{pad}{}:", field_label(key))?;
+            for (k, x) in o {
+                write_value(out, indent + 1, k, x)?;
+            }
+        }
+        serde_json::Value::Array(a) => {
+            if a.iter().all(|x| !x.is_object() && !x.is_array()) {
+                let items: Vec<String> = a.iter().map(scalar).collect();
+                writeln!(out, "{pad}{}: {}", field_label(key), items.join(", "))?;
+            } else {
+                writeln!(out, "{pad}{}:", field_label(key))?;
+                for (i, x) in a.iter().enumerate() {
+                    write_value(out, indent + 1, &format!("{}", i + 1), x)?;
+                }
+            }
+        }
+        other => {
+            let text = scalar(other);
+            if text.contains('\n') || UnicodeWidthStr::width(text.as_str()) > 80 {
+                writeln!(out, "{pad}{}:", field_label(key))?;
+                for line in text.lines() {
+                    writeln!(out, "{pad}  {line}")?;
+                }
+            } else {
+                writeln!(out, "{pad}{}: {text}", field_label(key))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// One record, for reading.
+pub fn show(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Result<()> {
+    writeln!(out, "{} {}", view.kind, view.id)?;
+    if view.heads.len() > 1 {
+        writeln!(
+            out,
+            "CONFLICT: {} versions were saved from the same earlier one; each is shown below.",
+            view.heads.len()
+        )?;
+    }
+    for head in &view.heads {
+        writeln!(
+            out,
+            "revision {}  saved {}",
+            head.id.short(),
+            when(&head.at)
+        )?;
+        let Some(data) = &head.data else {
+            writeln!(out, "  (content purged)")?;
+            continue;
+        };
+        if view.kind == Kind::Attempt {
+            // Derived, never stored: attempt number and days waiting.
+            writeln!(out, "  {}", v.summary(view.id)?.detail)?;
+        }
+        if let Some(o) = data.as_object() {
+            for (k, x) in o {
+                write_value(out, 1, k, x)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A media type from a file extension, for the common kinds of attachment.
+pub fn guess_media_type(p: &Path) -> Option<&'static str> {
+    let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "heic" => "image/heic",
+        "gif" => "image/gif",
+        "pdf" => "application/pdf",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "txt" => "text/plain",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => return None,
+    })
+}
