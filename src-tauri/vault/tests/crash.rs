@@ -1,0 +1,236 @@
+//! R8 durability and R3 atomic passphrase change, by killing a real process with SIGKILL.
+//!
+//! The child is this same test binary re-run with `KUAGER_CRASH_CHILD` set: it saves in a loop
+//! and prints `ACK <record> <revision>` only after each save returned. The parent kills it at a
+//! random moment, reopens the vault, and checks that every acknowledged save is there and that
+//! `verify` finds nothing wrong. `KUAGER_CRASH_ROUNDS` sets the number of rounds (default 200;
+//! `make crash-long` runs 1000).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use vault::{AttachMeta, Kind, Passphrase, RecordId, Vault};
+
+const CHILD_VAR: &str = "KUAGER_CRASH_CHILD";
+const MODE_VAR: &str = "KUAGER_CRASH_MODE";
+
+struct Rng(u64);
+impl Rng {
+    fn seeded() -> Self {
+        let seed = std::env::var("KUAGER_CRASH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("crash test seed {seed} (set KUAGER_CRASH_SEED to repeat)");
+        Rng(seed | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn spawn_child(test: &str, dir: &Path, mode: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD_VAR, dir)
+        .env(MODE_VAR, mode)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The child side: not a test on its own (returns at once without `KUAGER_CRASH_CHILD`).
+#[test]
+fn crash_child() {
+    let Some(dir) = std::env::var_os(CHILD_VAR).map(PathBuf::from) else {
+        return;
+    };
+    let mode = std::env::var(MODE_VAR).unwrap_or_default();
+    let out = std::io::stdout();
+    if mode == "passphrase" {
+        let a = Passphrase::new(PASS.into());
+        let b = Passphrase::new("the other passphrase of this vault".into());
+        // Probe the keyslot directly: a failed `Vault::unlock` sleeps (R3 slow-down).
+        let mut current_is_a = vault::keys::open_with_passphrase(&dir, &a).is_ok();
+        let mut v = Vault::open(&dir).unwrap();
+        v.unlock(if current_is_a { &a } else { &b }).unwrap();
+        loop {
+            let next = if current_is_a { &b } else { &a };
+            v.change_passphrase(next, Some(14)).unwrap();
+            current_is_a = !current_is_a;
+        }
+    }
+    let mut v = Vault::open(&dir).unwrap();
+    v.unlock(&pass()).unwrap();
+    let witness = v.list(Some(Kind::Person)).unwrap()[0].id;
+    let mut i = 0u64;
+    loop {
+        i += 1;
+        let narrative = format!(
+            "saved narrative {i} {}",
+            "lorem ipsum ".repeat((i % 50) as usize)
+        );
+        let s = v
+            .add(
+                Kind::Testimony,
+                serde_json::json!({ "witness": witness, "narrative": narrative })
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap();
+        let mut rev = s.revision;
+        if i % 7 == 0 {
+            let blob = format!("attachment {i}").repeat(500);
+            rev = v
+                .attach(s.record, blob.as_bytes(), AttachMeta::default())
+                .unwrap()
+                .revision;
+        }
+        if i % 5 == 0 {
+            rev = v
+                .edit(s.record, br#"{"place":"Almaty"}"#, None, false)
+                .unwrap()
+                .revision;
+        }
+        let mut o = out.lock();
+        writeln!(o, "ACK {} {}", s.record, rev).unwrap();
+        o.flush().unwrap();
+    }
+}
+
+#[test]
+fn crash_loop_loses_no_acknowledged_save() {
+    let rounds: usize = std::env::var("KUAGER_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    add_person(&mut v, "Сенбай");
+    drop(v);
+    let mut rng = Rng::seeded();
+    let mut acked: Vec<(RecordId, String)> = Vec::new();
+    let started = Instant::now();
+    let mut killed_mid_run = 0;
+    for round in 0..rounds {
+        let mut child = spawn_child("crash_child", &dir, "saves");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("ACK ") {
+                    let (rec, rev) = rest.split_once(' ').unwrap();
+                    let _ = tx.send((rec.parse::<RecordId>().unwrap(), rev.to_owned()));
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(15 + rng.below(60)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        reader.join().unwrap();
+        let new: Vec<_> = rx.try_iter().collect();
+        if !new.is_empty() {
+            killed_mid_run += 1;
+        }
+        acked.extend(new);
+
+        let mut v = Vault::open(&dir).unwrap();
+        v.unlock(&pass()).unwrap();
+        let report = v.verify().unwrap();
+        assert!(
+            report.problems.is_empty(),
+            "round {round}: {:?}",
+            report.problems
+        );
+        // Every acknowledged save is there, at (or after) the acknowledged revision.
+        for (rec, rev) in acked.iter().rev().take(200) {
+            let hist = v
+                .history(*rec)
+                .unwrap_or_else(|e| panic!("round {round}: {rec} lost: {e}"));
+            assert!(
+                hist.iter().any(|h| h.id.as_str() == rev),
+                "round {round}: acknowledged revision {rev} of {rec} lost"
+            );
+        }
+    }
+    let v = {
+        let mut v = Vault::open(&dir).unwrap();
+        v.unlock(&pass()).unwrap();
+        v
+    };
+    let testimonies = v.list(Some(Kind::Testimony)).unwrap().len();
+    assert!(testimonies >= acked.len());
+    for (rec, _) in &acked {
+        v.get(*rec).unwrap();
+    }
+    eprintln!(
+        "{rounds} rounds in {:.1}s: {} acknowledged saves kept, {testimonies} testimonies, {killed_mid_run} rounds killed mid-run",
+        started.elapsed().as_secs_f64(),
+        acked.len()
+    );
+    assert!(
+        killed_mid_run > rounds / 2,
+        "the child rarely got to save: the test is not testing"
+    );
+}
+
+#[test]
+fn passphrase_change_killed_at_any_point_leaves_old_or_new() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    drop(v);
+    let a = Passphrase::new(PASS.into());
+    let b = Passphrase::new("the other passphrase of this vault".into());
+    let mut rng = Rng::seeded();
+    let mut seen = [0usize; 2];
+    for round in 0..40 {
+        let mut child = spawn_child("crash_child", &dir, "passphrase");
+        std::thread::sleep(Duration::from_millis(10 + rng.below(200)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let which = if vault::keys::open_with_passphrase(&dir, &a).is_ok() {
+            0
+        } else if vault::keys::open_with_passphrase(&dir, &b).is_ok() {
+            1
+        } else {
+            panic!("round {round}: the vault opens with neither the old nor the new passphrase");
+        };
+        let mut v = Vault::open(&dir).unwrap();
+        v.unlock([&a, &b][which]).unwrap();
+        seen[which] += 1;
+        assert_eq!(v.get(p).unwrap().id, p);
+        // Leftover temp files of an interrupted write are never a keyslot.
+        let slots: Vec<_> = std::fs::read_dir(dir.join("keyslots"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with(".tmp-"))
+            .collect();
+        assert_eq!(slots, ["passphrase.age"]);
+    }
+    assert!(
+        seen[0] > 0 && seen[1] > 0,
+        "the kill never landed between changes: {seen:?}"
+    );
+}
