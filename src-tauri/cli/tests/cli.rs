@@ -1,0 +1,396 @@
+//! The `kuager` binary as a user runs it: R1 leak scans (including `kill -9` mid bulk add),
+//! exit codes, R12 process hardening, and the escape hatch through tools we did not write
+//! (Go `age`, a second SQLCipher client).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use vault::{CreateOptions, Passphrase, Vault};
+
+const PASS: &str = "correct horse battery staple";
+const KUAGER: &str = env!("CARGO_BIN_EXE_kuager");
+
+/// A sandbox: its own $HOME, $TMPDIR and a passphrase file outside both.
+struct Env {
+    _root: tempfile::TempDir,
+    home: PathBuf,
+    tmp: PathBuf,
+    outside: PathBuf,
+    pass_file: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("home");
+        let tmp = root.path().join("tmp");
+        let outside = root.path().join("outside");
+        for d in [&home, &tmp, &outside] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let pass_file = outside.join("pass");
+        std::fs::write(&pass_file, format!("{PASS}\n")).unwrap();
+        Env {
+            _root: root,
+            home,
+            tmp,
+            outside,
+            pass_file,
+        }
+    }
+
+    /// The default vault location for this $HOME (no --vault, no KUAGER_VAULT).
+    fn default_vault(&self) -> PathBuf {
+        self.home.join(".local/share/kuager/default")
+    }
+
+    /// A vault at the default location, made with a small work factor so each command is quick.
+    fn with_vault(self) -> Env {
+        let dir = self.default_vault();
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        Vault::create(
+            &dir,
+            &Passphrase::new(PASS.into()),
+            CreateOptions {
+                work_factor: Some(10),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        self
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(KUAGER);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("TMPDIR", &self.tmp)
+            .env("KUAGER_PASSPHRASE_FILE", &self.pass_file)
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = self.cmd(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let o = self.run(args, stdin);
+        assert!(
+            o.status.success(),
+            "kuager {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Places under `dir` where `canary` occurs, as UTF-8 or UTF-16LE, in content or file names.
+fn canary_hits(dir: &Path, canary: &str) -> Vec<String> {
+    let utf8 = canary.as_bytes().to_vec();
+    let utf16: Vec<u8> = canary.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.to_string_lossy().contains(canary) {
+                hits.push(format!("{} (name)", p.display()));
+            }
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let b = std::fs::read(&p).unwrap_or_default();
+                for (label, needle) in [("utf-8", &utf8), ("utf-16le", &utf16)] {
+                    if b.windows(needle.len()).any(|w| w == needle.as_slice()) {
+                        hits.push(format!("{} ({label})", p.display()));
+                    }
+                }
+            }
+        }
+    }
+    hits
+}
+
+fn assert_no_canary(env: &Env, canaries: &[&str], when: &str) {
+    for c in canaries {
+        for dir in [&env.home, &env.tmp] {
+            let hits = canary_hits(dir, c);
+            assert!(hits.is_empty(), "{when}: canary {c:?} found in plaintext: {hits:?}");
+        }
+    }
+}
+
+#[test]
+fn r1_canaries_never_reach_the_disk_in_plaintext() {
+    let env = Env::new().with_vault();
+    // Cyrillic and Latin canaries, so both UTF-8 multi-byte and ASCII forms are scanned.
+    let name_canary = "Канарейкабек Qanareika7731";
+    let narr_canary = "NARRATIVE-CANARY-5f3a9c";
+    let edit_canary = "EDITED-CANARY-77d1e0";
+    let att_canary = "ATTACHMENT-CANARY-0b41ee";
+    let person = env
+        .ok(&["add", "person"], &format!(r#"{{"names":[{{"value":"{name_canary}"}}]}}"#))
+        .trim()
+        .to_owned();
+    let testimony = env
+        .ok(
+            &["add", "testimony", "-"],
+            &format!(r#"{{"witness":"{person}","narrative":"{narr_canary} held in the camp"}}"#),
+        )
+        .trim()
+        .to_owned();
+    env.ok(&["edit", &testimony], &format!(r#"{{"summary":"{edit_canary}"}}"#));
+    let att = env.outside.join("interview.txt");
+    std::fs::write(&att, format!("audio transcript {att_canary} ").repeat(20_000)).unwrap();
+    env.ok(&["attach", &testimony, att.to_str().unwrap(), "--caption", "interview"], "");
+    // Reading back through the normal commands, then a normal exit.
+    assert!(env.ok(&["show", &testimony], "").contains(narr_canary));
+    assert!(env.ok(&["search", "Qanareika7731"], "").contains(&person));
+    env.ok(&["list"], "");
+    env.ok(&["verify"], "");
+    let all = [name_canary, "Qanareika7731", narr_canary, edit_canary, att_canary];
+    // The scanner itself works: it finds the canary where it does sit in plaintext.
+    assert!(!canary_hits(&env.outside, att_canary).is_empty());
+    assert_no_canary(&env, &all, "after add/edit/attach and a normal exit");
+    let db = std::fs::read(env.default_vault().join("vault.db")).unwrap();
+    assert!(!db.starts_with(b"SQLite format 3"));
+
+    // kill -9 in the middle of a bulk add.
+    let bulk_canary = "BULK-CANARY-c0ffee";
+    let mut child = env
+        .cmd(&["add", "testimony"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let person2 = person.clone();
+    let writer = std::thread::spawn(move || {
+        for i in 0..200_000 {
+            let line = format!(
+                "{{\"witness\":\"{person2}\",\"narrative\":\"{bulk_canary} {i} {}\"}}\n",
+                "testimony text ".repeat(60)
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id();
+    assert!(child.try_wait().unwrap().is_none(), "the bulk add ended before the kill");
+    // Some of the batch is in the (encrypted) WAL by now.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    writer.join().unwrap();
+    assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    // The batch was really being written when it died (uncommitted pages in the WAL)…
+    let wal = std::fs::metadata(env.default_vault().join("vault.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert!(wal > 1_000_000, "WAL is {wal} bytes: the kill came before any write");
+    assert_no_canary(&env, &[bulk_canary], "after kill -9 mid bulk add");
+    // The interrupted batch left nothing: all or nothing.
+    let found = env.ok(&["search", bulk_canary], "");
+    assert!(found.trim().is_empty(), "{found}");
+    env.ok(&["verify"], "");
+    assert_no_canary(&env, &all, "at the end");
+}
+
+#[test]
+fn wrong_passphrase_has_its_own_exit_code_and_message() {
+    let env = Env::new().with_vault();
+    std::fs::write(&env.pass_file, "not the passphrase\n").unwrap();
+    let o = env.run(&["list"], "");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("wrong passphrase"), "{err}");
+}
+
+#[test]
+fn bad_records_name_the_line_and_field_and_add_nothing() {
+    let env = Env::new().with_vault();
+    let input = "{\"names\":[{\"value\":\"Асан\"}]}\n{\"names\":[{\"value\":\"Үсен\"}],\"date_of_birth\":\"1990-14\"}\n{\"names\":[{\"value\":\"Y\"}]}\n";
+    let o = env.run(&["add", "person"], input);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("line 2: date_of_birth: "), "{err}");
+    assert!(err.contains("nothing was added"), "{err}");
+    assert!(out.trim().is_empty());
+    let listed = env.ok(&["list"], "");
+    assert!(listed.trim().is_empty(), "{listed}");
+    // Unknown kind, unknown id, bad id.
+    assert_eq!(env.run(&["add", "witness"], "{}").status.code(), Some(4));
+    assert_eq!(env.run(&["show", "01930000-0000-7000-8000-000000000000"], "").status.code(), Some(6));
+    assert_eq!(env.run(&["show", "../../etc/passwd"], "").status.code(), Some(4));
+}
+
+#[test]
+fn vault_option_goes_before_or_after_the_subcommand_and_env_works() {
+    let env = Env::new();
+    let dir = env.outside.join("elsewhere");
+    Vault::create(
+        &dir,
+        &Passphrase::new(PASS.into()),
+        CreateOptions {
+            work_factor: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let id = env.ok(&["--vault", d, "add", "case"], r#"{"reference":"AJ-2026-0142"}"#);
+    assert!(env.ok(&["list", "--vault", d], "").contains("AJ-2026-0142"));
+    let mut c = env.cmd(&["search", "AJ-2026-0142"]);
+    c.env("KUAGER_VAULT", d);
+    let o = c.output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains(id.trim()));
+    // No vault at the default place: a clear error with what to do.
+    let o = env.run(&["list"], "");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6));
+    assert!(err.contains("kuager init"), "{err}");
+}
+
+#[test]
+fn show_list_and_history_print_for_people() {
+    let env = Env::new().with_vault();
+    let p = env
+        .ok(&["add", "person"], r#"{"names":[{"value":"Сенбай Нұрахен"},{"value":"森拜"}],"date_of_birth":"1985-03~"}"#)
+        .trim()
+        .to_owned();
+    let a = env
+        .ok(&["add", "attempt"], &format!(r#"{{"person":"{p}","submitted_on":"2024-02-11","outcome":"no-response"}}"#))
+        .trim()
+        .to_owned();
+    let shown = env.ok(&["show", &a], "");
+    assert!(shown.contains("#1 submitted 2024-02-11 · waiting"), "{shown}");
+    let listed = env.ok(&["list", "people"], "");
+    assert!(listed.contains("Сенбай Нұрахен") && listed.contains("森拜"), "{listed}");
+    env.ok(&["edit", &p], r#"{"gender":"male"}"#);
+    let hist = env.ok(&["history", &p], "");
+    assert_eq!(hist.lines().count(), 2, "{hist}");
+    assert!(hist.lines().nth(1).unwrap().contains("current"), "{hist}");
+    let audit = env.ok(&["audit"], "");
+    assert!(audit.contains("record created") && audit.contains("record revised"), "{audit}");
+    // The audit log carries no record content.
+    assert!(!audit.contains("Сенбай"));
+}
+
+#[test]
+fn r12_cli_runs_without_core_dumps() {
+    let env = Env::new().with_vault();
+    // A command waiting on its input: the process is alive and unlocked.
+    let mut child = env
+        .cmd(&["add", "person"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    let nums: Vec<&str> = core.split_whitespace().skip(4).take(2).collect();
+    assert_eq!(nums, ["0", "0"], "{core}");
+}
+
+fn tools_python() -> PathBuf {
+    std::env::var_os("KUAGER_PY").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/py/bin/python")
+    })
+}
+
+/// docs/recovery.md, step by step, with tools we did not write: Debian's Go `age` opens the
+/// passphrase keyslot (made by `kuager init` at its real work factor), Python's sqlcipher3
+/// (SQLCipher 4) reads the database with the raw key, and `age -d -i` opens an attachment.
+#[test]
+fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
+    let env = Env::new();
+    let dir = env.outside.join("v");
+    let d = dir.to_str().unwrap();
+    env.ok(&["init", "--vault", d], "");
+    let p = env
+        .ok(&["add", "person", "--vault", d], r#"{"names":[{"value":"Сенбай Escapehatch"}]}"#)
+        .trim()
+        .to_owned();
+    let att = env.outside.join("scan.bin");
+    std::fs::write(&att, b"scan of a passport page").unwrap();
+    env.ok(&["attach", &p, att.to_str().unwrap(), "--vault", d], "");
+
+    // 1. Go age, asking for the passphrase on a terminal (script gives it one).
+    let secrets = env.outside.join("secrets.json");
+    let mut c = Command::new("script");
+    c.args([
+        "-qec",
+        &format!("age -d -o {} {}", secrets.display(), dir.join("keyslots/passphrase.age").display()),
+        "/dev/null",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        writeln!(stdin, "{PASS}").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        secrets.exists(),
+        "Go age did not decrypt the keyslot: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&secrets).unwrap()).unwrap();
+    let key = s["sqlcipher_key"].as_str().unwrap();
+    let identity = s["age_identity"].as_str().unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(identity.starts_with("AGE-SECRET-KEY-1"));
+
+    // 2. A second SQLCipher 4 client with the raw key.
+    let py = tools_python();
+    let script = format!(
+        "import sqlcipher3,sys\n\
+         c=sqlcipher3.connect(sys.argv[1])\n\
+         c.execute(\"PRAGMA key=\\\"x'{key}'\\\"\")\n\
+         rows=c.execute(\"SELECT r.data, b.file FROM revisions r, blobs b\").fetchall()\n\
+         print(rows[-1][0]); print(rows[-1][1])\n"
+    );
+    let o = Command::new(&py)
+        .args(["-c", &script, dir.join("vault.db").to_str().unwrap()])
+        .output()
+        .unwrap_or_else(|e| panic!("{} (installed by packaging/linux/deps.sh): {e}", py.display()));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("Сенбай Escapehatch"), "{out}");
+    let blob_rel = out.lines().nth(1).unwrap().trim().to_owned();
+
+    // 3. Go age with the vault identity opens the attachment.
+    let id_file = env.outside.join("identity.txt");
+    std::fs::write(&id_file, format!("{identity}\n")).unwrap();
+    let o = Command::new("age")
+        .args(["-d", "-i", id_file.to_str().unwrap(), dir.join(&blob_rel).to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.stdout, b"scan of a passport page", "{}", String::from_utf8_lossy(&o.stderr));
+}
