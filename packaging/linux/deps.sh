@@ -29,4 +29,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sqlcipher3' 2>
 fi
 
 command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust from rustup first" >&2; exit 1; }
+for comp in rustfmt clippy; do
+  if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    echo "deps: adding the Rust component $comp"
+    rustup component add "$comp"
+  fi
+done
 echo "deps: ok"

@@ -76,9 +76,16 @@ impl Env {
 
     fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut c = self.cmd(args);
-        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -103,11 +110,16 @@ fn text(o: &Output) -> (String, String) {
 /// Places under `dir` where `canary` occurs, as UTF-8 or UTF-16LE, in content or file names.
 fn canary_hits(dir: &Path, canary: &str) -> Vec<String> {
     let utf8 = canary.as_bytes().to_vec();
-    let utf16: Vec<u8> = canary.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let utf16: Vec<u8> = canary
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.to_string_lossy().contains(canary) {
@@ -133,7 +145,10 @@ fn assert_no_canary(env: &Env, canaries: &[&str], when: &str) {
     for c in canaries {
         for dir in [&env.home, &env.tmp] {
             let hits = canary_hits(dir, c);
-            assert!(hits.is_empty(), "{when}: canary {c:?} found in plaintext: {hits:?}");
+            assert!(
+                hits.is_empty(),
+                "{when}: canary {c:?} found in plaintext: {hits:?}"
+            );
         }
     }
 }
@@ -147,7 +162,10 @@ fn r1_canaries_never_reach_the_disk_in_plaintext() {
     let edit_canary = "EDITED-CANARY-77d1e0";
     let att_canary = "ATTACHMENT-CANARY-0b41ee";
     let person = env
-        .ok(&["add", "person"], &format!(r#"{{"names":[{{"value":"{name_canary}"}}]}}"#))
+        .ok(
+            &["add", "person"],
+            &format!(r#"{{"names":[{{"value":"{name_canary}"}}]}}"#),
+        )
         .trim()
         .to_owned();
     let testimony = env
@@ -157,16 +175,38 @@ fn r1_canaries_never_reach_the_disk_in_plaintext() {
         )
         .trim()
         .to_owned();
-    env.ok(&["edit", &testimony], &format!(r#"{{"summary":"{edit_canary}"}}"#));
+    env.ok(
+        &["edit", &testimony],
+        &format!(r#"{{"summary":"{edit_canary}"}}"#),
+    );
     let att = env.outside.join("interview.txt");
-    std::fs::write(&att, format!("audio transcript {att_canary} ").repeat(20_000)).unwrap();
-    env.ok(&["attach", &testimony, att.to_str().unwrap(), "--caption", "interview"], "");
+    std::fs::write(
+        &att,
+        format!("audio transcript {att_canary} ").repeat(20_000),
+    )
+    .unwrap();
+    env.ok(
+        &[
+            "attach",
+            &testimony,
+            att.to_str().unwrap(),
+            "--caption",
+            "interview",
+        ],
+        "",
+    );
     // Reading back through the normal commands, then a normal exit.
     assert!(env.ok(&["show", &testimony], "").contains(narr_canary));
     assert!(env.ok(&["search", "Qanareika7731"], "").contains(&person));
     env.ok(&["list"], "");
     env.ok(&["verify"], "");
-    let all = [name_canary, "Qanareika7731", narr_canary, edit_canary, att_canary];
+    let all = [
+        name_canary,
+        "Qanareika7731",
+        narr_canary,
+        edit_canary,
+        att_canary,
+    ];
     // The scanner itself works: it finds the canary where it does sit in plaintext.
     assert!(!canary_hits(&env.outside, att_canary).is_empty());
     assert_no_canary(&env, &all, "after add/edit/attach and a normal exit");
@@ -197,15 +237,23 @@ fn r1_canaries_never_reach_the_disk_in_plaintext() {
     });
     std::thread::sleep(Duration::from_millis(1500));
     let pid = child.id();
-    assert!(child.try_wait().unwrap().is_none(), "the bulk add ended before the kill");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the bulk add ended before the kill"
+    );
     // Some of the batch is in the (encrypted) WAL by now.
     child.kill().unwrap();
     child.wait().unwrap();
     writer.join().unwrap();
     assert!(!Path::new(&format!("/proc/{pid}")).exists());
     // The batch was really being written when it died (uncommitted pages in the WAL)…
-    let wal = std::fs::metadata(env.default_vault().join("vault.db-wal")).map(|m| m.len()).unwrap_or(0);
-    assert!(wal > 1_000_000, "WAL is {wal} bytes: the kill came before any write");
+    let wal = std::fs::metadata(env.default_vault().join("vault.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(
+        wal > 1_000_000,
+        "WAL is {wal} bytes: the kill came before any write"
+    );
     assert_no_canary(&env, &[bulk_canary], "after kill -9 mid bulk add");
     // The interrupted batch left nothing: all or nothing.
     let found = env.ok(&["search", bulk_canary], "");
@@ -238,8 +286,16 @@ fn bad_records_name_the_line_and_field_and_add_nothing() {
     assert!(listed.trim().is_empty(), "{listed}");
     // Unknown kind, unknown id, bad id.
     assert_eq!(env.run(&["add", "witness"], "{}").status.code(), Some(4));
-    assert_eq!(env.run(&["show", "01930000-0000-7000-8000-000000000000"], "").status.code(), Some(6));
-    assert_eq!(env.run(&["show", "../../etc/passwd"], "").status.code(), Some(4));
+    assert_eq!(
+        env.run(&["show", "01930000-0000-7000-8000-000000000000"], "")
+            .status
+            .code(),
+        Some(6)
+    );
+    assert_eq!(
+        env.run(&["show", "../../etc/passwd"], "").status.code(),
+        Some(4)
+    );
 }
 
 #[test]
@@ -256,7 +312,10 @@ fn vault_option_goes_before_or_after_the_subcommand_and_env_works() {
     )
     .unwrap();
     let d = dir.to_str().unwrap();
-    let id = env.ok(&["--vault", d, "add", "case"], r#"{"reference":"AJ-2026-0142"}"#);
+    let id = env.ok(
+        &["--vault", d, "add", "case"],
+        r#"{"reference":"AJ-2026-0142"}"#,
+    );
     assert!(env.ok(&["list", "--vault", d], "").contains("AJ-2026-0142"));
     let mut c = env.cmd(&["search", "AJ-2026-0142"]);
     c.env("KUAGER_VAULT", d);
@@ -273,23 +332,38 @@ fn vault_option_goes_before_or_after_the_subcommand_and_env_works() {
 fn show_list_and_history_print_for_people() {
     let env = Env::new().with_vault();
     let p = env
-        .ok(&["add", "person"], r#"{"names":[{"value":"Сенбай Нұрахен"},{"value":"森拜"}],"date_of_birth":"1985-03~"}"#)
+        .ok(
+            &["add", "person"],
+            r#"{"names":[{"value":"Сенбай Нұрахен"},{"value":"森拜"}],"date_of_birth":"1985-03~"}"#,
+        )
         .trim()
         .to_owned();
     let a = env
-        .ok(&["add", "attempt"], &format!(r#"{{"person":"{p}","submitted_on":"2024-02-11","outcome":"no-response"}}"#))
+        .ok(
+            &["add", "attempt"],
+            &format!(r#"{{"person":"{p}","submitted_on":"2024-02-11","outcome":"no-response"}}"#),
+        )
         .trim()
         .to_owned();
     let shown = env.ok(&["show", &a], "");
-    assert!(shown.contains("#1 submitted 2024-02-11 · waiting"), "{shown}");
+    assert!(
+        shown.contains("#1 submitted 2024-02-11 · waiting"),
+        "{shown}"
+    );
     let listed = env.ok(&["list", "people"], "");
-    assert!(listed.contains("Сенбай Нұрахен") && listed.contains("森拜"), "{listed}");
+    assert!(
+        listed.contains("Сенбай Нұрахен") && listed.contains("森拜"),
+        "{listed}"
+    );
     env.ok(&["edit", &p], r#"{"gender":"male"}"#);
     let hist = env.ok(&["history", &p], "");
     assert_eq!(hist.lines().count(), 2, "{hist}");
     assert!(hist.lines().nth(1).unwrap().contains("current"), "{hist}");
     let audit = env.ok(&["audit"], "");
-    assert!(audit.contains("record created") && audit.contains("record revised"), "{audit}");
+    assert!(
+        audit.contains("record created") && audit.contains("record revised"),
+        "{audit}"
+    );
     // The audit log carries no record content.
     assert!(!audit.contains("Сенбай"));
 }
@@ -309,15 +383,20 @@ fn r12_cli_runs_without_core_dumps() {
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
     let nums: Vec<&str> = core.split_whitespace().skip(4).take(2).collect();
     assert_eq!(nums, ["0", "0"], "{core}");
 }
 
 fn tools_python() -> PathBuf {
-    std::env::var_os("KUAGER_PY").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/py/bin/python")
-    })
+    std::env::var_os("KUAGER_PY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/py/bin/python")
+        })
 }
 
 /// docs/recovery.md, step by step, with tools we did not write: Debian's Go `age` opens the
@@ -330,7 +409,10 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
     let d = dir.to_str().unwrap();
     env.ok(&["init", "--vault", d], "");
     let p = env
-        .ok(&["add", "person", "--vault", d], r#"{"names":[{"value":"Сенбай Escapehatch"}]}"#)
+        .ok(
+            &["add", "person", "--vault", d],
+            r#"{"names":[{"value":"Сенбай Escapehatch"}]}"#,
+        )
         .trim()
         .to_owned();
     let att = env.outside.join("scan.bin");
@@ -342,13 +424,19 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
     let mut c = Command::new("script");
     c.args([
         "-qec",
-        &format!("age -d -o {} {}", secrets.display(), dir.join("keyslots/passphrase.age").display()),
+        &format!(
+            "age -d -o {} {}",
+            secrets.display(),
+            dir.join("keyslots/passphrase.age").display()
+        ),
         "/dev/null",
     ])
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
+    let mut child = c
+        .spawn()
+        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
     {
         let mut stdin = child.stdin.take().unwrap();
         std::thread::sleep(Duration::from_millis(500));
@@ -379,7 +467,12 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
     let o = Command::new(&py)
         .args(["-c", &script, dir.join("vault.db").to_str().unwrap()])
         .output()
-        .unwrap_or_else(|e| panic!("{} (installed by packaging/linux/deps.sh): {e}", py.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} (installed by packaging/linux/deps.sh): {e}",
+                py.display()
+            )
+        });
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("Сенбай Escapehatch"), "{out}");
@@ -389,8 +482,18 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
     let id_file = env.outside.join("identity.txt");
     std::fs::write(&id_file, format!("{identity}\n")).unwrap();
     let o = Command::new("age")
-        .args(["-d", "-i", id_file.to_str().unwrap(), dir.join(&blob_rel).to_str().unwrap()])
+        .args([
+            "-d",
+            "-i",
+            id_file.to_str().unwrap(),
+            dir.join(&blob_rel).to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.stdout, b"scan of a passport page", "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.stdout,
+        b"scan of a passport page",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -17,14 +17,12 @@ pub fn disable_core_dumps() -> bool {
         };
         // SAFETY: setrlimit reads a fully initialised rlimit struct that lives for the call.
         let rl = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) } == 0;
+        // SAFETY: prctl(PR_SET_DUMPABLE, 0) takes plain integers and touches no memory of ours.
         #[cfg(target_os = "linux")]
-        {
-            // SAFETY: prctl(PR_SET_DUMPABLE, 0) takes plain integers and touches no memory of ours.
-            let pr = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } == 0;
-            return rl && pr;
-        }
+        let pr = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } == 0;
         #[cfg(not(target_os = "linux"))]
-        return rl;
+        let pr = true;
+        rl && pr
     }
     #[cfg(not(unix))]
     {

@@ -387,8 +387,9 @@ impl Vault {
         let v = model::validate(kind, json)?;
         let o = self.o_mut()?;
         let tx = o.conn.transaction()?;
-        let saved = insert_new(&tx, &o.device, v)?;
+        let saved = insert_new(&tx, &o.device, v, Text::Deferred)?;
         tx.commit()?;
+        self.after_save()?;
         Ok(saved)
     }
 
@@ -442,7 +443,7 @@ impl Vault {
                     continue;
                 }
                 Err(e) => errors.push((start, e)),
-                Ok(v) if errors.is_empty() => match insert_new(&tx, &o.device, v) {
+                Ok(v) if errors.is_empty() => match insert_new(&tx, &o.device, v, Text::Now) {
                     Ok(s) => saved.push(s),
                     Err(e @ (Error::Invalid { .. } | Error::NotFound(_))) => {
                         errors.push((start, e))
@@ -459,7 +460,7 @@ impl Vault {
             if errors.len() >= MAX_REPORTED_ERRORS || eof {
                 break;
             }
-            if seen % 1000 == 0 {
+            if seen.is_multiple_of(1000) {
                 progress(seen);
             }
         }
@@ -509,7 +510,17 @@ impl Vault {
         let v = model::validate_value(kind, &data)?;
         let saved = insert_revision_of(&tx, &o.device, id, base_rev, v)?;
         tx.commit()?;
+        self.after_save()?;
         Ok(saved)
+    }
+
+    /// Indexes queued full text once a batch has gathered.
+    fn after_save(&mut self) -> Result<()> {
+        let o = self.o()?;
+        if text_queue_len(&o.conn)? >= FTS_BATCH {
+            flush_text_queue(&o.conn)?;
+        }
+        Ok(())
     }
 
     /// Streams `input` into an encrypted attachment and adds it to record `id` (a new revision).
@@ -581,6 +592,7 @@ impl Vault {
                     // Same content already stored: keep one encrypted copy.
                     let _ = fs::remove_file(dir.join(&blob.rel));
                 }
+                self.after_save()?;
                 Ok(saved)
             }
             Err(e) => {
@@ -781,8 +793,11 @@ impl Vault {
             )?;
             push(MatchKind::Name, ids, &mut found);
         }
-        // Full text, newest first.
+        // Full text, newest first (after indexing whatever saves have queued).
         if let Some(fq) = search::fts_query(q) {
+            if text_queue_len(&o.conn)? > 0 {
+                flush_text_queue(&o.conn)?;
+            }
             let ids = collect(
                 o.conn
                     .prepare_cached(
@@ -976,9 +991,8 @@ fn record_kind(c: &Connection, id: RecordId) -> Result<Kind> {
         .parse()
 }
 
-fn row_to_revision(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+/// `id, record, kind, parents, device, at, data` as read from the database.
+type RevRow = (
     String,
     String,
     String,
@@ -986,7 +1000,9 @@ fn row_to_revision(
     String,
     String,
     Option<String>,
-)> {
+);
+
+fn row_to_revision(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -998,17 +1014,7 @@ fn row_to_revision(
     ))
 }
 
-fn to_revision(
-    t: (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    ),
-) -> Result<Revision> {
+fn to_revision(t: RevRow) -> Result<Revision> {
     let (id, record, kind, parents, device, at, data) = t;
     Ok(Revision {
         id: id.parse()?,
@@ -1096,7 +1102,7 @@ fn check_references(tx: &Connection, v: &Validated) -> Result<()> {
     Ok(())
 }
 
-fn insert_new(tx: &Transaction<'_>, device: &str, v: Validated) -> Result<Saved> {
+fn insert_new(tx: &Transaction<'_>, device: &str, v: Validated, text: Text) -> Result<Saved> {
     check_references(tx, &v)?;
     let id = RecordId::new();
     let at = revision::now();
@@ -1106,7 +1112,7 @@ fn insert_new(tx: &Transaction<'_>, device: &str, v: Validated) -> Result<Saved>
     store_revision(tx, &rev)?;
     tx.prepare_cached("INSERT INTO heads(record, revision) VALUES (?1, ?2)")?
         .execute(params![id.to_string(), rev.id.as_str()])?;
-    reindex(tx, id, true)?;
+    reindex(tx, id, true, text)?;
     audit::append(
         tx,
         device,
@@ -1152,7 +1158,7 @@ fn insert_revision_of(
         .execute(params![id.to_string(), base.id.as_str()])?;
     tx.prepare_cached("INSERT INTO heads(record, revision) VALUES (?1, ?2)")?
         .execute(params![id.to_string(), rev.id.as_str()])?;
-    reindex(tx, id, false)?;
+    reindex(tx, id, false, Text::Deferred)?;
     audit::append(
         tx,
         device,
@@ -1189,8 +1195,24 @@ fn store_revision(tx: &Connection, rev: &Revision) -> Result<()> {
     Ok(())
 }
 
-/// Rebuilds the search entries of one record from its current head(s).
-fn reindex(tx: &Connection, id: RecordId, fresh: bool) -> Result<()> {
+/// How a save updates the full-text index.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// Now, in the same transaction (bulk adds: FTS5 batches a whole transaction into one
+    /// segment, so this is the cheap way for many records).
+    Now,
+    /// Queued in `fts_pending` (same transaction) and indexed in batches before the next search
+    /// or when [`FTS_BATCH`] records wait. A single save then writes a handful of pages instead
+    /// of a new FTS segment and its merges; nothing is lost on a crash (the queue is durable).
+    Deferred,
+}
+
+/// Queued records that trigger indexing after a save.
+const FTS_BATCH: i64 = 64;
+
+/// Rebuilds the search entries of one record from its current head(s): name and number keys
+/// at once, full text now or deferred.
+fn reindex(tx: &Connection, id: RecordId, fresh: bool, text: Text) -> Result<()> {
     let rid = id.to_string();
     if !fresh {
         tx.prepare_cached("DELETE FROM name_keys WHERE record = ?1")?
@@ -1201,7 +1223,6 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool) -> Result<()> {
     let heads = heads_of(tx, id)?;
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
-    let mut body = String::new();
     for h in &heads {
         let Some(d) = &h.data else { continue };
         if h.kind == Kind::Person {
@@ -1244,7 +1265,6 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool) -> Result<()> {
                 numbers.insert(search::number_key(s));
             }
         }
-        collect_text(d, &mut body);
     }
     numbers.retain(|n| !n.is_empty());
     {
@@ -1259,11 +1279,28 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool) -> Result<()> {
             st.execute(params![k, rid])?;
         }
     }
+    match text {
+        Text::Now => index_text(tx, &rid, &heads, fresh),
+        Text::Deferred => {
+            tx.prepare_cached("INSERT OR IGNORE INTO fts_pending(record) VALUES (?1)")?
+                .execute([&rid])?;
+            Ok(())
+        }
+    }
+}
+
+fn index_text(tx: &Connection, rid: &str, heads: &[Revision], fresh: bool) -> Result<()> {
+    let mut body = String::new();
+    for h in heads {
+        if let Some(d) = &h.data {
+            collect_text(d, &mut body);
+        }
+    }
     let rowid: Option<i64> = if fresh {
         None
     } else {
         tx.prepare_cached("SELECT rowid FROM fts_rows WHERE record = ?1")?
-            .query_row([&rid], |r| r.get(0))
+            .query_row([rid], |r| r.get(0))
             .optional()?
     };
     let rowid = match rowid {
@@ -1274,13 +1311,34 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool) -> Result<()> {
         }
         None => {
             tx.prepare_cached("INSERT INTO fts_rows(record) VALUES (?1)")?
-                .execute([&rid])?;
+                .execute([rid])?;
             tx.last_insert_rowid()
         }
     };
     tx.prepare_cached("INSERT INTO fts(rowid, body) VALUES (?1, ?2)")?
         .execute(params![rowid, body])?;
     Ok(())
+}
+
+/// Indexes every queued record's text, in one transaction.
+fn flush_text_queue(c: &Connection) -> Result<()> {
+    let tx = c.unchecked_transaction()?;
+    let pending: Vec<String> = collect(
+        tx.prepare_cached("SELECT record FROM fts_pending")?
+            .query_map([], |r| r.get(0))?,
+    )?;
+    for rid in &pending {
+        let heads = heads_of(&tx, rid.parse()?)?;
+        index_text(&tx, rid, &heads, false)?;
+    }
+    tx.execute("DELETE FROM fts_pending", [])?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn text_queue_len(c: &Connection) -> Result<i64> {
+    Ok(c.prepare_cached("SELECT count(*) FROM fts_pending")?
+        .query_row([], |r| r.get(0))?)
 }
 
 fn string_leaves(v: &serde_json::Value) -> Vec<&str> {
@@ -1300,11 +1358,9 @@ fn string_leaves(v: &serde_json::Value) -> Vec<&str> {
 /// Every human-readable string of a record (not ids, hashes or media types) for full text.
 fn collect_text(v: &serde_json::Value, out: &mut String) {
     match v {
-        serde_json::Value::String(s) => {
-            if uuid::Uuid::try_parse(s).is_err() {
-                out.push_str(s);
-                out.push('\n');
-            }
+        serde_json::Value::String(s) if uuid::Uuid::try_parse(s).is_err() => {
+            out.push_str(s);
+            out.push('\n');
         }
         serde_json::Value::Array(a) => a.iter().for_each(|x| collect_text(x, out)),
         serde_json::Value::Object(o) => {
@@ -1401,11 +1457,7 @@ impl<'c> Summarizer<'c> {
                         detail.push_str(&format!(" ({outcome})"));
                     }
                 } else {
-                    detail.push_str(
-                        &format!(" · {outcome} {}", s("outcome_on"))
-                            .trim_end()
-                            .to_owned(),
-                    );
+                    detail.push_str(format!(" · {outcome} {}", s("outcome_on")).trim_end());
                 }
                 (w, detail)
             }

@@ -96,14 +96,14 @@ fn crash_child() {
             )
             .unwrap();
         let mut rev = s.revision;
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             let blob = format!("attachment {i}").repeat(500);
             rev = v
                 .attach(s.record, blob.as_bytes(), AttachMeta::default())
                 .unwrap()
                 .revision;
         }
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             rev = v
                 .edit(s.record, br#"{"place":"Almaty"}"#, None, false)
                 .unwrap()

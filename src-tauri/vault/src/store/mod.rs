@@ -57,6 +57,7 @@ CREATE INDEX name_keys_record ON name_keys(record);
 CREATE TABLE number_keys (key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID;
 CREATE INDEX number_keys_record ON number_keys(record);
 CREATE TABLE fts_rows (rowid INTEGER PRIMARY KEY, record TEXT NOT NULL UNIQUE);
+CREATE TABLE fts_pending (record TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
 "#;
 
