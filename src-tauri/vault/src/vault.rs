@@ -403,6 +403,10 @@ impl Vault {
         progress: &mut dyn FnMut(usize),
     ) -> Result<std::result::Result<Vec<Saved>, BulkError>> {
         let o = self.o_mut()?;
+        // Index what single saves queued, so the batch below can move the mark past itself.
+        if text_queue_len(&o.conn)? > 0 {
+            flush_text_queue(&o.conn)?;
+        }
         let tx = o.conn.transaction()?;
         let mut saved = Vec::new();
         let mut errors = Vec::new();
@@ -472,6 +476,7 @@ impl Vault {
                 records_seen: seen,
             }));
         }
+        set_fts_mark_to_latest(&tx)?;
         tx.commit()?;
         Ok(Ok(saved))
     }
@@ -672,12 +677,14 @@ impl Vault {
     pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
         let o = self.o()?;
         record_kind(&o.conn, id)?;
-        let heads: BTreeSet<String> = heads_of(&o.conn, id)?
-            .into_iter()
-            .map(|r| r.id.to_string())
-            .collect();
-        let mut st = o.conn.prepare(
-            "SELECT id, parents, device, at, purged FROM revisions WHERE record = ?1 ORDER BY seq",
+        let heads: BTreeSet<String> = head_ids(&o.conn, id)?.into_iter().collect();
+        // Every revision of a record is an ancestor of one of its heads.
+        let mut st = o.conn.prepare_cached(
+            "WITH RECURSIVE h(id) AS ( \
+                 SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
+                 UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+             SELECT v.id, v.parents, v.device, v.at, v.purged FROM revisions v JOIN h ON v.id = h.id \
+             ORDER BY v.seq",
         )?;
         let rows = st.query_map([id.to_string()], |r| {
             Ok((
@@ -920,7 +927,7 @@ impl Vault {
             .map(|(id, r, _)| (r.clone(), id.clone()))
             .collect();
         let stored_heads: BTreeSet<(String, String)> = collect(
-            c.prepare("SELECT record, revision FROM heads")?
+            c.prepare("SELECT r.id, h.value FROM records r, json_each(r.heads) h")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
         )?
         .into_iter()
@@ -948,7 +955,8 @@ impl Vault {
         }
         // Every attachment a current version refers to must be stored.
         let mut st = c.prepare(
-            "SELECT v.data FROM heads h JOIN revisions v ON v.id = h.revision WHERE v.data LIKE '%\"blob\":%'",
+            "SELECT v.data FROM records r, json_each(r.heads) h JOIN revisions v ON v.id = h.value \
+             WHERE v.data LIKE '%\"blob\":%'",
         )?;
         let mut rows = st.query([])?;
         while let Some(row) = rows.next()? {
@@ -1032,13 +1040,31 @@ fn to_revision(t: RevRow) -> Result<Revision> {
 
 const REVISION_COLUMNS: &str = "v.id, v.record, r.kind, v.parents, v.device, v.at, v.data";
 
+/// Ids of the current head revisions of a record, oldest first.
+fn head_ids(c: &Connection, id: RecordId) -> Result<Vec<String>> {
+    let heads: Option<String> = c
+        .prepare_cached("SELECT heads FROM records WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    let heads = heads.ok_or_else(|| Error::NotFound(format!("record {id}")))?;
+    serde_json::from_str(&heads)
+        .map_err(|e| Error::Verify(format!("record {id}: heads unreadable: {e}")))
+}
+
+fn set_heads(tx: &Connection, id: RecordId, heads: &[String]) -> Result<()> {
+    tx.prepare_cached("UPDATE records SET heads = ?2 WHERE id = ?1")?
+        .execute(params![
+            id.to_string(),
+            serde_json::to_string(heads).expect("serialisable")
+        ])?;
+    Ok(())
+}
+
 fn heads_of(c: &Connection, id: RecordId) -> Result<Vec<Revision>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {REVISION_COLUMNS} FROM heads h JOIN revisions v ON v.id = h.revision \
-         JOIN records r ON r.id = v.record WHERE h.record = ?1 ORDER BY v.seq"
-    ))?;
-    let rows = collect(st.query_map([id.to_string()], row_to_revision)?)?;
-    rows.into_iter().map(to_revision).collect()
+    head_ids(c, id)?
+        .iter()
+        .map(|h| revision_by_id(c, &h.parse()?))
+        .collect()
 }
 
 fn revision_by_id(c: &Connection, rid: &RevisionId) -> Result<Revision> {
@@ -1106,12 +1132,15 @@ fn insert_new(tx: &Transaction<'_>, device: &str, v: Validated, text: Text) -> R
     check_references(tx, &v)?;
     let id = RecordId::new();
     let at = revision::now();
-    tx.prepare_cached("INSERT INTO records(id, kind, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![id.to_string(), v.kind.as_str(), at])?;
     let rev = Revision::new(id, v.kind, vec![], device.to_owned(), at.clone(), v.data)?;
+    tx.prepare_cached("INSERT INTO records(id, kind, created_at, heads) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
+            id.to_string(),
+            v.kind.as_str(),
+            at,
+            format!("[\"{}\"]", rev.id)
+        ])?;
     store_revision(tx, &rev)?;
-    tx.prepare_cached("INSERT INTO heads(record, revision) VALUES (?1, ?2)")?
-        .execute(params![id.to_string(), rev.id.as_str()])?;
     reindex(tx, id, true, text)?;
     audit::append(
         tx,
@@ -1154,10 +1183,10 @@ fn insert_revision_of(
         v.data,
     )?;
     store_revision(tx, &rev)?;
-    tx.prepare_cached("DELETE FROM heads WHERE record = ?1 AND revision = ?2")?
-        .execute(params![id.to_string(), base.id.as_str()])?;
-    tx.prepare_cached("INSERT INTO heads(record, revision) VALUES (?1, ?2)")?
-        .execute(params![id.to_string(), rev.id.as_str()])?;
+    let mut heads = head_ids(tx, id)?;
+    heads.retain(|h| h != base.id.as_str());
+    heads.push(rev.id.to_string());
+    set_heads(tx, id, &heads)?;
     reindex(tx, id, false, Text::Deferred)?;
     audit::append(
         tx,
@@ -1178,9 +1207,8 @@ fn store_revision(tx: &Connection, rev: &Revision) -> Result<()> {
     let data = rev
         .data
         .as_ref()
-        .map(serde_jcs::to_string)
-        .transpose()
-        .map_err(|e| Error::invalid("", e.to_string()))?;
+        .map(|d| revision::canonical_json(d).map(|b| String::from_utf8(b).expect("JSON is UTF-8")))
+        .transpose()?;
     tx.prepare_cached(
         "INSERT INTO revisions(id, record, parents, device, at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -1201,13 +1229,14 @@ enum Text {
     /// Now, in the same transaction (bulk adds: FTS5 batches a whole transaction into one
     /// segment, so this is the cheap way for many records).
     Now,
-    /// Queued in `fts_pending` (same transaction) and indexed in batches before the next search
-    /// or when [`FTS_BATCH`] records wait. A single save then writes a handful of pages instead
-    /// of a new FTS segment and its merges; nothing is lost on a crash (the queue is durable).
+    /// Left to the queue — the revisions after `meta.fts_seq` — and indexed in batches before
+    /// the next search or when [`FTS_BATCH`] revisions wait. A single save then writes a handful
+    /// of pages instead of a new FTS segment and its merges; nothing is lost on a crash (the
+    /// queue is the revisions table itself).
     Deferred,
 }
 
-/// Queued records that trigger indexing after a save.
+/// Queued revisions that trigger indexing after a save.
 const FTS_BATCH: i64 = 64;
 
 /// Rebuilds the search entries of one record from its current head(s): name and number keys
@@ -1281,11 +1310,7 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool, text: Text) -> Result<()>
     }
     match text {
         Text::Now => index_text(tx, &rid, &heads, fresh),
-        Text::Deferred => {
-            tx.prepare_cached("INSERT OR IGNORE INTO fts_pending(record) VALUES (?1)")?
-                .execute([&rid])?;
-            Ok(())
-        }
+        Text::Deferred => Ok(()),
     }
 }
 
@@ -1320,25 +1345,43 @@ fn index_text(tx: &Connection, rid: &str, heads: &[Revision], fresh: bool) -> Re
     Ok(())
 }
 
-/// Indexes every queued record's text, in one transaction.
+/// Indexes the text of every record revised after `meta.fts_seq`, in one transaction.
 fn flush_text_queue(c: &Connection) -> Result<()> {
     let tx = c.unchecked_transaction()?;
+    let mark = fts_mark(&tx)?;
     let pending: Vec<String> = collect(
-        tx.prepare_cached("SELECT record FROM fts_pending")?
-            .query_map([], |r| r.get(0))?,
+        tx.prepare_cached("SELECT DISTINCT record FROM revisions WHERE seq > ?1")?
+            .query_map([mark], |r| r.get(0))?,
     )?;
     for rid in &pending {
         let heads = heads_of(&tx, rid.parse()?)?;
         index_text(&tx, rid, &heads, false)?;
     }
-    tx.execute("DELETE FROM fts_pending", [])?;
+    set_fts_mark_to_latest(&tx)?;
     tx.commit()?;
     Ok(())
 }
 
+fn fts_mark(c: &Connection) -> Result<i64> {
+    let v: String = c
+        .prepare_cached("SELECT value FROM meta WHERE key = 'fts_seq'")?
+        .query_row([], |r| r.get(0))?;
+    Ok(v.parse().unwrap_or(0))
+}
+
+fn set_fts_mark_to_latest(tx: &Connection) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE meta SET value = (SELECT coalesce(max(seq), 0) FROM revisions) WHERE key = 'fts_seq'",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
 fn text_queue_len(c: &Connection) -> Result<i64> {
-    Ok(c.prepare_cached("SELECT count(*) FROM fts_pending")?
-        .query_row([], |r| r.get(0))?)
+    let latest: i64 = c
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM revisions")?
+        .query_row([], |r| r.get(0))?;
+    Ok(latest - fts_mark(c)?)
 }
 
 fn string_leaves(v: &serde_json::Value) -> Vec<&str> {
@@ -1511,29 +1554,35 @@ impl<'c> Summarizer<'c> {
 
     /// 1-based position of attempt `id` among the person's attempts, by submission date.
     fn attempt_number(&mut self, person: &str, id: &str) -> Result<usize> {
-        if !self.attempts_by_person.contains_key(person) {
+        if self.attempts_by_person.is_empty() {
+            // One pass over every attempt's current version, grouped by person.
             let mut st = self.conn.prepare_cached(
-                "SELECT v.record, json_extract(v.data, '$.submitted_on') FROM heads h \
-                 JOIN revisions v ON v.id = h.revision JOIN records r ON r.id = h.record \
-                 WHERE r.kind = 'attempt' AND json_extract(v.data, '$.person') = ?1",
+                "SELECT r.id, json_extract(v.data, '$.person'), json_extract(v.data, '$.submitted_on') \
+                 FROM records r JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
+                 WHERE r.kind = 'attempt'",
             )?;
-            let mut list: Vec<(String, String)> = collect(st.query_map([person], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                ))
-            })?)?;
-            list.sort_by(|a, b| {
-                a.1.trim_end_matches('~')
-                    .cmp(b.1.trim_end_matches('~'))
-                    .then(a.0.cmp(&b.0))
-            });
-            list.dedup_by(|a, b| a.0 == b.0);
-            self.attempts_by_person.insert(person.to_owned(), list);
+            let rows: Vec<(String, Option<String>, Option<String>)> =
+                collect(st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)?;
+            for (rid, p, date) in rows {
+                if let Some(p) = p {
+                    self.attempts_by_person
+                        .entry(p)
+                        .or_default()
+                        .push((rid, date.unwrap_or_default()));
+                }
+            }
+            for list in self.attempts_by_person.values_mut() {
+                list.sort_by(|a, b| {
+                    a.1.trim_end_matches('~')
+                        .cmp(b.1.trim_end_matches('~'))
+                        .then(a.0.cmp(&b.0))
+                });
+            }
         }
-        Ok(self.attempts_by_person[person]
-            .iter()
-            .position(|(r, _)| r == id)
+        Ok(self
+            .attempts_by_person
+            .get(person)
+            .and_then(|l| l.iter().position(|(r, _)| r == id))
             .map_or(0, |p| p + 1))
     }
 }

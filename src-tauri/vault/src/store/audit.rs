@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The hash the first event chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -26,7 +26,7 @@ pub struct AuditEvent {
 }
 
 pub(crate) fn chain_hash(prev: &str, event: &serde_json::Value) -> Result<String> {
-    let canon = serde_jcs::to_vec(event).map_err(|e| Error::invalid("audit", e.to_string()))?;
+    let canon = crate::revision::canonical_json(event)?;
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(&canon);
@@ -56,7 +56,7 @@ pub(crate) fn append(
         }
     }
     let hash = chain_hash(&prev, &event)?;
-    let text = serde_jcs::to_string(&event).map_err(|e| Error::invalid("audit", e.to_string()))?;
+    let text = String::from_utf8(crate::revision::canonical_json(&event)?).expect("JSON is UTF-8");
     conn.prepare_cached("INSERT INTO audit(seq, event, hash) VALUES (?1, ?2, ?3)")?
         .execute(params![seq, text, hash])?;
     Ok(())
