@@ -308,7 +308,7 @@ fn bench_attach(root: &Path, size: u64) -> anyhow::Result<Vec<Row>> {
         let mut block = vec![0u8; 1 << 20];
         for _ in 0..(size >> 20) {
             for c in block.chunks_mut(8) {
-                c.copy_from_slice(&rng.next().to_le_bytes());
+                c.copy_from_slice(&rng.next_u64().to_le_bytes());
             }
             w.write_all(&block)?;
         }
