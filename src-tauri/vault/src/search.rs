@@ -65,6 +65,9 @@ pub fn word_key(word: &str) -> String {
                 'ł' => latin.push('l'),
                 'đ' => latin.push('d'),
                 'ŋ' => latin.push_str("ng"),
+                // Kazakh Latin (2021) and Turkish-style spellings: ş = ш, ç = ч.
+                'ş' => latin.push_str("sh"),
+                'ç' => latin.push_str("ch"),
                 _ => latin.extend(c.nfd().filter(|c| !is_combining(*c))),
             }
         }
@@ -80,8 +83,6 @@ pub fn word_key(word: &str) -> String {
             ['k', 'h', ..] => ("h", 2),
             ['z', 'h', ..] => ("j", 2),
             ['n', 'g', ..] => ("n", 2),
-            ['y', 'e', ..] if i == 0 => ("e", 2),
-            ['i', 'e', ..] if i == 0 => ("e", 2),
             ['x', ..] => ("h", 1),
             ['q', ..] => ("k", 1),
             ['y', ..] => ("i", 1),
@@ -99,7 +100,17 @@ pub fn word_key(word: &str) -> String {
     }
     // 3. Collapse doubled letters (Нұрахмет / Nurakhmet, Алла / Ala).
     out.dedup();
-    out.into_iter().collect()
+    // 4. Russian е is written "ye" after a vowel or at the start (Серікбаев / Serikbayev,
+    //    Ерлан / Yerlan): after y → i, fold "ie" to "e".
+    let mut folded: Vec<char> = Vec::with_capacity(out.len());
+    for c in out {
+        if c == 'e' && folded.last() == Some(&'i') {
+            folded.pop();
+        }
+        folded.push(c);
+    }
+    folded.dedup();
+    folded.into_iter().collect()
 }
 
 fn is_combining(c: char) -> bool {
@@ -173,12 +184,17 @@ mod tests {
         same("Сайрагүл Сауытбай", "Sayragul Sauytbay");
         same("Әсел", "Äsel");
         same("Асель", "Asel");
+        same("Серікбаев", "Serikbayev");
+        same("Алиев", "Aliyev");
+        same("Шынар", "Şynar");
+        same("Шынар", "Shynar");
+        same("Шәмші", "Şämşi");
     }
 
     #[test]
     fn case_and_diacritics_fold() {
         same("SENBAY", "senbay");
-        same("Şenbay", "Senbay");
+        same("Ṣenbay", "Senbay");
         assert_eq!(word_key("Nurakhen"), "nurahen");
     }
 
