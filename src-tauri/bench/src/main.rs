@@ -116,7 +116,7 @@ fn main() -> anyhow::Result<()> {
 
 /// Save one testimony (one transaction, durable) vs the same insert into plain SQLite.
 fn bench_save_one(root: &Path) -> anyhow::Result<Vec<Row>> {
-    let n = 300;
+    let n = 1000;
     let mut v = open_or_create(&root.join("save-one"), PASS, Some(10))?;
     let ids = kuager_bench::fill(&mut v, 1, 200, 0, 0)?;
     let plain = rusqlite::Connection::open(root.join("plain.db"))?;

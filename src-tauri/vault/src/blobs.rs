@@ -45,9 +45,7 @@ pub(crate) fn write(
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
     let result = (|| -> Result<(String, u64)> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let file = fsutil::private_file()
             .open(&tmp)
             .map_err(Error::io("creating an attachment file"))?;
         let enc =

@@ -13,6 +13,15 @@ pub fn random_name() -> String {
     hex::encode(b)
 }
 
+/// Options for a new file only this user can read (0600 on Unix), failing if it exists.
+pub fn private_file() -> fs::OpenOptions {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o
+}
+
 /// fsyncs a directory so a rename or a new entry in it survives a power cut.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
@@ -36,10 +45,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".tmp-{}", random_name()));
     let ctx = || format!("writing {}", path.display());
     let res = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = private_file().open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);

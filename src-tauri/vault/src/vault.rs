@@ -158,6 +158,9 @@ struct Open {
     conn: Connection,
     secrets: VaultSecrets,
     device: String,
+    /// Revisions saved since the full-text index was last brought up to date (by this
+    /// connection's count; a search always asks the database).
+    text_queue: i64,
 }
 
 /// A vault folder. Created locked by [`Vault::open`]; [`Vault::create`] returns it unlocked.
@@ -214,6 +217,10 @@ impl Vault {
         for r in &opts.recovery {
             keys::write_recovery_slot(dir, r, &secrets)?;
         }
+        // SQLite creates the -wal and -shm files with the database file's mode: make it 0600 first.
+        fsutil::private_file()
+            .open(dir.join("vault.db"))
+            .map_err(Error::io("creating the database"))?;
         let conn = store::open(&dir.join("vault.db"), &secrets)?;
         let device = secrets.device_id().to_string();
         conn.execute(
@@ -235,6 +242,7 @@ impl Vault {
                 conn,
                 secrets,
                 device,
+                text_queue: 0,
             }),
             failed_unlocks: 0,
         })
@@ -340,10 +348,12 @@ impl Vault {
         )?;
         blobs::sweep_temp(&self.dir);
         self.failed_unlocks = 0;
+        let text_queue = text_queue_len(&conn)?;
         self.open = Some(Open {
             conn,
             secrets,
             device,
+            text_queue,
         });
         Ok(())
     }
@@ -407,6 +417,7 @@ impl Vault {
         if text_queue_len(&o.conn)? > 0 {
             flush_text_queue(&o.conn)?;
         }
+        o.text_queue = 0;
         let tx = o.conn.transaction()?;
         let mut saved = Vec::new();
         let mut errors = Vec::new();
@@ -521,9 +532,11 @@ impl Vault {
 
     /// Indexes queued full text once a batch has gathered.
     fn after_save(&mut self) -> Result<()> {
-        let o = self.o()?;
-        if text_queue_len(&o.conn)? >= FTS_BATCH {
+        let o = self.o_mut()?;
+        o.text_queue += 1;
+        if o.text_queue >= FTS_BATCH {
             flush_text_queue(&o.conn)?;
+            o.text_queue = 0;
         }
         Ok(())
     }
@@ -1141,7 +1154,7 @@ fn insert_new(tx: &Transaction<'_>, device: &str, v: Validated, text: Text) -> R
             format!("[\"{}\"]", rev.id)
         ])?;
     store_revision(tx, &rev)?;
-    reindex(tx, id, true, text)?;
+    reindex(tx, id, true, text, std::slice::from_ref(&rev))?;
     audit::append(
         tx,
         device,
@@ -1187,7 +1200,11 @@ fn insert_revision_of(
     heads.retain(|h| h != base.id.as_str());
     heads.push(rev.id.to_string());
     set_heads(tx, id, &heads)?;
-    reindex(tx, id, false, Text::Deferred)?;
+    if heads.len() == 1 {
+        reindex(tx, id, false, Text::Deferred, std::slice::from_ref(&rev))?;
+    } else {
+        reindex(tx, id, false, Text::Deferred, &heads_of(tx, id)?)?;
+    }
     audit::append(
         tx,
         device,
@@ -1241,7 +1258,13 @@ const FTS_BATCH: i64 = 64;
 
 /// Rebuilds the search entries of one record from its current head(s): name and number keys
 /// at once, full text now or deferred.
-fn reindex(tx: &Connection, id: RecordId, fresh: bool, text: Text) -> Result<()> {
+fn reindex(
+    tx: &Connection,
+    id: RecordId,
+    fresh: bool,
+    text: Text,
+    heads: &[Revision],
+) -> Result<()> {
     let rid = id.to_string();
     if !fresh {
         tx.prepare_cached("DELETE FROM name_keys WHERE record = ?1")?
@@ -1249,10 +1272,9 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool, text: Text) -> Result<()>
         tx.prepare_cached("DELETE FROM number_keys WHERE record = ?1")?
             .execute([&rid])?;
     }
-    let heads = heads_of(tx, id)?;
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
-    for h in &heads {
+    for h in heads {
         let Some(d) = &h.data else { continue };
         if h.kind == Kind::Person {
             for n in d
@@ -1309,7 +1331,7 @@ fn reindex(tx: &Connection, id: RecordId, fresh: bool, text: Text) -> Result<()>
         }
     }
     match text {
-        Text::Now => index_text(tx, &rid, &heads, fresh),
+        Text::Now => index_text(tx, &rid, heads, fresh),
         Text::Deferred => Ok(()),
     }
 }

@@ -624,3 +624,20 @@ fn record_id_parsing_rejects_garbage() {
     assert!(RecordId::from_str("../../etc/passwd").is_err());
     assert!(matches!(RecordId::from_str("nope"), Err(Error::BadId(_))));
 }
+
+#[cfg(unix)]
+#[test]
+fn vault_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    v.attach(p, &b"scan"[..], AttachMeta::default()).unwrap();
+    for (path, _) in files_under(&dir) {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is mode {mode:o}", path.display());
+    }
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
