@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use vault::{CreateOptions, Passphrase, Vault};
+// The vault's own test helpers: the same canary scanner and test-vault maker.
+#[path = "../../vault/tests/common/mod.rs"]
+mod common;
 
-const PASS: &str = "correct horse battery staple";
+use common::{canary_hits, PASS};
 const KUAGER: &str = env!("CARGO_BIN_EXE_kuager");
 
 /// A sandbox: its own $HOME, $TMPDIR and a passphrase file outside both.
@@ -50,15 +52,7 @@ impl Env {
     fn with_vault(self) -> Env {
         let dir = self.default_vault();
         std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-        Vault::create(
-            &dir,
-            &Passphrase::new(PASS.into()),
-            CreateOptions {
-                work_factor: Some(10),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        common::new_vault(&dir);
         self
     }
 
@@ -105,40 +99,6 @@ fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-/// Places under `dir` where `canary` occurs, as UTF-8 or UTF-16LE, in content or file names.
-fn canary_hits(dir: &Path, canary: &str) -> Vec<String> {
-    let utf8 = canary.as_bytes().to_vec();
-    let utf16: Vec<u8> = canary
-        .encode_utf16()
-        .flat_map(|u| u.to_le_bytes())
-        .collect();
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.to_string_lossy().contains(canary) {
-                hits.push(format!("{} (name)", p.display()));
-            }
-            let ft = e.file_type().unwrap();
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                let b = std::fs::read(&p).unwrap_or_default();
-                for (label, needle) in [("utf-8", &utf8), ("utf-16le", &utf16)] {
-                    if b.windows(needle.len()).any(|w| w == needle.as_slice()) {
-                        hits.push(format!("{} ({label})", p.display()));
-                    }
-                }
-            }
-        }
-    }
-    hits
 }
 
 fn assert_no_canary(env: &Env, canaries: &[&str], when: &str) {
@@ -302,15 +262,7 @@ fn bad_records_name_the_line_and_field_and_add_nothing() {
 fn vault_option_goes_before_or_after_the_subcommand_and_env_works() {
     let env = Env::new();
     let dir = env.outside.join("elsewhere");
-    Vault::create(
-        &dir,
-        &Passphrase::new(PASS.into()),
-        CreateOptions {
-            work_factor: Some(10),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    common::new_vault(&dir);
     let d = dir.to_str().unwrap();
     let id = env.ok(
         &["--vault", d, "add", "case"],
@@ -496,4 +448,44 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// `kuager init` on a real terminal (a pty from `script`): the passphrase is asked twice with a
+/// strength hint, a too-short one is refused, and nothing needs a passphrase file.
+#[test]
+fn init_asks_the_passphrase_twice_on_a_terminal_with_a_strength_hint() {
+    let env = Env::new();
+    let dir = env.outside.join("tty-vault");
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{KUAGER} init --vault {}", dir.display()),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("TMPDIR", &env.tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for line in ["short", PASS, "a different passphrase entirely", PASS, PASS] {
+            std::thread::sleep(Duration::from_millis(400));
+            writeln!(stdin, "{line}").unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Strength: 0/4 (too short"), "{out}");
+    assert!(out.contains("The two passphrases differ"), "{out}");
+    assert!(out.contains("Created a vault"), "{out}");
+    // The passphrase typed on the terminal opens it; it never appeared in the output.
+    assert!(!out.contains(PASS), "{out}");
+    let mut v = vault::Vault::open(&dir).unwrap();
+    v.unlock(&vault::Passphrase::new(PASS.into())).unwrap();
 }
