@@ -2,7 +2,8 @@
 //! the vault's own X25519 identity (so `age -d -i <identity> file` opens it, docs/recovery.md).
 //!
 //! Files are streamed in: one thread reads and hashes, another encrypts and writes, with a small
-//! bounded queue between them, so memory stays constant whatever the size and both cores work.
+//! bounded queue between them, so memory stays constant whatever the size and both cores work;
+//! a third flushes written data to disk as it goes, so the closing fsync is short.
 //! Names are random (R11): not the hash, not the file name.
 
 use std::fs;
@@ -20,6 +21,8 @@ use crate::fsutil;
 const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the threads (bounds memory to `CHUNK * (QUEUE + 2)`).
 const QUEUE: usize = 4;
+/// Written bytes between two background `fdatasync`s of an attachment being stored.
+const FLUSH_EVERY: u64 = 32 * 1024 * 1024;
 
 /// An encrypted blob just written (not yet referenced in the database).
 #[derive(Debug)]
@@ -48,6 +51,10 @@ pub(crate) fn write(
         let file = fsutil::private_file()
             .open(&tmp)
             .map_err(Error::io("creating an attachment file"))?;
+        // A second handle on the same file, for the thread that flushes as we go.
+        let flusher_file = file
+            .try_clone()
+            .map_err(Error::io("creating an attachment file"))?;
         let enc =
             age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
                 .map_err(|e| Error::Crypto(e.to_string()))?;
@@ -57,38 +64,63 @@ pub(crate) fn write(
 
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+        let (flush_tx, flush_rx) = mpsc::sync_channel::<()>(1);
         let reader = std::thread::scope(|s| -> Result<(String, u64)> {
-            let hashing = s.spawn(move || -> io::Result<(String, u64)> {
+            let hashing = s.spawn(move || {
                 let mut hasher = Sha256::new();
                 let mut size = 0u64;
-                loop {
+                let result = loop {
+                    // Buffers come back from the writer and are overwritten by the next read.
                     let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
                     buf.resize(CHUNK, 0);
-                    let n = read_full(&mut input, &mut buf)?;
+                    let n = match read_full(&mut input, &mut buf) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            buf.zeroize();
+                            break Err(e);
+                        }
+                    };
                     if n == 0 {
                         buf.zeroize();
-                        break;
+                        break Ok((hex::encode(hasher.finalize()), size));
                     }
                     buf.truncate(n);
                     hasher.update(&buf);
                     size += n as u64;
                     if tx.send(buf).is_err() {
-                        break; // the writer failed; its error is reported below
+                        break Ok((String::new(), size)); // the writer failed; reported below
                     }
+                };
+                (result, back_rx)
+            });
+            // Writing back to disk while we encrypt: the final fsync has little left to do.
+            s.spawn(move || {
+                for () in flush_rx.iter() {
+                    let _ = flusher_file.sync_data();
                 }
-                Ok((hex::encode(hasher.finalize()), size))
             });
             let mut write_err = None;
-            for mut buf in rx.iter() {
+            let (mut written, mut flushed) = (0u64, 0u64);
+            for buf in rx.iter() {
                 if write_err.is_none() {
-                    if let Err(e) = w.write_all(&buf) {
-                        write_err = Some(e);
+                    match w.write_all(&buf) {
+                        Ok(()) => written += buf.len() as u64,
+                        Err(e) => write_err = Some(e),
+                    }
+                    if written - flushed >= FLUSH_EVERY {
+                        let _ = flush_tx.try_send(());
+                        flushed = written;
                     }
                 }
-                buf.zeroize();
                 let _ = back_tx.send(buf);
             }
-            let read = hashing.join().expect("the hashing thread does not panic");
+            drop(flush_tx);
+            let (read, back_rx) = hashing.join().expect("the hashing thread does not panic");
+            // Wipe every plaintext buffer before it is freed.
+            drop(back_tx);
+            for mut buf in back_rx.iter() {
+                buf.zeroize();
+            }
             if let Some(e) = write_err {
                 return Err(Error::io("writing an attachment")(e));
             }

@@ -641,3 +641,33 @@ fn vault_files_are_readable_by_their_owner_only() {
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+/// A file that fails half-way (a USB stick pulled out) leaves no attachment, no file and no
+/// revision behind.
+#[test]
+fn attach_that_fails_half_way_changes_nothing() {
+    struct Flaky(usize);
+    impl std::io::Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 >= 3_000_000 {
+                return Err(std::io::Error::other("device removed"));
+            }
+            let n = buf.len().min(65536);
+            buf[..n].fill(b'x');
+            self.0 += n;
+            Ok(n)
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    let before = v.history(p).unwrap().len();
+    let audit_before = v.audit().unwrap().len();
+    let e = v.attach(p, Flaky(0), AttachMeta::default()).unwrap_err();
+    assert!(e.to_string().contains("device removed"), "{e}");
+    assert_eq!(v.history(p).unwrap().len(), before);
+    assert_eq!(v.audit().unwrap().len(), audit_before);
+    assert!(files_under(&dir.join("blobs")).is_empty());
+    assert!(v.verify().unwrap().problems.is_empty());
+}
