@@ -489,3 +489,30 @@ fn init_asks_the_passphrase_twice_on_a_terminal_with_a_strength_hint() {
     let mut v = vault::Vault::open(&dir).unwrap();
     v.unlock(&vault::Passphrase::new(PASS.into())).unwrap();
 }
+
+#[test]
+fn verify_exits_non_zero_and_names_what_is_wrong() {
+    let env = Env::new().with_vault();
+    let p = env
+        .ok(&["add", "person"], r#"{"names":[{"value":"Сенбай"}]}"#)
+        .trim()
+        .to_owned();
+    let scan = env.outside.join("scan.bin");
+    std::fs::write(&scan, b"passport page").unwrap();
+    env.ok(&["attach", &p, scan.to_str().unwrap()], "");
+    assert!(env.ok(&["verify"], "").contains("ok: the vault is intact"));
+    // Lose the attachment's file (a bad copy, a disk error).
+    let blobs = env.default_vault().join("blobs");
+    for d in std::fs::read_dir(&blobs).unwrap().flatten() {
+        if d.path().is_dir() {
+            std::fs::remove_dir_all(d.path()).unwrap();
+        }
+    }
+    let o = env.run(&["verify"], "");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("problem: attachment") && err.contains("missing its file"),
+        "{err}"
+    );
+}
