@@ -292,7 +292,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let base = base.map(|b| RevisionId::from_str(&b)).transpose()?;
             let mut v = unlock(&dir)?;
             let mut json = Vec::new();
-            input(file.as_deref())?.read_to_end(&mut json)?;
+            let limit = vault::model::MAX_RECORD_BYTES as u64;
+            input(file.as_deref())?
+                .take(limit + 1)
+                .read_to_end(&mut json)?;
+            if json.len() as u64 > limit {
+                return Err(Error::Invalid {
+                    field: String::new(),
+                    message: format!("the edit is larger than {limit} bytes"),
+                }
+                .into());
+            }
             let s = v.edit(id, &json, base, replace)?;
             for w in &s.warnings {
                 eprintln!("warning: {}: {}", w.field, w.message);

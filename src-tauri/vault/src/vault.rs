@@ -423,13 +423,34 @@ impl Vault {
         let mut errors = Vec::new();
         let mut seen = 0usize;
         let mut pending: Option<(usize, Vec<u8>)> = None;
-        let mut lines = input.split(b'\n');
+        let mut input = input;
         let mut line_no = 0usize;
         loop {
-            let line = lines
-                .next()
-                .transpose()
-                .map_err(Error::io("reading the input"))?;
+            let line = match next_line(&mut input, model::MAX_RECORD_BYTES)
+                .map_err(Error::io("reading the input"))?
+            {
+                Some(Ok(l)) => Some(l),
+                Some(Err(len)) => {
+                    // Never held in memory: a hostile file cannot exhaust it with one long line.
+                    line_no += 1;
+                    seen += 1;
+                    errors.push((
+                        line_no,
+                        Error::invalid(
+                            "",
+                            format!(
+                                "this line is {len} bytes; a record may be at most {} bytes",
+                                model::MAX_RECORD_BYTES
+                            ),
+                        ),
+                    ));
+                    if errors.len() >= MAX_REPORTED_ERRORS {
+                        break;
+                    }
+                    continue;
+                }
+                None => None,
+            };
             let eof = line.is_none();
             if !eof {
                 line_no += 1;
@@ -990,6 +1011,47 @@ impl Vault {
         }
         Ok(rep)
     }
+}
+
+/// Reads one line (without its `\n`) of at most `max` bytes; `None` at the end of input. A longer
+/// line is read to its end without being kept and reported as `Err(its length)`.
+fn next_line(
+    r: &mut impl BufRead,
+    max: usize,
+) -> std::io::Result<Option<std::result::Result<Vec<u8>, usize>>> {
+    let mut line = Vec::new();
+    let mut len = 0usize;
+    let mut any = false;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        any = true;
+        let (chunk, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (&avail[..i], Some(i + 1)),
+            None => (avail, None),
+        };
+        if len + chunk.len() <= max {
+            line.extend_from_slice(chunk);
+        } else {
+            line = Vec::new();
+        }
+        len += chunk.len();
+        let used = done.unwrap_or(avail.len());
+        r.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    Ok(Some(if len > max { Err(len) } else { Ok(line) }))
 }
 
 fn strip_position(msg: &str) -> &str {

@@ -671,3 +671,32 @@ fn attach_that_fails_half_way_changes_nothing() {
     assert!(files_under(&dir.join("blobs")).is_empty());
     assert!(v.verify().unwrap().problems.is_empty());
 }
+
+/// Hostile bulk input: an endless line, invalid UTF-8, deep nesting and NUL bytes each get a
+/// specific error with their line number, and nothing is written.
+#[test]
+fn hostile_bulk_input_is_refused_line_by_line_without_writing() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = new_vault(&t.path().join("v"));
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"names\":[{\"value\":\"ok\"}]}\n");
+    input.extend_from_slice(b"{\"names\":[{\"value\":\"");
+    input.extend(std::iter::repeat_n(b'A', 9 * 1024 * 1024));
+    input.extend_from_slice(b"\"}]}\n");
+    input.extend_from_slice(b"{\"names\":[{\"value\":\"\xff\xfe\"}]}\n");
+    input.extend_from_slice(&b"[".repeat(10_000));
+    input.push(b'\n');
+    input.extend_from_slice(b"{\"names\":[{\"value\":\"a\x00b\"}]}\n");
+    let err = v
+        .add_many(Kind::Person, &input[..], &mut |_| {})
+        .unwrap()
+        .unwrap_err();
+    let lines: Vec<usize> = err.errors.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 3, 4, 5], "{:?}", err.errors);
+    assert!(
+        err.errors[0].1.to_string().contains("at most"),
+        "{}",
+        err.errors[0].1
+    );
+    assert!(v.list(None).unwrap().is_empty());
+}
