@@ -113,6 +113,9 @@ enum Command {
     Verify,
     /// Change the passphrase.
     Passphrase,
+    /// Show this vault's device key (minisign format): hand it to the coordinators once, so they
+    /// can check which device signed a bundle.
+    Device,
     /// Manage recovery keyslots.
     Recovery {
         #[command(subcommand)]
@@ -402,6 +405,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let p = passphrase::new_passphrase()?;
             v.change_passphrase(&p, None)?;
             writeln!(out, "Passphrase changed.")?;
+        }
+        Command::Device => {
+            let v = unlock(&dir)?;
+            let k = v.device_public_key()?;
+            writeln!(out, "untrusted comment: minisign public key {}", k.key_id)?;
+            writeln!(out, "{}", k.minisign)?;
+            eprintln!("fingerprint: {}", k.fingerprint);
+            eprintln!("(save the two lines above as a .pub file for `minisign -V -p FILE`, or pass the second with -P)");
         }
         Command::Recovery {
             action: RecoveryCmd::Add { recipient },

@@ -516,3 +516,42 @@ fn verify_exits_non_zero_and_names_what_is_wrong() {
         "{err}"
     );
 }
+
+/// `kuager device` prints a key that Debian's `minisign` uses to verify this vault's signatures
+/// (and to reject a changed file).
+#[test]
+fn device_key_verifies_signatures_with_minisign() {
+    let env = Env::new().with_vault();
+    let printed = env.ok(&["device"], "");
+    let pub_file = env.outside.join("device.pub");
+    std::fs::write(&pub_file, &printed).unwrap();
+    let mut v = vault::Vault::open(&env.default_vault()).unwrap();
+    v.unlock(&vault::Passphrase::new(PASS.into())).unwrap();
+    assert!(printed.contains(&v.device_public_key().unwrap().minisign));
+    let data = env.outside.join("manifest.json");
+    std::fs::write(&data, br#"{"format":"kuager-bundle"}"#).unwrap();
+    let sig = v
+        .sign(&std::fs::read(&data).unwrap(), "kuager bundle test")
+        .unwrap();
+    std::fs::write(env.outside.join("manifest.json.minisig"), sig).unwrap();
+    let verify = || {
+        Command::new("minisign")
+            .args([
+                "-V",
+                "-p",
+                pub_file.to_str().unwrap(),
+                "-m",
+                data.to_str().unwrap(),
+            ])
+            .output()
+            .expect("minisign is installed by packaging/linux/deps.sh")
+    };
+    let o = verify();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("kuager bundle test"));
+    std::fs::write(&data, br#"{"format":"kuager-bundle!"}"#).unwrap();
+    assert!(
+        !verify().status.success(),
+        "minisign accepted a changed file"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! A vault has one set of secrets, made once at `init` (DATA-MODEL.md, ARCHITECTURE.md):
 //! the raw 256-bit SQLCipher key, the vault's own age X25519 identity (attachments are encrypted
-//! to it), a device id and a device signing seed (Ed25519, for bundle signatures). They exist on
+//! to it), a device id and a device signing key (minisign Ed25519, for bundle signatures). They exist on
 //! disk only inside keyslots, each a standard age file:
 //!
 //! - `keyslots/passphrase.age`: age scrypt recipient (the user's passphrase);
@@ -45,6 +45,9 @@ pub const MIN_PASSPHRASE_CHARS: usize = 12;
 const MAX_KEYSLOT_BYTES: u64 = 64 * 1024;
 
 const KEYSLOT_FORMAT: u32 = 1;
+
+/// Length of an unencrypted minisign secret key in its binary form.
+const DEVICE_KEY_BYTES: usize = 158;
 
 /// A passphrase, kept in a zeroize-on-drop container from the terminal or IPC to the KDF.
 pub struct Passphrase(SecretString);
@@ -139,7 +142,8 @@ struct SecretsInner {
     vault_id: [u8; 16],
     device_id: [u8; 16],
     db_key: [u8; 32],
-    device_seed: [u8; 32],
+    /// The device's minisign secret key (unencrypted minisign binary form, 158 bytes).
+    device_key: [u8; DEVICE_KEY_BYTES],
     #[zeroize(skip)] // x25519 StaticSecret zeroizes itself on drop
     identity: age::x25519::Identity,
 }
@@ -165,11 +169,15 @@ impl VaultSecrets {
             vault_id: *Uuid::new_v4().as_bytes(),
             device_id: *Uuid::new_v4().as_bytes(),
             db_key: [0; 32],
-            device_seed: [0; 32],
+            device_key: [0; DEVICE_KEY_BYTES],
             identity: age::x25519::Identity::generate(),
         };
         fill_random(&mut inner.db_key);
-        fill_random(&mut inner.device_seed);
+        let kp = minisign::KeyPair::generate_unencrypted_keypair()
+            .expect("the operating system's random number generator failed");
+        let mut sk = Zeroizing::new(kp.sk.to_bytes());
+        inner.device_key.copy_from_slice(&sk);
+        sk.zeroize();
         Self::from_inner(inner)
     }
 
@@ -196,22 +204,23 @@ impl VaultSecrets {
         &self.inner.identity
     }
 
-    /// The device signing seed (Ed25519), used for bundle signatures.
-    pub fn device_seed(&self) -> &[u8; 32] {
-        &self.inner.device_seed
+    /// The device's minisign signing key (Ed25519), used for bundle signatures.
+    pub(crate) fn device_key(&self) -> minisign::SecretKey {
+        minisign::SecretKey::from_bytes(&self.inner.device_key)
+            .expect("a device key checked when the keyslot was read")
     }
 
     fn to_json(&self) -> Zeroizing<String> {
         let db = Zeroizing::new(hex::encode(self.inner.db_key));
-        let seed = Zeroizing::new(hex::encode(self.inner.device_seed));
+        let dk = Zeroizing::new(hex::encode(self.inner.device_key));
         let id = self.inner.identity.to_string();
         Zeroizing::new(format!(
-            "{{\"kuager_keyslot\":{KEYSLOT_FORMAT},\"vault_id\":\"{}\",\"device_id\":\"{}\",\"sqlcipher_key\":\"{}\",\"age_identity\":\"{}\",\"device_signing_seed\":\"{}\"}}\n",
+            "{{\"kuager_keyslot\":{KEYSLOT_FORMAT},\"vault_id\":\"{}\",\"device_id\":\"{}\",\"sqlcipher_key\":\"{}\",\"age_identity\":\"{}\",\"device_minisign_key\":\"{}\"}}\n",
             self.vault_id(),
             self.device_id(),
             db.as_str(),
             id.expose_secret(),
-            seed.as_str()
+            dk.as_str()
         ))
     }
 
@@ -224,7 +233,7 @@ impl VaultSecrets {
             device_id: String,
             sqlcipher_key: String,
             age_identity: String,
-            device_signing_seed: String,
+            device_minisign_key: String,
         }
         let bad = |reason: &str| Error::Keyslot {
             path: path.to_owned(),
@@ -245,14 +254,19 @@ impl VaultSecrets {
                 .map_err(|_| bad("bad device_id"))?
                 .as_bytes(),
             db_key: [0; 32],
-            device_seed: [0; 32],
+            device_key: [0; DEVICE_KEY_BYTES],
             identity: age::x25519::Identity::from_str(&slot.age_identity)
                 .map_err(|_| bad("bad age_identity"))?,
         };
         hex::decode_to_slice(&slot.sqlcipher_key, &mut inner.db_key)
             .map_err(|_| bad("bad sqlcipher_key"))?;
-        hex::decode_to_slice(&slot.device_signing_seed, &mut inner.device_seed)
-            .map_err(|_| bad("bad device_signing_seed"))?;
+        hex::decode_to_slice(&slot.device_minisign_key, &mut inner.device_key)
+            .map_err(|_| bad("bad device_minisign_key"))?;
+        let sk = minisign::SecretKey::from_bytes(&inner.device_key)
+            .map_err(|_| bad("bad device_minisign_key"))?;
+        if sk.is_encrypted() {
+            return Err(bad("device_minisign_key fails its checksum"));
+        }
         Ok(Self::from_inner(inner))
     }
 }
@@ -260,6 +274,57 @@ impl VaultSecrets {
 pub(crate) fn fill_random(buf: &mut [u8]) {
     // Without OS randomness there is no safe key to make: stop rather than carry on.
     getrandom::fill(buf).expect("the operating system's random number generator failed");
+}
+
+/// This device's public signing key, as `minisign` and coordinators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePublicKey {
+    /// The minisign public key line (base64), what `minisign -P` takes.
+    pub minisign: String,
+    /// The minisign key id (16 hex digits), shown by `minisign` as the key's name.
+    pub key_id: String,
+    /// A short fingerprint to read aloud: the key id in groups of four.
+    pub fingerprint: String,
+}
+
+impl VaultSecrets {
+    /// The device's public signing key.
+    pub fn device_public_key(&self) -> DevicePublicKey {
+        let sk = self.device_key();
+        let pk =
+            minisign::PublicKey::from_secret_key(&sk).expect("a minisign key holds its public key");
+        let mut id = pk.keynum().to_vec();
+        id.reverse(); // minisign prints the key id as a little-endian number
+        let key_id = hex::encode_upper(&id);
+        let fingerprint = key_id
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).expect("hex"))
+            .collect::<Vec<_>>()
+            .join("-");
+        DevicePublicKey {
+            minisign: pk.to_base64(),
+            key_id,
+            fingerprint,
+        }
+    }
+
+    /// Signs `data` in minisign's format (Ed25519 over BLAKE2b-512 of the data); the result is the
+    /// text of a `.minisig` file that `minisign -Vm FILE -P KEY` verifies.
+    pub fn sign_minisign(&self, data: &[u8], trusted_comment: &str) -> Result<String> {
+        let sk = self.device_key();
+        let pk =
+            minisign::PublicKey::from_secret_key(&sk).map_err(|e| Error::Crypto(e.to_string()))?;
+        let sig = minisign::sign(
+            Some(&pk),
+            &sk,
+            std::io::Cursor::new(data),
+            Some(trusted_comment),
+            Some("signature from a Kuager device key"),
+        )
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+        Ok(sig.into_string())
+    }
 }
 
 /// Where a keyslot of each kind lives.

@@ -22,7 +22,7 @@ mod store;
 mod vault;
 
 pub use error::{Error, Result};
-pub use keys::{passphrase_strength, Passphrase, Strength};
+pub use keys::{passphrase_strength, DevicePublicKey, Passphrase, Strength};
 pub use model::{Kind, PartialDate, RecordId};
 pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;

@@ -385,6 +385,16 @@ impl Vault {
         Ok(self.o()?.secrets.vault_id())
     }
 
+    /// This vault's device signing key (public part), to hand to coordinators once.
+    pub fn device_public_key(&self) -> Result<keys::DevicePublicKey> {
+        Ok(self.o()?.secrets.device_public_key())
+    }
+
+    /// Signs `data` with this device's key (minisign format).
+    pub fn sign(&self, data: &[u8], trusted_comment: &str) -> Result<String> {
+        self.o()?.secrets.sign_minisign(data, trusted_comment)
+    }
+
     /// This vault's device id (written into every revision it makes).
     pub fn device_id(&self) -> Result<String> {
         Ok(self.o()?.device.clone())
