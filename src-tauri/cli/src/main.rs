@@ -113,6 +113,32 @@ enum Command {
     Verify,
     /// Change the passphrase.
     Passphrase,
+    /// The organisation's coordinators this vault exports to.
+    Recipients {
+        #[command(subcommand)]
+        action: RecipientsCmd,
+    },
+    /// Write a bundle (age-encrypted, signed) for the coordinators: the only way out of a vault.
+    Export {
+        /// Everything, even what was exported before.
+        #[arg(long, conflicts_with_all = ["since_last", "record"])]
+        all: bool,
+        /// Only what is new since the last export to the same recipients (the default).
+        #[arg(long)]
+        since_last: bool,
+        /// Only these records (with their whole history).
+        #[arg(long = "record", value_name = "ID")]
+        record: Vec<String>,
+        /// Also encrypt to this key (age1… or ssh-ed25519 …); repeatable.
+        #[arg(long = "to", value_name = "RECIPIENT")]
+        to: Vec<String>,
+        /// Where to write: a folder (default: the current one) or a file name.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// ASCII-armored age instead of binary.
+        #[arg(long)]
+        armor: bool,
+    },
     /// Show this vault's device key (minisign format): hand it to the coordinators once, so they
     /// can check which device signed a bundle.
     Device,
@@ -120,6 +146,25 @@ enum Command {
     Recovery {
         #[command(subcommand)]
         action: RecoveryCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecipientsCmd {
+    /// Add a coordinator key: age1… or "ssh-ed25519 …".
+    Add {
+        /// The public key.
+        recipient: String,
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the keys bundles are encrypted to.
+    List,
+    /// Remove a key (by the key itself, or its label).
+    Remove {
+        /// The key or its label.
+        recipient: String,
     },
 }
 
@@ -405,6 +450,84 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let p = passphrase::new_passphrase()?;
             v.change_passphrase(&p, None)?;
             writeln!(out, "Passphrase changed.")?;
+        }
+        Command::Recipients { action } => match action {
+            RecipientsCmd::Add { recipient, label } => {
+                let r: vault::bundle::Recipient = recipient.parse()?;
+                let mut v = unlock(&dir)?;
+                v.add_recipient(&r, label.as_deref())?;
+                writeln!(out, "Bundles will be encrypted to {r}")?;
+            }
+            RecipientsCmd::List => {
+                let v = unlock(&dir)?;
+                let list = v.recipients()?;
+                for r in &list {
+                    writeln!(out, "{}  {}", r.recipient, r.label.as_deref().unwrap_or(""))?;
+                }
+                if list.is_empty() {
+                    eprintln!("(no recipients yet: add the coordinators' keys with `kuager recipients add age1…`)");
+                }
+            }
+            RecipientsCmd::Remove { recipient } => {
+                let mut v = unlock(&dir)?;
+                let key = v.remove_recipient(&recipient)?;
+                writeln!(out, "Removed {key}")?;
+            }
+        },
+        Command::Export {
+            all,
+            since_last: _,
+            record,
+            to,
+            output,
+            armor,
+        } => {
+            let scope = if all {
+                vault::bundle::ExportScope::All
+            } else if !record.is_empty() {
+                vault::bundle::ExportScope::Records(
+                    record
+                        .iter()
+                        .map(|r| record_id(r))
+                        .collect::<anyhow::Result<_>>()?,
+                )
+            } else {
+                vault::bundle::ExportScope::SinceLast
+            };
+            let extra_recipients = to
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<vault::bundle::Recipient>, _>>()?;
+            let opts = vault::bundle::ExportOptions {
+                scope,
+                extra_recipients,
+                output: output.unwrap_or_else(|| PathBuf::from(".")),
+                armor,
+            };
+            let mut v = unlock(&dir)?;
+            let tty = io::stderr().is_terminal();
+            let mut progress = |n: u64| {
+                if tty {
+                    eprint!("\rwritten {} MiB", n >> 20);
+                }
+            };
+            let report = match v.export(&opts, &mut progress) {
+                Err(Error::NothingToExport) => {
+                    eprintln!("kuager: {}", Error::NothingToExport);
+                    return Ok(0);
+                }
+                other => other?,
+            };
+            if tty {
+                eprint!("\r");
+            }
+            writeln!(out, "{}", report.path.display())?;
+            eprintln!(
+                "{} records ({} revisions), {} attachments, {} audit events; {} bytes",
+                report.records, report.revisions, report.blobs, report.audit_events, report.size
+            );
+            eprintln!("encrypted to: {}", report.recipients.join(", "));
+            eprintln!("SHA-256: {}", report.sha256);
         }
         Command::Device => {
             let v = unlock(&dir)?;

@@ -555,3 +555,209 @@ fn device_key_verifies_signatures_with_minisign() {
         "minisign accepted a changed file"
     );
 }
+
+fn sh(cmd: &str) -> Output {
+    Command::new("sh").args(["-c", cmd]).output().unwrap()
+}
+
+/// BUNDLE.md read with tools we did not write: Go `age -d -i` (X25519 from `age-keygen`, and
+/// ssh-ed25519 from `ssh-keygen`, binary and armored), `tar` sees exactly the entries in order,
+/// `minisign` verifies the manifest with the key `kuager device` printed, and the manifest's
+/// sizes and hashes, the revision ids and the attachment all check out.
+#[test]
+fn export_is_read_by_go_age_tar_and_minisign() {
+    let env = Env::new().with_vault();
+    let canary = "EXPORT-CANARY-61d2";
+    let p = env
+        .ok(
+            &["add", "person"],
+            r#"{"names":[{"value":"Сенбай Нұрахен"}]}"#,
+        )
+        .trim()
+        .to_owned();
+    let t = env
+        .ok(
+            &["add", "testimony"],
+            &format!(r#"{{"witness":"{p}","narrative":"{canary} in the camp"}}"#),
+        )
+        .trim()
+        .to_owned();
+    let att = env.outside.join("audio.ogg");
+    std::fs::write(&att, format!("{canary} audio")).unwrap();
+    env.ok(&["attach", &t, att.to_str().unwrap()], "");
+    let o = env.outside.display();
+    assert!(sh(&format!("age-keygen -o {o}/coord.key 2>/dev/null"))
+        .status
+        .success());
+    let key = std::fs::read_to_string(env.outside.join("coord.key")).unwrap();
+    let recipient = key
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_owned();
+    assert!(
+        sh(&format!("ssh-keygen -q -t ed25519 -N '' -f {o}/id_ed25519"))
+            .status
+            .success()
+    );
+    let ssh_pub = std::fs::read_to_string(env.outside.join("id_ed25519.pub")).unwrap();
+    env.ok(
+        &[
+            "recipients",
+            "add",
+            &recipient,
+            "--label",
+            "Almaty coordinators",
+        ],
+        "",
+    );
+    assert!(env
+        .ok(&["recipients", "list"], "")
+        .contains("Almaty coordinators"));
+    std::fs::write(env.outside.join("device.pub"), env.ok(&["device"], "")).unwrap();
+
+    let dest = env.home.join("Desktop");
+    std::fs::create_dir_all(&dest).unwrap();
+    let bundle = env.ok(
+        &[
+            "export",
+            "-o",
+            dest.to_str().unwrap(),
+            "--to",
+            ssh_pub.trim(),
+        ],
+        "",
+    );
+    let bundle = PathBuf::from(bundle.trim());
+    let name = bundle.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("kuager-") && name.ends_with(".kuager.age"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        1,
+        "a temp file was left behind"
+    );
+    assert_no_canary(&env, &[canary], "after export");
+
+    let b = bundle.display();
+    let listing = sh(&format!("age -d -i {o}/coord.key {b} | tar -t"));
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    let sha = {
+        use sha2_like::hex_sha256;
+        hex_sha256(format!("{canary} audio").as_bytes())
+    };
+    let expected = [
+        "kuager-bundle/README.txt".to_owned(),
+        "kuager-bundle/records.jsonl".to_owned(),
+        "kuager-bundle/audit.jsonl".to_owned(),
+        format!("kuager-bundle/blobs/{sha}"),
+        "kuager-bundle/manifest.json".to_owned(),
+        "kuager-bundle/manifest.json.minisig".to_owned(),
+    ];
+    let got: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(got, expected);
+    // The ssh-ed25519 recipient opens it too.
+    let x = sh(&format!("age -d -i {o}/id_ed25519 {b} | tar -t | wc -l"));
+    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "6");
+
+    let out = env.outside.join("extracted");
+    std::fs::create_dir_all(&out).unwrap();
+    let x = sh(&format!(
+        "cd {} && age -d -i {o}/coord.key {b} | tar -x",
+        out.display()
+    ));
+    assert!(x.status.success());
+    let root = out.join("kuager-bundle");
+    let v = Command::new("minisign")
+        .args([
+            "-V",
+            "-p",
+            &format!("{o}/device.pub"),
+            "-m",
+            root.join("manifest.json").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "kuager-bundle");
+    assert_eq!(manifest["counts"]["revisions"], 3);
+    let entries = manifest["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 4);
+    for e in entries {
+        let bytes = std::fs::read(root.join(e["path"].as_str().unwrap())).unwrap();
+        assert_eq!(e["size"].as_u64().unwrap(), bytes.len() as u64);
+        assert_eq!(e["sha256"].as_str().unwrap(), sha2_like::hex_sha256(&bytes));
+    }
+    for line in std::fs::read_to_string(root.join("records.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let rev: vault::Revision = serde_json::from_str(line).unwrap();
+        assert_eq!(rev.id_matches(), Some(true), "{line}");
+    }
+    assert_eq!(
+        std::fs::read(root.join(format!("blobs/{sha}"))).unwrap(),
+        format!("{canary} audio").as_bytes()
+    );
+
+    // Nothing new for the same recipients: no second file. The cursor is per recipient set:
+    // the coordinators alone have not had it yet.
+    let again = env.run(
+        &[
+            "export",
+            "-o",
+            dest.to_str().unwrap(),
+            "--to",
+            ssh_pub.trim(),
+        ],
+        "",
+    );
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing new"));
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 1);
+    env.ok(&["export", "-o", dest.to_str().unwrap()], "");
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 2);
+    let armored = env.ok(
+        &["export", "--all", "--armor", "-o", dest.to_str().unwrap()],
+        "",
+    );
+    let text = std::fs::read_to_string(armored.trim()).unwrap();
+    assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    let x = sh(&format!(
+        "age -d -i {o}/coord.key {} | tar -t | wc -l",
+        armored.trim()
+    ));
+    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "6");
+    assert_no_canary(&env, &[canary], "after the exports");
+    assert!(env.ok(&["audit"], "").contains("bundle exported"));
+}
+
+/// SHA-256 for the test's own checks, through a tool we did not write (coreutils).
+mod sha2_like {
+    pub fn hex_sha256(data: &[u8]) -> String {
+        use std::io::Write;
+        let mut c = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(data).unwrap();
+        let o = c.wait_with_output().unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}

@@ -76,6 +76,10 @@ pub enum Error {
         heads: usize,
     },
 
+    /// An export found nothing to put in the bundle.
+    #[error("nothing new since the last export to these recipients (use --all to export everything again)")]
+    NothingToExport,
+
     /// `verify` found damage or tampering.
     #[error("vault verification failed: {0}")]
     Verify(String),
@@ -115,6 +119,7 @@ impl Error {
             Error::BadId(_) => "bad_id",
             Error::Conflict { .. } => "conflict",
             Error::Verify(_) => "verify_failed",
+            Error::NothingToExport => "nothing_to_export",
             Error::Crypto(_) => "crypto",
             Error::Db(_) => "database",
             Error::Io { .. } => "io",

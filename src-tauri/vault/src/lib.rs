@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod blobs;
+pub mod bundle;
 pub mod error;
 mod fsutil;
 pub mod harden;

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use crate::blobs;
+use crate::bundle;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::keys::{self, Passphrase, VaultSecrets};
@@ -383,6 +384,77 @@ impl Vault {
     /// This vault's id.
     pub fn vault_id(&self) -> Result<uuid::Uuid> {
         Ok(self.o()?.secrets.vault_id())
+    }
+
+    /// Adds (or relabels) a recipient of this vault's bundles.
+    pub fn add_recipient(
+        &mut self,
+        recipient: &bundle::Recipient,
+        label: Option<&str>,
+    ) -> Result<()> {
+        let o = self.o()?;
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO recipients(recipient, label, added_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(recipient) DO UPDATE SET label = ?2",
+            params![recipient.to_string(), label, revision::now()],
+        )?;
+        audit::append(
+            &tx,
+            &o.device,
+            &revision::now(),
+            "recipient_added",
+            serde_json::json!({ "recipient": recipient.to_string() }),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a recipient (by its key, or by its label when the label is unique).
+    pub fn remove_recipient(&mut self, key_or_label: &str) -> Result<String> {
+        let o = self.o()?;
+        let matches: Vec<String> = collect(
+            o.conn
+                .prepare("SELECT recipient FROM recipients WHERE recipient = ?1 OR label = ?1")?
+                .query_map([key_or_label.trim()], |r| r.get(0))?,
+        )?;
+        let key = match matches.as_slice() {
+            [one] => one.clone(),
+            [] => return Err(Error::NotFound(format!("recipient {key_or_label}"))),
+            _ => {
+                return Err(Error::invalid(
+                    "recipient",
+                    "several recipients have that label: give the key itself",
+                ))
+            }
+        };
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM recipients WHERE recipient = ?1", [&key])?;
+        audit::append(
+            &tx,
+            &o.device,
+            &revision::now(),
+            "recipient_removed",
+            serde_json::json!({ "recipient": key }),
+        )?;
+        tx.commit()?;
+        Ok(key)
+    }
+
+    /// The recipients this vault exports to.
+    pub fn recipients(&self) -> Result<Vec<bundle::RecipientEntry>> {
+        bundle::export::list_recipients(&self.o()?.conn)
+    }
+
+    /// Writes a bundle (BUNDLE.md) to the configured recipients plus any given in `opts`.
+    pub fn export(
+        &mut self,
+        opts: &bundle::ExportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<bundle::ExportReport> {
+        let dir = self.dir.clone();
+        let o = self.o()?;
+        bundle::export::export(&o.conn, &o.secrets, &dir, opts, progress)
     }
 
     /// This vault's device signing key (public part), to hand to coordinators once.

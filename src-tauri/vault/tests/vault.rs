@@ -700,3 +700,83 @@ fn hostile_bulk_input_is_refused_line_by_line_without_writing() {
     );
     assert!(v.list(None).unwrap().is_empty());
 }
+
+#[test]
+fn a_version_1_vault_is_migrated_on_unlock() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    v.lock();
+    let c = raw_db(&dir);
+    c.execute_batch(
+        "DROP TABLE recipients; DROP TABLE export_cursors; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    v.unlock(&pass()).unwrap();
+    assert_eq!(v.get(p).unwrap().id, p);
+    let r: vault::bundle::Recipient = age::x25519::Identity::generate()
+        .to_public()
+        .to_string()
+        .parse()
+        .unwrap();
+    v.add_recipient(&r, Some("coordinators")).unwrap();
+    assert_eq!(v.recipients().unwrap().len(), 1);
+    v.lock();
+    let version: String = raw_db(&dir)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "2");
+}
+
+/// An export that fails half-way (a damaged attachment) leaves no file, no temp file, no
+/// audit event and no moved cursor: the next export still has everything.
+#[test]
+fn export_that_fails_half_way_leaves_nothing() {
+    use vault::bundle::{ExportOptions, ExportScope};
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let dest = t.path().join("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    v.attach(p, &vec![7u8; 300_000][..], AttachMeta::default())
+        .unwrap();
+    let org = age::x25519::Identity::generate();
+    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None)
+        .unwrap();
+    // Damage the attachment's ciphertext near its end.
+    let (blob, mut bytes) = files_under(&dir.join("blobs")).remove(0);
+    let n = bytes.len();
+    bytes[n - 100] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let audit_before = v.audit().unwrap().len();
+    let opts = ExportOptions {
+        scope: ExportScope::SinceLast,
+        extra_recipients: vec![],
+        output: dest.clone(),
+        armor: false,
+    };
+    let e = v.export(&opts, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("writing"), "{e}");
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        0,
+        "a partial file was left"
+    );
+    assert_eq!(v.audit().unwrap().len(), audit_before);
+    // Repaired, the same incremental export still carries the record.
+    bytes[n - 100] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let r = v.export(&opts, &mut |_| {}).unwrap();
+    assert_eq!((r.records, r.blobs), (1, 1));
+    assert!(matches!(
+        v.export(&opts, &mut |_| {}),
+        Err(Error::NothingToExport)
+    ));
+}

@@ -23,7 +23,19 @@ use crate::error::{Error, Result};
 use crate::keys::VaultSecrets;
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: the organisation's recipients and what was already exported to them (BUNDLE.md
+/// "Incremental export").
+const SCHEMA_V2: &str = r#"
+CREATE TABLE recipients (recipient TEXT PRIMARY KEY, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE export_cursors (
+    recipients_key TEXT PRIMARY KEY,
+    revision_seq INTEGER NOT NULL,
+    audit_seq INTEGER NOT NULL,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
+"#;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -121,11 +133,21 @@ fn migrate(conn: &Connection) -> Result<()> {
             ),
         });
     }
-    if version == 0 {
+    if version < SCHEMA_VERSION {
+        // Each step in one transaction with the version bump: a crash leaves the old or new.
         let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(SCHEMA_V1)?;
+        if version < 1 {
+            tx.execute_batch(SCHEMA_V1)?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', '1'), ('fts_seq', '0')",
+                [],
+            )?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2)?;
+        }
         tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), ('fts_seq', '0')",
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
             [SCHEMA_VERSION.to_string()],
         )?;
         tx.commit()?;

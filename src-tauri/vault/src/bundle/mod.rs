@@ -1,0 +1,135 @@
+//! Bundles (BUNDLE.md): the only way anything leaves a vault.
+//!
+//! A bundle is a standard age file holding a POSIX tar stream under `kuager-bundle/`: a README,
+//! `records.jsonl` (one revision per line, oldest first), `audit.jsonl`, `blobs/<sha256>` (the
+//! attachments' plaintext, named by its hash), `manifest.json` listing every other entry with
+//! its size and SHA-256, and `manifest.json.minisig`, the device's minisign signature of the
+//! manifest. Any age implementation with a matching identity decrypts it; `tar` lists it;
+//! `minisign -Vm manifest.json -P <device key>` checks who made it.
+
+pub(crate) mod export;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+pub use export::{ExportOptions, ExportReport, ExportScope};
+
+/// The format name in `manifest.json`.
+pub const FORMAT: &str = "kuager-bundle";
+/// The format version this build writes.
+pub const VERSION: u32 = 1;
+/// The folder every entry lives under.
+pub const ROOT: &str = "kuager-bundle";
+
+/// Someone a bundle can be encrypted to: an age X25519 key or an SSH key (ed25519 or RSA).
+#[derive(Clone)]
+pub enum Recipient {
+    /// `age1…`
+    X25519(age::x25519::Recipient),
+    /// `ssh-ed25519 …` or `ssh-rsa …`
+    Ssh(age::ssh::Recipient),
+}
+
+impl Recipient {
+    pub(crate) fn as_age(&self) -> &dyn age::Recipient {
+        match self {
+            Recipient::X25519(r) => r,
+            Recipient::Ssh(r) => r,
+        }
+    }
+}
+
+impl FromStr for Recipient {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        if s.starts_with("age1") {
+            return age::x25519::Recipient::from_str(s)
+                .map(Recipient::X25519)
+                .map_err(|e| Error::invalid("recipient", format!("not a valid age1… key: {e}")));
+        }
+        if s.starts_with("ssh-") {
+            return age::ssh::Recipient::from_str(s)
+                .map(Recipient::Ssh)
+                .map_err(|e| {
+                    Error::invalid(
+                        "recipient",
+                        format!("not a usable SSH public key ({e:?}): use ssh-ed25519 or ssh-rsa"),
+                    )
+                });
+        }
+        if s.starts_with("age1pq") || s.starts_with("age1tag") {
+            return Err(Error::invalid(
+                "recipient",
+                "post-quantum and tag recipients cannot be read by every age tool: use an age1… X25519 key",
+            ));
+        }
+        Err(Error::invalid(
+            "recipient",
+            "expected an age public key (age1…) or an SSH public key (ssh-ed25519 …, ssh-rsa …)",
+        ))
+    }
+}
+
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Recipient::X25519(r) => write!(f, "{r}"),
+            Recipient::Ssh(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recipient({self})")
+    }
+}
+
+/// A configured recipient of this vault's bundles.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientEntry {
+    /// The public key as stored (canonical text).
+    pub recipient: String,
+    /// A name for people ("Almaty coordinators").
+    pub label: Option<String>,
+    /// When it was added.
+    pub added_at: String,
+}
+
+/// The README at the top of every bundle, in English, Russian and Kazakh.
+pub(crate) const README: &str = "\
+Kuager bundle
+=============
+This archive was exported from a Kuager vault. It holds witness testimonies and other records:
+handle it as the most sensitive material you have, and keep it only on encrypted disks.
+
+- records.jsonl        one revision of a record per line (JSON), oldest first
+- audit.jsonl          the vault's audit events covered by this bundle
+- blobs/<sha256>       attachments, each named by the SHA-256 of its content
+- manifest.json        every other file with its size and SHA-256
+- manifest.json.minisig  the exporting device's signature of manifest.json:
+                       minisign -Vm manifest.json -P <the device key you were given>
+
+Import it with `kuager import`, which checks all of the above before changing anything.
+
+Пакет Kuager
+============
+Этот архив выгружен из хранилища Kuager. В нём показания свидетелей и другие записи:
+обращайтесь с ним как с самыми чувствительными данными и храните только на зашифрованных дисках.
+records.jsonl — версии записей (JSON), audit.jsonl — журнал аудита, blobs/ — вложения,
+manifest.json — список файлов с размерами и SHA-256, manifest.json.minisig — подпись устройства
+(проверка: minisign -Vm manifest.json -P <ключ устройства>). Импорт: kuager import.
+
+Kuager бумасы
+=============
+Бұл мұрағат Kuager қоймасынан шығарылған. Онда куәгерлердің айғақтары мен басқа жазбалар бар:
+оны ең құпия дерек ретінде ұстап, тек шифрланған дискілерде сақтаңыз.
+records.jsonl — жазбалардың нұсқалары (JSON), audit.jsonl — аудит журналы, blobs/ — тіркемелер,
+manifest.json — файлдар тізімі (өлшемі мен SHA-256), manifest.json.minisig — құрылғы қолтаңбасы
+(тексеру: minisign -Vm manifest.json -P <құрылғы кілті>). Импорттау: kuager import.
+";
