@@ -27,6 +27,7 @@ mod exit {
     pub const NOT_FOUND: u8 = 6;
     pub const CONFLICT: u8 = 7;
     pub const LOCKED: u8 = 8;
+    pub const BUNDLE_REFUSED: u8 = 9;
 }
 
 #[derive(Parser)]
@@ -139,6 +140,39 @@ enum Command {
         #[arg(long)]
         armor: bool,
     },
+    /// Organisation identities (coordinators): the keys bundles are decrypted with.
+    Identity {
+        #[command(subcommand)]
+        action: IdentityCmd,
+    },
+    /// Trust a caseworker's device key: `trust KEY --label NAME`, `trust list`, `trust remove KEY`.
+    Trust {
+        /// KEY (as `kuager device` printed it), or `list`, or `remove KEY`.
+        #[arg(required = true, num_args = 1..=2)]
+        args: Vec<String>,
+        /// A name for the device (for `trust KEY`).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Decrypt and check a bundle, and show what importing it would do (changes nothing).
+    Inspect {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// An age identity file to decrypt with (besides the vault's own identities).
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Vec<PathBuf>,
+    },
+    /// Import a bundle: all of it after every check, or nothing.
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// An age identity file to decrypt with (besides the vault's own identities).
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Vec<PathBuf>,
+        /// Trust the signer's device key if it is unknown (after checking it with the caseworker).
+        #[arg(long = "trust-signer", value_name = "LABEL", num_args = 0..=1, default_missing_value = "")]
+        trust_signer: Option<String>,
+    },
     /// Show this vault's device key (minisign format): hand it to the coordinators once, so they
     /// can check which device signed a bundle.
     Device,
@@ -166,6 +200,26 @@ enum RecipientsCmd {
         /// The key or its label.
         recipient: String,
     },
+}
+
+#[derive(Subcommand)]
+enum IdentityCmd {
+    /// Create an organisation identity inside the vault and print its public key (age1…).
+    New {
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Take an existing `age-keygen` identity file into the vault.
+    Import {
+        /// The identity file.
+        file: PathBuf,
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the identities (public keys only).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +253,7 @@ fn main() -> ExitCode {
                 Some(Error::Conflict { .. }) => exit::CONFLICT,
                 Some(Error::Locked) => exit::LOCKED,
                 Some(Error::Verify(_)) => exit::VERIFY_FAILED,
+                Some(Error::Rejected(_)) => exit::BUNDLE_REFUSED,
                 _ => exit::ERROR,
             };
             eprintln!("kuager: {e:#}");
@@ -235,6 +290,47 @@ fn input(file: Option<&Path>) -> anyhow::Result<Box<dyn io::BufRead>> {
             Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
         }
     }
+}
+
+fn identity_files(paths: &[PathBuf]) -> anyhow::Result<Vec<age::x25519::Identity>> {
+    let mut ids = Vec::new();
+    for p in paths {
+        ids.extend(vault::bundle::read_identity_file(p)?);
+    }
+    Ok(ids)
+}
+
+fn print_import(
+    out: &mut impl Write,
+    r: &vault::bundle::ImportReport,
+    done: bool,
+) -> anyhow::Result<()> {
+    let signer = match &r.signer.label {
+        Some(l) if !l.is_empty() => format!("{l} (device key {})", r.signer.key_id),
+        _ => format!("unknown key {}", r.signer.key_id),
+    };
+    writeln!(out, "bundle {}", r.bundle_id)?;
+    writeln!(out, "signed by {signer}")?;
+    let verb = if done {
+        "imported"
+    } else {
+        "importing would add"
+    };
+    writeln!(
+        out,
+        "{verb}: {} new records, {} changed records, {} new revisions ({} already here), {} new attachments",
+        r.new_records, r.changed_records, r.new_revisions, r.known_revisions, r.new_blobs
+    )?;
+    for c in &r.conflicts {
+        writeln!(
+            out,
+            "conflict: record {c} has two versions; a coordinator resolves it"
+        )?;
+    }
+    if done && !r.committed {
+        writeln!(out, "nothing new: this bundle was already imported")?;
+    }
+    Ok(())
 }
 
 fn record_id(s: &str) -> anyhow::Result<RecordId> {
@@ -528,6 +624,70 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             );
             eprintln!("encrypted to: {}", report.recipients.join(", "));
             eprintln!("SHA-256: {}", report.sha256);
+        }
+        Command::Identity { action } => {
+            let mut v = unlock(&dir)?;
+            match action {
+                IdentityCmd::New { label } => {
+                    let r = v.new_identity(label.as_deref())?;
+                    writeln!(out, "{r}")?;
+                    eprintln!("Give this public key to caseworkers: `kuager recipients add {r}`");
+                }
+                IdentityCmd::Import { file, label } => {
+                    for r in v.import_identity_file(&file, label.as_deref())? {
+                        writeln!(out, "{r}")?;
+                    }
+                    eprintln!("The key is now inside the vault; delete {} securely if you no longer need it.", file.display());
+                }
+                IdentityCmd::List => {
+                    for (r, l) in v.identities()? {
+                        writeln!(out, "{r}  {}", l.unwrap_or_default())?;
+                    }
+                }
+            }
+        }
+        Command::Trust { args, label } => {
+            let mut v = unlock(&dir)?;
+            match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["list"] => {
+                    for (k, l) in v.trusted_devices()? {
+                        writeln!(out, "{k}  {l}")?;
+                    }
+                }
+                ["remove", key] => {
+                    let k = v.untrust_device(key)?;
+                    writeln!(out, "No longer trusted: {k}")?;
+                }
+                [key] => {
+                    let label = label.ok_or_else(|| anyhow::anyhow!("give the device a name: --label NAME"))?;
+                    let k = v.trust_device(key, &label)?;
+                    writeln!(out, "Trusted {k} as {label:?}")?;
+                }
+                _ => anyhow::bail!("use `kuager trust KEY --label NAME`, `kuager trust list` or `kuager trust remove KEY`"),
+            }
+        }
+        Command::Inspect { bundle, identity } => {
+            let ids = identity_files(&identity)?;
+            let mut v = unlock(&dir)?;
+            let r = v.inspect(&bundle, &ids)?;
+            print_import(&mut out, &r, false)?;
+        }
+        Command::Import {
+            bundle,
+            identity,
+            trust_signer,
+        } => {
+            let ids = identity_files(&identity)?;
+            let mut v = unlock(&dir)?;
+            let label = trust_signer.map(|l| {
+                if l.is_empty() {
+                    "trusted on import".to_owned()
+                } else {
+                    l
+                }
+            });
+            let r = v.import(&bundle, &ids, label.as_deref())?;
+            print_import(&mut out, &r, true)?;
         }
         Command::Device => {
             let v = unlock(&dir)?;

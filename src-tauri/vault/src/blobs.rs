@@ -141,23 +141,84 @@ pub(crate) fn write(
             return Err(e);
         }
     };
+    let rel = place(vault, &dir, &tmp)?;
+    Ok(NewBlob { sha256, size, rel })
+}
+
+/// Moves a finished temp file to its random final name, durably. Returns its relative path.
+fn place(vault: &Path, dir: &Path, tmp: &Path) -> Result<String> {
     let name = fsutil::random_name();
     let sub = dir.join(&name[..2]);
     let rel = format!("blobs/{}/{}.age", &name[..2], name);
     let finish = (|| {
         fs::create_dir_all(&sub).map_err(Error::io("creating a blobs folder"))?;
-        fs::rename(&tmp, vault.join(&rel)).map_err(Error::io("storing an attachment"))?;
+        fs::rename(tmp, vault.join(&rel)).map_err(Error::io("storing an attachment"))?;
         fsutil::sync_dir(&sub)?;
-        fsutil::sync_dir(&dir)
+        fsutil::sync_dir(dir)
     })();
     if let Err(e) = finish {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
         return Err(e);
     }
+    Ok(rel)
+}
+
+/// Like [`write`], on the calling thread, for inputs that cannot move to another thread (an
+/// entry of a tar stream being read).
+pub(crate) fn write_serial(
+    vault: &Path,
+    recipient: &age::x25519::Recipient,
+    input: &mut dyn Read,
+) -> Result<NewBlob> {
+    let dir = blobs_dir(vault);
+    fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
+    let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
+    let result = (|| -> Result<(String, u64)> {
+        let file = fsutil::private_file()
+            .open(&tmp)
+            .map_err(Error::io("creating an attachment file"))?;
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(|e| Error::Crypto(e.to_string()))?;
+        let mut w = enc
+            .wrap_output(BufWriter::with_capacity(CHUNK, file))
+            .map_err(Error::io("writing an attachment"))?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; CHUNK];
+        let res = (|| -> io::Result<()> {
+            loop {
+                let n = read_full(input, &mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+                w.write_all(&buf[..n])?;
+            }
+        })();
+        buf.zeroize();
+        res.map_err(Error::io("reading the attachment"))?;
+        let file = w
+            .finish()
+            .and_then(|bw| bw.into_inner().map_err(|e| e.into_error()))
+            .map_err(Error::io("writing an attachment"))?;
+        file.sync_all()
+            .map_err(Error::io("writing an attachment"))?;
+        Ok((hex::encode(hasher.finalize()), size))
+    })();
+    let (sha256, size) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    let rel = place(vault, &dir, &tmp)?;
     Ok(NewBlob { sha256, size, rel })
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {

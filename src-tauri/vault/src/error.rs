@@ -76,6 +76,10 @@ pub enum Error {
         heads: usize,
     },
 
+    /// A bundle was refused on import; nothing was changed.
+    #[error("bundle refused, nothing was changed: {0}")]
+    Rejected(String),
+
     /// An export found nothing to put in the bundle.
     #[error("nothing new since the last export to these recipients (use --all to export everything again)")]
     NothingToExport,
@@ -120,6 +124,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Verify(_) => "verify_failed",
             Error::NothingToExport => "nothing_to_export",
+            Error::Rejected(_) => "bundle_rejected",
             Error::Crypto(_) => "crypto",
             Error::Db(_) => "database",
             Error::Io { .. } => "io",

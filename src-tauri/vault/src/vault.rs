@@ -457,6 +457,183 @@ impl Vault {
         bundle::export::export(&o.conn, &o.secrets, &dir, opts, progress)
     }
 
+    /// Creates an organisation identity inside the vault (never a loose key file) and returns
+    /// its public key (`age1…`), which caseworkers export to.
+    pub fn new_identity(&mut self, label: Option<&str>) -> Result<String> {
+        let id = age::x25519::Identity::generate();
+        self.store_identity(&id, label)
+    }
+
+    /// Takes an existing `age-keygen` identity file into the vault. Returns the public keys.
+    pub fn import_identity_file(
+        &mut self,
+        path: &Path,
+        label: Option<&str>,
+    ) -> Result<Vec<String>> {
+        bundle::read_identity_file(path)?
+            .iter()
+            .map(|id| self.store_identity(id, label))
+            .collect()
+    }
+
+    fn store_identity(
+        &mut self,
+        id: &age::x25519::Identity,
+        label: Option<&str>,
+    ) -> Result<String> {
+        use age::secrecy::ExposeSecret;
+        let o = self.o()?;
+        let public = id.to_public().to_string();
+        let secret = id.to_string();
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO identities(recipient, secret, label, added_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(recipient) DO UPDATE SET label = coalesce(?3, label)",
+            params![public, secret.expose_secret(), label, revision::now()],
+        )?;
+        audit::append(
+            &tx,
+            &o.device,
+            &revision::now(),
+            "identity_added",
+            serde_json::json!({ "recipient": public }),
+        )?;
+        tx.commit()?;
+        Ok(public)
+    }
+
+    /// The organisation identities held (public keys and labels only).
+    pub fn identities(&self) -> Result<Vec<(String, Option<String>)>> {
+        collect(
+            self.o()?
+                .conn
+                .prepare("SELECT recipient, label FROM identities ORDER BY added_at")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        )
+    }
+
+    /// Trusts a caseworker's device key (minisign public key, as `kuager device` prints it).
+    pub fn trust_device(&mut self, key: &str, label: &str) -> Result<String> {
+        let key = key
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
+            .unwrap_or_default();
+        let pk = minisign::PublicKey::from_base64(key).map_err(|_| {
+            Error::invalid(
+                "key",
+                "not a minisign public key: paste the line `kuager device` printed (RWT…)",
+            )
+        })?;
+        if label.trim().is_empty() {
+            return Err(Error::invalid("label", "give the device a name (--label)"));
+        }
+        let o = self.o()?;
+        let key = pk.to_base64();
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(public_key) DO UPDATE SET label = ?2",
+            params![key, label.trim(), revision::now()],
+        )?;
+        audit::append(
+            &tx,
+            &o.device,
+            &revision::now(),
+            "device_trusted",
+            serde_json::json!({ "key": key, "label": label.trim() }),
+        )?;
+        tx.commit()?;
+        Ok(key)
+    }
+
+    /// Trusted device keys and their labels.
+    pub fn trusted_devices(&self) -> Result<Vec<(String, String)>> {
+        collect(
+            self.o()?
+                .conn
+                .prepare("SELECT public_key, label FROM trusted_devices ORDER BY added_at")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        )
+    }
+
+    /// Stops trusting a device (by key or label).
+    pub fn untrust_device(&mut self, key_or_label: &str) -> Result<String> {
+        let o = self.o()?;
+        let found: Vec<String> = collect(
+            o.conn
+                .prepare(
+                    "SELECT public_key FROM trusted_devices WHERE public_key = ?1 OR label = ?1",
+                )?
+                .query_map([key_or_label.trim()], |r| r.get(0))?,
+        )?;
+        let [key] = found.as_slice() else {
+            return Err(if found.is_empty() {
+                Error::NotFound(format!("trusted device {key_or_label}"))
+            } else {
+                Error::invalid(
+                    "key",
+                    "several devices have that label: give the key itself",
+                )
+            });
+        };
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM trusted_devices WHERE public_key = ?1", [key])?;
+        audit::append(
+            &tx,
+            &o.device,
+            &revision::now(),
+            "device_untrusted",
+            serde_json::json!({ "key": key }),
+        )?;
+        tx.commit()?;
+        Ok(key.clone())
+    }
+
+    /// Imports a bundle: every check of BUNDLE.md "Reading", then one transaction, or nothing
+    /// (and an audit event either way). `trust_signer` trusts an unknown signer under that label.
+    pub fn import(
+        &mut self,
+        file: &Path,
+        extra_identities: &[age::x25519::Identity],
+        trust_signer: Option<&str>,
+    ) -> Result<bundle::ImportReport> {
+        let dir = self.dir.clone();
+        let o = self.o()?;
+        bundle::import::import(
+            &o.conn,
+            &o.secrets,
+            &o.device,
+            &dir,
+            file,
+            extra_identities,
+            trust_signer,
+            false,
+        )
+    }
+
+    /// Decrypts and checks a bundle and reports what importing it would do, changing nothing.
+    pub fn inspect(
+        &mut self,
+        file: &Path,
+        extra_identities: &[age::x25519::Identity],
+    ) -> Result<bundle::ImportReport> {
+        let dir = self.dir.clone();
+        let o = self.o()?;
+        // An unknown signer is reported, not refused, when only looking.
+        let r = bundle::import::import(
+            &o.conn,
+            &o.secrets,
+            &o.device,
+            &dir,
+            file,
+            extra_identities,
+            Some(""),
+            true,
+        )?;
+        Ok(r)
+    }
+
     /// This vault's device signing key (public part), to hand to coordinators once.
     pub fn device_public_key(&self) -> Result<keys::DevicePublicKey> {
         Ok(self.o()?.secrets.device_public_key())
@@ -1382,6 +1559,12 @@ fn store_revision(tx: &Connection, rev: &Revision) -> Result<()> {
         data
     ])?;
     Ok(())
+}
+
+/// Rebuilds every search entry of a record from its heads, now (used by import).
+pub(crate) fn reindex_record(tx: &Connection, id: RecordId) -> Result<()> {
+    let heads = heads_of(tx, id)?;
+    reindex(tx, id, false, Text::Now, &heads)
 }
 
 /// How a save updates the full-text index.

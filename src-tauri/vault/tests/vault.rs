@@ -710,7 +710,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
     v.lock();
     let c = raw_db(&dir);
     c.execute_batch(
-        "DROP TABLE recipients; DROP TABLE export_cursors; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);
@@ -731,7 +731,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "2");
+    assert_eq!(version, "3");
 }
 
 /// An export that fails half-way (a damaged attachment) leaves no file, no temp file, no

@@ -8,6 +8,7 @@
 //! `minisign -Vm manifest.json -P <device key>` checks who made it.
 
 pub(crate) mod export;
+pub(crate) mod import;
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 pub use export::{ExportOptions, ExportReport, ExportScope};
+pub use import::{read_identity_file, ImportReport, Signer, MAX_ENTRIES};
 
 /// The format name in `manifest.json`.
 pub const FORMAT: &str = "kuager-bundle";

@@ -23,7 +23,15 @@ use crate::error::{Error, Result};
 use crate::keys::VaultSecrets;
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// Version 3: the coordinator side — organisation identities (their secret keys live only inside
+/// this encrypted database), trusted caseworker device keys, and the bundles imported.
+const SCHEMA_V3: &str = r#"
+CREATE TABLE identities (recipient TEXT PRIMARY KEY, secret TEXT NOT NULL, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE trusted_devices (public_key TEXT PRIMARY KEY, label TEXT NOT NULL, added_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE imports (bundle_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, signer TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
+"#;
 
 /// Version 2: the organisation's recipients and what was already exported to them (BUNDLE.md
 /// "Incremental export").
@@ -145,6 +153,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 2 {
             tx.execute_batch(SCHEMA_V2)?;
+        }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
