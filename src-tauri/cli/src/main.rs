@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
-use vault::{AttachMeta, CreateOptions, Error, Kind, RecordId, RevisionId, Vault};
+use vault::{AttachMeta, CreateOptions, Error, Kind, RecordId, Vault};
 
 /// Exit codes (stable, documented in the README).
 mod exit {
@@ -61,7 +61,8 @@ enum Command {
         id: String,
         /// A JSON merge patch (RFC 7396), or - for standard input.
         file: Option<PathBuf>,
-        /// The revision the change is based on (default: the current one).
+        /// The revision the change is based on (its id or the first 8+ digits `history` shows;
+        /// default: the current one).
         #[arg(long, value_name = "REVISION")]
         base: Option<String>,
         /// FILE is the whole new record rather than a patch.
@@ -172,6 +173,18 @@ enum Command {
         /// Trust the signer's device key if it is unknown (after checking it with the caseworker).
         #[arg(long = "trust-signer", value_name = "LABEL", num_args = 0..=1, default_missing_value = "")]
         trust_signer: Option<String>,
+    },
+    /// List records whose versions conflict, with the fields that differ side by side.
+    Conflicts,
+    /// Resolve a conflict: keep one version, or give the merged record (whole JSON).
+    Resolve {
+        /// The record id.
+        id: String,
+        /// The version (revision id) to keep.
+        #[arg(long, value_name = "REVISION", conflicts_with = "file")]
+        keep: Option<String>,
+        /// The merged record as JSON, or - for standard input.
+        file: Option<PathBuf>,
     },
     /// Show this vault's device key (minisign format): hand it to the coordinators once, so they
     /// can check which device signed a bundle.
@@ -433,8 +446,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             replace,
         } => {
             let id = record_id(&id)?;
-            let base = base.map(|b| RevisionId::from_str(&b)).transpose()?;
             let mut v = unlock(&dir)?;
+            let base = base.map(|b| v.find_revision(id, &b)).transpose()?;
             let mut json = Vec::new();
             let limit = vault::model::MAX_RECORD_BYTES as u64;
             input(file.as_deref())?
@@ -688,6 +701,33 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             });
             let r = v.import(&bundle, &ids, label.as_deref())?;
             print_import(&mut out, &r, true)?;
+        }
+        Command::Conflicts => {
+            let v = unlock(&dir)?;
+            let list = v.conflicts()?;
+            for view in &list {
+                output::conflict(&mut out, &v, view)?;
+            }
+            if list.is_empty() {
+                eprintln!("(no conflicts)");
+            }
+        }
+        Command::Resolve { id, keep, file } => {
+            let id = record_id(&id)?;
+            let mut v = unlock(&dir)?;
+            let keep = keep.map(|k| v.find_revision(id, &k)).transpose()?;
+            let json = match (&keep, &file) {
+                (None, Some(_)) | (None, None) => {
+                    let mut j = Vec::new();
+                    input(file.as_deref())?
+                        .take(vault::model::MAX_RECORD_BYTES as u64 + 1)
+                        .read_to_end(&mut j)?;
+                    Some(j)
+                }
+                _ => None,
+            };
+            let s = v.resolve(id, keep, json.as_deref())?;
+            writeln!(out, "{}", s.revision)?;
         }
         Command::Device => {
             let v = unlock(&dir)?;

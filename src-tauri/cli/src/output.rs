@@ -274,3 +274,61 @@ pub fn guess_media_type(p: &Path) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// A conflicting record: its versions, and each top-level field that differs, side by side.
+pub fn conflict(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Result<()> {
+    let s = v.summary(view.id)?;
+    writeln!(
+        out,
+        "{} {}  {}  ({} versions)",
+        view.kind,
+        view.id,
+        s.title,
+        view.heads.len()
+    )?;
+    let empty = serde_json::Map::new();
+    let datas: Vec<&serde_json::Map<String, serde_json::Value>> = view
+        .heads
+        .iter()
+        .map(|h| {
+            h.data
+                .as_ref()
+                .and_then(|d| d.as_object())
+                .unwrap_or(&empty)
+        })
+        .collect();
+    let mut keys: Vec<&String> = datas.iter().flat_map(|d| d.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut rows = vec![{
+        let mut r = vec!["field".to_owned()];
+        r.extend(
+            view.heads
+                .iter()
+                .map(|h| format!("{} ({})", h.id.short(), when(&h.at))),
+        );
+        r
+    }];
+    for k in keys {
+        let vals: Vec<String> = datas
+            .iter()
+            .map(|d| {
+                d.get(k)
+                    .map(|x| clip(&scalar(x), 40))
+                    .unwrap_or_else(|| "—".into())
+            })
+            .collect();
+        if vals.windows(2).any(|w| w[0] != w[1]) {
+            let mut r = vec![field_label(k)];
+            r.extend(vals);
+            rows.push(r);
+        }
+    }
+    table(out, &rows)?;
+    writeln!(
+        out,
+        "  resolve: kuager resolve {} --keep <revision>  (or give the merged record as JSON)",
+        view.id
+    )?;
+    Ok(())
+}

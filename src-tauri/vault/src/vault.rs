@@ -821,6 +821,118 @@ impl Vault {
         Ok(())
     }
 
+    /// The full id of a revision of `record` from a prefix of it (as `history` prints, 8 or more
+    /// hex digits).
+    pub fn find_revision(&self, record: RecordId, prefix: &str) -> Result<RevisionId> {
+        let p = prefix.trim().to_ascii_lowercase();
+        if p.len() < 8 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::BadId(prefix.chars().take(80).collect()));
+        }
+        let found: Vec<RevisionId> = self
+            .history(record)?
+            .into_iter()
+            .map(|h| h.id)
+            .filter(|id| id.as_str().starts_with(&p))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(Error::NotFound(format!("revision {p} of record {record}"))),
+            _ => Err(Error::invalid(
+                "revision",
+                "that prefix matches several revisions: give more digits",
+            )),
+        }
+    }
+
+    /// Records with more than one head (conflicting versions), newest first.
+    pub fn conflicts(&self) -> Result<Vec<RecordView>> {
+        let o = self.o()?;
+        let ids: Vec<String> = collect(
+            o.conn
+                .prepare(
+                    "SELECT id FROM records WHERE json_array_length(heads) > 1 ORDER BY id DESC",
+                )?
+                .query_map([], |r| r.get(0))?,
+        )?;
+        ids.iter().map(|id| self.get(id.parse()?)).collect()
+    }
+
+    /// Resolves a conflict with a merge revision whose parents are all current heads: its data
+    /// is that of the head `keep`, or `json` (a whole record).
+    pub fn resolve(
+        &mut self,
+        id: RecordId,
+        keep: Option<RevisionId>,
+        json: Option<&[u8]>,
+    ) -> Result<Saved> {
+        let o = self.o_mut()?;
+        let tx = o.conn.transaction()?;
+        let kind = record_kind(&tx, id)?;
+        let heads = heads_of(&tx, id)?;
+        if heads.len() < 2 {
+            return Err(Error::invalid(
+                "",
+                format!("record {id} has no conflict to resolve"),
+            ));
+        }
+        let data = match (keep, json) {
+            (Some(k), None) => heads
+                .iter()
+                .find(|h| h.id == k)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "keep",
+                        format!("{} is not one of the conflicting versions", k.short()),
+                    )
+                })?
+                .data
+                .clone()
+                .ok_or_else(|| Error::invalid("keep", "that version was purged"))?,
+            (None, Some(j)) => serde_json::from_slice(j).map_err(|e| {
+                Error::invalid(
+                    "",
+                    format!("not valid JSON: {}", strip_position(&e.to_string())),
+                )
+            })?,
+            _ => {
+                return Err(Error::invalid(
+                    "",
+                    "say which version to keep, or give the merged record",
+                ))
+            }
+        };
+        let v = model::validate_value(kind, &data)?;
+        check_references(&tx, &v)?;
+        let at = revision::now();
+        let parents: Vec<RevisionId> = heads.iter().map(|h| h.id.clone()).collect();
+        let rev = Revision::new(
+            id,
+            kind,
+            parents.clone(),
+            o.device.clone(),
+            at.clone(),
+            v.data,
+        )?;
+        store_revision(&tx, &rev)?;
+        set_heads(&tx, id, &[rev.id.to_string()])?;
+        reindex(&tx, id, false, Text::Deferred, std::slice::from_ref(&rev))?;
+        audit::append(
+            &tx,
+            &o.device,
+            &at,
+            "record_resolved",
+            serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "parents": parents }),
+        )?;
+        tx.commit()?;
+        self.after_save()?;
+        Ok(Saved {
+            record: id,
+            revision: rev.id,
+            changed: true,
+            warnings: v.warnings,
+        })
+    }
+
     /// Streams `input` into an encrypted attachment and adds it to record `id` (a new revision).
     pub fn attach(
         &mut self,

@@ -308,11 +308,31 @@ fn two_caseworkers_edit_one_testimony_and_the_coordinator_sees_one_conflict() {
         .map(|h| h.data.as_ref().unwrap()["narrative"].as_str().unwrap())
         .collect();
     assert!(texts.contains(&"A's correction") && texts.contains(&"B's correction"));
-    // Re-importing either changes nothing.
+    assert_eq!(org.v.conflicts().unwrap().len(), 1);
+    // Resolved by a merge revision that names both versions as parents.
+    let keep = heads
+        .iter()
+        .find(|h| h.data.as_ref().unwrap()["narrative"] == "B's correction")
+        .unwrap()
+        .id
+        .clone();
+    let merged = org.v.resolve(tid, Some(keep), None).unwrap();
+    let now = org.v.get(tid).unwrap().heads;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].id, merged.revision);
+    let mut parents = now[0].parents.clone();
+    parents.sort();
+    let mut expected: Vec<_> = heads.iter().map(|h| h.id.clone()).collect();
+    expected.sort();
+    assert_eq!(parents, expected);
+    assert_eq!(now[0].data.as_ref().unwrap()["narrative"], "B's correction");
+    assert!(org.v.conflicts().unwrap().is_empty());
+    // Re-importing either bundle changes nothing: the conflict does not come back.
     let before = snapshot(&org);
     org.v.import(&from_a, &[], None).unwrap();
     org.v.import(&from_b, &[], None).unwrap();
     assert_eq!(snapshot(&org).0, before.0);
+    assert!(org.v.conflicts().unwrap().is_empty());
     assert!(org.v.verify().unwrap().problems.is_empty());
 }
 
