@@ -42,6 +42,63 @@ pub const MAX_BLOB_BYTES: u64 = 64 << 30;
 /// Largest total of all entries.
 pub const MAX_TOTAL_BYTES: u64 = 256 << 30;
 
+/// The highest scrypt work factor accepted in a file from outside (2^20 ≈ 1 GiB of memory, a few
+/// seconds).
+///
+/// # Security
+/// A passphrase-encrypted file names its own work factor; without a cap a hostile file could ask
+/// for hours of work and tens of GiB (age's default cap is ~16 s on the current machine).
+pub const MAX_OUTSIDE_WORK_FACTOR: u8 = 20;
+
+/// Our decryption path for every age file from outside the vault: ASCII armor or binary,
+/// the given X25519 identities and, only when given, a passphrase (scrypt, work factor capped at
+/// [`MAX_OUTSIDE_WORK_FACTOR`]). Errors are refusals with a reason; the returned reader fails
+/// on a chunk that does not authenticate, so its output is trusted only once fully read.
+pub fn decrypt_outside<R: Read>(
+    input: R,
+    identities: &[age::x25519::Identity],
+    passphrase: Option<&crate::keys::Passphrase>,
+) -> Result<impl Read> {
+    // Whitespace before an armored file is allowed (C2SP age); the age crate only detects armor
+    // at the very start, so skip it here when the armor marker follows.
+    let mut input = BufReader::new(input);
+    {
+        use std::io::BufRead;
+        let head = input
+            .fill_buf()
+            .map_err(|e| reject(format!("the file cannot be read: {e}")))?;
+        let ws = head.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if ws > 0 && head[ws..].starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+            input.consume(ws);
+        }
+    }
+    let armored = age::armor::ArmoredReader::new(input);
+    let dec = age::Decryptor::new_buffered(BufReader::new(armored))
+        .map_err(|e| reject(format!("not a valid age file ({e})")))?;
+    let scrypt = passphrase.map(|p| {
+        let mut id = age::scrypt::Identity::new(p.secret());
+        id.set_max_work_factor(MAX_OUTSIDE_WORK_FACTOR);
+        id
+    });
+    let mut ids: Vec<&dyn age::Identity> =
+        identities.iter().map(|i| i as &dyn age::Identity).collect();
+    if let Some(s) = &scrypt {
+        ids.push(s);
+    }
+    dec.decrypt(ids.into_iter()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => reject(
+            "this bundle is not addressed to this vault's key: ask the caseworker to export to your organisation key (kuager identity list)",
+        ),
+        age::DecryptError::DecryptionFailed if passphrase.is_some() => {
+            reject("the passphrase does not open this file")
+        }
+        age::DecryptError::ExcessiveWork { required, .. } => reject(format!(
+            "the file asks for an unreasonable amount of work to decrypt (scrypt work factor {required}, the limit is {MAX_OUTSIDE_WORK_FACTOR})"
+        )),
+        other => reject(format!("the file cannot be decrypted: {other}")),
+    })
+}
+
 /// Who signed a bundle.
 #[derive(Debug, Clone, Serialize)]
 pub struct Signer {
@@ -162,16 +219,7 @@ fn stage(
     staged: &mut Staged,
 ) -> Result<()> {
     let f = fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
-    let armored = age::armor::ArmoredReader::new(BufReader::new(f));
-    let dec = age::Decryptor::new_buffered(BufReader::new(armored))
-        .map_err(|e| reject(format!("not a Kuager bundle (not a valid age file: {e})")))?;
-    let ids: Vec<&dyn age::Identity> = identities.iter().map(|i| i as &dyn age::Identity).collect();
-    let stream = dec.decrypt(ids.into_iter()).map_err(|e| match e {
-        age::DecryptError::NoMatchingKeys => reject(
-            "this bundle is not addressed to this vault's key: ask the caseworker to export to your organisation key (kuager identity list)",
-        ),
-        other => reject(format!("the bundle cannot be decrypted: {other}")),
-    })?;
+    let stream = decrypt_outside(f, identities, None)?;
     let mut archive = tar::Archive::new(stream);
     let entries = archive
         .entries()

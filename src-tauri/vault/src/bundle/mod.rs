@@ -18,7 +18,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 pub use export::{ExportOptions, ExportReport, ExportScope};
-pub use import::{read_identity_file, ImportReport, Signer, MAX_ENTRIES};
+pub use import::{
+    decrypt_outside, read_identity_file, ImportReport, Signer, MAX_ENTRIES, MAX_OUTSIDE_WORK_FACTOR,
+};
 
 /// The format name in `manifest.json`.
 pub const FORMAT: &str = "kuager-bundle";
