@@ -761,3 +761,107 @@ mod sha2_like {
             .to_owned()
     }
 }
+
+/// The coordinator's side with the real tools: an unknown signer is refused (exit 9, nothing
+/// changed) until trusted; a bundle that Go age decrypted and re-encrypted to another key still
+/// imports (the signature is inside); no canary reaches the disk outside the encrypted files.
+#[test]
+fn coordinator_imports_what_go_age_re_encrypted_and_refuses_unknown_signers() {
+    let cw = Env::new().with_vault();
+    let canary = "IMPORT-CANARY-77aa";
+    let p = cw
+        .ok(&["add", "person"], r#"{"names":[{"value":"Сенбай"}]}"#)
+        .trim()
+        .to_owned();
+    cw.ok(
+        &["add", "testimony"],
+        &format!(r#"{{"witness":"{p}","narrative":"{canary}"}}"#),
+    );
+    let org = Env::new();
+    let org_dir = org.outside.join("coord");
+    common::new_vault(&org_dir);
+    let od = org_dir.to_str().unwrap();
+    let org_key = org
+        .ok(&["identity", "new", "--label", "Almaty", "--vault", od], "")
+        .trim()
+        .to_owned();
+    assert!(org_key.starts_with("age1"));
+    cw.ok(&["recipients", "add", &org_key], "");
+    let bundle = cw
+        .ok(&["export", "-o", cw.outside.to_str().unwrap()], "")
+        .trim()
+        .to_owned();
+
+    let refused = org.run(&["import", &bundle, "--vault", od], "");
+    let (_, err) = text(&refused);
+    assert_eq!(refused.status.code(), Some(9), "{err}");
+    assert!(err.contains("unknown device key"), "{err}");
+    assert!(org.ok(&["list", "--vault", od], "").trim().is_empty());
+
+    // Go age: decrypt with a second organisation key file and re-encrypt to it only.
+    let o = org.outside.display();
+    assert!(sh(&format!("age-keygen -o {o}/second.key 2>/dev/null"))
+        .status
+        .success());
+    let second = std::fs::read_to_string(org.outside.join("second.key")).unwrap();
+    let second_pub = second
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_owned();
+    cw.ok(&["recipients", "add", &second_pub], "");
+    let both = cw
+        .ok(&["export", "--all", "-o", cw.outside.to_str().unwrap()], "")
+        .trim()
+        .to_owned();
+    let re = org.outside.join("re-encrypted.age");
+    let x = sh(&format!(
+        "age -d -i {o}/second.key {both} | age -r {second_pub} -o {}",
+        re.display()
+    ));
+    assert!(x.status.success(), "{}", String::from_utf8_lossy(&x.stderr));
+    let device = cw.ok(&["device"], "");
+    let key_line = device.lines().nth(1).unwrap();
+    org.ok(
+        &["trust", key_line, "--label", "caseworker 1", "--vault", od],
+        "",
+    );
+    let plan = org.ok(
+        &[
+            "inspect",
+            re.to_str().unwrap(),
+            "-i",
+            &format!("{o}/second.key"),
+            "--vault",
+            od,
+        ],
+        "",
+    );
+    assert!(
+        plan.contains("signed by caseworker 1") && plan.contains("2 new records"),
+        "{plan}"
+    );
+    let done = org.ok(
+        &[
+            "import",
+            re.to_str().unwrap(),
+            "-i",
+            &format!("{o}/second.key"),
+            "--vault",
+            od,
+        ],
+        "",
+    );
+    assert!(done.contains("imported: 2 new records"), "{done}");
+    assert!(org
+        .ok(&["search", "senbai", "--vault", od], "")
+        .contains(&p));
+    // The first bundle (to the organisation key held in the vault) adds nothing new now.
+    let again = org.ok(&["import", &bundle, "--vault", od], "");
+    assert!(again.contains("nothing new"), "{again}");
+    assert_no_canary(&org, &[canary], "after import");
+    // …nor in the coordinator's vault, the bundles or the re-encrypted copy.
+    let hits = canary_hits(&org.outside, canary);
+    assert!(hits.is_empty(), "{hits:?}");
+    org.ok(&["verify", "--vault", od], "");
+}
