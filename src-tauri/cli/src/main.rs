@@ -174,6 +174,15 @@ enum Command {
         #[arg(long = "trust-signer", value_name = "LABEL", num_args = 0..=1, default_missing_value = "")]
         trust_signer: Option<String>,
     },
+    /// Purge a record (consent withdrawn, a court order): destroy its content and attachments
+    /// here; the purge travels in the next bundle so coordinators' copies are purged too.
+    Purge {
+        /// The record id.
+        id: String,
+        /// Why (kept in the audit log).
+        #[arg(long, required = true)]
+        reason: String,
+    },
     /// List records whose versions conflict, with the fields that differ side by side.
     Conflicts,
     /// Resolve a conflict: keep one version, or give the merged record (whole JSON).
@@ -701,6 +710,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             });
             let r = v.import(&bundle, &ids, label.as_deref())?;
             print_import(&mut out, &r, true)?;
+        }
+        Command::Purge { id, reason } => {
+            let id = record_id(&id)?;
+            let mut v = unlock(&dir)?;
+            let s = v.purge(id, &reason)?;
+            writeln!(out, "{}", s.revision)?;
+            eprintln!("Purged {id}: its content and attachments are destroyed in this vault. Export to pass the purge on to the coordinators.");
         }
         Command::Conflicts => {
             let v = unlock(&dir)?;

@@ -236,8 +236,15 @@ pub fn show(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Resul
             head.id.short(),
             when(&head.at)
         )?;
-        let Some(data) = &head.data else {
-            writeln!(out, "  (content purged)")?;
+        let Some(data) = head
+            .data
+            .as_ref()
+            .filter(|d| !vault::revision::is_purge_marker(d))
+        else {
+            writeln!(
+                out,
+                "  (purged: the content of this record no longer exists)"
+            )?;
             continue;
         };
         if view.kind == Kind::Attempt {

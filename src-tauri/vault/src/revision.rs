@@ -167,6 +167,29 @@ impl Revision {
     }
 }
 
+/// The key of a purge marker's data: `{"kuager_purge": {"revisions": [...], "blobs": [...]}}`.
+/// No record kind has this field, so no ordinary save can write one.
+pub const PURGE_KEY: &str = "kuager_purge";
+
+/// Whether revision data is a purge marker (DATA-MODEL.md "Purge").
+pub fn is_purge_marker(data: &serde_json::Value) -> bool {
+    data.as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key(PURGE_KEY))
+}
+
+/// The revisions and attachments a purge marker names.
+pub fn purge_targets(data: &serde_json::Value) -> Option<(Vec<String>, Vec<String>)> {
+    let p = data.get(PURGE_KEY)?;
+    let list = |k: &str| -> Option<Vec<String>> {
+        p.get(k)?
+            .as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    Some((list("revisions")?, list("blobs")?))
+}
+
 /// The current time as RFC 3339 UTC with milliseconds (`2026-11-28T09:01:02.345Z`).
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();

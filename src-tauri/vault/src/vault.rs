@@ -795,9 +795,13 @@ impl Vault {
         let o = self.o_mut()?;
         let tx = o.conn.transaction()?;
         let (kind, base_rev) = edit_base(&tx, id, base)?;
-        let mut data = base_rev.data.clone().ok_or_else(|| {
-            Error::invalid("", "that revision was purged; its content no longer exists")
-        })?;
+        let mut data = base_rev
+            .data
+            .clone()
+            .filter(|d| !revision::is_purge_marker(d))
+            .ok_or_else(|| {
+                Error::invalid("", "this record was purged; its content no longer exists")
+            })?;
         if replace {
             data = patch;
         } else {
@@ -842,6 +846,77 @@ impl Vault {
                 "that prefix matches several revisions: give more digits",
             )),
         }
+    }
+
+    /// Purges a record (consent withdrawn, a court order): the content of every revision and
+    /// every attachment of it is destroyed here; a purge marker revision (naming the revisions
+    /// and attachments, never their content) replaces the heads and travels in the next bundle,
+    /// so coordinators' copies are purged on import too. `reason` goes to the audit log.
+    pub fn purge(&mut self, id: RecordId, reason: &str) -> Result<Saved> {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid(
+                "reason",
+                "say why the record is purged (--reason)",
+            ));
+        }
+        let dir = self.dir.clone();
+        let o = self.o_mut()?;
+        let tx = o.conn.transaction()?;
+        let kind = record_kind(&tx, id)?;
+        let history: Vec<(String, Option<String>)> = collect(
+            tx.prepare(
+                "WITH RECURSIVE h(id) AS ( \
+                     SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
+                     UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+                 SELECT v.id, v.data FROM revisions v JOIN h ON v.id = h.id ORDER BY v.seq",
+            )?
+            .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        )?;
+        let mut blobs = BTreeSet::new();
+        for (_, data) in &history {
+            let v: serde_json::Value = data
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default();
+            for a in v
+                .get("attachments")
+                .and_then(|a| a.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if let Some(b) = a.get("blob").and_then(|b| b.as_str()) {
+                    blobs.insert(b.to_owned());
+                }
+            }
+        }
+        let revisions: Vec<String> = history.iter().map(|(r, _)| r.clone()).collect();
+        let marker =
+            serde_json::json!({ revision::PURGE_KEY: { "revisions": revisions, "blobs": blobs } });
+        let heads: Vec<RevisionId> = head_ids(&tx, id)?
+            .iter()
+            .map(|h| h.parse())
+            .collect::<Result<_>>()?;
+        let at = revision::now();
+        let rev = Revision::new(id, kind, heads, o.device.clone(), at.clone(), marker)?;
+        store_revision(&tx, &rev)?;
+        set_heads(&tx, id, &[rev.id.to_string()])?;
+        let files = apply_purge(&tx, id, &revisions, &blobs)?;
+        reindex(&tx, id, false, Text::Now, std::slice::from_ref(&rev))?;
+        audit::append(
+            &tx,
+            &o.device,
+            &at,
+            "record_purged",
+            serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "revisions": revisions.len(), "blobs": blobs.len(), "reason": reason.trim() }),
+        )?;
+        tx.commit()?;
+        finish_purge(&o.conn, &dir, &files)?;
+        Ok(Saved {
+            record: id,
+            revision: rev.id,
+            changed: true,
+            warnings: vec![],
+        })
     }
 
     /// Records with more than one head (conflicting versions), newest first.
@@ -952,7 +1027,13 @@ impl Vault {
         let result = (|| -> Result<(Saved, bool)> {
             let tx = o.conn.transaction()?;
             let (kind, base_rev) = edit_base(&tx, id, None)?;
-            let mut data = base_rev.data.clone().unwrap_or_default();
+            let mut data = base_rev
+                .data
+                .clone()
+                .filter(|d| !revision::is_purge_marker(d))
+                .ok_or_else(|| {
+                    Error::invalid("", "this record was purged; nothing can be attached to it")
+                })?;
             let atts = data
                 .as_object_mut()
                 .ok_or_else(|| Error::invalid("", "record data is not an object"))?
@@ -1673,6 +1754,60 @@ fn store_revision(tx: &Connection, rev: &Revision) -> Result<()> {
     Ok(())
 }
 
+/// Destroys the content of `revisions` of `record` and the attachments `blobs` that nothing
+/// else still refers to, inside `tx`. Returns the attachment files to delete after commit.
+pub(crate) fn apply_purge(
+    tx: &Connection,
+    record: RecordId,
+    revisions: &[String],
+    blobs: &BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let rid = record.to_string();
+    for r in revisions {
+        tx.prepare_cached(
+            "UPDATE revisions SET data = NULL, purged = 1 WHERE id = ?1 AND record = ?2 \
+             AND (data IS NULL OR json_extract(data, '$.kuager_purge') IS NULL)",
+        )?
+        .execute(params![r, rid])?;
+    }
+    let mut files = Vec::new();
+    for b in blobs {
+        // Another record may hold the same file (attachments are stored once per content).
+        let still_used: bool = tx
+            .prepare_cached(
+                "SELECT 1 FROM revisions WHERE purged = 0 AND instr(data, ?1) > 0 \
+                 AND json_extract(data, '$.kuager_purge') IS NULL LIMIT 1",
+            )?
+            .query_row([b], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if still_used {
+            continue;
+        }
+        let file: Option<String> = tx
+            .prepare_cached("SELECT file FROM blobs WHERE sha256 = ?1")?
+            .query_row([b], |r| r.get(0))
+            .optional()?;
+        if let Some(f) = file {
+            tx.prepare_cached("DELETE FROM blobs WHERE sha256 = ?1")?
+                .execute([b])?;
+            files.push(f);
+        }
+    }
+    Ok(files)
+}
+
+/// After a purge commits: delete the attachment files, merge the full-text index so deleted
+/// terms leave its segments, and checkpoint the WAL so old page images leave it too.
+pub(crate) fn finish_purge(conn: &Connection, dir: &Path, files: &[String]) -> Result<()> {
+    for f in files {
+        let _ = fs::remove_file(dir.join(f));
+    }
+    conn.execute("INSERT INTO fts(fts) VALUES ('optimize')", [])?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 /// Rebuilds every search entry of a record from its heads, now (used by import).
 pub(crate) fn reindex_record(tx: &Connection, id: RecordId) -> Result<()> {
     let heads = heads_of(tx, id)?;
@@ -1715,6 +1850,9 @@ fn reindex(
     let mut numbers = BTreeSet::new();
     for h in heads {
         let Some(d) = &h.data else { continue };
+        if revision::is_purge_marker(d) {
+            continue;
+        }
         if h.kind == Kind::Person {
             for n in d
                 .get("names")
@@ -1778,7 +1916,7 @@ fn reindex(
 fn index_text(tx: &Connection, rid: &str, heads: &[Revision], fresh: bool) -> Result<()> {
     let mut body = String::new();
     for h in heads {
-        if let Some(d) = &h.data {
+        if let Some(d) = h.data.as_ref().filter(|d| !revision::is_purge_marker(d)) {
             collect_text(d, &mut body);
         }
     }
@@ -1903,6 +2041,16 @@ impl<'c> Summarizer<'c> {
         let kind = head.kind;
         let empty = serde_json::Value::Null;
         let d = head.data.as_ref().unwrap_or(&empty);
+        if revision::is_purge_marker(d) {
+            return Ok(Summary {
+                id: rid,
+                kind: head.kind,
+                title: "(purged)".into(),
+                detail: "content destroyed".into(),
+                updated_at: head.at.clone(),
+                conflict: heads.len() > 1,
+            });
+        }
         let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
         let (title, detail) = match kind {
             Kind::Person => {

@@ -542,3 +542,118 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     assert_eq!(org.v.import(&good, &[], None).unwrap().new_records, 2);
     assert_eq!(org.v.list(Some(Kind::Testimony)).unwrap().len(), 1);
 }
+
+/// Everything a vault's database logically holds, decrypted into a plain SQLite file (tables,
+/// indexes and the full-text index's own tables), for looking for a canary.
+fn plaintext_dump(dir: &Path, out: &Path) -> Vec<u8> {
+    let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
+    let plain = age::decrypt(&age::scrypt::Identity::new(PASS.to_owned().into()), &slot).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let key = v["sqlcipher_key"].as_str().unwrap();
+    let c = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    c.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
+        .unwrap();
+    c.execute_batch(&format!(
+        "ATTACH DATABASE '{}' AS plaintext KEY ''; SELECT sqlcipher_export('plaintext'); DETACH DATABASE plaintext;",
+        out.display()
+    ))
+    .unwrap();
+    std::fs::read(out).unwrap()
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn purge_travels_and_destroys_the_content_at_the_coordinator() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker");
+    let canary = "PURGECANARY9f1e";
+    let p = add_person(&mut cw, "Сенбай");
+    let keep = add_testimony(&mut cw, p, "another testimony that stays");
+    let tid = add_testimony(&mut cw, p, &format!("{canary} told in confidence"));
+    cw.edit(
+        tid,
+        format!(r#"{{"summary":"{canary} summary"}}"#).as_bytes(),
+        None,
+        false,
+    )
+    .unwrap();
+    cw.attach(
+        tid,
+        format!("{canary} audio").as_bytes(),
+        AttachMeta::default(),
+    )
+    .unwrap();
+    org.v
+        .import(
+            &export(&mut cw, ExportScope::SinceLast, &t.path().join("1")),
+            &[],
+            None,
+        )
+        .unwrap();
+    assert!(!org.v.search(canary, 10).unwrap().is_empty());
+    let dump = plaintext_dump(&org.dir, &t.path().join("before.db"));
+    assert!(
+        contains(&dump, canary),
+        "the dump sees plaintext: the check below can fail"
+    );
+
+    // Consent withdrawn at the caseworker.
+    cw.purge(tid, "consent withdrawn").unwrap();
+    assert!(cw.search(canary, 10).unwrap().is_empty());
+    assert!(files_under(&cw.dir().join("blobs")).is_empty());
+    assert!(matches!(
+        cw.edit(tid, br#"{"place":"x"}"#, None, false),
+        Err(Error::Invalid { .. })
+    ));
+    let dump = plaintext_dump(cw.dir(), &t.path().join("cw.db"));
+    assert!(
+        !contains(&dump, canary),
+        "the caseworker's vault still holds the purged text"
+    );
+    assert!(cw.verify().unwrap().problems.is_empty());
+
+    // The purge travels: the coordinator's copy is destroyed on import.
+    let r = org
+        .v
+        .import(
+            &export(&mut cw, ExportScope::SinceLast, &t.path().join("2")),
+            &[],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.changed_records, 1);
+    assert_eq!(org.v.summary(tid).unwrap().title, "(purged)");
+    assert!(org.v.search(canary, 10).unwrap().is_empty());
+    assert!(org
+        .v
+        .history(tid)
+        .unwrap()
+        .iter()
+        .filter(|h| !h.head)
+        .all(|h| h.purged));
+    assert!(
+        files_under(&org.dir.join("blobs")).is_empty(),
+        "the purged attachment's file is still there"
+    );
+    let dump = plaintext_dump(&org.dir, &t.path().join("after.db"));
+    assert!(
+        !contains(&dump, canary),
+        "the coordinator's vault still holds the purged text"
+    );
+    // What was not purged is intact.
+    assert_eq!(
+        org.v.get(keep).unwrap().heads[0].data.as_ref().unwrap()["narrative"],
+        "another testimony that stays"
+    );
+    assert!(org.v.verify().unwrap().problems.is_empty());
+    let events: Vec<String> = cw
+        .audit()
+        .unwrap()
+        .iter()
+        .map(|e| e.event["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(events.contains(&"record_purged".to_owned()));
+}

@@ -327,7 +327,15 @@ pub(crate) fn import(
     };
     let result = (|| {
         stage(file, &identities, vault_dir, &own, &mut staged)?;
-        check_and_commit(conn, device, &mut staged, trust_signer, dry_run, file)
+        check_and_commit(
+            conn,
+            vault_dir,
+            device,
+            &mut staged,
+            trust_signer,
+            dry_run,
+            file,
+        )
     })();
     // Staged attachment files that did not become part of the vault are removed.
     let keep: BTreeSet<String> = match &result {
@@ -360,8 +368,10 @@ pub(crate) fn import(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_and_commit(
     conn: &Connection,
+    vault_dir: &Path,
     device: &str,
     staged: &mut Staged,
     trust_signer: Option<&str>,
@@ -479,8 +489,17 @@ fn check_and_commit(
             )));
         }
         let data = rev.data.as_ref().expect("checked by id_matches");
-        model::validate_value(rev.kind, data)
-            .map_err(|e| reject(format!("records.jsonl line {}: {e}", i + 1)))?;
+        if revision::is_purge_marker(data) {
+            if revision::purge_targets(data).is_none() {
+                return Err(reject(format!(
+                    "records.jsonl line {}: a malformed purge",
+                    i + 1
+                )));
+            }
+        } else {
+            model::validate_value(rev.kind, data)
+                .map_err(|e| reject(format!("records.jsonl line {}: {e}", i + 1)))?;
+        }
         if in_bundle
             .insert(rev.id.to_string(), revisions.len())
             .is_some()
@@ -666,6 +685,21 @@ fn check_and_commit(
         )?;
         kept.insert(b.rel.clone());
     }
+    // Purges carried by the bundle destroy the content they name, here too.
+    let mut purged_files = Vec::new();
+    for (record, revs) in &by_record {
+        for r in revs {
+            if let Some((targets, blobs)) = r.data.as_ref().and_then(revision::purge_targets) {
+                let blobs: BTreeSet<String> = blobs.into_iter().collect();
+                purged_files.extend(crate::vault::apply_purge(
+                    &tx,
+                    record.parse()?,
+                    &targets,
+                    &blobs,
+                )?);
+            }
+        }
+    }
     for record in by_record.keys() {
         crate::vault::reindex_record(&tx, record.parse()?)?;
     }
@@ -704,6 +738,9 @@ fn check_and_commit(
         }),
     )?;
     tx.commit()?;
+    if !purged_files.is_empty() {
+        crate::vault::finish_purge(conn, vault_dir, &purged_files)?;
+    }
     report.committed = report.new_revisions > 0 || report.new_blobs > 0;
     Ok((report, kept))
 }
