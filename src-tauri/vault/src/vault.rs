@@ -598,6 +598,17 @@ impl Vault {
         extra_identities: &[age::x25519::Identity],
         trust_signer: Option<&str>,
     ) -> Result<bundle::ImportReport> {
+        self.import_with_limits(file, extra_identities, trust_signer, &Default::default())
+    }
+
+    /// [`Vault::import`] with other caps than the defaults.
+    pub fn import_with_limits(
+        &mut self,
+        file: &Path,
+        extra_identities: &[age::x25519::Identity],
+        trust_signer: Option<&str>,
+        limits: &bundle::ImportLimits,
+    ) -> Result<bundle::ImportReport> {
         let dir = self.dir.clone();
         let o = self.o()?;
         bundle::import::import(
@@ -609,6 +620,7 @@ impl Vault {
             extra_identities,
             trust_signer,
             false,
+            limits,
         )
     }
 
@@ -630,6 +642,7 @@ impl Vault {
             extra_identities,
             Some(""),
             true,
+            &Default::default(),
         )?;
         Ok(r)
     }

@@ -538,6 +538,40 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         let last = org.v.audit().unwrap().last().unwrap().event.clone();
         assert_eq!(last["type"], "bundle_rejected", "{name}");
     }
+    // Oversized entry and too many entries, against smaller caps than the defaults.
+    for (name, limits, reason) in [
+        (
+            "oversized entry",
+            vault::bundle::ImportLimits {
+                records_bytes: 100,
+                ..Default::default()
+            },
+            "larger than",
+        ),
+        (
+            "entry count",
+            vault::bundle::ImportLimits {
+                entries: 3,
+                ..Default::default()
+            },
+            "more than 3 entries",
+        ),
+        (
+            "oversized attachment",
+            vault::bundle::ImportLimits {
+                blob_bytes: 5,
+                ..Default::default()
+            },
+            "larger than the limit",
+        ),
+    ] {
+        let before = snapshot(&org);
+        match org.v.import_with_limits(&good, &[], None, &limits) {
+            Err(Error::Rejected(msg)) => assert!(msg.contains(reason), "{name}: {msg}"),
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(snapshot(&org), before, "{name}: the vault changed");
+    }
     // The untouched bundle still imports.
     assert_eq!(org.v.import(&good, &[], None).unwrap().new_records, 2);
     assert_eq!(org.v.list(Some(Kind::Testimony)).unwrap().len(), 1);

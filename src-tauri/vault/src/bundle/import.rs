@@ -99,6 +99,33 @@ pub fn decrypt_outside<R: Read>(
     })
 }
 
+/// The caps an import applies (the named defaults above; tests use smaller ones).
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimits {
+    /// Most entries.
+    pub entries: usize,
+    /// Largest `records.jsonl`.
+    pub records_bytes: u64,
+    /// Largest `audit.jsonl`, `manifest.json`, signature, README.
+    pub small_bytes: u64,
+    /// Largest attachment.
+    pub blob_bytes: u64,
+    /// Largest total.
+    pub total_bytes: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            entries: MAX_ENTRIES,
+            records_bytes: MAX_RECORDS_BYTES,
+            small_bytes: MAX_SMALL_BYTES,
+            blob_bytes: MAX_BLOB_BYTES,
+            total_bytes: MAX_TOTAL_BYTES,
+        }
+    }
+}
+
 /// Who signed a bundle.
 #[derive(Debug, Clone, Serialize)]
 pub struct Signer {
@@ -217,6 +244,7 @@ fn stage(
     vault_dir: &Path,
     own: &age::x25519::Recipient,
     staged: &mut Staged,
+    limits: &ImportLimits,
 ) -> Result<()> {
     let f = fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
     let stream = decrypt_outside(f, identities, None)?;
@@ -226,9 +254,10 @@ fn stage(
         .map_err(|e| reject(format!("the bundle is not a tar archive: {e}")))?;
     let mut total = 0u64;
     for (n, entry) in entries.enumerate() {
-        if n >= MAX_ENTRIES {
+        if n >= limits.entries {
             return Err(reject(format!(
-                "the bundle has more than {MAX_ENTRIES} entries"
+                "the bundle has more than {} entries",
+                limits.entries
             )));
         }
         let mut entry = entry.map_err(|e| {
@@ -248,11 +277,11 @@ fn stage(
         }
         let size = entry.size();
         total = total.saturating_add(size);
-        if total > MAX_TOTAL_BYTES {
+        if total > limits.total_bytes {
             return Err(reject("the bundle is larger than the total size limit"));
         }
         let (size_read, sha) = if name.starts_with("blobs/") {
-            if size > MAX_BLOB_BYTES {
+            if size > limits.blob_bytes {
                 return Err(reject(format!(
                     "attachment {name:?} is larger than the limit"
                 )));
@@ -269,9 +298,9 @@ fn stage(
             r
         } else {
             let cap = if name == "records.jsonl" {
-                MAX_RECORDS_BYTES
+                limits.records_bytes
             } else {
-                MAX_SMALL_BYTES
+                limits.small_bytes
             };
             let bytes = read_capped(&mut entry, cap, &name)?;
             let r = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
@@ -299,6 +328,7 @@ pub(crate) fn import(
     extra_identities: &[age::x25519::Identity],
     trust_signer: Option<&str>,
     dry_run: bool,
+    limits: &ImportLimits,
 ) -> Result<ImportReport> {
     let mut identities: Vec<age::x25519::Identity> = Vec::new();
     {
@@ -326,7 +356,7 @@ pub(crate) fn import(
         blobs: Vec::new(),
     };
     let result = (|| {
-        stage(file, &identities, vault_dir, &own, &mut staged)?;
+        stage(file, &identities, vault_dir, &own, &mut staged, limits)?;
         check_and_commit(
             conn,
             vault_dir,
