@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint crash-long demo
+.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -19,6 +19,15 @@ lint:
 
 test: deps lint
 	$(CARGO) test --workspace --locked
+	$(MAKE) fuzz-short
+
+## The cargo-fuzz targets (nightly): a short run in `make test`, `make fuzz-long` for an hour each.
+FUZZ_SECONDS ?= 20
+fuzz-short:
+	cd fuzz && $(CARGO) +nightly fuzz run bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	cd fuzz && $(CARGO) +nightly fuzz run import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+fuzz-long:
+	$(MAKE) fuzz-short FUZZ_SECONDS=3600
 
 ## R8 long mode: 1000 SIGKILL rounds instead of 200.
 crash-long: deps

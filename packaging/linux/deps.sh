@@ -35,4 +35,13 @@ for comp in rustfmt clippy; do
     rustup component add "$comp"
   fi
 done
+# Fuzzing (make test runs the cargo-fuzz targets briefly): the nightly toolchain and cargo-fuzz.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  echo "deps: installing the nightly Rust toolchain (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "deps: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
 echo "deps: ok"

@@ -616,11 +616,30 @@ impl Vault {
             &o.secrets,
             &o.device,
             &dir,
-            file,
+            bundle::import::Input::File(file, &[]),
             extra_identities,
             trust_signer,
             false,
             limits,
+        )
+    }
+
+    /// Runs the importer on an already decrypted tar stream, for fuzzing everything after the
+    /// age layer (which the C2SP vectors cover). Not for use with real bundles.
+    #[doc(hidden)]
+    pub fn fuzz_import_plaintext(&mut self, tar: &[u8]) -> Result<bundle::ImportReport> {
+        let dir = self.dir.clone();
+        let o = self.o()?;
+        bundle::import::import(
+            &o.conn,
+            &o.secrets,
+            &o.device,
+            &dir,
+            bundle::import::Input::Plain(tar),
+            &[],
+            None,
+            false,
+            &Default::default(),
         )
     }
 
@@ -638,7 +657,7 @@ impl Vault {
             &o.secrets,
             &o.device,
             &dir,
-            file,
+            bundle::import::Input::File(file, &[]),
             extra_identities,
             Some(""),
             true,

@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 
 pub use export::{ExportOptions, ExportReport, ExportScope};
 pub use import::{
-    decrypt_outside, read_identity_file, ImportLimits, ImportReport, Signer, MAX_ENTRIES,
-    MAX_OUTSIDE_WORK_FACTOR,
+    decrypt_outside, fuzz_parsers, read_identity_file, ImportLimits, ImportReport, Signer,
+    MAX_ENTRIES, MAX_OUTSIDE_WORK_FACTOR,
 };
 
 /// The format name in `manifest.json`.
