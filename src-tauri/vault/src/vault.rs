@@ -899,8 +899,8 @@ impl Vault {
             tx.prepare(
                 "WITH RECURSIVE h(id) AS ( \
                      SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
-                     UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
-                 SELECT v.id, v.data FROM revisions v JOIN h ON v.id = h.id ORDER BY v.seq",
+                     UNION SELECT p.value FROM h CROSS JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+                 SELECT v.id, v.data FROM h CROSS JOIN revisions v ON v.id = h.id ORDER BY v.seq",
             )?
             .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?,
         )?;
@@ -1200,8 +1200,8 @@ impl Vault {
         let mut st = o.conn.prepare_cached(
             "WITH RECURSIVE h(id) AS ( \
                  SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
-                 UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
-             SELECT v.id, v.parents, v.device, v.at, v.purged FROM revisions v JOIN h ON v.id = h.id \
+                 UNION SELECT p.value FROM h CROSS JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+             SELECT v.id, v.parents, v.device, v.at, v.purged FROM h CROSS JOIN revisions v ON v.id = h.id \
              ORDER BY v.seq",
         )?;
         let rows = st.query_map([id.to_string()], |r| {

@@ -620,13 +620,8 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
         AttachMeta::default(),
     )
     .unwrap();
-    org.v
-        .import(
-            &export(&mut cw, ExportScope::SinceLast, &t.path().join("1")),
-            &[],
-            None,
-        )
-        .unwrap();
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &[], None).unwrap();
     assert!(!org.v.search(canary, 10).unwrap().is_empty());
     let dump = plaintext_dump(&org.dir, &t.path().join("before.db"));
     assert!(
@@ -677,6 +672,17 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
         !contains(&dump, canary),
         "the coordinator's vault still holds the purged text"
     );
+    // Importing the first bundle again does not bring the purged content or attachment back.
+    org.v.import(&first, &[], None).unwrap();
+    assert!(
+        files_under(&org.dir.join("blobs")).is_empty(),
+        "a purged attachment came back"
+    );
+    assert!(org.v.search(canary, 10).unwrap().is_empty());
+    assert!(!contains(
+        &plaintext_dump(&org.dir, &t.path().join("again.db")),
+        canary
+    ));
     // What was not purged is intact.
     assert_eq!(
         org.v.get(keep).unwrap().heads[0].data.as_ref().unwrap()["narrative"],

@@ -254,8 +254,8 @@ pub(crate) fn export(
             let mut st = conn.prepare(
                 "WITH RECURSIVE h(id) AS ( \
                      SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
-                     UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
-                 SELECT v.seq FROM revisions v JOIN h ON v.id = h.id WHERE v.purged = 0",
+                     UNION SELECT p.value FROM h CROSS JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+                 SELECT v.seq FROM h CROSS JOIN revisions v ON v.id = h.id WHERE v.purged = 0",
             )?;
             for id in ids {
                 let exists: bool = conn.query_row(

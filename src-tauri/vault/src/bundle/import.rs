@@ -252,6 +252,7 @@ fn stage(
     own: &age::x25519::Recipient,
     staged: &mut Staged,
     limits: &ImportLimits,
+    known_blob: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
     let stream: Box<dyn Read> = match source {
         Input::File(file, identities) => {
@@ -298,6 +299,22 @@ fn stage(
                 return Err(reject(format!(
                     "attachment {name:?} is larger than the limit"
                 )));
+            }
+            if known_blob(&name["blobs/".len()..]) {
+                // Already here: only check it (hash and size), write nothing.
+                let mut h = Sha256::new();
+                let n = io::copy(&mut entry, &mut h).map_err(|e| {
+                    reject(format!(
+                        "the bundle is damaged or was altered after export ({e})"
+                    ))
+                })?;
+                if n != size {
+                    return Err(reject(format!(
+                        "entry {name:?} is shorter than its header says"
+                    )));
+                }
+                staged.seen.insert(name, (n, hex::encode(h.finalize())));
+                continue;
             }
             // Re-encrypted to this vault as it streams: the plaintext never touches the disk.
             let b = blobs::write_serial(vault_dir, own, &mut entry).map_err(|e| match e {
@@ -383,7 +400,13 @@ pub(crate) fn import(
             }
             Input::Plain(b) => hex::encode(Sha256::digest(b)),
         };
-        stage(&source, vault_dir, &own, &mut staged, limits)?;
+        let known_blob = |sha: &str| -> bool {
+            conn.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")
+                .and_then(|mut st| st.query_row([sha], |_| Ok(())).optional())
+                .map(|r| r.is_some())
+                .unwrap_or(false)
+        };
+        stage(&source, vault_dir, &own, &mut staged, limits, &known_blob)?;
         check_and_commit(
             conn,
             vault_dir,
@@ -635,8 +658,22 @@ fn check_and_commit(
     for r in &new_revs {
         by_record.entry(r.record.to_string()).or_default().push(r);
     }
+    // Attachments are kept only when a revision being added refers to them (a bundle cannot
+    // bring back an attachment purged here, nor leave files nothing refers to).
+    let needed: BTreeSet<&str> = new_revs
+        .iter()
+        .filter_map(|r| r.data.as_ref())
+        .filter(|d| !revision::is_purge_marker(d))
+        .filter_map(|d| d.get("attachments").and_then(|a| a.as_array()))
+        .flatten()
+        .filter_map(|a| a.get("blob").and_then(|b| b.as_str()))
+        .collect();
     let mut new_blobs = Vec::new();
-    for b in &staged.blobs {
+    for b in staged
+        .blobs
+        .iter()
+        .filter(|b| needed.contains(b.sha256.as_str()))
+    {
         let here: bool = conn
             .query_row("SELECT 1 FROM blobs WHERE sha256 = ?1", [&b.sha256], |_| {
                 Ok(())
@@ -703,8 +740,8 @@ fn check_and_commit(
             .prepare(
                 "WITH RECURSIVE h(id) AS ( \
                      SELECT value FROM json_each((SELECT heads FROM records WHERE id = ?1)) \
-                     UNION SELECT p.value FROM h JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
-                 SELECT v.id, v.parents FROM revisions v JOIN h ON v.id = h.id ORDER BY v.seq",
+                     UNION SELECT p.value FROM h CROSS JOIN revisions v ON v.id = h.id, json_each(v.parents) p) \
+                 SELECT v.id, v.parents FROM h CROSS JOIN revisions v ON v.id = h.id ORDER BY v.seq",
             )?
             .query_map([record], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
