@@ -300,7 +300,7 @@ fn stage(
                     "attachment {name:?} is larger than the limit"
                 )));
             }
-            if known_blob(&name["blobs/".len()..]) {
+            if name.strip_prefix("blobs/").is_some_and(known_blob) {
                 // Already here: only check it (hash and size), write nothing.
                 let mut h = Sha256::new();
                 let n = io::copy(&mut entry, &mut h).map_err(|e| {
