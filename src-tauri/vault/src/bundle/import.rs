@@ -400,6 +400,56 @@ pub(crate) fn import(
             }
             Input::Plain(b) => hex::encode(Sha256::digest(b)),
         };
+        // The very same file was imported before: everything in it is here already (or purged
+        // since, and must stay so). Nothing to decrypt.
+        let earlier: Option<(String, String)> = conn
+            .query_row(
+                "SELECT bundle_id, signer FROM imports WHERE sha256 = ?1",
+                [&file_sha],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((bundle_id, signer)) = earlier {
+            let label: Option<String> = conn
+                .query_row(
+                    "SELECT label FROM trusted_devices WHERE public_key = ?1",
+                    [&signer],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let key_id = minisign::PublicKey::from_base64(&signer)
+                .map(|pk| {
+                    let mut id = pk.keynum().to_vec();
+                    id.reverse();
+                    hex::encode_upper(id)
+                })
+                .unwrap_or_default();
+            if !dry_run {
+                audit::append(
+                    conn,
+                    device,
+                    &revision::now(),
+                    "bundle_reimported",
+                    serde_json::json!({ "bundle_id": bundle_id }),
+                )?;
+            }
+            let report = ImportReport {
+                bundle_id,
+                signer: Signer {
+                    public_key: signer,
+                    key_id,
+                    label,
+                },
+                new_records: 0,
+                changed_records: 0,
+                conflicts: vec![],
+                new_revisions: 0,
+                known_revisions: 0,
+                new_blobs: 0,
+                committed: false,
+            };
+            return Ok((report, BTreeSet::new()));
+        }
         let known_blob = |sha: &str| -> bool {
             conn.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")
                 .and_then(|mut st| st.query_row([sha], |_| Ok(())).optional())
