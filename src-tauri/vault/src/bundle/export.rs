@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
 use super::{Recipient, FORMAT, README, ROOT, VERSION};
 use crate::blobs;
@@ -97,12 +98,17 @@ struct Verified<R> {
     inner: R,
     hasher: Sha256,
     expected: String,
+    checked: bool,
 }
 
 impl<R: Read> Read for Verified<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.checked {
+            return Ok(0);
+        }
         let n = self.inner.read(buf)?;
         if n == 0 {
+            self.checked = true;
             let got = hex::encode(std::mem::take(&mut self.hasher).finalize());
             if got != self.expected {
                 return Err(io::Error::other(format!(
@@ -115,6 +121,60 @@ impl<R: Read> Read for Verified<R> {
         }
         Ok(n)
     }
+}
+
+/// A piece of an attachment's plaintext on its way from the decrypting thread to the tar.
+enum Chunk {
+    Data(Vec<u8>),
+    End,
+    Fail(String),
+}
+
+/// Reads one attachment from the channel, up to its `End`.
+struct ChannelReader<'r> {
+    rx: &'r std::sync::mpsc::Receiver<Chunk>,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.buf.len() {
+            self.buf.zeroize();
+            match self.rx.recv() {
+                Ok(Chunk::Data(b)) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Ok(Chunk::End) => return Ok(0),
+                Ok(Chunk::Fail(m)) => return Err(io::Error::other(m)),
+                Err(_) => return Err(io::Error::other("the attachment reader stopped")),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Drop for ChannelReader<'_> {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Generates `records.jsonl` line by line from revision `seq`s (never all in memory).
@@ -455,19 +515,72 @@ pub(crate) fn export(
             size: audit_bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&audit_bytes)),
         });
-        for (sha, file, size) in &blob_rows {
-            let mut r = Verified {
-                inner: blobs::open(vault_dir, file, secrets.identity())?,
-                hasher: Sha256::new(),
-                expected: sha.clone(),
-            };
-            put(&mut tar, format!("blobs/{sha}"), *size, &mut r)?;
-            entries.push(ManifestEntry {
-                path: format!("blobs/{sha}"),
-                size: *size,
-                sha256: sha.clone(),
+        // Attachments: one thread decrypts them from the vault (and checks each against its
+        // hash) while this one writes them into the tar and encrypts the bundle: both cores,
+        // a few chunks in flight, constant memory.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+        let identity = secrets.identity();
+        let rows = &blob_rows;
+        std::thread::scope(|s| -> Result<()> {
+            s.spawn(move || {
+                for (sha, file, _) in rows {
+                    let inner = match blobs::open(vault_dir, file, identity) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Chunk::Fail(e.to_string()));
+                            return;
+                        }
+                    };
+                    let mut r = Verified {
+                        inner,
+                        hasher: Sha256::new(),
+                        expected: sha.clone(),
+                        checked: false,
+                    };
+                    loop {
+                        let mut buf = vec![0u8; 256 * 1024];
+                        match read_full(&mut r, &mut buf) {
+                            Ok(0) => {
+                                buf.zeroize();
+                                if tx.send(Chunk::End).is_err() {
+                                    return;
+                                }
+                                break;
+                            }
+                            Ok(n) => {
+                                buf.truncate(n);
+                                if tx.send(Chunk::Data(buf)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Chunk::Fail(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
+                }
             });
-        }
+            let written = (|| -> Result<()> {
+                for (sha, _, size) in rows {
+                    let mut cr = ChannelReader {
+                        rx: &rx,
+                        buf: Vec::new(),
+                        pos: 0,
+                    };
+                    put(&mut tar, format!("blobs/{sha}"), *size, &mut cr)?;
+                    entries.push(ManifestEntry {
+                        path: format!("blobs/{sha}"),
+                        size: *size,
+                        sha256: sha.clone(),
+                    });
+                }
+                Ok(())
+            })();
+            // Unblocks the decrypting thread if writing stopped early.
+            drop(rx);
+            written
+        })?;
         let manifest = serde_json::json!({
             "format": FORMAT,
             "version": VERSION,
