@@ -164,19 +164,6 @@ impl Drop for ChannelReader<'_> {
     }
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// Generates `records.jsonl` line by line from revision `seq`s (never all in memory).
 struct RecordLines<'c> {
     conn: &'c Connection,
@@ -539,7 +526,7 @@ pub(crate) fn export(
                     };
                     loop {
                         let mut buf = vec![0u8; 256 * 1024];
-                        match read_full(&mut r, &mut buf) {
+                        match blobs::read_full(&mut r, &mut buf) {
                             Ok(0) => {
                                 buf.zeroize();
                                 if tx.send(Chunk::End).is_err() {
