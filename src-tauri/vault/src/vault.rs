@@ -392,21 +392,13 @@ impl Vault {
         recipient: &bundle::Recipient,
         label: Option<&str>,
     ) -> Result<()> {
-        let o = self.o()?;
-        let tx = o.conn.unchecked_transaction()?;
-        tx.execute(
+        self.audited(
             "INSERT INTO recipients(recipient, label, added_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT(recipient) DO UPDATE SET label = ?2",
             params![recipient.to_string(), label, revision::now()],
-        )?;
-        audit::append(
-            &tx,
-            &o.device,
-            &revision::now(),
             "recipient_added",
             serde_json::json!({ "recipient": recipient.to_string() }),
         )?;
-        tx.commit()?;
         Ok(())
     }
 
@@ -428,17 +420,29 @@ impl Vault {
                 ))
             }
         };
-        let tx = o.conn.unchecked_transaction()?;
-        tx.execute("DELETE FROM recipients WHERE recipient = ?1", [&key])?;
-        audit::append(
-            &tx,
-            &o.device,
-            &revision::now(),
+        self.audited(
+            "DELETE FROM recipients WHERE recipient = ?1",
+            [&key],
             "recipient_removed",
             serde_json::json!({ "recipient": key }),
         )?;
-        tx.commit()?;
         Ok(key)
+    }
+
+    /// Runs one statement and records `event` in the audit log, in one transaction.
+    fn audited(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        event: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let o = self.o()?;
+        let tx = o.conn.unchecked_transaction()?;
+        tx.execute(sql, params)?;
+        audit::append(&tx, &o.device, &revision::now(), event, details)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The recipients this vault exports to.
@@ -482,23 +486,15 @@ impl Vault {
         label: Option<&str>,
     ) -> Result<String> {
         use age::secrecy::ExposeSecret;
-        let o = self.o()?;
         let public = id.to_public().to_string();
         let secret = id.to_string();
-        let tx = o.conn.unchecked_transaction()?;
-        tx.execute(
+        self.audited(
             "INSERT INTO identities(recipient, secret, label, added_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT(recipient) DO UPDATE SET label = coalesce(?3, label)",
             params![public, secret.expose_secret(), label, revision::now()],
-        )?;
-        audit::append(
-            &tx,
-            &o.device,
-            &revision::now(),
             "identity_added",
             serde_json::json!({ "recipient": public }),
         )?;
-        tx.commit()?;
         Ok(public)
     }
 
@@ -528,22 +524,14 @@ impl Vault {
         if label.trim().is_empty() {
             return Err(Error::invalid("label", "give the device a name (--label)"));
         }
-        let o = self.o()?;
         let key = pk.to_base64();
-        let tx = o.conn.unchecked_transaction()?;
-        tx.execute(
+        self.audited(
             "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT(public_key) DO UPDATE SET label = ?2",
             params![key, label.trim(), revision::now()],
-        )?;
-        audit::append(
-            &tx,
-            &o.device,
-            &revision::now(),
             "device_trusted",
             serde_json::json!({ "key": key, "label": label.trim() }),
         )?;
-        tx.commit()?;
         Ok(key)
     }
 
@@ -577,16 +565,12 @@ impl Vault {
                 )
             });
         };
-        let tx = o.conn.unchecked_transaction()?;
-        tx.execute("DELETE FROM trusted_devices WHERE public_key = ?1", [key])?;
-        audit::append(
-            &tx,
-            &o.device,
-            &revision::now(),
+        self.audited(
+            "DELETE FROM trusted_devices WHERE public_key = ?1",
+            [key],
             "device_untrusted",
             serde_json::json!({ "key": key }),
         )?;
-        tx.commit()?;
         Ok(key.clone())
     }
 
@@ -1624,6 +1608,14 @@ fn heads_of(c: &Connection, id: RecordId) -> Result<Vec<Revision>> {
         .iter()
         .map(|h| revision_by_id(c, &h.parse()?))
         .collect()
+}
+
+/// A revision by its local sequence number.
+pub(crate) fn revision_by_seq(c: &Connection, seq: i64) -> Result<Revision> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {REVISION_COLUMNS} FROM revisions v JOIN records r ON r.id = v.record WHERE v.seq = ?1"
+    ))?;
+    to_revision(st.query_row([seq], row_to_revision)?)
 }
 
 fn revision_by_id(c: &Connection, rid: &RevisionId) -> Result<Revision> {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::keys::VaultSecrets;
 use crate::model::RecordId;
-use crate::revision::{self, Revision};
+use crate::revision;
 use crate::store::audit;
 
 /// What to put in a bundle.
@@ -189,41 +189,7 @@ impl Read for RecordLines<'_> {
 }
 
 fn record_line(c: &Connection, seq: i64) -> Result<Vec<u8>> {
-    let mut st = c.prepare_cached(
-        "SELECT v.id, v.record, r.kind, v.parents, v.device, v.at, v.data \
-         FROM revisions v JOIN records r ON r.id = v.record WHERE v.seq = ?1",
-    )?;
-    let (id, record, kind, parents, device, at, data): (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    ) = st.query_row([seq], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-        ))
-    })?;
-    let rev = Revision {
-        id: id.parse()?,
-        record: record.parse()?,
-        kind: kind.parse()?,
-        parents: serde_json::from_str(&parents).map_err(|e| Error::Verify(e.to_string()))?,
-        device,
-        at,
-        data: data
-            .map(|d| serde_json::from_str(&d))
-            .transpose()
-            .map_err(|e| Error::Verify(e.to_string()))?,
-    };
+    let rev = crate::vault::revision_by_seq(c, seq)?;
     let mut line = serde_json::to_vec(&rev).map_err(|e| Error::Verify(e.to_string()))?;
     line.push(b'\n');
     Ok(line)
