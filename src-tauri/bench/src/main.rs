@@ -62,14 +62,29 @@ fn main() -> anyhow::Result<()> {
         if quick { " (quick)" } else { "" }
     );
 
-    rows.extend(bench_save_one(root.path())?);
-    rows.extend(bench_bulk_and_search(root.path(), n_people, n_testimonies)?);
-    rows.extend(bench_attach(root.path(), attach_bytes)?);
-    rows.extend(bench_bundles(
-        root.path(),
-        if quick { 1_000 } else { 10_000 },
-        attach_bytes,
-    )?);
+    // `--only save|bulk|attach|bundles` runs one group (for working on one figure).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let want = |name: &str| only.is_none_or(|o| o == name);
+    if want("save") {
+        rows.extend(bench_save_one(root.path())?);
+    }
+    if want("bulk") {
+        rows.extend(bench_bulk_and_search(root.path(), n_people, n_testimonies)?);
+    }
+    if want("attach") {
+        rows.extend(bench_attach(root.path(), attach_bytes)?);
+    }
+    if want("bundles") {
+        rows.extend(bench_bundles(
+            root.path(),
+            if quick { 1_000 } else { 10_000 },
+            attach_bytes,
+        )?);
+    }
 
     let header = ["benchmark", "kuager", "baseline (same run)", "target", "ok"];
     let cells: Vec<[String; 5]> = rows
@@ -118,6 +133,9 @@ fn main() -> anyhow::Result<()> {
     )?;
     for c in &cells {
         writeln!(out, "{}", line(c))?;
+    }
+    if std::env::var_os("KUAGER_BENCH_KEEP").is_some() {
+        eprintln!("kuager-bench: kept {}", root.keep().display());
     }
     if rows.iter().any(|r| !r.ok) {
         eprintln!("kuager-bench: some figures miss their target (marked NO)");

@@ -3,11 +3,11 @@
 //!
 //! Files are streamed in: one thread reads and hashes, another encrypts and writes, with a small
 //! bounded queue between them, so memory stays constant whatever the size and both cores work;
-//! a third flushes written data to disk as it goes, so the closing fsync is short.
+//! a third writes the encrypted file around the page cache (crate::sink).
 //! Names are random (R11): not the hash, not the file name.
 
 use std::fs;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -16,13 +16,12 @@ use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::sink::Sink;
 
 /// Chunk size handed from the reading thread to the encrypting thread.
 const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the threads (bounds memory to `CHUNK * (QUEUE + 2)`).
 const QUEUE: usize = 4;
-/// Written bytes between two background `fdatasync`s of an attachment being stored.
-const FLUSH_EVERY: u64 = 32 * 1024 * 1024;
 
 /// An encrypted blob just written (not yet referenced in the database).
 #[derive(Debug)]
@@ -48,23 +47,9 @@ pub(crate) fn write(
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
     let result = (|| -> Result<(String, u64)> {
-        let file = fsutil::private_file()
-            .open(&tmp)
-            .map_err(Error::io("creating an attachment file"))?;
-        // A second handle on the same file, for the thread that flushes as we go.
-        let flusher_file = file
-            .try_clone()
-            .map_err(Error::io("creating an attachment file"))?;
-        let enc =
-            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-                .map_err(|e| Error::Crypto(e.to_string()))?;
-        let mut w = enc
-            .wrap_output(BufWriter::with_capacity(CHUNK, file))
-            .map_err(Error::io("writing an attachment"))?;
-
+        let mut w = encrypt_to_new(&tmp, recipient)?;
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
-        let (flush_tx, flush_rx) = mpsc::sync_channel::<()>(1);
         let reader = std::thread::scope(|s| -> Result<(String, u64)> {
             let hashing = s.spawn(move || {
                 let mut hasher = Sha256::new();
@@ -93,28 +78,15 @@ pub(crate) fn write(
                 };
                 (result, back_rx)
             });
-            // Writing back to disk while we encrypt: the final fsync has little left to do.
-            s.spawn(move || {
-                for () in flush_rx.iter() {
-                    let _ = flusher_file.sync_data();
-                }
-            });
             let mut write_err = None;
-            let (mut written, mut flushed) = (0u64, 0u64);
             for buf in rx.iter() {
                 if write_err.is_none() {
-                    match w.write_all(&buf) {
-                        Ok(()) => written += buf.len() as u64,
-                        Err(e) => write_err = Some(e),
-                    }
-                    if written - flushed >= FLUSH_EVERY {
-                        let _ = flush_tx.try_send(());
-                        flushed = written;
+                    if let Err(e) = w.write_all(&buf) {
+                        write_err = Some(e);
                     }
                 }
                 let _ = back_tx.send(buf);
             }
-            drop(flush_tx);
             let (read, back_rx) = hashing.join().expect("the hashing thread does not panic");
             // Wipe every plaintext buffer before it is freed.
             drop(back_tx);
@@ -126,12 +98,7 @@ pub(crate) fn write(
             }
             read.map_err(Error::io("reading the file to attach"))
         })?;
-        let file = w
-            .finish()
-            .and_then(|bw| bw.into_inner().map_err(|e| e.into_error()))
-            .map_err(Error::io("writing an attachment"))?;
-        file.sync_all()
-            .map_err(Error::io("writing an attachment"))?;
+        finish(w)?;
         Ok(reader)
     })();
     let (sha256, size) = match result {
@@ -143,6 +110,27 @@ pub(crate) fn write(
     };
     let rel = place(vault, &dir, &tmp)?;
     Ok(NewBlob { sha256, size, rel })
+}
+
+/// A new temp file (which must not exist) taking age-encrypted data, written on its own thread
+/// (crate::sink).
+fn encrypt_to_new(
+    tmp: &Path,
+    recipient: &age::x25519::Recipient,
+) -> Result<age::stream::StreamWriter<Sink>> {
+    let sink = Sink::create(tmp, false).map_err(Error::io("creating an attachment file"))?;
+    let enc = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    enc.wrap_output(sink)
+        .map_err(Error::io("writing an attachment"))
+}
+
+/// Ends the age stream and makes the file durable.
+fn finish(w: age::stream::StreamWriter<Sink>) -> Result<()> {
+    w.finish()
+        .and_then(Sink::finish)
+        .map(drop)
+        .map_err(Error::io("writing an attachment"))
 }
 
 /// Moves a finished temp file to its random final name, durably. Returns its relative path.
@@ -174,15 +162,7 @@ pub(crate) fn write_serial(
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
     let result = (|| -> Result<(String, u64)> {
-        let file = fsutil::private_file()
-            .open(&tmp)
-            .map_err(Error::io("creating an attachment file"))?;
-        let enc =
-            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-                .map_err(|e| Error::Crypto(e.to_string()))?;
-        let mut w = enc
-            .wrap_output(BufWriter::with_capacity(CHUNK, file))
-            .map_err(Error::io("writing an attachment"))?;
+        let mut w = encrypt_to_new(&tmp, recipient)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK];
@@ -199,12 +179,7 @@ pub(crate) fn write_serial(
         })();
         buf.zeroize();
         res.map_err(Error::io("reading the attachment"))?;
-        let file = w
-            .finish()
-            .and_then(|bw| bw.into_inner().map_err(|e| e.into_error()))
-            .map_err(Error::io("writing an attachment"))?;
-        file.sync_all()
-            .map_err(Error::io("writing an attachment"))?;
+        finish(w)?;
         Ok((hex::encode(hasher.finalize()), size))
     })();
     let (sha256, size) = match result {

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod model;
 pub mod revision;
 pub mod search;
+mod sink;
 mod store;
 mod vault;
 

@@ -731,7 +731,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, "4");
 }
 
 /// An export that fails half-way (a damaged attachment) leaves no file, no temp file, no

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::{Recipient, FORMAT, README, ROOT, VERSION};
 use crate::blobs;
@@ -74,95 +74,15 @@ struct ManifestEntry {
     sha256: String,
 }
 
-/// Counts bytes and hashes everything written through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    written: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// A reader that checks, at its end, that what it produced has the expected SHA-256.
-struct Verified<R> {
-    inner: R,
-    hasher: Sha256,
-    expected: String,
-    checked: bool,
-}
-
-impl<R: Read> Read for Verified<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.checked {
-            return Ok(0);
-        }
-        let n = self.inner.read(buf)?;
-        if n == 0 {
-            self.checked = true;
-            let got = hex::encode(std::mem::take(&mut self.hasher).finalize());
-            if got != self.expected {
-                return Err(io::Error::other(format!(
-                    "attachment {} is damaged in this vault (its content no longer matches its hash); run `kuager verify`",
-                    &self.expected[..12]
-                )));
-            }
-        } else {
-            self.hasher.update(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
 /// A piece of an attachment's plaintext on its way from the decrypting thread to the tar.
 enum Chunk {
-    Data(Vec<u8>),
+    Data(Zeroizing<Vec<u8>>),
     End,
     Fail(String),
 }
 
-/// Reads one attachment from the channel, up to its `End`.
-struct ChannelReader<'r> {
-    rx: &'r std::sync::mpsc::Receiver<Chunk>,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChannelReader<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.buf.len() {
-            self.buf.zeroize();
-            match self.rx.recv() {
-                Ok(Chunk::Data(b)) => {
-                    self.buf = b;
-                    self.pos = 0;
-                }
-                Ok(Chunk::End) => return Ok(0),
-                Ok(Chunk::Fail(m)) => return Err(io::Error::other(m)),
-                Err(_) => return Err(io::Error::other("the attachment reader stopped")),
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl Drop for ChannelReader<'_> {
-    fn drop(&mut self) {
-        self.buf.zeroize();
-    }
-}
+/// Size of the plaintext pieces handed from the decrypting thread to the writer.
+const CHUNK: usize = 256 * 1024;
 
 /// Generates `records.jsonl` line by line from revision `seq`s (never all in memory).
 struct RecordLines<'c> {
@@ -189,8 +109,12 @@ impl Read for RecordLines<'_> {
 }
 
 fn record_line(c: &Connection, seq: i64) -> Result<Vec<u8>> {
-    let rev = crate::vault::revision_by_seq(c, seq)?;
-    let mut line = serde_json::to_vec(&rev).map_err(|e| Error::Verify(e.to_string()))?;
+    revision_line(&crate::vault::revision_by_seq(c, seq)?)
+}
+
+/// One line of `records.jsonl`.
+fn revision_line(rev: &revision::Revision) -> Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(rev).map_err(|e| Error::Verify(e.to_string()))?;
     line.push(b'\n');
     Ok(line)
 }
@@ -294,16 +218,15 @@ pub(crate) fn export(
     let mut record_set = BTreeSet::new();
     let (mut rec_size, mut rec_hash) = (0u64, Sha256::new());
     for &seq in &seqs {
-        let line = record_line(conn, seq)?;
+        let rev = crate::vault::revision_by_seq(conn, seq)?;
+        let line = revision_line(&rev)?;
         rec_size += line.len() as u64;
         rec_hash.update(&line);
-        let v: serde_json::Value =
-            serde_json::from_slice(&line).map_err(|e| Error::Verify(e.to_string()))?;
-        if let Some(r) = v.get("record").and_then(|r| r.as_str()) {
-            record_set.insert(r.to_owned());
-        }
-        for a in v
-            .pointer("/data/attachments")
+        record_set.insert(rev.record.to_string());
+        for a in rev
+            .data
+            .as_ref()
+            .and_then(|d| d.get("attachments"))
             .and_then(|a| a.as_array())
             .into_iter()
             .flatten()
@@ -394,23 +317,17 @@ pub(crate) fn export(
     let device_key = secrets.device_public_key();
     let mtime = now.unix_timestamp().max(0) as u64;
     let result = (|| -> Result<(String, u64)> {
-        let file = fsutil::private_file()
-            .open(&tmp)
-            .map_err(Error::io(format!(
-                "creating a file in {}",
-                dest_dir.display()
-            )))?;
-        let hashing = Hashing {
-            inner: io::BufWriter::with_capacity(1 << 20, file),
-            hasher: Sha256::new(),
-            written: 0,
-        };
+        // The bundle file fills on its own thread, which also hashes it (crate::sink).
+        let sink = crate::sink::Sink::create(&tmp, true).map_err(Error::io(format!(
+            "creating a file in {}",
+            dest_dir.display()
+        )))?;
         let format = if opts.armor {
             age::armor::Format::AsciiArmor
         } else {
             age::armor::Format::Binary
         };
-        let armored = age::armor::ArmoredWriter::wrap_output(hashing, format)
+        let armored = age::armor::ArmoredWriter::wrap_output(sink, format)
             .map_err(Error::io("writing the bundle"))?;
         let enc = age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_age))
             .map_err(|e| Error::Crypto(e.to_string()))?;
@@ -468,33 +385,31 @@ pub(crate) fn export(
             size: audit_bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&audit_bytes)),
         });
-        // Attachments: one thread decrypts them from the vault (and checks each against its
-        // hash) while this one writes them into the tar and encrypts the bundle: both cores,
-        // a few chunks in flight, constant memory.
+        // Attachments: one thread decrypts them from the vault while this one writes them into
+        // the tar and encrypts the bundle, and the sink's thread writes and hashes the file:
+        // both cores, a few chunks in flight, constant memory. Each vault file is authenticated
+        // by age as it is decrypted; its size is checked here and its SHA-256 by every importer
+        // (the entry is named by it), and `kuager verify` checks both in the vault itself.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Zeroizing<Vec<u8>>>();
         let identity = secrets.identity();
         let rows = &blob_rows;
         std::thread::scope(|s| -> Result<()> {
             s.spawn(move || {
-                for (sha, file, _) in rows {
-                    let inner = match blobs::open(vault_dir, file, identity) {
+                for (_, file, _) in rows {
+                    let mut r = match blobs::open(vault_dir, file, identity) {
                         Ok(r) => r,
                         Err(e) => {
                             let _ = tx.send(Chunk::Fail(e.to_string()));
                             return;
                         }
                     };
-                    let mut r = Verified {
-                        inner,
-                        hasher: Sha256::new(),
-                        expected: sha.clone(),
-                        checked: false,
-                    };
                     loop {
-                        let mut buf = vec![0u8; 256 * 1024];
+                        let mut buf = back_rx.try_recv().unwrap_or_default();
+                        // (a recycled piece: overwritten below)
+                        buf.resize(CHUNK, 0);
                         match blobs::read_full(&mut r, &mut buf) {
                             Ok(0) => {
-                                buf.zeroize();
                                 if tx.send(Chunk::End).is_err() {
                                     return;
                                 }
@@ -516,14 +431,42 @@ pub(crate) fn export(
             });
             let written = (|| -> Result<()> {
                 for (sha, _, size) in rows {
-                    let mut cr = ChannelReader {
-                        rx: &rx,
-                        buf: Vec::new(),
-                        pos: 0,
-                    };
-                    put(&mut tar, format!("blobs/{sha}"), *size, &mut cr)?;
+                    let path = format!("blobs/{sha}");
+                    let err =
+                        |e: io::Error| Error::io(format!("writing {path} into the bundle"))(e);
+                    let mut h = tar_header(*size, mtime);
+                    h.set_path(format!("{ROOT}/{path}")).map_err(&err)?;
+                    h.set_cksum();
+                    // Header, data, padding straight into the age stream (no intermediate copy).
+                    let w = tar.get_mut();
+                    w.write_all(h.as_bytes()).map_err(&err)?;
+                    let mut got = 0u64;
+                    loop {
+                        match rx.recv() {
+                            Ok(Chunk::Data(b)) => {
+                                got += b.len() as u64;
+                                let r = w.write_all(&b);
+                                // Overwritten by the next piece; wiped when dropped.
+                                let _ = back_tx.send(b);
+                                r.map_err(&err)?;
+                            }
+                            Ok(Chunk::End) => break,
+                            Ok(Chunk::Fail(m)) => return Err(err(io::Error::other(m))),
+                            Err(_) => {
+                                return Err(err(io::Error::other("the attachment reader stopped")))
+                            }
+                        }
+                    }
+                    if got != *size {
+                        return Err(Error::Verify(format!(
+                            "attachment {} has {got} bytes in this vault, {size} expected; run `kuager verify`",
+                            &sha[..12]
+                        )));
+                    }
+                    let pad = (512 - (got % 512) as usize) % 512;
+                    w.write_all(&[0u8; 512][..pad]).map_err(&err)?;
                     entries.push(ManifestEntry {
-                        path: format!("blobs/{sha}"),
+                        path,
                         size: *size,
                         sha256: sha.clone(),
                     });
@@ -584,15 +527,10 @@ pub(crate) fn export(
             .map_err(Error::io("writing the bundle"))?
             .inner;
         let armored = stream.finish().map_err(Error::io("writing the bundle"))?;
-        let mut hashing = armored.finish().map_err(io_err)?;
-        hashing.flush().map_err(Error::io("writing the bundle"))?;
-        let sha = hex::encode(hashing.hasher.finalize());
-        let size = hashing.written;
-        let file = hashing
-            .inner
-            .into_inner()
-            .map_err(|e| Error::io("writing the bundle")(e.into_error()))?;
-        file.sync_all().map_err(Error::io("writing the bundle"))?;
+        let sink = armored.finish().map_err(io_err)?;
+        let written = sink.finish().map_err(Error::io("writing the bundle"))?;
+        let sha = hex::encode(written.sha256.expect("asked for"));
+        let size = written.size;
         Ok((sha, size))
     })();
     let (sha256, size) = match result {

@@ -18,6 +18,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::{FORMAT, ROOT, VERSION};
 use crate::blobs::{self, NewBlob};
@@ -246,6 +247,64 @@ pub(crate) enum Input<'a> {
     Plain(&'a [u8]),
 }
 
+/// A piece of the decrypted bundle on its way from the decrypting thread to the tar reader.
+enum Piece {
+    Data(Zeroizing<Vec<u8>>),
+    /// The decrypting thread stopped with this error (reported instead of the tar reader's).
+    Failed,
+}
+
+/// Reads the decrypted bundle from the channel.
+struct Pieces<'r> {
+    rx: &'r std::sync::mpsc::Receiver<Piece>,
+    back: std::sync::mpsc::Sender<Zeroizing<Vec<u8>>>,
+    cur: Zeroizing<Vec<u8>>,
+    pos: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.cur.len() {
+            match self.rx.recv() {
+                Ok(Piece::Data(b)) => {
+                    let used = std::mem::replace(&mut self.cur, b);
+                    let _ = self.back.send(used);
+                    self.pos = 0;
+                }
+                Ok(Piece::Failed) => {
+                    return Err(io::Error::other("the bundle could not be decrypted"))
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Hashes what is read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Size of the pieces handed from the decrypting thread to the tar reader.
+const PIECE: usize = 256 * 1024;
+
+/// Decrypts and stages the bundle; returns the SHA-256 of the file as read. One thread reads,
+/// hashes and decrypts the file while this one takes the tar apart, hashing and re-encrypting
+/// attachments (and a third writes them, crate::sink): the work of an import spread over both
+/// cores, a few pieces in flight.
 fn stage(
     source: &Input<'_>,
     vault_dir: &Path,
@@ -253,15 +312,97 @@ fn stage(
     staged: &mut Staged,
     limits: &ImportLimits,
     known_blob: &dyn Fn(&str) -> bool,
-) -> Result<()> {
-    let stream: Box<dyn Read> = match source {
-        Input::File(file, identities) => {
-            let f =
-                fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
-            Box::new(decrypt_outside(f, identities, None)?)
+) -> Result<String> {
+    let (file, identities) = match source {
+        Input::File(file, identities) => (*file, *identities),
+        Input::Plain(bytes) => {
+            stage_tar(*bytes, vault_dir, own, staged, limits, known_blob)?;
+            return Ok(hex::encode(Sha256::digest(bytes)));
         }
-        Input::Plain(bytes) => Box::new(*bytes),
     };
+    let f = fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Zeroizing<Vec<u8>>>();
+    std::thread::scope(|s| -> Result<String> {
+        let reading = s.spawn(move || -> Result<Option<String>> {
+            let mut raw = HashingReader {
+                inner: f,
+                hasher: Sha256::new(),
+            };
+            let res = (|| -> Result<bool> {
+                let mut dec = decrypt_outside(&mut raw, identities, None)?;
+                loop {
+                    let mut buf = back_rx.try_recv().unwrap_or_default();
+                    buf.resize(PIECE, 0);
+                    let n = blobs::read_full(&mut dec, &mut buf).map_err(|e| {
+                        reject(format!(
+                            "the bundle is damaged or was altered after export ({e})"
+                        ))
+                    })?;
+                    if n == 0 {
+                        return Ok(true);
+                    }
+                    buf.truncate(n);
+                    if tx.send(Piece::Data(buf)).is_err() {
+                        return Ok(false); // the tar reader stopped; its error is reported
+                    }
+                }
+            })();
+            match res {
+                Ok(true) => {
+                    // Anything after the age stream is part of the file and of its hash.
+                    io::copy(&mut raw, &mut io::sink())
+                        .map_err(Error::io(format!("reading {}", file.display())))?;
+                    Ok(Some(hex::encode(raw.hasher.finalize())))
+                }
+                Ok(false) => Ok(None),
+                Err(e) => {
+                    let _ = tx.send(Piece::Failed);
+                    Err(e)
+                }
+            }
+        });
+        let mut pieces = Pieces {
+            rx: &rx,
+            back: back_tx,
+            cur: Zeroizing::new(Vec::new()),
+            pos: 0,
+        };
+        let staged_res = stage_tar(&mut pieces, vault_dir, own, staged, limits, known_blob)
+            .and_then(|()| {
+                // The tar ends before the age stream does (padding): read on to its end, so
+                // that its last chunk is authenticated too.
+                io::copy(&mut pieces, &mut io::sink())
+                    .map(drop)
+                    .map_err(|e| {
+                        reject(format!(
+                            "the bundle is damaged or was altered after export ({e})"
+                        ))
+                    })
+            });
+        drop(pieces);
+        drop(rx);
+        let read_res = reading
+            .join()
+            .unwrap_or_else(|_| Err(Error::Verify("the bundle reader failed".into())));
+        match (read_res, staged_res) {
+            // A decryption failure explains whatever the tar reader saw.
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(Some(sha)), Ok(())) => Ok(sha),
+            (Ok(None), Ok(())) => Err(reject("the bundle ended early")),
+        }
+    })
+}
+
+fn stage_tar(
+    stream: impl Read,
+    vault_dir: &Path,
+    own: &age::x25519::Recipient,
+    staged: &mut Staged,
+    limits: &ImportLimits,
+    known_blob: &dyn Fn(&str) -> bool,
+) -> Result<()> {
     let mut archive = tar::Archive::new(stream);
     let entries = archive
         .entries()
@@ -390,25 +531,40 @@ pub(crate) fn import(
         plain => plain,
     };
     let result = (|| {
-        let file_sha = match &source {
-            Input::File(f, _) => {
-                let mut h = Sha256::new();
-                let mut file =
-                    fs::File::open(f).map_err(Error::io(format!("opening {}", f.display())))?;
-                io::copy(&mut file, &mut h).map_err(Error::io("reading the bundle"))?;
-                hex::encode(h.finalize())
-            }
-            Input::Plain(b) => hex::encode(Sha256::digest(b)),
+        let size = match &source {
+            Input::File(f, _) => fs::metadata(f)
+                .map_err(Error::io(format!("opening {}", f.display())))?
+                .len(),
+            Input::Plain(b) => b.len() as u64,
         };
         // The very same file was imported before: everything in it is here already (or purged
-        // since, and must stay so). Nothing to decrypt.
-        let earlier: Option<(String, String)> = conn
-            .query_row(
+        // since, and must stay so). Nothing to decrypt. Only a file of the size of an earlier
+        // one can be the same, so only then is it hashed before it is read.
+        let maybe_known: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM imports WHERE size IS NULL OR size = ?1)",
+            [size as i64],
+            |r| r.get(0),
+        )?;
+        let earlier: Option<(String, String)> = if maybe_known {
+            let file_sha = match &source {
+                Input::File(f, _) => {
+                    let mut h = Sha256::new();
+                    let mut file =
+                        fs::File::open(f).map_err(Error::io(format!("opening {}", f.display())))?;
+                    io::copy(&mut file, &mut h).map_err(Error::io("reading the bundle"))?;
+                    hex::encode(h.finalize())
+                }
+                Input::Plain(b) => hex::encode(Sha256::digest(b)),
+            };
+            conn.query_row(
                 "SELECT bundle_id, signer FROM imports WHERE sha256 = ?1",
                 [&file_sha],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
+            .optional()?
+        } else {
+            None
+        };
         if let Some((bundle_id, signer)) = earlier {
             let label: Option<String> = conn
                 .query_row(
@@ -456,7 +612,7 @@ pub(crate) fn import(
                 .map(|r| r.is_some())
                 .unwrap_or(false)
         };
-        stage(&source, vault_dir, &own, &mut staged, limits, &known_blob)?;
+        let file_sha = stage(&source, vault_dir, &own, &mut staged, limits, &known_blob)?;
         check_and_commit(
             conn,
             vault_dir,
@@ -464,7 +620,7 @@ pub(crate) fn import(
             &mut staged,
             trust_signer,
             dry_run,
-            &file_sha,
+            (&file_sha, size),
         )
     })();
     // Staged attachment files that did not become part of the vault are removed.
@@ -506,7 +662,7 @@ fn check_and_commit(
     staged: &mut Staged,
     trust_signer: Option<&str>,
     dry_run: bool,
-    file_sha: &str,
+    (file_sha, file_size): (&str, u64),
 ) -> Result<(ImportReport, BTreeSet<String>)> {
     // 1. The manifest lists exactly what was seen.
     let manifest_bytes = staged
@@ -858,8 +1014,8 @@ fn check_and_commit(
         )?;
     }
     tx.execute(
-        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at) VALUES (?1, ?2, ?3, ?4)",
-        params![manifest.bundle_id, file_sha, public_key, revision::now()],
+        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![manifest.bundle_id, file_sha, public_key, revision::now(), file_size as i64],
     )?;
     audit::append(
         &tx,

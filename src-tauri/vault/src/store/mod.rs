@@ -23,10 +23,14 @@ use crate::error::{Error, Result};
 use crate::keys::VaultSecrets;
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 3: the coordinator side — organisation identities (their secret keys live only inside
 /// this encrypted database), trusted caseworker device keys, and the bundles imported.
+/// Version 4: the size of each imported file, so a re-import is recognised without hashing
+/// every new bundle twice (older rows have none and are always compared by hash).
+const SCHEMA_V4: &str = "ALTER TABLE imports ADD COLUMN size INTEGER;";
+
 const SCHEMA_V3: &str = r#"
 CREATE TABLE identities (recipient TEXT PRIMARY KEY, secret TEXT NOT NULL, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE trusted_devices (public_key TEXT PRIMARY KEY, label TEXT NOT NULL, added_at TEXT NOT NULL) WITHOUT ROWID;
@@ -156,6 +160,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 3 {
             tx.execute_batch(SCHEMA_V3)?;
+        }
+        if version < 4 {
+            tx.execute_batch(SCHEMA_V4)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
