@@ -437,6 +437,7 @@ fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
             extra_recipients: vec![],
             output: out.to_owned(),
             armor: false,
+            passphrase: None,
         },
         &mut |_| {},
     )?;

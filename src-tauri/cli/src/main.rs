@@ -140,6 +140,26 @@ enum Command {
         /// ASCII-armored age instead of binary.
         #[arg(long)]
         armor: bool,
+        /// Encrypt to a passphrase (asked twice) instead of the coordinators' keys; only if the
+        /// vault's policy allows it (`kuager policy`).
+        #[arg(long, conflicts_with = "to")]
+        passphrase: bool,
+    },
+    /// Name this vault (shown to coordinators inside bundles): `label TEXT`, `label --clear`, or
+    /// `label` to show it.
+    Label {
+        /// The name.
+        text: Option<String>,
+        /// Remove the name.
+        #[arg(long, conflicts_with = "text")]
+        clear: bool,
+    },
+    /// Show or set the vault's policy: `policy`, `policy passphrase-bundles allow|deny`.
+    Policy {
+        /// `passphrase-bundles`.
+        setting: Option<String>,
+        /// `allow` or `deny`.
+        value: Option<String>,
     },
     /// Organisation identities (coordinators): the keys bundles are decrypted with.
     Identity {
@@ -162,6 +182,9 @@ enum Command {
         /// An age identity file to decrypt with (besides the vault's own identities).
         #[arg(short = 'i', long = "identity", value_name = "FILE")]
         identity: Vec<PathBuf>,
+        /// The bundle is encrypted to a passphrase (asked).
+        #[arg(long, conflicts_with = "identity")]
+        passphrase: bool,
     },
     /// Import a bundle: all of it after every check, or nothing.
     Import {
@@ -173,6 +196,9 @@ enum Command {
         /// Trust the signer's device key if it is unknown (after checking it with the caseworker).
         #[arg(long = "trust-signer", value_name = "LABEL", num_args = 0..=1, default_missing_value = "")]
         trust_signer: Option<String>,
+        /// The bundle is encrypted to a passphrase (asked).
+        #[arg(long, conflicts_with = "identity")]
+        passphrase: bool,
     },
     /// Purge a record (consent withdrawn, a court order): destroy its content and attachments
     /// here; the purge travels in the next bundle so coordinators' copies are purged too.
@@ -599,6 +625,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             to,
             output,
             armor,
+            passphrase,
         } => {
             let scope = if all {
                 vault::bundle::ExportScope::All
@@ -621,8 +648,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 extra_recipients,
                 output: output.unwrap_or_else(|| PathBuf::from(".")),
                 armor,
+                passphrase: None,
             };
             let mut v = unlock(&dir)?;
+            let mut opts = opts;
+            if passphrase {
+                // Refused before asking for a passphrase nobody may use.
+                v.passphrase_bundles_allowed()?;
+                opts.passphrase = Some(passphrase::new_bundle_passphrase()?);
+            }
             let tty = io::stderr().is_terminal();
             let mut progress = |n: u64| {
                 if tty {
@@ -688,16 +722,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => anyhow::bail!("use `kuager trust KEY --label NAME`, `kuager trust list` or `kuager trust remove KEY`"),
             }
         }
-        Command::Inspect { bundle, identity } => {
+        Command::Inspect {
+            bundle,
+            identity,
+            passphrase,
+        } => {
             let ids = identity_files(&identity)?;
             let mut v = unlock(&dir)?;
-            let r = v.inspect(&bundle, &ids)?;
+            let r = if passphrase {
+                v.inspect_with_passphrase(&bundle, &passphrase::bundle_passphrase()?)?
+            } else {
+                v.inspect(&bundle, &ids)?
+            };
             print_import(&mut out, &r, false)?;
         }
         Command::Import {
             bundle,
             identity,
             trust_signer,
+            passphrase,
         } => {
             let ids = identity_files(&identity)?;
             let mut v = unlock(&dir)?;
@@ -708,7 +751,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     l
                 }
             });
-            let r = v.import(&bundle, &ids, label.as_deref())?;
+            let r = if passphrase {
+                v.import_with_passphrase(
+                    &bundle,
+                    &passphrase::bundle_passphrase()?,
+                    label.as_deref(),
+                )?
+            } else {
+                v.import(&bundle, &ids, label.as_deref())?
+            };
             print_import(&mut out, &r, true)?;
         }
         Command::Purge { id, reason } => {
@@ -744,6 +795,38 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let s = v.resolve(id, keep, json.as_deref())?;
             writeln!(out, "{}", s.revision)?;
+        }
+        Command::Label { text, clear } => {
+            let mut v = unlock(&dir)?;
+            if clear || text.is_some() {
+                v.set_label(text.as_deref())?;
+            }
+            match v.settings()?.label {
+                Some(l) => writeln!(out, "{l}")?,
+                None => eprintln!("(this vault has no label: `kuager label TEXT`)"),
+            }
+        }
+        Command::Policy { setting, value } => {
+            let mut v = unlock(&dir)?;
+            match (setting.as_deref(), value.as_deref()) {
+                (None, None) => {}
+                (Some("passphrase-bundles"), Some(a @ ("allow" | "deny"))) => {
+                    v.set_passphrase_bundles(a == "allow")?;
+                }
+                _ => anyhow::bail!(
+                    "use `kuager policy` or `kuager policy passphrase-bundles allow|deny`"
+                ),
+            }
+            let s = v.settings()?;
+            writeln!(
+                out,
+                "passphrase-bundles {}",
+                if s.passphrase_bundles {
+                    "allow"
+                } else {
+                    "deny"
+                }
+            )?;
         }
         Command::Device => {
             let v = unlock(&dir)?;

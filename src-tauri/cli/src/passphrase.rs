@@ -9,6 +9,9 @@ use zeroize::Zeroizing;
 
 /// Env var naming a file whose first line is the passphrase (for scripts and tests).
 pub const FILE_VAR: &str = "KUAGER_PASSPHRASE_FILE";
+/// Env var naming a file whose first line is a bundle's passphrase (`export|import|inspect
+/// --passphrase`): never the vault's own.
+pub const BUNDLE_FILE_VAR: &str = "KUAGER_BUNDLE_PASSPHRASE_FILE";
 /// Env var naming a file whose first line is the *new* passphrase (for `kuager passphrase`).
 pub const NEW_FILE_VAR: &str = "KUAGER_NEW_PASSPHRASE_FILE";
 
@@ -70,6 +73,37 @@ pub fn new_passphrase() -> anyhow::Result<Passphrase> {
     eprintln!("Choose a passphrase: four or five unrelated words are strong and easy to type.");
     loop {
         let p = prompt("New passphrase: ")?;
+        let s = vault::passphrase_strength(p.expose());
+        eprintln!("Strength: {}/4 ({})", s.score, s.hint);
+        if s.score == 0 {
+            continue;
+        }
+        let again = prompt("Repeat it: ")?;
+        if again.expose() != p.expose() {
+            eprintln!("The two passphrases differ; try again.");
+            continue;
+        }
+        return Ok(p);
+    }
+}
+
+/// The passphrase of a bundle being opened.
+pub fn bundle_passphrase() -> anyhow::Result<Passphrase> {
+    match from_file(BUNDLE_FILE_VAR)? {
+        Some(p) => Ok(p),
+        None => prompt("Bundle passphrase: "),
+    }
+}
+
+/// A passphrase for a new bundle: asked twice (it is the only key to the file), or read from
+/// `KUAGER_BUNDLE_PASSPHRASE_FILE`.
+pub fn new_bundle_passphrase() -> anyhow::Result<Passphrase> {
+    if let Some(p) = from_file(BUNDLE_FILE_VAR)? {
+        return Ok(p);
+    }
+    eprintln!("Choose a passphrase for this bundle, not the vault's own: whoever has the file and it can read everything in it.");
+    loop {
+        let p = prompt("Bundle passphrase: ")?;
         let s = vault::passphrase_strength(p.expose());
         eprintln!("Strength: {}/4 ({})", s.score, s.hint);
         if s.score == 0 {

@@ -861,3 +861,147 @@ fn coordinator_imports_what_go_age_re_encrypted_and_refuses_unknown_signers() {
     assert!(hits.is_empty(), "{hits:?}");
     org.ok(&["verify", "--vault", od], "");
 }
+
+/// Go `age -d` with the passphrase typed on a terminal (`script` gives it one).
+fn go_age_decrypt_with_passphrase(file: &Path, out: &Path, passphrase: &str) -> Output {
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("age -d -o {} {}", out.display(), file.display()),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        writeln!(stdin, "{passphrase}").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// BUNDLE.md "Outside": a passphrase (scrypt) bundle only where the vault's policy allows it;
+/// Go `age` opens it with the passphrase, the manifest carries the vault's label, and a
+/// coordinator imports it with the passphrase (a wrong one is refused, changing nothing).
+#[test]
+fn passphrase_bundles_follow_the_vault_policy_and_open_with_go_age() {
+    let cw = Env::new().with_vault();
+    let canary = "PASSPHRASE-BUNDLE-CANARY-3b9e";
+    let p = cw
+        .ok(&["add", "person"], r#"{"names":[{"value":"Шынар"}]}"#)
+        .trim()
+        .to_owned();
+    cw.ok(
+        &["add", "testimony"],
+        &format!(r#"{{"witness":"{p}","narrative":"{canary}"}}"#),
+    );
+    let bundle_pass = cw.outside.join("bundle-pass");
+    let words = "river lantern orchard violet seventy";
+    std::fs::write(&bundle_pass, format!("{words}\n")).unwrap();
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "--passphrase", "-o", cw.outside.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let mut c = cw.cmd(&args);
+        c.env("KUAGER_BUNDLE_PASSPHRASE_FILE", &bundle_pass);
+        c.output().unwrap()
+    };
+
+    // Refused by default, with the way forward, and nothing written.
+    let refused = export(&[]);
+    let (_, err) = text(&refused);
+    assert_eq!(refused.status.code(), Some(4), "{err}");
+    assert!(err.contains("policy does not allow"), "{err}");
+    assert_eq!(std::fs::read_dir(&cw.outside).unwrap().count(), 2);
+    assert!(cw.ok(&["policy"], "").contains("passphrase-bundles deny"));
+
+    cw.ok(&["policy", "passphrase-bundles", "allow"], "");
+    cw.ok(&["label", "Almaty office, laptop 3"], "");
+    assert_eq!(cw.ok(&["label"], "").trim(), "Almaty office, laptop 3");
+    // Never mixed with key recipients (age forbids it; so do we, clearly).
+    let mixed = export(&[
+        "--to",
+        "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    ]);
+    assert_eq!(mixed.status.code(), Some(2), "{}", text(&mixed).1);
+    let done = export(&[]);
+    let (bundle, err) = text(&done);
+    assert!(done.status.success(), "{err}");
+    assert!(err.contains("passphrase (scrypt)"), "{err}");
+    let bundle = PathBuf::from(bundle.trim());
+    let name = bundle.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        !name.contains("Almaty"),
+        "the label is not in the file name: {name}"
+    );
+
+    // Go age with the passphrase; the manifest inside names the vault.
+    let plain = cw.outside.join("bundle.tar");
+    let o = go_age_decrypt_with_passphrase(&bundle, &plain, words);
+    assert!(
+        plain.exists(),
+        "Go age did not decrypt the passphrase bundle: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let x = sh(&format!(
+        "tar -xOf {} kuager-bundle/manifest.json",
+        plain.display()
+    ));
+    let manifest: serde_json::Value = serde_json::from_slice(&x.stdout).unwrap();
+    assert_eq!(manifest["source"]["label"], "Almaty office, laptop 3");
+    assert_eq!(
+        manifest["recipients"],
+        serde_json::json!(["passphrase (scrypt)"])
+    );
+    std::fs::remove_file(&plain).unwrap();
+
+    // The coordinator: a wrong passphrase is refused and changes nothing; the right one imports.
+    let org = Env::new();
+    let org_dir = org.outside.join("coord");
+    common::new_vault(&org_dir);
+    let od = org_dir.to_str().unwrap();
+    let b = bundle.to_str().unwrap();
+    let wrong = org.outside.join("wrong");
+    std::fs::write(&wrong, "river lantern orchard violet seventy-one\n").unwrap();
+    let mut c = org.cmd(&[
+        "import",
+        b,
+        "--passphrase",
+        "--trust-signer",
+        "cw",
+        "--vault",
+        od,
+    ]);
+    let o = c
+        .env("KUAGER_BUNDLE_PASSPHRASE_FILE", &wrong)
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(9), "{err}");
+    assert!(err.contains("passphrase does not open"), "{err}");
+    assert!(org.ok(&["list", "--vault", od], "").trim().is_empty());
+    let mut c = org.cmd(&[
+        "import",
+        b,
+        "--passphrase",
+        "--trust-signer",
+        "cw",
+        "--vault",
+        od,
+    ]);
+    let o = c
+        .env("KUAGER_BUNDLE_PASSPHRASE_FILE", &bundle_pass)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("imported: 2 new records"), "{out}");
+    assert!(org
+        .ok(&["search", "Shynar", "--vault", od], "")
+        .contains(&p));
+    assert_no_canary(&org, &[canary], "after a passphrase import");
+    assert_no_canary(&cw, &[canary], "after a passphrase export");
+}

@@ -381,7 +381,7 @@ pub fn write_passphrase_slot(
 }
 
 /// What age's own calibration picks on this machine (it targets about one second).
-fn calibrated_work_factor(passphrase: &Passphrase) -> Result<u8> {
+pub(crate) fn calibrated_work_factor(passphrase: &Passphrase) -> Result<u8> {
     // age does not expose its calibration; read it back from the header of a tiny file it writes.
     let bytes = age::encrypt(&age::scrypt::Recipient::new(passphrase.secret()), b"")
         .map_err(|e| Error::Crypto(e.to_string()))?;

@@ -30,5 +30,5 @@ pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;
 pub use vault::{
     days_since, AttachMeta, BulkError, CreateOptions, HistoryEntry, Hit, MatchKind, RecordView,
-    Saved, Summary, Vault, VerifyReport, MAX_REPORTED_ERRORS, VAULT_JSON,
+    Saved, Settings, Summary, Vault, VerifyReport, MAX_REPORTED_ERRORS, VAULT_JSON,
 };

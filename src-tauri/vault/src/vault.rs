@@ -155,6 +155,15 @@ pub struct AttachMeta {
     pub media_type: Option<String>,
 }
 
+/// A vault's settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Settings {
+    /// The vault's name, shown to coordinators inside bundles.
+    pub label: Option<String>,
+    /// Whether bundles encrypted to a passphrase (instead of the coordinators' keys) are allowed.
+    pub passphrase_bundles: bool,
+}
+
 struct Open {
     conn: Connection,
     secrets: VaultSecrets,
@@ -445,6 +454,73 @@ impl Vault {
         Ok(())
     }
 
+    /// This vault's settings (label, policy).
+    pub fn settings(&self) -> Result<Settings> {
+        let c = &self.o()?.conn;
+        let get = |k: &str| -> Result<Option<String>> {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                    .optional()?,
+            )
+        };
+        Ok(Settings {
+            label: get("label")?,
+            passphrase_bundles: get("policy.passphrase_bundles")?.as_deref() == Some("allow"),
+        })
+    }
+
+    /// Names this vault (e.g. "Almaty office, laptop 3"): shown to coordinators inside every
+    /// bundle's manifest (never in the file name, which anyone holding the file can read).
+    pub fn set_label(&mut self, label: Option<&str>) -> Result<()> {
+        let label = label.map(str::trim).filter(|l| !l.is_empty());
+        if let Some(l) = label {
+            if l.chars().count() > 100 || l.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "label",
+                    "a vault label is one line of at most 100 characters",
+                ));
+            }
+        }
+        match label {
+            Some(l) => self.audited(
+                "INSERT INTO meta(key, value) VALUES ('label', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+                [l],
+                "label_set",
+                serde_json::json!({ "label": l }),
+            ),
+            None => self.audited(
+                "DELETE FROM meta WHERE key = 'label'",
+                [],
+                "label_set",
+                serde_json::json!({ "label": null }),
+            ),
+        }
+    }
+
+    /// `Ok` if this vault's policy allows bundles encrypted to a passphrase, else the refusal.
+    pub fn passphrase_bundles_allowed(&self) -> Result<()> {
+        if self.settings()?.passphrase_bundles {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "passphrase",
+                "this vault's policy does not allow bundles encrypted to a passphrase: export to the coordinators' keys, or ask whoever sets the policy (`kuager policy passphrase-bundles allow`)",
+            ))
+        }
+    }
+
+    /// Allows or forbids bundles encrypted to a passphrase instead of the coordinators' keys
+    /// (BUNDLE.md "Outside"). Forbidden unless allowed here; every change is in the audit log.
+    pub fn set_passphrase_bundles(&mut self, allow: bool) -> Result<()> {
+        let value = if allow { "allow" } else { "deny" };
+        self.audited(
+            "INSERT INTO meta(key, value) VALUES ('policy.passphrase_bundles', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+            [value],
+            "policy_set",
+            serde_json::json!({ "passphrase_bundles": value }),
+        )
+    }
+
     /// The recipients this vault exports to.
     pub fn recipients(&self) -> Result<Vec<bundle::RecipientEntry>> {
         bundle::export::list_recipients(&self.o()?.conn)
@@ -456,6 +532,20 @@ impl Vault {
         opts: &bundle::ExportOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<bundle::ExportReport> {
+        if opts.passphrase.is_some() {
+            self.passphrase_bundles_allowed()?;
+            if !opts.extra_recipients.is_empty() {
+                return Err(Error::invalid(
+                    "passphrase",
+                    "a passphrase bundle has the passphrase as its only recipient: leave out --to",
+                ));
+            }
+            let p = opts.passphrase.as_ref().expect("checked");
+            let strength = keys::passphrase_strength(p.expose());
+            if strength.score == 0 {
+                return Err(Error::WeakPassphrase(strength.hint.into()));
+            }
+        }
         let dir = self.dir.clone();
         let o = self.o()?;
         bundle::export::export(&o.conn, &o.secrets, &dir, opts, progress)
@@ -585,12 +675,43 @@ impl Vault {
         self.import_with_limits(file, extra_identities, trust_signer, &Default::default())
     }
 
-    /// [`Vault::import`] with other caps than the defaults.
-    pub fn import_with_limits(
+    /// [`Vault::import`] of a bundle encrypted to a passphrase (scrypt work factor capped).
+    pub fn import_with_passphrase(
         &mut self,
         file: &Path,
+        passphrase: &crate::Passphrase,
+        trust_signer: Option<&str>,
+    ) -> Result<bundle::ImportReport> {
+        self.run_import(
+            bundle::import::Input::File(file, &[], Some(passphrase)),
+            &[],
+            trust_signer,
+            false,
+            &Default::default(),
+        )
+    }
+
+    /// [`Vault::inspect`] of a bundle encrypted to a passphrase.
+    pub fn inspect_with_passphrase(
+        &mut self,
+        file: &Path,
+        passphrase: &crate::Passphrase,
+    ) -> Result<bundle::ImportReport> {
+        self.run_import(
+            bundle::import::Input::File(file, &[], Some(passphrase)),
+            &[],
+            Some(""),
+            true,
+            &Default::default(),
+        )
+    }
+
+    fn run_import(
+        &mut self,
+        source: bundle::import::Input<'_>,
         extra_identities: &[age::x25519::Identity],
         trust_signer: Option<&str>,
+        dry_run: bool,
         limits: &bundle::ImportLimits,
     ) -> Result<bundle::ImportReport> {
         let dir = self.dir.clone();
@@ -600,7 +721,24 @@ impl Vault {
             &o.secrets,
             &o.device,
             &dir,
-            bundle::import::Input::File(file, &[]),
+            source,
+            extra_identities,
+            trust_signer,
+            dry_run,
+            limits,
+        )
+    }
+
+    /// [`Vault::import`] with other caps than the defaults.
+    pub fn import_with_limits(
+        &mut self,
+        file: &Path,
+        extra_identities: &[age::x25519::Identity],
+        trust_signer: Option<&str>,
+        limits: &bundle::ImportLimits,
+    ) -> Result<bundle::ImportReport> {
+        self.run_import(
+            bundle::import::Input::File(file, &[], None),
             extra_identities,
             trust_signer,
             false,
@@ -612,13 +750,7 @@ impl Vault {
     /// age layer (which the C2SP vectors cover). Not for use with real bundles.
     #[doc(hidden)]
     pub fn fuzz_import_plaintext(&mut self, tar: &[u8]) -> Result<bundle::ImportReport> {
-        let dir = self.dir.clone();
-        let o = self.o()?;
-        bundle::import::import(
-            &o.conn,
-            &o.secrets,
-            &o.device,
-            &dir,
+        self.run_import(
             bundle::import::Input::Plain(tar),
             &[],
             None,
@@ -633,21 +765,14 @@ impl Vault {
         file: &Path,
         extra_identities: &[age::x25519::Identity],
     ) -> Result<bundle::ImportReport> {
-        let dir = self.dir.clone();
-        let o = self.o()?;
         // An unknown signer is reported, not refused, when only looking.
-        let r = bundle::import::import(
-            &o.conn,
-            &o.secrets,
-            &o.device,
-            &dir,
-            bundle::import::Input::File(file, &[]),
+        self.run_import(
+            bundle::import::Input::File(file, &[], None),
             extra_identities,
             Some(""),
             true,
             &Default::default(),
-        )?;
-        Ok(r)
+        )
     }
 
     /// This vault's device signing key (public part), to hand to coordinators once.

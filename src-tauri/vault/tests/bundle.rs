@@ -64,6 +64,7 @@ fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
         extra_recipients: vec![],
         output: dest.to_owned(),
         armor: false,
+        passphrase: None,
     };
     v.export(&opts, &mut |_| {}).unwrap().path
 }

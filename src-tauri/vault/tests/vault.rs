@@ -761,6 +761,7 @@ fn export_that_fails_half_way_leaves_nothing() {
         extra_recipients: vec![],
         output: dest.clone(),
         armor: false,
+        passphrase: None,
     };
     let e = v.export(&opts, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("writing"), "{e}");

@@ -20,6 +20,9 @@ use crate::model::RecordId;
 use crate::revision;
 use crate::store::audit;
 
+/// How a passphrase bundle's recipient is named in its manifest and report.
+pub const PASSPHRASE_RECIPIENT: &str = "passphrase (scrypt)";
+
 /// What to put in a bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExportScope {
@@ -32,7 +35,7 @@ pub enum ExportScope {
 }
 
 /// How to export.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ExportOptions {
     /// Scope.
     pub scope: ExportScope,
@@ -42,6 +45,9 @@ pub struct ExportOptions {
     pub output: PathBuf,
     /// ASCII armor instead of binary age.
     pub armor: bool,
+    /// Encrypt to this passphrase (scrypt) alone, instead of to the recipients; only where the
+    /// vault's policy allows it ([`crate::Vault::set_passphrase_bundles`]).
+    pub passphrase: Option<crate::Passphrase>,
 }
 
 /// What an export wrote.
@@ -146,9 +152,12 @@ pub(crate) fn export(
     opts: &ExportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportReport> {
-    // Recipients: the vault's own list plus any given now.
+    // Recipients: the vault's own list plus any given now — or the passphrase alone.
     let mut recipients: Vec<Recipient> = Vec::new();
-    {
+    let mut names: Vec<String> = Vec::new();
+    if opts.passphrase.is_some() {
+        names.push(PASSPHRASE_RECIPIENT.to_owned());
+    } else {
         let mut st = conn.prepare("SELECT recipient FROM recipients ORDER BY added_at")?;
         let rows: Vec<String> = st
             .query_map([], |r| r.get(0))?
@@ -156,11 +165,11 @@ pub(crate) fn export(
         for r in rows {
             recipients.push(r.parse()?);
         }
+        recipients.extend(opts.extra_recipients.iter().cloned());
+        names = recipients.iter().map(ToString::to_string).collect();
+        names.sort();
+        names.dedup();
     }
-    recipients.extend(opts.extra_recipients.iter().cloned());
-    let mut names: Vec<String> = recipients.iter().map(ToString::to_string).collect();
-    names.sort();
-    names.dedup();
     if names.is_empty() {
         return Err(Error::invalid(
             "recipients",
@@ -315,6 +324,11 @@ pub(crate) fn export(
     let tmp = dest_dir.join(format!(".kuager-export-{}.partial", fsutil::random_name()));
 
     let device_key = secrets.device_public_key();
+    let label: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'label'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
     let mtime = now.unix_timestamp().max(0) as u64;
     let result = (|| -> Result<(String, u64)> {
         // The bundle file fills on its own thread, which also hashes it (crate::sink).
@@ -329,8 +343,19 @@ pub(crate) fn export(
         };
         let armored = age::armor::ArmoredWriter::wrap_output(sink, format)
             .map_err(Error::io("writing the bundle"))?;
-        let enc = age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_age))
-            .map_err(|e| Error::Crypto(e.to_string()))?;
+        let enc = match &opts.passphrase {
+            Some(p) => {
+                // age's ~1 s calibration, kept within what importers accept from outside files.
+                let mut r = age::scrypt::Recipient::new(p.secret());
+                r.set_work_factor(crate::keys::calibrated_work_factor(p)?.clamp(
+                    crate::keys::MIN_WORK_FACTOR,
+                    super::import::MAX_OUTSIDE_WORK_FACTOR,
+                ));
+                age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+            }
+            None => age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_age)),
+        }
+        .map_err(|e| Error::Crypto(e.to_string()))?;
         let stream = enc
             .wrap_output(armored)
             .map_err(Error::io("writing the bundle"))?;
@@ -486,7 +511,7 @@ pub(crate) fn export(
                 "vault_id": secrets.vault_id().to_string(),
                 "device_id": secrets.device_id().to_string(),
                 "device_public_key": device_key.minisign,
-                "label": serde_json::Value::Null,
+                "label": label,
             },
             "recipients": names,
             "scope": match &opts.scope {

@@ -241,8 +241,12 @@ fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
 
 /// Where the tar stream comes from.
 pub(crate) enum Input<'a> {
-    /// An age file and the identities to open it with.
-    File(&'a Path, &'a [age::x25519::Identity]),
+    /// An age file, the identities to open it with and, for a passphrase bundle, the passphrase.
+    File(
+        &'a Path,
+        &'a [age::x25519::Identity],
+        Option<&'a crate::Passphrase>,
+    ),
     /// An already decrypted tar stream (fuzzing the importer past the encryption).
     Plain(&'a [u8]),
 }
@@ -313,8 +317,8 @@ fn stage(
     limits: &ImportLimits,
     known_blob: &dyn Fn(&str) -> bool,
 ) -> Result<String> {
-    let (file, identities) = match source {
-        Input::File(file, identities) => (*file, *identities),
+    let (file, identities, passphrase) = match source {
+        Input::File(file, identities, passphrase) => (*file, *identities, *passphrase),
         Input::Plain(bytes) => {
             stage_tar(*bytes, vault_dir, own, staged, limits, known_blob)?;
             return Ok(hex::encode(Sha256::digest(bytes)));
@@ -330,7 +334,7 @@ fn stage(
                 hasher: Sha256::new(),
             };
             let res = (|| -> Result<bool> {
-                let mut dec = decrypt_outside(&mut raw, identities, None)?;
+                let mut dec = decrypt_outside(&mut raw, identities, passphrase)?;
                 loop {
                     let mut buf = back_rx.try_recv().unwrap_or_default();
                     buf.resize(PIECE, 0);
@@ -514,7 +518,7 @@ pub(crate) fn import(
         }
     }
     identities.extend(extra_identities.iter().cloned());
-    if identities.is_empty() && matches!(source, Input::File(..)) {
+    if identities.is_empty() && matches!(source, Input::File(_, _, None)) {
         return Err(Error::invalid(
             "identity",
             "this vault holds no organisation identity: create one with `kuager identity new`, import one with `kuager identity import FILE`, or give -i FILE",
@@ -527,12 +531,12 @@ pub(crate) fn import(
         blobs: Vec::new(),
     };
     let source = match source {
-        Input::File(f, _) => Input::File(f, &identities),
+        Input::File(f, _, p) => Input::File(f, &identities, p),
         plain => plain,
     };
     let result = (|| {
         let size = match &source {
-            Input::File(f, _) => fs::metadata(f)
+            Input::File(f, ..) => fs::metadata(f)
                 .map_err(Error::io(format!("opening {}", f.display())))?
                 .len(),
             Input::Plain(b) => b.len() as u64,
@@ -547,7 +551,7 @@ pub(crate) fn import(
         )?;
         let earlier: Option<(String, String)> = if maybe_known {
             let file_sha = match &source {
-                Input::File(f, _) => {
+                Input::File(f, ..) => {
                     let mut h = Sha256::new();
                     let mut file =
                         fs::File::open(f).map_err(Error::io(format!("opening {}", f.display())))?;
