@@ -8,6 +8,11 @@ want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok ins
 
 # Build: a C compiler, perl and make for the vendored OpenSSL that SQLCipher links.
 for p in build-essential pkg-config perl make file; do want "$p"; done
+# The desktop app (Tauri 2 on WebKitGTK 4.1) and its end-to-end tests under Xvfb
+# (WebKitWebDriver from webkit2gtk-driver, driven through tauri-driver).
+for p in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
+         librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev \
+         xvfb xauth webkit2gtk-driver dbus-x11 fonts-noto-core fonts-noto-cjk; do want "$p"; done
 # Reference tools we test against (written by others): Go age, minisign, a terminal driver.
 for p in age minisign bsdutils python3-venv; do want "$p"; done
 

@@ -532,7 +532,7 @@ impl Vault {
         opts: &bundle::ExportOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<bundle::ExportReport> {
-        if opts.passphrase.is_some() {
+        if let Some(p) = &opts.passphrase {
             self.passphrase_bundles_allowed()?;
             if !opts.extra_recipients.is_empty() {
                 return Err(Error::invalid(
@@ -540,7 +540,6 @@ impl Vault {
                     "a passphrase bundle has the passphrase as its only recipient: leave out --to",
                 ));
             }
-            let p = opts.passphrase.as_ref().expect("checked");
             let strength = keys::passphrase_strength(p.expose());
             if strength.score == 0 {
                 return Err(Error::WeakPassphrase(strength.hint.into()));
