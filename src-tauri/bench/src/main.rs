@@ -438,6 +438,7 @@ fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
             output: out.to_owned(),
             armor: false,
             passphrase: None,
+            cancel: None,
         },
         &mut |_| {},
     )?;

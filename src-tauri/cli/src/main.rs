@@ -649,6 +649,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 output: output.unwrap_or_else(|| PathBuf::from(".")),
                 armor,
                 passphrase: None,
+                cancel: None,
             };
             let mut v = unlock(&dir)?;
             let mut opts = opts;

@@ -84,6 +84,10 @@ pub enum Error {
     #[error("nothing new since the last export to these recipients (use --all to export everything again)")]
     NothingToExport,
 
+    /// The user cancelled an export; nothing was written and nothing recorded.
+    #[error("the export was cancelled; no bundle was written")]
+    Cancelled,
+
     /// `verify` found damage or tampering.
     #[error("vault verification failed: {0}")]
     Verify(String),
@@ -124,6 +128,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Verify(_) => "verify_failed",
             Error::NothingToExport => "nothing_to_export",
+            Error::Cancelled => "cancelled",
             Error::Rejected(_) => "bundle_rejected",
             Error::Crypto(_) => "crypto",
             Error::Db(_) => "database",

@@ -521,6 +521,54 @@ impl Vault {
         )
     }
 
+    /// Keeps a draft of text being typed (e.g. a narrative), encrypted like everything else, so
+    /// that a crash, a lock or a closed window loses nothing. `record` ties it to a record (a
+    /// purge of that record removes it). Drafts are never exported and not audited (one per
+    /// keystroke pause would drown the log); the vault's secure_delete overwrites old text.
+    pub fn save_draft(&mut self, key: &str, record: Option<RecordId>, body: &str) -> Result<()> {
+        check_draft_key(key)?;
+        if body.len() > model::MAX_RECORD_BYTES {
+            return Err(Error::invalid(
+                "draft",
+                "the text is too long to keep as a draft",
+            ));
+        }
+        self.o()?
+            .conn
+            .prepare_cached(
+                "INSERT INTO drafts(key, record, body, at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(key) DO UPDATE SET record = ?2, body = ?3, at = ?4",
+            )?
+            .execute(params![
+                key,
+                record.map(|r| r.to_string()),
+                body,
+                revision::now()
+            ])?;
+        Ok(())
+    }
+
+    /// A kept draft: its text and when it was saved.
+    pub fn draft(&self, key: &str) -> Result<Option<(String, String)>> {
+        check_draft_key(key)?;
+        Ok(self
+            .o()?
+            .conn
+            .query_row("SELECT body, at FROM drafts WHERE key = ?1", [key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// Removes a draft (after a save, or when the user discards it).
+    pub fn discard_draft(&mut self, key: &str) -> Result<()> {
+        check_draft_key(key)?;
+        self.o()?
+            .conn
+            .execute("DELETE FROM drafts WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// The recipients this vault exports to.
     pub fn recipients(&self) -> Result<Vec<bundle::RecipientEntry>> {
         bundle::export::list_recipients(&self.o()?.conn)
@@ -1904,6 +1952,13 @@ fn store_revision(tx: &Connection, rev: &Revision) -> Result<()> {
 
 /// Destroys the content of `revisions` of `record` and the attachments `blobs` that nothing
 /// else still refers to, inside `tx`. Returns the attachment files to delete after commit.
+fn check_draft_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
+        return Err(Error::invalid("draft", "a draft key is one short line"));
+    }
+    Ok(())
+}
+
 pub(crate) fn apply_purge(
     tx: &Connection,
     record: RecordId,
@@ -1911,6 +1966,8 @@ pub(crate) fn apply_purge(
     blobs: &BTreeSet<String>,
 ) -> Result<Vec<String>> {
     let rid = record.to_string();
+    tx.prepare_cached("DELETE FROM drafts WHERE record = ?1")?
+        .execute([&rid])?;
     for r in revisions {
         tx.prepare_cached(
             "UPDATE revisions SET data = NULL, purged = 1 WHERE id = ?1 AND record = ?2 \

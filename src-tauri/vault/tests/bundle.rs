@@ -65,6 +65,7 @@ fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
         output: dest.to_owned(),
         armor: false,
         passphrase: None,
+        cancel: None,
     };
     v.export(&opts, &mut |_| {}).unwrap().path
 }

@@ -710,7 +710,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
     v.lock();
     let c = raw_db(&dir);
     c.execute_batch(
-        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);
@@ -731,7 +731,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "4");
+    assert_eq!(version, "5");
 }
 
 /// An export that fails half-way (a damaged attachment) leaves no file, no temp file, no
@@ -762,6 +762,7 @@ fn export_that_fails_half_way_leaves_nothing() {
         output: dest.clone(),
         armor: false,
         passphrase: None,
+        cancel: None,
     };
     let e = v.export(&opts, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("writing"), "{e}");
@@ -780,4 +781,81 @@ fn export_that_fails_half_way_leaves_nothing() {
         v.export(&opts, &mut |_| {}),
         Err(Error::NothingToExport)
     ));
+}
+
+/// A cancelled export (the app's Cancel button) leaves no file and moves no cursor: the next
+/// export still has everything.
+#[test]
+fn a_cancelled_export_leaves_nothing_and_the_next_one_has_everything() {
+    use vault::bundle::{ExportOptions, ExportScope};
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let dest = t.path().join("out");
+    std::fs::create_dir_all(&dest).unwrap();
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    v.attach(p, &vec![3u8; 20 << 20][..], AttachMeta::default())
+        .unwrap();
+    let org = age::x25519::Identity::generate();
+    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None)
+        .unwrap();
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opts = ExportOptions {
+        scope: ExportScope::SinceLast,
+        extra_recipients: vec![],
+        output: dest.clone(),
+        armor: false,
+        passphrase: None,
+        cancel: Some(cancel.clone()),
+    };
+    let audit_before = v.audit().unwrap().len();
+    // Cancelled while the attachment is being written.
+    let flag = cancel.clone();
+    let e = v
+        .export(&opts, &mut |_| {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed)
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+    assert_eq!(v.audit().unwrap().len(), audit_before);
+    cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+    let r = v.export(&opts, &mut |_| {}).unwrap();
+    assert_eq!((r.records, r.blobs), (1, 1));
+}
+
+/// Drafts (the app saves narratives as they are typed) are kept encrypted across a lock, and a
+/// purge of their record destroys them with it.
+#[test]
+fn drafts_survive_a_lock_and_die_with_a_purge() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    let tid = add_testimony(&mut v, p, "first words");
+    let canary = "DRAFT-CANARY-9c4f";
+    v.save_draft("narrative:new", None, &format!("{canary} unsaved"))
+        .unwrap();
+    v.save_draft(
+        &format!("narrative:{tid}"),
+        Some(tid),
+        &format!("{canary} edit"),
+    )
+    .unwrap();
+    v.lock();
+    assert!(matches!(v.draft("narrative:new"), Err(Error::Locked)));
+    assert!(
+        canary_hits(&dir, canary).is_empty(),
+        "a draft reached the disk in plaintext"
+    );
+    v.unlock(&pass()).unwrap();
+    assert_eq!(
+        v.draft("narrative:new").unwrap().unwrap().0,
+        format!("{canary} unsaved")
+    );
+    v.purge(tid, "consent withdrawn").unwrap();
+    assert!(v.draft(&format!("narrative:{tid}")).unwrap().is_none());
+    v.discard_draft("narrative:new").unwrap();
+    assert!(v.draft("narrative:new").unwrap().is_none());
+    assert!(v.save_draft("", None, "x").is_err());
 }

@@ -48,6 +48,9 @@ pub struct ExportOptions {
     /// Encrypt to this passphrase (scrypt) alone, instead of to the recipients; only where the
     /// vault's policy allows it ([`crate::Vault::set_passphrase_bundles`]).
     pub passphrase: Option<crate::Passphrase>,
+    /// Set (from another thread) to stop the export: the partial file is removed and nothing
+    /// is recorded.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What an export wrote.
@@ -364,6 +367,7 @@ pub(crate) fn export(
             written: 0,
             last_report: 0,
             progress,
+            cancel: opts.cancel.as_deref(),
         });
         let io_err = Error::io("writing the bundle");
         let mut entries = Vec::new();
@@ -558,11 +562,20 @@ pub(crate) fn export(
         let size = written.size;
         Ok((sha, size))
     })();
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     let (sha256, size) = match result {
+        Ok(_) if cancelled() => {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::Cancelled);
+        }
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            return Err(e);
+            return Err(if cancelled() { Error::Cancelled } else { e });
         }
     };
     // A reader never sees a half-written bundle under its final name.
@@ -615,10 +628,17 @@ struct ProgressWriter<'p, W> {
     written: u64,
     last_report: u64,
     progress: &'p mut dyn FnMut(u64),
+    cancel: Option<&'p std::sync::atomic::AtomicBool>,
 }
 
 impl<W: Write> Write for ProgressWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self
+            .cancel
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(io::Error::other("cancelled"));
+        }
         let n = self.inner.write(buf)?;
         self.written += n as u64;
         if self.written - self.last_report >= 8 << 20 {
