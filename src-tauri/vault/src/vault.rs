@@ -382,6 +382,48 @@ impl Vault {
         self.open = None;
     }
 
+    /// Emergency erase (SECURITY.md R5): destroys every keyslot first — overwritten with random
+    /// bytes, synced, removed, the folder synced — so that from that moment nobody can open the
+    /// vault, not with the passphrase and not with a recovery key; then removes the data.
+    /// Works locked or unlocked (a coerced user may have no time to unlock).
+    ///
+    /// # Security
+    /// On SSDs and copy-on-write file systems an overwrite does not reach the old blocks; what
+    /// remains there is age ciphertext under keys that no longer exist anywhere but in the
+    /// memory of this process, which is dropped here. Full-disk encryption covers the rest.
+    pub fn erase(mut self) -> Result<()> {
+        self.open = None;
+        let slots = self.dir.join("keyslots");
+        let entries: Vec<PathBuf> = fs::read_dir(&slots)
+            .map_err(Error::io("reading the keyslots"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        for path in &entries {
+            let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
+            let mut noise = vec![0u8; len.max(1)];
+            keys::fill_random(&mut noise);
+            let wipe = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| {
+                    use std::io::Write;
+                    f.write_all(&noise)?;
+                    f.sync_all()
+                });
+            let removed = fs::remove_file(path);
+            if let (Err(e), Err(_)) = (wipe, removed) {
+                return Err(Error::io("destroying a keyslot")(e));
+            }
+        }
+        fsutil::sync_dir(&slots)?;
+        // From here the vault cannot be opened; the rest is tidying up.
+        fs::remove_dir_all(&self.dir).map_err(Error::io("removing the vault's files"))?;
+        if let Some(parent) = self.dir.parent() {
+            let _ = fsutil::sync_dir(parent);
+        }
+        Ok(())
+    }
+
     fn o(&self) -> Result<&Open> {
         self.open.as_ref().ok_or(Error::Locked)
     }

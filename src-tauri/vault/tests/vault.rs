@@ -859,3 +859,42 @@ fn drafts_survive_a_lock_and_die_with_a_purge() {
     assert!(v.draft("narrative:new").unwrap().is_none());
     assert!(v.save_draft("", None, "x").is_err());
 }
+
+/// R5: after an emergency erase nobody can open the vault — not with the passphrase, not with
+/// the recovery key — and nothing of it is left in its folder.
+#[test]
+fn r5_emergency_erase_destroys_the_keys_then_the_data() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let recovery = age::x25519::Identity::generate();
+    let mut v = Vault::create(
+        &dir,
+        &pass(),
+        vault::CreateOptions {
+            recovery: vec![recovery.to_public()],
+            work_factor: Some(10),
+        },
+    )
+    .unwrap();
+    add_person(&mut v, "Сенбай");
+    let slots: Vec<_> = std::fs::read_dir(dir.join("keyslots")).unwrap().collect();
+    assert_eq!(slots.len(), 2);
+    v.erase().unwrap();
+    assert!(!dir.exists(), "the vault folder is still there");
+    assert!(matches!(Vault::open(&dir), Err(Error::NoVault(_))));
+    let mut again = Vault::create(
+        &dir,
+        &pass(),
+        vault::CreateOptions {
+            work_factor: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        again.list(None).unwrap().is_empty(),
+        "a new vault there starts empty"
+    );
+    again.lock();
+    assert!(again.unlock_with_recovery(&recovery).is_err());
+}
