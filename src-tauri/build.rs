@@ -1,0 +1,45 @@
+//! Declares every IPC command the app has, so Tauri generates a permission for each and refuses
+//! any command the window's capability (capabilities/main.json) does not list.
+
+/// Every command, as registered in `src/lib.rs` (a test checks the two lists agree).
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "passphrase_strength",
+    "create_vault",
+    "unlock",
+    "lock",
+    "touch",
+    "set_language",
+    "set_autolock",
+    "change_passphrase",
+    "erase_vault",
+    "search",
+    "list_records",
+    "get_record",
+    "save_record",
+    "record_history",
+    "audit_log",
+    "person_attempts",
+    "draft_get",
+    "draft_save",
+    "draft_discard",
+    "upload_begin",
+    "upload_chunk",
+    "upload_finish",
+    "upload_abort",
+    "recipients_list",
+    "recipients_add",
+    "recipients_remove",
+    "export_default_folder",
+    "pick_export_folder",
+    "export_bundle",
+    "export_cancel",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build");
+}

@@ -1,0 +1,184 @@
+//! Records: search, lists, one record, saving, history, audit, drafts.
+
+use tauri::State;
+
+use super::{record_id, short};
+use crate::dto::{
+    AttemptRow, AuditDto, DraftDto, HistoryDto, HitDto, ListPage, RecordDto, SaveRequest, SavedDto,
+    SummaryDto,
+};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+
+/// Most rows one list or search call returns (lists are paged by the UI as it scrolls).
+const MAX_ROWS: usize = 500;
+
+fn kind(s: &str) -> CmdResult<vault::Kind> {
+    Ok(s.parse::<vault::Kind>()?)
+}
+
+/// Cross-script search (names in any spelling, numbers, ids, full text).
+#[tauri::command]
+pub fn search(state: State<'_, AppState>, query: String, limit: u32) -> CmdResult<Vec<HitDto>> {
+    let query = short(&query, "search")?;
+    let limit = (limit as usize).clamp(1, MAX_ROWS);
+    let hits = state.with_vault(|v| v.search(&query, limit))?;
+    Ok(hits
+        .into_iter()
+        .map(|h| HitDto {
+            matched: serde_json::to_value(h.matched)
+                .ok()
+                .and_then(|m| m.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            summary: h.summary.into(),
+        })
+        .collect())
+}
+
+/// A page of the records of one kind (or all), newest change first.
+#[tauri::command]
+pub fn list_records(
+    state: State<'_, AppState>,
+    kind: Option<String>,
+    offset: u32,
+    limit: u32,
+) -> CmdResult<ListPage> {
+    let k = kind.as_deref().map(self::kind).transpose()?;
+    let all = state.with_vault(|v| v.list(k))?;
+    let total = all.len() as u32;
+    let rows = all
+        .into_iter()
+        .skip(offset as usize)
+        .take((limit as usize).clamp(1, MAX_ROWS))
+        .map(SummaryDto::from)
+        .collect();
+    Ok(ListPage { total, rows })
+}
+
+/// One record with its current version(s).
+#[tauri::command]
+pub fn get_record(state: State<'_, AppState>, id: String) -> CmdResult<RecordDto> {
+    let id = record_id(&id)?;
+    Ok(state.with_vault(|v| v.get(id))?.into())
+}
+
+/// Saves a new record or a new version of one (the whole record, as the form holds it).
+#[tauri::command]
+pub fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedDto> {
+    let json = serde_json::to_vec(&request.data)
+        .map_err(|_| IpcError::new("invalid", "the record could not be read"))?;
+    let saved = match &request.id {
+        None => {
+            let k = kind(&request.kind)?;
+            state.with_vault(|v| v.add(k, &json))?
+        }
+        Some(id) => {
+            let id = record_id(id)?;
+            let base = request
+                .base
+                .as_deref()
+                .map(|b| {
+                    b.parse::<vault::RevisionId>()
+                        .map_err(|_| IpcError::new("bad_id", "not a revision id"))
+                })
+                .transpose()?;
+            state.with_vault(|v| v.edit(id, &json, base, true))?
+        }
+    };
+    if let Some(key) = &request.draft_key {
+        state.with_vault(|v| v.discard_draft(key))?;
+    }
+    Ok(SavedDto {
+        record: saved.record.to_string(),
+        revision: saved.revision.to_string(),
+        changed: saved.changed,
+        warnings: saved
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.field, w.message))
+            .collect(),
+    })
+}
+
+/// Every version of a record, who wrote it and when.
+#[tauri::command]
+pub fn record_history(state: State<'_, AppState>, id: String) -> CmdResult<Vec<HistoryDto>> {
+    let id = record_id(&id)?;
+    let h = state.with_vault(|v| v.history(id))?;
+    Ok(h.into_iter()
+        .map(|e| HistoryDto {
+            id: e.id.to_string(),
+            parents: e.parents.iter().map(ToString::to_string).collect(),
+            device: e.device,
+            at: e.at,
+            purged: e.purged,
+            head: e.head,
+        })
+        .collect())
+}
+
+/// The audit log, newest first (at most the last 1000 events).
+#[tauri::command]
+pub fn audit_log(state: State<'_, AppState>) -> CmdResult<Vec<AuditDto>> {
+    let events = state.with_vault(|v| v.audit())?;
+    Ok(events
+        .into_iter()
+        .rev()
+        .take(1000)
+        .map(|e| AuditDto {
+            seq: e.seq as u32,
+            event: e.event,
+        })
+        .collect())
+}
+
+/// A person's renunciation attempts (the UI numbers them and counts the days waiting).
+#[tauri::command]
+pub fn person_attempts(state: State<'_, AppState>, person: String) -> CmdResult<Vec<AttemptRow>> {
+    let person = record_id(&person)?;
+    let rows = state.with_vault(|v| {
+        let mut out = Vec::new();
+        for s in v.list(Some(vault::Kind::Attempt))? {
+            let r = v.get(s.id)?;
+            let Some(head) = r.heads.into_iter().next() else {
+                continue;
+            };
+            let Some(data) = head.data else { continue };
+            if data.get("person").and_then(|p| p.as_str()) == Some(&person.to_string()) {
+                out.push(AttemptRow {
+                    id: r.id.to_string(),
+                    revision: head.id.to_string(),
+                    data,
+                });
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(rows)
+}
+
+/// A kept draft, if any.
+#[tauri::command]
+pub fn draft_get(state: State<'_, AppState>, key: String) -> CmdResult<Option<DraftDto>> {
+    Ok(state
+        .with_vault(|v| v.draft(&key))?
+        .map(|(body, at)| DraftDto { body, at }))
+}
+
+/// Keeps a draft as the user types (encrypted, in the vault).
+#[tauri::command]
+pub fn draft_save(
+    state: State<'_, AppState>,
+    key: String,
+    record: Option<String>,
+    body: String,
+) -> CmdResult<()> {
+    let record = record.as_deref().map(record_id).transpose()?;
+    state.with_vault(|v| v.save_draft(&key, record, &body))
+}
+
+/// Drops a draft.
+#[tauri::command]
+pub fn draft_discard(state: State<'_, AppState>, key: String) -> CmdResult<()> {
+    state.with_vault(|v| v.discard_draft(&key))
+}

@@ -1,0 +1,170 @@
+//! First run, unlock and lock, settings, passphrase change, emergency erase.
+
+use tauri::{AppHandle, Manager, State};
+
+use crate::dto::{AppInfo, CreateRequest, Strength};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+
+/// What the first screen needs.
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    let (vault_exists, unlocked) = match state.slot().as_ref() {
+        Some(v) => (true, !v.is_locked()),
+        None => (false, false),
+    };
+    let c = state
+        .config
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    AppInfo {
+        vault_exists,
+        unlocked,
+        language: c.language,
+        autolock_minutes: c.autolock_minutes,
+        version: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+/// The strength meter: the same rule the vault applies.
+#[tauri::command]
+pub fn passphrase_strength(passphrase: String) -> Strength {
+    let s = vault::passphrase_strength(&passphrase);
+    Strength {
+        score: s.score,
+        bits: s.bits,
+    }
+}
+
+/// First run: creates the vault, with the coordinators' keys and an optional recovery key.
+#[tauri::command]
+pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<()> {
+    let state = app.state::<AppState>();
+    let recipients = request
+        .recipients
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            r.parse::<vault::bundle::Recipient>()
+                .map_err(IpcError::from)
+        })
+        .collect::<CmdResult<Vec<_>>>()?;
+    let recovery = match request.recovery.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => {
+            vec![r.parse::<age::x25519::Recipient>().map_err(|_| IpcError {
+                code: "invalid".into(),
+                message: "the recovery key is not an age1… key".into(),
+                field: Some("recovery".into()),
+            })?]
+        }
+        _ => vec![],
+    };
+    let mut slot = state.slot();
+    if slot.is_some() {
+        return Err(IpcError::new("vault_exists", "a vault already exists here"));
+    }
+    let passphrase = vault::Passphrase::new(request.passphrase);
+    let mut v = vault::Vault::create(
+        &state.vault_dir,
+        &passphrase,
+        vault::CreateOptions {
+            recovery,
+            work_factor: crate::test_work_factor(),
+        },
+    )?;
+    for r in &recipients {
+        v.add_recipient(r, None)?;
+    }
+    *slot = Some(v);
+    drop(slot);
+    state.touch();
+    Ok(())
+}
+
+/// Unlocks the vault.
+#[tauri::command]
+pub async fn unlock(app: AppHandle, passphrase: String) -> CmdResult<()> {
+    let state = app.state::<AppState>();
+    let passphrase = vault::Passphrase::new(passphrase);
+    state
+        .export_cancel
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    state.with_vault(|v| v.unlock(&passphrase))
+}
+
+/// Locks now (button, panic shortcut) and reloads the window so no decrypted text survives.
+#[tauri::command]
+pub fn lock(app: AppHandle) {
+    crate::lock_and_reload(&app);
+}
+
+/// User activity seen by the UI (keys, pointer), for the idle timer.
+#[tauri::command]
+pub fn touch(state: State<'_, AppState>) {
+    state.touch();
+}
+
+/// Switches the UI language (kept outside the vault: the unlock screen needs it).
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
+    if !crate::LANGUAGES.contains(&language.as_str()) {
+        return Err(IpcError::new("invalid", "unknown language"));
+    }
+    state
+        .config
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .language = language;
+    state.save_config()
+}
+
+/// Sets the idle time before the vault locks itself.
+#[tauri::command]
+pub fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult<()> {
+    if !(1..=120).contains(&minutes) {
+        return Err(IpcError::new("invalid", "choose between 1 and 120 minutes"));
+    }
+    state
+        .config
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .autolock_minutes = minutes;
+    state.save_config()
+}
+
+/// Changes the passphrase (the current one is asked again).
+#[tauri::command]
+pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> CmdResult<()> {
+    let state = app.state::<AppState>();
+    let current = vault::Passphrase::new(current);
+    let new = vault::Passphrase::new(new);
+    let dir = state.vault_dir.clone();
+    state.with_vault(|v| {
+        // Proves the person at the keyboard knows the passphrase, not only the open window.
+        let mut probe = vault::Vault::open(&dir)?;
+        probe.unlock(&current)?;
+        drop(probe);
+        v.change_passphrase(&new, crate::test_work_factor())
+    })
+}
+
+/// R5: emergency erase, after the user typed the confirmation word shown to them.
+#[tauri::command]
+pub fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> {
+    if confirmation.trim() != crate::ERASE_WORD {
+        return Err(IpcError::new(
+            "invalid",
+            "type the confirmation word exactly to erase the vault",
+        ));
+    }
+    let state = app.state::<AppState>();
+    state.lock_now();
+    let taken = state.slot().take();
+    if let Some(v) = taken {
+        v.erase()?;
+    }
+    crate::reload(&app);
+    Ok(())
+}

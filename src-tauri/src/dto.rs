@@ -1,0 +1,294 @@
+//! What crosses the IPC boundary, with TypeScript types generated from these definitions
+//! (`ui/src/lib/types.ts`, committed; a test fails when it drifts from this file).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Everything the first screen needs to know.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppInfo {
+    /// A vault exists at the configured place.
+    pub vault_exists: bool,
+    /// It is unlocked.
+    pub unlocked: bool,
+    /// UI language: `kk`, `ru` or `en`.
+    pub language: String,
+    /// Idle minutes before the vault locks itself.
+    pub autolock_minutes: u32,
+    /// The app's version.
+    pub version: String,
+}
+
+/// How strong a new passphrase is (the same rule the vault enforces).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Strength {
+    /// 0 (refused) to 4.
+    pub score: u8,
+    /// Estimated bits.
+    pub bits: u32,
+}
+
+/// A first-run request.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct CreateRequest {
+    /// The passphrase (typed twice in the UI).
+    pub passphrase: String,
+    /// Coordinators' keys (`age1…` or `ssh-ed25519 …`), one per entry.
+    pub recipients: Vec<String>,
+    /// Optional organisation recovery key (`age1…`).
+    pub recovery: Option<String>,
+}
+
+/// A line in a list or a search result.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SummaryDto {
+    /// Record id.
+    pub id: String,
+    /// `person`, `testimony`, `attempt` or `case`.
+    pub kind: String,
+    /// Main label.
+    pub title: String,
+    /// Second column.
+    pub detail: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+    /// Has conflicting versions.
+    pub conflict: bool,
+}
+
+impl From<vault::Summary> for SummaryDto {
+    fn from(s: vault::Summary) -> Self {
+        SummaryDto {
+            id: s.id.to_string(),
+            kind: s.kind.to_string(),
+            title: s.title,
+            detail: s.detail,
+            updated_at: s.updated_at,
+            conflict: s.conflict,
+        }
+    }
+}
+
+/// A search hit.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HitDto {
+    /// `id`, `number`, `name` or `text`.
+    pub matched: String,
+    /// The record.
+    pub summary: SummaryDto,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ListPage {
+    /// All matching records.
+    pub total: u32,
+    /// The rows from `offset`.
+    pub rows: Vec<SummaryDto>,
+}
+
+/// One version of a record.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RevisionDto {
+    /// Revision id.
+    pub id: String,
+    /// Parents.
+    pub parents: Vec<String>,
+    /// Writing device.
+    pub device: String,
+    /// When.
+    pub at: String,
+    /// The record's fields; `null` once purged.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub data: Option<serde_json::Value>,
+}
+
+/// A record with its current version(s).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecordDto {
+    /// Record id.
+    pub id: String,
+    /// Kind.
+    pub kind: String,
+    /// Current versions, oldest first; two or more is a conflict.
+    pub heads: Vec<RevisionDto>,
+}
+
+impl From<vault::RecordView> for RecordDto {
+    fn from(v: vault::RecordView) -> Self {
+        RecordDto {
+            id: v.id.to_string(),
+            kind: v.kind.to_string(),
+            heads: v
+                .heads
+                .into_iter()
+                .map(|r| RevisionDto {
+                    id: r.id.to_string(),
+                    parents: r.parents.iter().map(ToString::to_string).collect(),
+                    device: r.device,
+                    at: r.at,
+                    data: r.data,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A save request: a new record (`id` absent) or a new version of one (whole record).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SaveRequest {
+    /// Kind, for a new record.
+    pub kind: String,
+    /// The record, for an edit.
+    pub id: Option<String>,
+    /// The version the edit starts from (a stale base makes a second version, never a loss).
+    pub base: Option<String>,
+    /// All the record's fields.
+    #[ts(type = "Record<string, unknown>")]
+    pub data: serde_json::Value,
+    /// A draft to remove once saved.
+    pub draft_key: Option<String>,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SavedDto {
+    /// Record id.
+    pub record: String,
+    /// New head.
+    pub revision: String,
+    /// `false`: nothing changed.
+    pub changed: bool,
+    /// Findings that do not block the save.
+    pub warnings: Vec<String>,
+}
+
+/// A line of a record's history.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HistoryDto {
+    /// Revision id.
+    pub id: String,
+    /// Parents.
+    pub parents: Vec<String>,
+    /// Writing device.
+    pub device: String,
+    /// When.
+    pub at: String,
+    /// Content destroyed by a purge.
+    pub purged: bool,
+    /// A current version.
+    pub head: bool,
+}
+
+/// An audit event.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditDto {
+    /// Position in the chain.
+    pub seq: u32,
+    /// The event (type, time, device, details).
+    #[ts(type = "Record<string, unknown>")]
+    pub event: serde_json::Value,
+}
+
+/// A kept draft.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DraftDto {
+    /// The text.
+    pub body: String,
+    /// When it was kept.
+    pub at: String,
+}
+
+/// A renunciation attempt on a person's timeline.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AttemptRow {
+    /// Record id.
+    pub id: String,
+    /// The latest version (of the first head when in conflict).
+    pub revision: String,
+    /// Its fields.
+    #[ts(type = "Record<string, unknown>")]
+    pub data: serde_json::Value,
+}
+
+/// A coordinator key this vault exports to.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecipientDto {
+    /// `age1…` or `ssh-…`.
+    pub recipient: String,
+    /// A name for it.
+    pub label: Option<String>,
+}
+
+/// An export request.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportRequest {
+    /// `since-last` or `all`.
+    pub scope: String,
+    /// Keys in addition to the configured recipients.
+    pub extra_recipients: Vec<String>,
+    /// The folder to write into.
+    pub folder: String,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportDone {
+    /// The bundle file.
+    pub path: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Its size.
+    pub size: u64,
+    /// Records in it.
+    pub records: u32,
+    /// Revisions.
+    pub revisions: u32,
+    /// Attachments.
+    pub blobs: u32,
+    /// Encrypted to.
+    pub recipients: Vec<String>,
+}
+
+/// Progress of an export (event `export-progress`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportProgress {
+    /// Bytes of the bundle written so far.
+    pub written: u64,
+}
+
+/// The TypeScript declarations of every type above, as committed in `ui/src/lib/types.ts`.
+pub fn typescript() -> String {
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.\n\n",
+    );
+    for decl in [
+        crate::error::IpcError::decl(&cfg),
+        AppInfo::decl(&cfg),
+        Strength::decl(&cfg),
+        CreateRequest::decl(&cfg),
+        SummaryDto::decl(&cfg),
+        HitDto::decl(&cfg),
+        ListPage::decl(&cfg),
+        RevisionDto::decl(&cfg),
+        RecordDto::decl(&cfg),
+        SaveRequest::decl(&cfg),
+        SavedDto::decl(&cfg),
+        HistoryDto::decl(&cfg),
+        AuditDto::decl(&cfg),
+        DraftDto::decl(&cfg),
+        AttemptRow::decl(&cfg),
+        RecipientDto::decl(&cfg),
+        ExportRequest::decl(&cfg),
+        ExportDone::decl(&cfg),
+        ExportProgress::decl(&cfg),
+    ] {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

@@ -1,0 +1,157 @@
+//! The Kuager desktop app: a Tauri 2 shell over the `vault` crate. Commands are thin adapters
+//! (`commands/`); this module builds the app, its one window (locked down: SECURITY.md R4, R9)
+//! and the idle timer.
+#![deny(missing_docs)]
+
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod media;
+pub mod state;
+pub mod upload;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+
+use state::AppState;
+
+/// The UI languages.
+pub const LANGUAGES: &[&str] = &["kk", "ru", "en"];
+
+/// What the user types to confirm an emergency erase (shown to them; the same in every
+/// language so that a coerced user need not think).
+pub const ERASE_WORD: &str = "ERASE";
+
+/// The label of the only window.
+pub const MAIN: &str = "main";
+
+/// The vault folder: `KUAGER_VAULT`, or the same default as the `kuager` command.
+pub fn vault_dir() -> PathBuf {
+    std::env::var_os("KUAGER_VAULT")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("kuager").join("default")))
+        .unwrap_or_else(|| PathBuf::from("kuager-vault"))
+}
+
+/// Where the settings outside the vault are kept (language, idle minutes).
+pub fn config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("kuager").join("app.json"))
+}
+
+/// The scrypt work factor for new keyslots: calibrated (never below 18).
+pub(crate) fn test_work_factor() -> Option<u8> {
+    None
+}
+
+/// Reloads the window: every decrypted string in the webview is dropped with the page.
+pub fn reload(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        let _ = w.reload();
+    }
+}
+
+/// Locks the vault and reloads the window.
+pub fn lock_and_reload(app: &AppHandle) {
+    app.state::<AppState>().lock_now();
+    reload(app);
+}
+
+/// Only the app's own pages (and Tauri's isolation frame) may be shown in the window.
+pub fn navigation_allowed(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" | "isolation" => true,
+        "http" | "https" => matches!(
+            url.host_str(),
+            Some("tauri.localhost") | Some("isolation.localhost")
+        ),
+        "about" => url.as_str() == "about:blank",
+        _ => false,
+    }
+}
+
+fn idle_timer(app: AppHandle) {
+    std::thread::Builder::new()
+        .name("kuager-idle".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(2));
+            let state = app.state::<AppState>();
+            let minutes = state
+                .config
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .autolock_minutes;
+            let idle = state
+                .last_activity
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed();
+            let unlocked = state.slot().as_ref().is_some_and(|v| !v.is_locked());
+            if unlocked && idle >= Duration::from_secs(u64::from(minutes) * 60) {
+                lock_and_reload(&app);
+            }
+        })
+        .expect("the idle timer starts");
+}
+
+/// Builds and runs the app.
+pub fn run() {
+    vault::harden::disable_core_dumps();
+    let state = AppState::new(vault_dir(), config_path());
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .register_uri_scheme_protocol(media::SCHEME, media::handle)
+        .invoke_handler(tauri::generate_handler![
+            commands::session::app_info,
+            commands::session::passphrase_strength,
+            commands::session::create_vault,
+            commands::session::unlock,
+            commands::session::lock,
+            commands::session::touch,
+            commands::session::set_language,
+            commands::session::set_autolock,
+            commands::session::change_passphrase,
+            commands::session::erase_vault,
+            commands::records::search,
+            commands::records::list_records,
+            commands::records::get_record,
+            commands::records::save_record,
+            commands::records::record_history,
+            commands::records::audit_log,
+            commands::records::person_attempts,
+            commands::records::draft_get,
+            commands::records::draft_save,
+            commands::records::draft_discard,
+            commands::uploads::upload_begin,
+            commands::uploads::upload_chunk,
+            commands::uploads::upload_finish,
+            commands::uploads::upload_abort,
+            commands::bundles::recipients_list,
+            commands::bundles::recipients_add,
+            commands::bundles::recipients_remove,
+            commands::bundles::export_default_folder,
+            commands::bundles::pick_export_folder,
+            commands::bundles::export_bundle,
+            commands::bundles::export_cancel,
+        ])
+        .setup(|app| {
+            WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+                .title("Kuager")
+                .inner_size(1200.0, 820.0)
+                .min_inner_size(760.0, 560.0)
+                // No localStorage, IndexedDB or cache on disk (R9).
+                .incognito(true)
+                // Files are dropped onto the page (HTML5), streamed in through our commands.
+                .disable_drag_drop_handler()
+                .devtools(cfg!(debug_assertions))
+                .on_navigation(|url| navigation_allowed(url))
+                .on_download(|_, _| false)
+                .build()?;
+            idle_timer(app.handle().clone());
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("Kuager could not start");
+}

@@ -1,0 +1,84 @@
+//! `kuager-media:` — attachments shown or played in the window, decrypted into memory and served
+//! with `Cache-Control: no-store`: never a plaintext file, never WebKit's cache.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::{Manager, Runtime, UriSchemeContext};
+
+use crate::state::AppState;
+
+/// The scheme name (`kuager-media://localhost/<sha256>?type=image/jpeg`).
+pub const SCHEME: &str = "kuager-media";
+
+/// Largest attachment shown in the window (bigger ones are exported, not previewed).
+pub const MAX_PREVIEW: u64 = 512 << 20;
+
+/// Media types the window may receive; anything else is served as opaque bytes.
+fn media_type(requested: Option<&str>) -> &'static str {
+    match requested.unwrap_or("") {
+        "image/jpeg" => "image/jpeg",
+        "image/png" => "image/png",
+        "image/webp" => "image/webp",
+        "image/gif" => "image/gif",
+        "audio/mpeg" => "audio/mpeg",
+        "audio/mp4" => "audio/mp4",
+        "audio/ogg" => "audio/ogg",
+        "audio/wav" => "audio/wav",
+        "video/mp4" => "video/mp4",
+        "video/webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
+}
+
+fn reply(status: StatusCode, body: Vec<u8>, kind: &str) -> Response<Cow<'static, [u8]>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, kind)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("X-Content-Type-Options", "nosniff")
+        .body(Cow::Owned(body))
+        .expect("a valid response")
+}
+
+/// Serves one attachment by its SHA-256, if the vault is unlocked and has it.
+pub fn handle<R: Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+) -> Response<Cow<'static, [u8]>> {
+    let uri = request.uri();
+    let sha = uri.path().trim_start_matches('/');
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return reply(StatusCode::BAD_REQUEST, vec![], "text/plain");
+    }
+    let kind = media_type(
+        uri.query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("type=")))
+            .map(|t| t.replace("%2F", "/"))
+            .as_deref(),
+    );
+    let state = ctx.app_handle().state::<AppState>();
+    let slot = state.slot();
+    let Some(v) = slot.as_ref() else {
+        return reply(StatusCode::FORBIDDEN, vec![], "text/plain");
+    };
+    let mut body = Vec::new();
+    let read = v.open_attachment(sha).and_then(|r| {
+        r.take(MAX_PREVIEW + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| vault::Error::Io {
+                context: "reading an attachment".into(),
+                source: e,
+            })
+    });
+    match read {
+        Ok(_) if body.len() as u64 > MAX_PREVIEW => {
+            zeroize::Zeroize::zeroize(&mut body);
+            reply(StatusCode::PAYLOAD_TOO_LARGE, vec![], "text/plain")
+        }
+        Ok(_) => reply(StatusCode::OK, body, kind),
+        Err(vault::Error::Locked) => reply(StatusCode::FORBIDDEN, vec![], "text/plain"),
+        Err(_) => reply(StatusCode::NOT_FOUND, vec![], "text/plain"),
+    }
+}

@@ -1,0 +1,143 @@
+//! The app's state: the vault (locked or not), the settings kept outside it, the idle timer.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CmdResult, IpcError};
+use crate::upload::Upload;
+
+/// Settings needed before the vault is unlocked (the unlock screen's language). Kept in the
+/// user's config folder in plain JSON: a language code and a number of minutes, nothing about
+/// anyone in the vault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `kk`, `ru` or `en`.
+    pub language: String,
+    /// Idle minutes before locking (1–120).
+    pub autolock_minutes: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            language: "kk".into(),
+            autolock_minutes: 5,
+        }
+    }
+}
+
+/// Everything the commands share.
+pub struct AppState {
+    /// The vault folder.
+    pub vault_dir: PathBuf,
+    config_path: Option<PathBuf>,
+    vault: Mutex<Option<vault::Vault>>,
+    /// Settings outside the vault.
+    pub config: Mutex<Config>,
+    /// Last user activity (any command, or `touch` from the UI).
+    pub last_activity: Mutex<Instant>,
+    /// Set to stop a running export.
+    pub export_cancel: Arc<AtomicBool>,
+    /// Attachments being streamed in, by upload id.
+    pub uploads: Mutex<HashMap<u64, Upload>>,
+}
+
+impl AppState {
+    /// State for the vault at `vault_dir`, settings at `config_path` (none: defaults, unsaved).
+    pub fn new(vault_dir: PathBuf, config_path: Option<PathBuf>) -> AppState {
+        let config = config_path
+            .as_deref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<Config>(&b).ok())
+            .map(sanitize)
+            .unwrap_or_default();
+        let vault = vault::Vault::open(&vault_dir).ok();
+        AppState {
+            vault_dir,
+            config_path,
+            vault: Mutex::new(vault),
+            config: Mutex::new(config),
+            last_activity: Mutex::new(Instant::now()),
+            export_cancel: Arc::new(AtomicBool::new(false)),
+            uploads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The vault slot (None before the first run created one).
+    pub fn slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
+        self.vault.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the vault, which must exist; counts as activity.
+    pub fn with_vault<T>(
+        &self,
+        f: impl FnOnce(&mut vault::Vault) -> vault::Result<T>,
+    ) -> CmdResult<T> {
+        self.touch();
+        let mut slot = self.slot();
+        let v = slot
+            .as_mut()
+            .ok_or_else(|| IpcError::new("no_vault", "there is no vault yet"))?;
+        Ok(f(v)?)
+    }
+
+    /// Marks user activity now.
+    pub fn touch(&self) {
+        *self.last_activity.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// Locks the vault (if unlocked) and stops uploads. Returns whether it was unlocked.
+    pub fn lock_now(&self) -> bool {
+        // Uploads hold the vault while they stream: end them first so the lock is immediate.
+        self.uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.export_cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut slot = self.slot();
+        match slot.as_mut() {
+            Some(v) if !v.is_locked() => {
+                v.lock();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Saves the settings file (atomically: temp file, then rename).
+    pub fn save_config(&self) -> CmdResult<()> {
+        let Some(path) = &self.config_path else {
+            return Ok(());
+        };
+        let c = self
+            .config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        write_config(path, &c).map_err(|_| IpcError::new("io", "the settings could not be saved"))
+    }
+}
+
+fn sanitize(mut c: Config) -> Config {
+    if !crate::LANGUAGES.contains(&c.language.as_str()) {
+        c.language = Config::default().language;
+    }
+    c.autolock_minutes = c.autolock_minutes.clamp(1, 120);
+    c
+}
+
+fn write_config(path: &Path, c: &Config) -> std::io::Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(c).expect("serialisable"))?;
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,220 @@
+//! SECURITY.md R6 and R9, read from the files that configure the app: any loosening of the
+//! webview's lockdown, any command not declared everywhere it must be, and any drift of the
+//! generated TypeScript types fails here.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn json(rel: &str) -> serde_json::Value {
+    serde_json::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Quoted snake_case names between two markers of a file.
+fn quoted_between(text: &str, start: &str, end: &str) -> BTreeSet<String> {
+    let a = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not found"))
+        + start.len();
+    let b = a + text[a..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end} not found"));
+    text[a..b]
+        .split(['"', '\''])
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn declared_commands() -> BTreeSet<String> {
+    quoted_between(&read("build.rs"), "const COMMANDS: &[&str] = &[", "];")
+}
+
+#[test]
+fn every_command_is_declared_permitted_and_let_through_the_isolation_frame() {
+    let declared = declared_commands();
+    assert!(declared.len() > 20, "{declared:?}");
+    let lib = read("src/lib.rs");
+    let a = lib.find("generate_handler![").unwrap();
+    let b = a + lib[a..].find("])").unwrap();
+    let registered: BTreeSet<String> = lib[a..b]
+        .split(',')
+        .filter_map(|p| p.trim().rsplit("::").next())
+        .filter(|n| !n.is_empty() && !n.contains('['))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        registered, declared,
+        "lib.rs registers other commands than build.rs declares"
+    );
+
+    let cap = json("capabilities/main.json");
+    let perms: BTreeSet<String> = cap["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().expect("plain permission names only").to_owned())
+        .collect();
+    let ours: BTreeSet<String> = declared
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    let core: BTreeSet<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
+        .map(String::from)
+        .into();
+    let expected: BTreeSet<String> = ours.union(&core).cloned().collect();
+    assert_eq!(
+        perms, expected,
+        "the capability grants something else than our commands"
+    );
+
+    let isolation = read("../ui/isolation/index.js");
+    let allowed = quoted_between(&isolation, "new Set([", "]);");
+    let mut expected: BTreeSet<String> = declared.clone();
+    expected.insert("plugin:event|listen".into());
+    expected.insert("plugin:event|unlisten".into());
+    assert_eq!(
+        allowed, expected,
+        "the isolation frame lets through other commands"
+    );
+}
+
+#[test]
+fn the_window_is_locked_down() {
+    let conf = json("tauri.conf.json");
+    let app = &conf["app"];
+    assert_eq!(app["withGlobalTauri"], false);
+    assert_eq!(
+        app["windows"],
+        serde_json::json!([]),
+        "the window is built in code (lib.rs)"
+    );
+    let sec = &app["security"];
+    assert_eq!(sec["pattern"]["use"], "isolation");
+    assert_eq!(sec["capabilities"], serde_json::json!(["main"]));
+    assert_eq!(sec["freezePrototype"], true);
+    assert_eq!(sec["dangerousDisableAssetCspModification"], false);
+    assert!(sec.get("assetProtocol").is_none(), "no asset protocol");
+    assert!(
+        conf["build"].get("devUrl").is_none(),
+        "no dev server: assets are embedded"
+    );
+    let csp = sec["csp"].as_object().expect("a CSP");
+    let get = |k: &str| csp.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    assert_eq!(get("default-src"), "'self'");
+    assert_eq!(get("script-src"), "'self'");
+    assert_eq!(get("object-src"), "'none'");
+    assert_eq!(get("base-uri"), "'none'");
+    assert_eq!(get("form-action"), "'none'");
+    assert_eq!(get("frame-ancestors"), "'none'");
+    assert_eq!(get("connect-src"), "ipc: http://ipc.localhost");
+    for (k, v) in csp {
+        let v = v.as_str().unwrap();
+        for bad in [
+            "unsafe-eval",
+            "unsafe-inline",
+            "http:",
+            "https:",
+            "data:",
+            "blob:",
+            "*",
+        ] {
+            assert!(
+                !v.split(' ')
+                    .any(|t| t == bad || t.contains(bad) && bad != "http:"),
+                "{k} allows {bad}: {v}"
+            );
+        }
+        assert!(!v.contains("https://"), "{k} allows a remote origin: {v}");
+    }
+
+    let cap = json("capabilities/main.json");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    assert!(cap.get("webviews").is_none() && cap.get("remote").is_none());
+    let files: Vec<_> = std::fs::read_dir(root().join("capabilities"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["main.json"], "one capability only");
+
+    let manifest = read("Cargo.toml");
+    for plugin in [
+        "tauri-plugin-shell",
+        "tauri-plugin-fs",
+        "tauri-plugin-http",
+        "tauri-plugin-updater",
+    ] {
+        assert!(
+            !manifest.contains(plugin),
+            "{plugin} must not be a dependency"
+        );
+    }
+    let workspace = std::fs::read_to_string(root().join("../Cargo.toml")).unwrap();
+    let tauri_line = workspace
+        .lines()
+        .find(|l| l.starts_with("tauri = "))
+        .expect("tauri in the workspace");
+    assert!(
+        !tauri_line.contains("devtools"),
+        "devtools must not be compiled into releases"
+    );
+    assert!(tauri_line.contains("isolation"));
+
+    let lib = read("src/lib.rs");
+    for must in [
+        ".incognito(true)",
+        ".on_download(|_, _| false)",
+        ".on_navigation(|url| navigation_allowed(url))",
+        ".devtools(cfg!(debug_assertions))",
+    ] {
+        assert!(lib.contains(must), "lib.rs no longer has {must}");
+    }
+}
+
+#[test]
+fn navigation_is_allowed_to_the_app_only() {
+    use kuager_app::navigation_allowed;
+    let ok = [
+        "tauri://localhost/index.html",
+        "http://tauri.localhost/",
+        "isolation://localhost/x",
+    ];
+    let refused = [
+        "https://example.org/",
+        "http://localhost:8080/",
+        "file:///etc/passwd",
+        "data:text/html,hi",
+        "javascript:alert(1)",
+        "http://tauri.localhost.evil.example/",
+    ];
+    for u in ok {
+        assert!(navigation_allowed(&u.parse().unwrap()), "{u}");
+    }
+    for u in refused {
+        assert!(!navigation_allowed(&u.parse().unwrap()), "{u}");
+    }
+}
+
+/// The IPC types the UI compiles against are generated from the Rust ones and committed;
+/// `KUAGER_WRITE_TYPES=1 cargo test -p kuager-app --test lockdown` (or `make types`) refreshes them.
+#[test]
+fn typescript_types_match_the_rust_ones() {
+    let path = root().join("../ui/src/lib/types.ts");
+    let fresh = kuager_app::dto::typescript();
+    if std::env::var_os("KUAGER_WRITE_TYPES").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "ui/src/lib/types.ts is out of date with src-tauri/src/dto.rs: run `make types`"
+    );
+}

@@ -1,0 +1,18 @@
+// Tauri's isolation pattern: every IPC message from the app's page passes through this frame,
+// which runs in its own origin. It lets through only our own command names and the event
+// plugin's listen/unlisten; anything else (an injected script calling a plugin) is dropped.
+const ALLOWED = new Set([
+  'app_info', 'passphrase_strength', 'create_vault', 'unlock', 'lock', 'touch', 'set_language',
+  'set_autolock', 'change_passphrase', 'erase_vault', 'search', 'list_records', 'get_record',
+  'save_record', 'record_history', 'audit_log', 'person_attempts', 'draft_get', 'draft_save',
+  'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',
+  'recipients_list', 'recipients_add', 'recipients_remove', 'export_default_folder',
+  'pick_export_folder', 'export_bundle', 'export_cancel',
+  'plugin:event|listen', 'plugin:event|unlisten',
+]);
+window.__TAURI_ISOLATION_HOOK__ = (payload) => {
+  if (payload && typeof payload.cmd === 'string' && ALLOWED.has(payload.cmd)) {
+    return payload;
+  }
+  throw new Error('command refused');
+};

@@ -1,0 +1,98 @@
+// The only file that talks to the Rust side. Every command is typed with the types generated
+// from Rust (types.ts); errors arrive as IpcError {code, message, field}.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
+  ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, SaveRequest,
+  SavedDto, Strength,
+} from './types';
+
+export type { IpcError };
+
+export function isIpcError(e: unknown): e is IpcError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+export const ipc = {
+  appInfo: () => invoke<AppInfo>('app_info'),
+  strength: (passphrase: string) => invoke<Strength>('passphrase_strength', { passphrase }),
+  createVault: (request: CreateRequest) => invoke<null>('create_vault', { request }),
+  unlock: (passphrase: string) => invoke<null>('unlock', { passphrase }),
+  lock: () => invoke<null>('lock'),
+  touch: () => invoke<null>('touch'),
+  setLanguage: (language: string) => invoke<null>('set_language', { language }),
+  setAutolock: (minutes: number) => invoke<null>('set_autolock', { minutes }),
+  changePassphrase: (current: string, next: string) =>
+    invoke<null>('change_passphrase', { current, new: next }),
+  eraseVault: (confirmation: string) => invoke<null>('erase_vault', { confirmation }),
+
+  search: (query: string, limit = 50) => invoke<HitDto[]>('search', { query, limit }),
+  list: (kind: string | null, offset: number, limit: number) =>
+    invoke<ListPage>('list_records', { kind, offset, limit }),
+  get: (id: string) => invoke<RecordDto>('get_record', { id }),
+  save: (request: SaveRequest) => invoke<SavedDto>('save_record', { request }),
+  history: (id: string) => invoke<HistoryDto[]>('record_history', { id }),
+  audit: () => invoke<AuditDto[]>('audit_log'),
+  attempts: (person: string) => invoke<AttemptRow[]>('person_attempts', { person }),
+  draftGet: (key: string) => invoke<DraftDto | null>('draft_get', { key }),
+  draftSave: (key: string, record: string | null, body: string) =>
+    invoke<null>('draft_save', { key, record, body }),
+  draftDiscard: (key: string) => invoke<null>('draft_discard', { key }),
+
+  uploadBegin: (record: string, name: string, mediaType: string | null) =>
+    invoke<number>('upload_begin', { record, name, mediaType }),
+  uploadChunk: (upload: number, data: string) => invoke<null>('upload_chunk', { upload, data }),
+  uploadFinish: (upload: number) => invoke<SavedDto>('upload_finish', { upload }),
+  uploadAbort: (upload: number) => invoke<null>('upload_abort', { upload }),
+
+  recipients: () => invoke<RecipientDto[]>('recipients_list'),
+  addRecipient: (recipient: string, label: string | null) =>
+    invoke<null>('recipients_add', { recipient, label }),
+  removeRecipient: (recipient: string) => invoke<null>('recipients_remove', { recipient }),
+  exportDefaultFolder: () => invoke<string>('export_default_folder'),
+  pickExportFolder: () => invoke<string | null>('pick_export_folder'),
+  exportBundle: (request: ExportRequest) => invoke<ExportDone>('export_bundle', { request }),
+  exportCancel: () => invoke<null>('export_cancel'),
+  onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
+    listen<ExportProgress>('export-progress', (e) => f(e.payload)),
+};
+
+/** The URL of an attachment, decrypted into memory by the app (never a file). */
+export function mediaUrl(blob: string, mediaType: string | null | undefined): string {
+  const base = navigator.userAgent.includes('Windows')
+    ? 'http://kuager-media.localhost/'
+    : 'kuager-media://localhost/';
+  return `${base}${blob}?type=${encodeURIComponent(mediaType ?? '')}`;
+}
+
+/** Streams a File into a record's attachments in 1 MiB pieces. */
+export async function uploadFile(
+  record: string,
+  file: File,
+  progress: (sent: number) => void,
+): Promise<SavedDto> {
+  const id = await ipc.uploadBegin(record, file.name, file.type || null);
+  const PIECE = 1 << 20;
+  try {
+    for (let off = 0; off < file.size; off += PIECE) {
+      const buf = new Uint8Array(await file.slice(off, off + PIECE).arrayBuffer());
+      await ipc.uploadChunk(id, toBase64(buf));
+      buf.fill(0);
+      progress(Math.min(off + PIECE, file.size));
+    }
+    return await ipc.uploadFinish(id);
+  } catch (e) {
+    await ipc.uploadAbort(id).catch(() => undefined);
+    throw e;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  const STEP = 0x8000;
+  for (let i = 0; i < bytes.length; i += STEP) {
+    s += String.fromCharCode(...bytes.subarray(i, i + STEP));
+  }
+  return btoa(s);
+}
