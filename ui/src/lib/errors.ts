@@ -1,0 +1,23 @@
+import { isIpcError } from './ipc';
+import { t, type Key } from './i18n/index.svelte';
+
+const KNOWN: Record<string, Key> = {
+  wrong_passphrase: 'error.wrong_passphrase',
+  weak_passphrase: 'error.weak_passphrase',
+  locked: 'error.locked',
+  not_found: 'error.not_found',
+  nothing_to_export: 'error.nothing_to_export',
+  cancelled: 'error.cancelled',
+  io: 'error.io',
+  database: 'error.database',
+};
+
+/** A message for the user: our own text for known codes, the vault's explanation otherwise. */
+export function explain(e: unknown): string {
+  if (isIpcError(e)) {
+    const k = KNOWN[e.code];
+    if (k) return t(k);
+    return e.field ? `${e.field}: ${e.message}` : e.message;
+  }
+  return t('error.unexpected');
+}
