@@ -12,7 +12,7 @@ for p in build-essential pkg-config perl make file; do want "$p"; done
 # (WebKitWebDriver from webkit2gtk-driver, driven through tauri-driver).
 for p in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
          librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev \
-         xvfb xauth webkit2gtk-driver dbus-x11 fonts-noto-core fonts-noto-cjk; do want "$p"; done
+         xvfb xauth webkit2gtk-driver dbus-x11 fonts-noto-core fonts-noto-cjk strace; do want "$p"; done
 # Reference tools we test against (written by others): Go age, minisign, a terminal driver.
 for p in age minisign bsdutils python3-venv; do want "$p"; done
 
@@ -48,5 +48,22 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "deps: installing cargo-fuzz"
   cargo install cargo-fuzz --locked
+fi
+# The end-to-end tests drive the real app through tauri-driver (stay on Tauri 2's driver).
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  echo "deps: installing tauri-driver 2"
+  cargo install tauri-driver --locked --version '^2'
+fi
+# The UI is built with Node.js (Vite needs 20.19 or newer) and its packages from npm.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || { echo "deps: Node.js $(node --version) is too old for the UI build: install Node.js 20.19 or newer" >&2; exit 1; }
+ui="$(cd "$(dirname "$0")/../.." && pwd)/ui"
+if [ ! -d "$ui/node_modules" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
+  echo "deps: installing the UI's npm packages"
+  (cd "$ui" && npm ci --no-audit --no-fund)
 fi
 echo "deps: ok"

@@ -58,6 +58,15 @@ pub fn lock_and_reload(app: &AppHandle) {
     reload(app);
 }
 
+/// Whether tauri-driver is driving this (debug) build. WebKitGTK cannot automate an ephemeral
+/// (incognito) context — wry creates those with automation off — so only then does the window
+/// keep an ordinary WebKit context; the end-to-end leak scan therefore proves that even a
+/// persistent WebKit data folder receives nothing in plaintext. Release builds are never driven:
+/// `run` removes the variable before Tauri reads it.
+pub fn webdriver_automation() -> bool {
+    cfg!(debug_assertions) && std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
+}
+
 /// Only the app's own pages (and Tauri's isolation frame) may be shown in the window.
 pub fn navigation_allowed(url: &tauri::Url) -> bool {
     match url.scheme() {
@@ -98,6 +107,10 @@ fn idle_timer(app: AppHandle) {
 /// Builds and runs the app.
 pub fn run() {
     vault::harden::disable_core_dumps();
+    if !cfg!(debug_assertions) {
+        // Tauri would open the webview to WebDriver automation whenever this is set.
+        std::env::remove_var("TAURI_WEBVIEW_AUTOMATION");
+    }
     let state = AppState::new(vault_dir(), config_path());
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -142,7 +155,7 @@ pub fn run() {
                 .inner_size(1200.0, 820.0)
                 .min_inner_size(760.0, 560.0)
                 // No localStorage, IndexedDB or cache on disk (R9).
-                .incognito(true)
+                .incognito(!webdriver_automation())
                 // Files are dropped onto the page (HTML5), streamed in through our commands.
                 .disable_drag_drop_handler()
                 .devtools(cfg!(debug_assertions))

@@ -55,7 +55,9 @@ impl Read for PieceReader {
             if self.done {
                 return Ok(0);
             }
+            // Wiped before it is replaced (zeroize also empties it).
             self.buf.zeroize();
+            self.pos = 0;
             match self.rx.recv_timeout(STALL) {
                 Ok(Piece::Data(b)) => {
                     self.buf = b;
@@ -86,4 +88,30 @@ impl Drop for PieceReader {
 /// A channel for a new upload.
 pub fn channel() -> (SyncSender<Piece>, Receiver<Piece>) {
     sync_channel(QUEUE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_are_read_in_order_and_a_missing_end_is_an_error() {
+        let (tx, rx) = channel();
+        let t = std::thread::spawn(move || {
+            for p in [&b"abc"[..], b"", b"defgh"] {
+                tx.send(Piece::Data(p.to_vec())).unwrap();
+            }
+            tx.send(Piece::End).unwrap();
+        });
+        let mut out = Vec::new();
+        PieceReader::new(rx).read_to_end(&mut out).unwrap();
+        t.join().unwrap();
+        assert_eq!(out, b"abcdefgh");
+
+        let (tx, rx) = channel();
+        tx.send(Piece::Data(b"partial".to_vec())).unwrap();
+        drop(tx);
+        let mut out = Vec::new();
+        assert!(PieceReader::new(rx).read_to_end(&mut out).is_err());
+    }
 }

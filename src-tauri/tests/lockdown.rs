@@ -170,13 +170,24 @@ fn the_window_is_locked_down() {
 
     let lib = read("src/lib.rs");
     for must in [
-        ".incognito(true)",
+        ".incognito(!webdriver_automation())",
+        "std::env::remove_var(\"TAURI_WEBVIEW_AUTOMATION\")",
         ".on_download(|_, _| false)",
         ".on_navigation(|url| navigation_allowed(url))",
         ".devtools(cfg!(debug_assertions))",
     ] {
         assert!(lib.contains(must), "lib.rs no longer has {must}");
     }
+}
+
+#[test]
+fn release_builds_are_incognito_and_never_driven() {
+    // This test binary is a debug build: without the variable the window is incognito.
+    std::env::remove_var("TAURI_WEBVIEW_AUTOMATION");
+    assert!(!kuager_app::webdriver_automation());
+    let lib = read("src/lib.rs");
+    let f = lib.find("pub fn webdriver_automation").unwrap();
+    assert!(lib[f..f + 200].contains("cfg!(debug_assertions)"));
 }
 
 #[test]

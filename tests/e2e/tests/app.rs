@@ -1,0 +1,186 @@
+//! The caseworker's day in the real app (issue #4): first run → vault → a person with a Cyrillic
+//! name → a testimony whose narrative and attachment carry a canary → lock → unlock → found by a
+//! Latin spelling → exported to a coordinator key from `age-keygen` → Go `age` finds the canary
+//! in the bundle → quit → no canary anywhere in $HOME (WebKit's data and cache included), the
+//! XDG folders or $TMPDIR. Along the way: record text is inert (never HTML), a command outside
+//! the capability is refused, and the lock leaves no decrypted text in the page.
+
+use std::process::Command;
+use std::time::Duration;
+
+use e2e::{canary_hits, Sandbox};
+use serde_json::json;
+
+const PASS: &str = "river lantern orchard violet seventy";
+
+#[test]
+fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
+    let sb = Sandbox::start();
+    let canary = "E2E-CANARY-7f3a91";
+    let key_file = sb.outside.join("coordinator.key");
+    let k = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(
+        k.status.success(),
+        "age-keygen: {}",
+        String::from_utf8_lossy(&k.stderr)
+    );
+    let key_text = std::fs::read_to_string(&key_file).unwrap();
+    let coordinator = key_text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_owned();
+    let audio = sb.outside.join("interview.ogg");
+    std::fs::write(&audio, format!("OggS {canary} audio of the interview")).unwrap();
+
+    let s = sb.launch();
+    // First run.
+    let p1 = s.find("[data-testid=pass1]", 60);
+    s.type_text(&p1, PASS);
+    s.type_text(&s.find("[data-testid=pass2]", 5), PASS);
+    s.type_text(&s.find("[data-testid=recipients]", 5), &coordinator);
+    s.wait_for(
+        "return !document.querySelector('[data-testid=create]').disabled",
+        10,
+        "the strength check to accept the passphrase",
+    );
+    s.click(&s.find("[data-testid=create]", 5));
+
+    // A person with a Cyrillic name.
+    s.click(&s.find("[data-testid=new-person]", 60));
+    s.type_text(&s.find("[data-testid=name-value]", 10), "Сенбай Нұрахен");
+    s.click(&s.find("[data-testid=save]", 5));
+    s.click(&s.find("[data-testid=person-new-testimony]", 20));
+
+    // A testimony: consent first, a narrative with a canary and markup that must stay text.
+    s.wait_for(
+        "return (document.querySelector('[data-testid=witness-name]')||{}).textContent === 'Сенбай Нұрахен'",
+        20,
+        "the witness to be filled in",
+    );
+    s.click(&s.find("[data-testid=consent-given]", 5));
+    let narrative = format!(
+        "{canary} He was held in the camp near Ghulja. <img src=x onerror=\"window.__kuagerXss=1\"> <script>window.__kuagerXss=2</script> <b>bold?</b>"
+    );
+    s.type_text(&s.find("[data-testid=narrative]", 5), &narrative);
+    s.click(&s.find("[data-testid=save]", 5));
+    let input = s.find("[data-testid=attach-input]", 20);
+    s.type_text(&input, audio.to_str().unwrap());
+    s.wait_for(
+        "return document.querySelectorAll('[data-testid=attachments] li').length === 1",
+        60,
+        "the attachment to be stored",
+    );
+    let inert = s.exec(
+        "return [document.querySelectorAll('img[src=\"x\"]').length, window.__kuagerXss || 0, document.querySelector('[data-testid=narrative]').value.includes('<script>')]",
+        json!([]),
+    );
+    assert_eq!(
+        inert,
+        json!([0, 0, true]),
+        "record text was rendered as HTML"
+    );
+
+    // The webview can call our commands only (R9): a plugin command — one that would answer at
+    // once if it were allowed — is stopped by the isolation frame or refused by the capability,
+    // never run.
+    for cmd in [
+        "plugin:app|version",
+        "plugin:dialog|open",
+        "plugin:fs|read_text_file",
+    ] {
+        let r = s.exec_async(&format!(
+            "const done = arguments[arguments.length - 1];\
+             window.__TAURI_INTERNALS__.invoke('{cmd}', {{ options: {{}}, path: '/etc/hostname' }})\
+               .then((v) => done('accepted ' + JSON.stringify(v)), (e) => done('refused ' + String(e)));\
+             setTimeout(() => done('no answer'), 3000);"
+        ));
+        let r = r.as_str().unwrap_or_default().to_owned();
+        assert!(
+            r.starts_with("refused") || r == "no answer",
+            "{cmd} outside the capability was not refused: {r}"
+        );
+    }
+    // Lock: the page reloads and no decrypted text survives in it.
+    s.click(&s.find("[data-testid=lock]", 5));
+    s.find("[data-testid=passphrase]", 20);
+    let leftover = s.exec(
+        &format!("return document.documentElement.outerHTML.includes('{canary}') || document.documentElement.outerHTML.includes('Сенбай')"),
+        json!([]),
+    );
+    assert_eq!(leftover, json!(false), "decrypted text survived the lock");
+
+    // Unlock, and find the person by a Latin spelling.
+    s.type_text(&s.find("[data-testid=passphrase]", 5), PASS);
+    s.click(&s.find("[data-testid=unlock-button]", 5));
+    s.type_text(&s.find("[data-testid=search]", 30), "Senbai");
+    s.wait_for(
+        "const h = document.querySelector('[data-testid=hits]'); return !!h && h.textContent.includes('Сенбай Нұрахен')",
+        20,
+        "the Latin spelling to find the Cyrillic name",
+    );
+
+    // Export to the coordinator key given at first run.
+    s.click(&s.find("[data-testid=nav-export]", 5));
+    s.find("[data-testid=recipients] li", 20);
+    s.click(&s.find("[data-testid=export-run]", 5));
+    let path = s.text(&s.find("[data-testid=export-path]", 120));
+    assert!(path.ends_with(".kuager.age"), "{path}");
+    assert!(path.starts_with(sb.home.to_str().unwrap()), "{path}");
+
+    s.quit();
+    std::thread::sleep(Duration::from_secs(2));
+
+    // Go age (with the age-keygen key) and tar read the bundle; the canary is inside.
+    let tar = sb.outside.join("bundle.tar");
+    let d = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&key_file)
+        .arg("-o")
+        .arg(&tar)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        d.status.success(),
+        "Go age: {}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    let x = sb.outside.join("bundle");
+    std::fs::create_dir_all(&x).unwrap();
+    let t = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&x)
+        .output()
+        .unwrap();
+    assert!(t.status.success());
+    let records = std::fs::read_to_string(x.join("kuager-bundle/records.jsonl")).unwrap();
+    assert!(
+        records.contains(canary),
+        "the narrative is not in the bundle"
+    );
+    assert!(records.contains("Сенбай Нұрахен"));
+    assert!(
+        !canary_hits(&x.join("kuager-bundle/blobs"), canary).is_empty(),
+        "the attachment is not in the bundle"
+    );
+
+    // Nothing in plaintext anywhere the app could write (R1).
+    for (what, dir) in [("$HOME", &sb.home), ("$TMPDIR", &sb.tmp)] {
+        for c in [canary, "Сенбай Нұрахен"] {
+            let hits = canary_hits(dir, c);
+            assert!(hits.is_empty(), "{c} found in {what}: {hits:?}");
+        }
+    }
+    let run = sb.dir.path().join("run");
+    assert!(
+        canary_hits(&run, canary).is_empty(),
+        "canary in XDG_RUNTIME_DIR"
+    );
+}
