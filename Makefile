@@ -3,21 +3,41 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long
+.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots
 
 deps:
 	@bash packaging/linux/deps.sh
 
-## Until the desktop app lands (issue #4), `make run` starts the CLI quick start.
-run: deps
+## The desktop app on the default vault (KUAGER_VAULT=DIR for another one). Needs a display.
+run: deps ui
+	$(CARGO) build --release --locked -p kuager-app -p kuager-cli
+	target/release/kuager-app
+
+## The command-line quick start (a terminal walk-through of the `kuager` command).
+cli: deps
 	$(CARGO) build --release -p kuager-cli -p kuager-bench
 	@bash packaging/linux/quickstart.sh
 
-lint:
+## The UI, built into ui/dist (embedded into the app at compile time).
+ui:
+	cd ui && npx vite build --logLevel warn
+
+## UI checks: strict TypeScript/Svelte diagnostics and the Vitest unit tests.
+ui-test:
+	cd ui && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -1
+	cd ui && npx vitest run
+
+## Regenerates ui/src/lib/types.ts from the Rust IPC types (a test fails when it drifts).
+types:
+	KUAGER_WRITE_TYPES=1 $(CARGO) test -p kuager-app --test lockdown typescript_types
+
+lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test: deps lint
+## Every test: UI, Rust (vault, CLI, app), end to end in the real app under Xvfb, fuzzing.
+test: deps lint ui-test
+	$(CARGO) build --locked -p kuager-app
 	$(CARGO) test --workspace --locked
 	$(MAKE) fuzz-short
 

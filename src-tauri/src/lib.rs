@@ -159,7 +159,7 @@ pub fn run() {
                 // Files are dropped onto the page (HTML5), streamed in through our commands.
                 .disable_drag_drop_handler()
                 .devtools(cfg!(debug_assertions))
-                .on_navigation(|url| navigation_allowed(url))
+                .on_navigation(navigation_allowed)
                 .on_download(|_, _| false)
                 .build()?;
             idle_timer(app.handle().clone());

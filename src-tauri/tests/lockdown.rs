@@ -173,7 +173,7 @@ fn the_window_is_locked_down() {
         ".incognito(!webdriver_automation())",
         "std::env::remove_var(\"TAURI_WEBVIEW_AUTOMATION\")",
         ".on_download(|_, _| false)",
-        ".on_navigation(|url| navigation_allowed(url))",
+        ".on_navigation(navigation_allowed)",
         ".devtools(cfg!(debug_assertions))",
     ] {
         assert!(lib.contains(must), "lib.rs no longer has {must}");

@@ -151,12 +151,51 @@ impl Sandbox {
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
     }
 
-    /// A WebDriver session on a fresh start of the app.
+    /// A WebDriver session on a fresh start of the app, run under `strace` watching every
+    /// network call (R10); read it with [`Sandbox::network_calls`].
     pub fn launch(&self) -> Session {
+        let wrapper = self.outside.join("kuager-app-under-strace");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec strace -f -qq --seccomp-bpf -e trace=%network -o '{}' '{}' \"$@\"\n",
+                self.strace_log().display(),
+                app_binary().display()
+            ),
+        )
+        .unwrap();
+        std::os::unix::fs::PermissionsExt::set_mode(
+            &mut std::fs::metadata(&wrapper).unwrap().permissions(),
+            0o755,
+        );
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        self.launch_binary(&wrapper)
+    }
+
+    fn strace_log(&self) -> PathBuf {
+        self.outside.join("network.strace")
+    }
+
+    /// Network calls the app made to anything but this machine's loopback (R10), from strace.
+    pub fn network_calls(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.strace_log()).expect("the strace log");
+        assert!(
+            !log.is_empty(),
+            "strace recorded nothing: is the app running under it?"
+        );
+        foreign_network_calls(&log)
+    }
+
+    /// A WebDriver session on `binary` (the app, or a wrapper that execs it).
+    pub fn launch_binary(&self, binary: &Path) -> Session {
         std::fs::create_dir_all(self.dir.path().join("run")).unwrap();
         let caps = json!({
             "capabilities": { "alwaysMatch": {
-                "tauri:options": { "application": app_binary() }
+                "tauri:options": { "application": binary }
             }}
         });
         let base = format!("http://127.0.0.1:{}", self.driver_port);
@@ -367,4 +406,37 @@ pub fn canary_hits(dir: &Path, canary: &str) -> Vec<String> {
         }
     }
     hits
+}
+
+/// The lines of an `strace -e trace=%network` log that reach beyond loopback.
+pub fn foreign_network_calls(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains("AF_INET"))
+        .filter(|l| {
+            !(l.contains("inet_addr(\"127.0.0.1\")")
+                || l.contains("inet_pton(AF_INET6, \"::1\"")
+                || l.contains("\"::ffff:127.0.0.1\""))
+        })
+        .filter(|l| {
+            ["connect(", "sendto(", "sendmsg(", "bind("]
+                .iter()
+                .any(|c| l.contains(c))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_connection_beyond_loopback_is_reported_and_loopback_is_not() {
+        let log = r#"101 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3
+101 connect(3, {sa_family=AF_UNIX, sun_path="/run/user/0/bus"}, 110) = 0
+102 connect(7, {sa_family=AF_INET, sin_port=htons(41233), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+103 connect(9, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("93.184.216.34")}, 16) = -1 ENETUNREACH
+104 sendto(5, "\x12\x34", 30, MSG_NOSIGNAL, {sa_family=AF_INET6, sin6_port=htons(53), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:4860:4860::8888", &sin6_addr), sin6_scope_id=0}, 28) = 30"#;
+        let found = super::foreign_network_calls(log);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].contains("93.184.216.34") && found[1].contains("htons(53)"));
+    }
 }

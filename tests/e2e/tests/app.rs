@@ -3,7 +3,8 @@
 //! Latin spelling → exported to a coordinator key from `age-keygen` → Go `age` finds the canary
 //! in the bundle → quit → no canary anywhere in $HOME (WebKit's data and cache included), the
 //! XDG folders or $TMPDIR. Along the way: record text is inert (never HTML), a command outside
-//! the capability is refused, and the lock leaves no decrypted text in the page.
+//! the capability is refused, the lock leaves no decrypted text in the page, and the app makes
+//! no network call (R10: the session runs under strace).
 
 use std::process::Command;
 use std::time::Duration;
