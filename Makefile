@@ -31,6 +31,11 @@ ui-test:
 types:
 	KUAGER_WRITE_TYPES=1 $(CARGO) test -p kuager-app --test lockdown typescript_types
 
+## PNGs of the main screens in kk, ru and en, from the real app under Xvfb, into docs/screenshots.
+screenshots: deps ui
+	$(CARGO) build --locked -p kuager-app
+	$(CARGO) run --locked -p e2e --bin screenshots -- docs/screenshots
+
 lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -115,7 +115,10 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
-        .register_uri_scheme_protocol(media::SCHEME, media::handle)
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            std::thread::spawn(move || responder.respond(media::handle(&app, request)));
+        })
         .invoke_handler(tauri::generate_handler![
             commands::session::app_info,
             commands::session::passphrase_strength,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use tauri::http::{header, Request, Response, StatusCode};
-use tauri::{Manager, Runtime, UriSchemeContext};
+use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;
 
@@ -42,11 +42,9 @@ fn reply(status: StatusCode, body: Vec<u8>, kind: &str) -> Response<Cow<'static,
         .expect("a valid response")
 }
 
-/// Serves one attachment by its SHA-256, if the vault is unlocked and has it.
-pub fn handle<R: Runtime>(
-    ctx: UriSchemeContext<'_, R>,
-    request: Request<Vec<u8>>,
-) -> Response<Cow<'static, [u8]>> {
+/// Serves one attachment by its SHA-256, if the vault is unlocked and has it. Runs on its own
+/// thread (the scheme is registered as asynchronous): the vault may be busy with an upload.
+pub fn handle(app: &AppHandle, request: Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
     let uri = request.uri();
     let sha = uri.path().trim_start_matches('/');
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -58,7 +56,7 @@ pub fn handle<R: Runtime>(
             .map(|t| t.replace("%2F", "/"))
             .as_deref(),
     );
-    let state = ctx.app_handle().state::<AppState>();
+    let state = app.state::<AppState>();
     let slot = state.slot();
     let Some(v) = slot.as_ref() else {
         return reply(StatusCode::FORBIDDEN, vec![], "text/plain");

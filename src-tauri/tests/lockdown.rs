@@ -229,3 +229,24 @@ fn typescript_types_match_the_rust_ones() {
         "ui/src/lib/types.ts is out of date with src-tauri/src/dto.rs: run `make types`"
     );
 }
+
+/// Regression: a command running on the main thread (`draft_get` as a testimony opened) waited
+/// for the vault while an upload held it, and the upload's next piece could not be dispatched
+/// by the blocked main thread: a 60-second stall, then a failed attachment. Every command is
+/// async (off the main thread), and so is the `kuager-media:` handler.
+#[test]
+fn no_command_runs_on_the_main_thread() {
+    for entry in std::fs::read_dir(root().join("src/commands")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("#[tauri::command]") {
+            let next = text[i..].lines().nth(1).unwrap_or_default();
+            assert!(
+                next.starts_with("pub async fn"),
+                "{}: a synchronous command: {next}",
+                path.display()
+            );
+        }
+    }
+    assert!(read("src/lib.rs").contains("register_asynchronous_uri_scheme_protocol(media::SCHEME"));
+}

@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// The keys bundles are encrypted to.
 #[tauri::command]
-pub fn recipients_list(state: State<'_, AppState>) -> CmdResult<Vec<RecipientDto>> {
+pub async fn recipients_list(state: State<'_, AppState>) -> CmdResult<Vec<RecipientDto>> {
     let r = state.with_vault(|v| v.recipients())?;
     Ok(r.into_iter()
         .map(|e| RecipientDto {
@@ -25,7 +25,7 @@ pub fn recipients_list(state: State<'_, AppState>) -> CmdResult<Vec<RecipientDto
 
 /// Adds a coordinator key (`age1…`, `ssh-ed25519 …`).
 #[tauri::command]
-pub fn recipients_add(
+pub async fn recipients_add(
     state: State<'_, AppState>,
     recipient: String,
     label: Option<String>,
@@ -40,14 +40,14 @@ pub fn recipients_add(
 
 /// Removes a coordinator key.
 #[tauri::command]
-pub fn recipients_remove(state: State<'_, AppState>, recipient: String) -> CmdResult<()> {
+pub async fn recipients_remove(state: State<'_, AppState>, recipient: String) -> CmdResult<()> {
     let r = short(&recipient, "key")?;
     state.with_vault(|v| v.remove_recipient(&r).map(drop))
 }
 
 /// Where bundles go unless the user picks another folder: Documents/Kuager (created).
 #[tauri::command]
-pub fn export_default_folder() -> CmdResult<String> {
+pub async fn export_default_folder() -> CmdResult<String> {
     let base = dirs::document_dir()
         .or_else(dirs::home_dir)
         .ok_or_else(|| IpcError::new("io", "no documents folder for this user"))?;
@@ -117,6 +117,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
 
 /// Stops a running export (its partial file is removed).
 #[tauri::command]
-pub fn export_cancel(state: State<'_, AppState>) {
+pub async fn export_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     state.export_cancel.store(true, Ordering::Relaxed);
+    Ok(())
 }

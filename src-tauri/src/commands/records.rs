@@ -19,7 +19,11 @@ fn kind(s: &str) -> CmdResult<vault::Kind> {
 
 /// Cross-script search (names in any spelling, numbers, ids, full text).
 #[tauri::command]
-pub fn search(state: State<'_, AppState>, query: String, limit: u32) -> CmdResult<Vec<HitDto>> {
+pub async fn search(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> CmdResult<Vec<HitDto>> {
     let query = short(&query, "search")?;
     let limit = (limit as usize).clamp(1, MAX_ROWS);
     let hits = state.with_vault(|v| v.search(&query, limit))?;
@@ -37,7 +41,7 @@ pub fn search(state: State<'_, AppState>, query: String, limit: u32) -> CmdResul
 
 /// A page of the records of one kind (or all), newest change first.
 #[tauri::command]
-pub fn list_records(
+pub async fn list_records(
     state: State<'_, AppState>,
     kind: Option<String>,
     offset: u32,
@@ -57,14 +61,14 @@ pub fn list_records(
 
 /// One record with its current version(s).
 #[tauri::command]
-pub fn get_record(state: State<'_, AppState>, id: String) -> CmdResult<RecordDto> {
+pub async fn get_record(state: State<'_, AppState>, id: String) -> CmdResult<RecordDto> {
     let id = record_id(&id)?;
     Ok(state.with_vault(|v| v.get(id))?.into())
 }
 
 /// Saves a new record or a new version of one (the whole record, as the form holds it).
 #[tauri::command]
-pub fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedDto> {
+pub async fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedDto> {
     let json = serde_json::to_vec(&request.data)
         .map_err(|_| IpcError::new("invalid", "the record could not be read"))?;
     let saved = match &request.id {
@@ -102,7 +106,7 @@ pub fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResul
 
 /// Every version of a record, who wrote it and when.
 #[tauri::command]
-pub fn record_history(state: State<'_, AppState>, id: String) -> CmdResult<Vec<HistoryDto>> {
+pub async fn record_history(state: State<'_, AppState>, id: String) -> CmdResult<Vec<HistoryDto>> {
     let id = record_id(&id)?;
     let h = state.with_vault(|v| v.history(id))?;
     Ok(h.into_iter()
@@ -119,7 +123,7 @@ pub fn record_history(state: State<'_, AppState>, id: String) -> CmdResult<Vec<H
 
 /// The audit log, newest first (at most the last 1000 events).
 #[tauri::command]
-pub fn audit_log(state: State<'_, AppState>) -> CmdResult<Vec<AuditDto>> {
+pub async fn audit_log(state: State<'_, AppState>) -> CmdResult<Vec<AuditDto>> {
     let events = state.with_vault(|v| v.audit())?;
     Ok(events
         .into_iter()
@@ -134,7 +138,10 @@ pub fn audit_log(state: State<'_, AppState>) -> CmdResult<Vec<AuditDto>> {
 
 /// A person's renunciation attempts (the UI numbers them and counts the days waiting).
 #[tauri::command]
-pub fn person_attempts(state: State<'_, AppState>, person: String) -> CmdResult<Vec<AttemptRow>> {
+pub async fn person_attempts(
+    state: State<'_, AppState>,
+    person: String,
+) -> CmdResult<Vec<AttemptRow>> {
     let person = record_id(&person)?;
     let rows = state.with_vault(|v| {
         let mut out = Vec::new();
@@ -159,7 +166,7 @@ pub fn person_attempts(state: State<'_, AppState>, person: String) -> CmdResult<
 
 /// A kept draft, if any.
 #[tauri::command]
-pub fn draft_get(state: State<'_, AppState>, key: String) -> CmdResult<Option<DraftDto>> {
+pub async fn draft_get(state: State<'_, AppState>, key: String) -> CmdResult<Option<DraftDto>> {
     Ok(state
         .with_vault(|v| v.draft(&key))?
         .map(|(body, at)| DraftDto { body, at }))
@@ -167,7 +174,7 @@ pub fn draft_get(state: State<'_, AppState>, key: String) -> CmdResult<Option<Dr
 
 /// Keeps a draft as the user types (encrypted, in the vault).
 #[tauri::command]
-pub fn draft_save(
+pub async fn draft_save(
     state: State<'_, AppState>,
     key: String,
     record: Option<String>,
@@ -179,6 +186,6 @@ pub fn draft_save(
 
 /// Drops a draft.
 #[tauri::command]
-pub fn draft_discard(state: State<'_, AppState>, key: String) -> CmdResult<()> {
+pub async fn draft_discard(state: State<'_, AppState>, key: String) -> CmdResult<()> {
     state.with_vault(|v| v.discard_draft(&key))
 }

@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// What the first screen needs.
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     let (vault_exists, unlocked) = match state.slot().as_ref() {
         Some(v) => (true, !v.is_locked()),
         None => (false, false),
@@ -18,18 +18,18 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    AppInfo {
+    Ok(AppInfo {
         vault_exists,
         unlocked,
         language: c.language,
         autolock_minutes: c.autolock_minutes,
         version: env!("CARGO_PKG_VERSION").into(),
-    }
+    })
 }
 
 /// The strength meter: the same rule the vault applies.
 #[tauri::command]
-pub fn passphrase_strength(passphrase: String) -> Strength {
+pub async fn passphrase_strength(passphrase: String) -> Strength {
     let s = vault::passphrase_strength(&passphrase);
     Strength {
         score: s.score,
@@ -96,19 +96,20 @@ pub async fn unlock(app: AppHandle, passphrase: String) -> CmdResult<()> {
 
 /// Locks now (button, panic shortcut) and reloads the window so no decrypted text survives.
 #[tauri::command]
-pub fn lock(app: AppHandle) {
+pub async fn lock(app: AppHandle) {
     crate::lock_and_reload(&app);
 }
 
 /// User activity seen by the UI (keys, pointer), for the idle timer.
 #[tauri::command]
-pub fn touch(state: State<'_, AppState>) {
+pub async fn touch(state: State<'_, AppState>) -> CmdResult<()> {
     state.touch();
+    Ok(())
 }
 
 /// Switches the UI language (kept outside the vault: the unlock screen needs it).
 #[tauri::command]
-pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
+pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
     if !crate::LANGUAGES.contains(&language.as_str()) {
         return Err(IpcError::new("invalid", "unknown language"));
     }
@@ -122,7 +123,7 @@ pub fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<(
 
 /// Sets the idle time before the vault locks itself.
 #[tauri::command]
-pub fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult<()> {
+pub async fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult<()> {
     if !(1..=120).contains(&minutes) {
         return Err(IpcError::new("invalid", "choose between 1 and 120 minutes"));
     }
@@ -152,7 +153,7 @@ pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> 
 
 /// R5: emergency erase, after the user typed the confirmation word shown to them.
 #[tauri::command]
-pub fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> {
+pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> {
     if confirmation.trim() != crate::ERASE_WORD {
         return Err(IpcError::new(
             "invalid",

@@ -18,7 +18,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Starts an upload into `record`; returns its id.
 #[tauri::command]
-pub fn upload_begin(
+pub async fn upload_begin(
     app: AppHandle,
     record: String,
     name: String,
@@ -111,7 +111,7 @@ pub async fn upload_finish(app: AppHandle, upload: u64) -> CmdResult<SavedDto> {
 
 /// Stops an upload; nothing of it is kept.
 #[tauri::command]
-pub fn upload_abort(state: State<'_, AppState>, upload: u64) {
+pub async fn upload_abort(state: State<'_, AppState>, upload: u64) -> CmdResult<()> {
     let u = state
         .uploads
         .lock()
@@ -121,4 +121,5 @@ pub fn upload_abort(state: State<'_, AppState>, upload: u64) {
         drop(u.tx); // the reader sees the channel close without End: an error, nothing stored
         let _ = u.worker.join();
     }
+    Ok(())
 }

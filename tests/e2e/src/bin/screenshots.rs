@@ -1,0 +1,106 @@
+//! `make screenshots`: PNGs of the main screens in Kazakh, Russian and English, taken in the
+//! real app under Xvfb, into the folder given (docs/screenshots).
+
+use std::path::PathBuf;
+
+use e2e::Sandbox;
+use serde_json::json;
+
+const PASS: &str = "river lantern orchard violet seventy";
+
+fn main() {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/screenshots".into()),
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    let sb = Sandbox::start();
+    let s = sb.launch();
+    let shot = |name: &str| {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        std::fs::write(out.join(format!("{name}.png")), s.screenshot()).unwrap();
+        eprintln!("screenshots: {name}.png");
+    };
+    let set_lang = |l: &str| {
+        s.exec(
+            "const sel = document.querySelector('nav select, form select'); sel.value = arguments[0]; sel.dispatchEvent(new Event('change'));",
+            json!([l]),
+        );
+    };
+
+    let p1 = s.find("[data-testid=pass1]", 60);
+    for l in ["kk", "ru", "en"] {
+        set_lang(l);
+        shot(&format!("first-run-{l}"));
+    }
+    s.type_text(&p1, PASS);
+    s.type_text(&s.find("[data-testid=pass2]", 5), PASS);
+    s.wait_for(
+        "return !document.querySelector('[data-testid=create]').disabled",
+        10,
+        "the passphrase check",
+    );
+    s.click(&s.find("[data-testid=create]", 5));
+
+    // A few records, names in several scripts.
+    let person = |names: &[&str]| {
+        s.click(&s.find("[data-testid=nav-home]", 30));
+        s.click(&s.find("[data-testid=new-person]", 10));
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                s.exec("Array.from(document.querySelectorAll('fieldset button')).find(b => b.closest('fieldset').querySelector('[data-testid=name-value]')).click()", json!([]));
+            }
+            let inputs = s.find_all("[data-testid=name-value]");
+            s.type_text(&inputs[i], n);
+        }
+        s.click(&s.find("[data-testid=save]", 5));
+        s.find("[data-testid=person-new-testimony]", 20);
+    };
+    person(&["Айгерім Сейтқали", "Aigerim Seitkali"]);
+    person(&[
+        "Абдурахман Тохти",
+        "ئابدۇراخمان توختى",
+        "阿不都热合曼·托合提",
+    ]);
+    person(&["Сенбай Нұрахен", "Senbay Nurakhen"]);
+    s.click(&s.find("[data-testid=person-new-testimony]", 5));
+    s.wait_for(
+        "return !!document.querySelector('[data-testid=witness-name]')",
+        20,
+        "the witness",
+    );
+    s.click(&s.find("[data-testid=consent-given]", 5));
+    s.type_text(
+        &s.find("[data-testid=narrative]", 5),
+        "In 2018 I was taken from my home in Ghulja to a building the officials called a school. We were forty in one room…",
+    );
+    s.click(&s.find("[data-testid=save]", 5));
+    s.find("[data-testid=attach-input]", 20);
+
+    for l in ["kk", "ru", "en"] {
+        set_lang(l);
+        shot(&format!("testimony-{l}"));
+        s.click(&s.find("[data-testid=nav-home]", 5));
+        shot(&format!("home-{l}"));
+        s.type_text(&s.find("[data-testid=search]", 5), "Senbai");
+        s.wait_for("const h = document.querySelector('[data-testid=hits]'); return !!h && h.textContent.includes('Сенбай')", 10, "search");
+        shot(&format!("search-{l}"));
+        s.click(&s.find("[data-testid=nav-people]", 5));
+        shot(&format!("people-{l}"));
+        s.click(&s.find("[data-testid=nav-export]", 5));
+        shot(&format!("export-{l}"));
+        s.click(&s.find("[data-testid=nav-settings]", 5));
+        shot(&format!("settings-{l}"));
+        s.click(&s.find("[data-testid=nav-testimonies]", 5));
+        s.click(&s.find(".vrow .row", 10));
+        s.find("[data-testid=attach-input]", 20);
+    }
+    s.click(&s.find("[data-testid=lock]", 5));
+    s.find("[data-testid=passphrase]", 20);
+    for l in ["kk", "ru", "en"] {
+        set_lang(l);
+        shot(&format!("unlock-{l}"));
+    }
+    s.quit();
+}
