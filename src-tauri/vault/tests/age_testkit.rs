@@ -8,6 +8,21 @@ use std::path::PathBuf;
 use sha2::Digest;
 use vault::{Error, Passphrase};
 
+/// This machine's target triple: metadata for it alone needs no package that was never fetched
+/// (the workspace's desktop app pulls in crates for other platforms).
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_owned()
+}
+
 fn testkit_dir() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
@@ -17,6 +32,8 @@ fn testkit_dir() -> PathBuf {
             "--format-version",
             "1",
             "--offline",
+            "--filter-platform",
+            &host_triple(),
             "--manifest-path",
         ])
         .arg(&manifest)
