@@ -41,8 +41,8 @@ lint: ui
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 ## Every test: UI, Rust (vault, CLI, app), end to end in the real app under Xvfb, fuzzing.
+## (cargo test builds the app's binary too: the end-to-end tests drive target/debug/kuager-app.)
 test: deps lint ui-test
-	$(CARGO) build --locked -p kuager-app
 	$(CARGO) test --workspace --locked
 	$(MAKE) fuzz-short
 
