@@ -49,7 +49,7 @@ fn main() {
         s.click(&s.find("[data-testid=new-person]", 10));
         for (i, n) in names.iter().enumerate() {
             if i > 0 {
-                s.exec("Array.from(document.querySelectorAll('fieldset button')).find(b => b.closest('fieldset').querySelector('[data-testid=name-value]')).click()", json!([]));
+                s.click(&s.find("[data-testid=add-name]", 5));
             }
             let inputs = s.find_all("[data-testid=name-value]");
             s.type_text(&inputs[i], n);
@@ -88,10 +88,10 @@ fn main() {
         shot(&format!("search-{l}"));
         s.click(&s.find("[data-testid=nav-people]", 5));
         shot(&format!("people-{l}"));
-        s.click(&s.find("[data-testid=nav-export]", 5));
-        shot(&format!("export-{l}"));
         s.click(&s.find("[data-testid=nav-settings]", 5));
         shot(&format!("settings-{l}"));
+        // (No export screenshot: WebKitWebDriver's snapshot of that screen never returns under
+        // Xvfb, although the screen itself works — the end-to-end test exports through it.)
         s.click(&s.find("[data-testid=nav-testimonies]", 5));
         s.click(&s.find(".vrow .row", 10));
         s.find("[data-testid=attach-input]", 20);
