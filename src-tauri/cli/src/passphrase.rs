@@ -71,8 +71,13 @@ pub fn new_passphrase() -> anyhow::Result<Passphrase> {
         }
     }
     eprintln!("Choose a passphrase: four or five unrelated words are strong and easy to type.");
+    ask_twice("New passphrase: ")
+}
+
+/// Asks until a passphrase strong enough is typed twice the same, showing its strength.
+fn ask_twice(text: &str) -> anyhow::Result<Passphrase> {
     loop {
-        let p = prompt("New passphrase: ")?;
+        let p = prompt(text)?;
         let s = vault::passphrase_strength(p.expose());
         eprintln!("Strength: {}/4 ({})", s.score, s.hint);
         if s.score == 0 {
@@ -102,18 +107,5 @@ pub fn new_bundle_passphrase() -> anyhow::Result<Passphrase> {
         return Ok(p);
     }
     eprintln!("Choose a passphrase for this bundle, not the vault's own: whoever has the file and it can read everything in it.");
-    loop {
-        let p = prompt("Bundle passphrase: ")?;
-        let s = vault::passphrase_strength(p.expose());
-        eprintln!("Strength: {}/4 ({})", s.score, s.hint);
-        if s.score == 0 {
-            continue;
-        }
-        let again = prompt("Repeat it: ")?;
-        if again.expose() != p.expose() {
-            eprintln!("The two passphrases differ; try again.");
-            continue;
-        }
-        return Ok(p);
-    }
+    ask_twice("Bundle passphrase: ")
 }

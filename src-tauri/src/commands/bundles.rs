@@ -80,16 +80,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         "since-last" => vault::bundle::ExportScope::SinceLast,
         _ => return Err(IpcError::new("invalid", "unknown export scope")),
     };
-    let extra_recipients = request
-        .extra_recipients
-        .iter()
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            r.parse::<vault::bundle::Recipient>()
-                .map_err(IpcError::from)
-        })
-        .collect::<CmdResult<Vec<_>>>()?;
+    let extra_recipients = super::recipients(&request.extra_recipients)?;
     state.export_cancel.store(false, Ordering::Relaxed);
     let opts = vault::bundle::ExportOptions {
         scope,

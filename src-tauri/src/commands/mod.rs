@@ -25,3 +25,15 @@ pub fn short(s: &str, what: &str) -> CmdResult<String> {
     }
     Ok(s.trim().to_owned())
 }
+
+/// Coordinators' keys typed or pasted in the UI (blank lines ignored), each checked.
+pub fn recipients(list: &[String]) -> CmdResult<Vec<vault::bundle::Recipient>> {
+    list.iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            r.parse::<vault::bundle::Recipient>()
+                .map_err(IpcError::from)
+        })
+        .collect()
+}

@@ -41,16 +41,7 @@ pub async fn passphrase_strength(passphrase: String) -> Strength {
 #[tauri::command]
 pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<()> {
     let state = app.state::<AppState>();
-    let recipients = request
-        .recipients
-        .iter()
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            r.parse::<vault::bundle::Recipient>()
-                .map_err(IpcError::from)
-        })
-        .collect::<CmdResult<Vec<_>>>()?;
+    let recipients = super::recipients(&request.recipients)?;
     let recovery = match request.recovery.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => {
             vec![r.parse::<age::x25519::Recipient>().map_err(|_| IpcError {
