@@ -48,14 +48,10 @@ pub async fn list_records(
     limit: u32,
 ) -> CmdResult<ListPage> {
     let k = kind.as_deref().map(self::kind).transpose()?;
-    let all = state.with_vault(|v| v.list(k))?;
-    let total = all.len() as u32;
-    let rows = all
-        .into_iter()
-        .skip(offset as usize)
-        .take((limit as usize).clamp(1, MAX_ROWS))
-        .map(SummaryDto::from)
-        .collect();
+    let limit = (limit as usize).clamp(1, MAX_ROWS);
+    let (total, rows) = state.with_vault(|v| v.list_page(k, offset as usize, limit))?;
+    let total = total as u32;
+    let rows = rows.into_iter().map(SummaryDto::from).collect();
     Ok(ListPage { total, rows })
 }
 

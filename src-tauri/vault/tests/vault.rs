@@ -898,3 +898,29 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
     again.lock();
     assert!(again.unlock_with_recovery(&recovery).is_err());
 }
+
+/// The app's lists are paged: a page is the same rows, in the same order, as the whole list.
+#[test]
+fn list_pages_match_the_whole_list() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = new_vault(&t.path().join("v"));
+    let mut people = Vec::new();
+    for i in 0..25 {
+        people.push(add_person(&mut v, &format!("Person {i}")));
+    }
+    add_testimony(&mut v, people[0], "one testimony");
+    let all: Vec<_> = v
+        .list(Some(Kind::Person))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let mut paged = Vec::new();
+    for page in 0..3 {
+        let (total, rows) = v.list_page(Some(Kind::Person), page * 10, 10).unwrap();
+        assert_eq!(total, 25);
+        paged.extend(rows.into_iter().map(|s| s.id));
+    }
+    assert_eq!(paged, all);
+    assert_eq!(v.list_page(None, 0, 100).unwrap().0, 26);
+}
