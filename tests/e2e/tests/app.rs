@@ -125,6 +125,17 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         "the Latin spelling to find the Cyrillic name",
     );
 
+    // The language switches without a restart (and the choice is kept for the next start).
+    let export_label = |lang: &str| {
+        s.exec(
+            "const sel = document.querySelector('nav select'); sel.value = arguments[0]; sel.dispatchEvent(new Event('change', { bubbles: true })); return document.querySelector('[data-testid=nav-export]').textContent.trim();",
+            json!([lang]),
+        )
+    };
+    assert_eq!(export_label("en"), json!("Send to coordinators"));
+    assert_eq!(export_label("ru"), json!("Отправить координаторам"));
+    assert_eq!(export_label("kk"), json!("Үйлестірушілерге жіберу"));
+
     // Export to the coordinator key given at first run.
     s.click(&s.find("[data-testid=nav-export]", 5));
     s.find("[data-testid=recipients] li", 20);
