@@ -31,6 +31,19 @@ pub async fn upload_begin(
         .transpose()?
         .filter(|m| !m.is_empty() && m.len() < 100);
     let state = app.state::<AppState>();
+    {
+        // One upload at a time (the UI adds files one by one): a page calling this in a loop
+        // cannot pile up threads waiting for the vault. Uploads whose page went away have
+        // ended on their own (stall timeout) and are cleared here.
+        let mut uploads = state.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        uploads.retain(|_, u| !u.worker.is_finished());
+        if !uploads.is_empty() {
+            return Err(IpcError::new(
+                "busy",
+                "another file is being added; wait for it to finish",
+            ));
+        }
+    }
     state.with_vault(|v| v.get(id).map(drop))?;
     let (tx, rx) = upload::channel();
     let handle = app.clone();
