@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "record_history",
     "audit_log",
     "person_attempts",
+    "related_records",
+    "record_summary",
     "draft_get",
     "draft_save",
     "draft_discard",
@@ -34,6 +36,9 @@ const COMMANDS: &[&str] = &[
     "pick_export_folder",
     "export_bundle",
     "export_cancel",
+    "vault_settings",
+    "set_vault_label",
+    "set_passphrase_bundles",
 ];
 
 fn main() {

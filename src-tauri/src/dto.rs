@@ -229,6 +229,17 @@ pub struct ExportRequest {
     pub extra_recipients: Vec<String>,
     /// The folder to write into.
     pub folder: String,
+    /// Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
+    pub passphrase: Option<String>,
+}
+
+/// The vault's own settings (kept inside the encrypted vault).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VaultSettingsDto {
+    /// The vault's name, shown to coordinators inside bundles.
+    pub label: Option<String>,
+    /// Whether bundles encrypted to a passphrase are allowed.
+    pub passphrase_bundles: bool,
 }
 
 /// What an export wrote.
@@ -283,6 +294,7 @@ pub fn typescript() -> String {
         ExportRequest::decl(&cfg),
         ExportDone::decl(&cfg),
         ExportProgress::decl(&cfg),
+        VaultSettingsDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

@@ -137,6 +137,8 @@ pub fn run() {
             commands::records::record_history,
             commands::records::audit_log,
             commands::records::person_attempts,
+            commands::records::related_records,
+            commands::records::record_summary,
             commands::records::draft_get,
             commands::records::draft_save,
             commands::records::draft_discard,
@@ -151,6 +153,9 @@ pub fn run() {
             commands::bundles::pick_export_folder,
             commands::bundles::export_bundle,
             commands::bundles::export_cancel,
+            commands::bundles::vault_settings,
+            commands::bundles::set_vault_label,
+            commands::bundles::set_passphrase_bundles,
         ])
         .setup(|app| {
             WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))

@@ -7,7 +7,7 @@ use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use super::short;
-use crate::dto::{ExportDone, ExportProgress, ExportRequest, RecipientDto};
+use crate::dto::{ExportDone, ExportProgress, ExportRequest, RecipientDto, VaultSettingsDto};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
@@ -43,6 +43,30 @@ pub async fn recipients_add(
 pub async fn recipients_remove(state: State<'_, AppState>, recipient: String) -> CmdResult<()> {
     let r = short(&recipient, "key")?;
     state.with_vault(|v| v.remove_recipient(&r).map(drop))
+}
+
+/// The vault's label and bundle policy.
+#[tauri::command]
+pub async fn vault_settings(state: State<'_, AppState>) -> CmdResult<VaultSettingsDto> {
+    let s = state.with_vault(|v| v.settings())?;
+    Ok(VaultSettingsDto {
+        label: s.label,
+        passphrase_bundles: s.passphrase_bundles,
+    })
+}
+
+/// Names the vault for coordinators (inside bundles only, never in a file name); empty clears.
+#[tauri::command]
+pub async fn set_vault_label(state: State<'_, AppState>, label: String) -> CmdResult<()> {
+    let label = short(&label, "label")?;
+    let label = label.trim();
+    state.with_vault(|v| v.set_label((!label.is_empty()).then_some(label)))
+}
+
+/// The organisation's choice whether bundles may be encrypted to a passphrase (audited).
+#[tauri::command]
+pub async fn set_passphrase_bundles(state: State<'_, AppState>, allow: bool) -> CmdResult<()> {
+    state.with_vault(|v| v.set_passphrase_bundles(allow))
 }
 
 /// Where bundles go unless the user picks another folder: Documents/Kuager (created).
@@ -87,7 +111,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         extra_recipients,
         output: folder,
         armor: false,
-        passphrase: None,
+        passphrase: request.passphrase.map(vault::Passphrase::new),
         cancel: Some(state.export_cancel.clone()),
     };
     let emitter = app.clone();

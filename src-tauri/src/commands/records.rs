@@ -62,6 +62,21 @@ pub async fn get_record(state: State<'_, AppState>, id: String) -> CmdResult<Rec
     Ok(state.with_vault(|v| v.get(id))?.into())
 }
 
+/// The one-line summary of a record, as the lists show it.
+#[tauri::command]
+pub async fn record_summary(state: State<'_, AppState>, id: String) -> CmdResult<SummaryDto> {
+    let id = record_id(&id)?;
+    Ok(state.with_vault(|v| v.summary(id))?.into())
+}
+
+/// The records that refer to this one (a person's testimonies, attempts, relatives, cases).
+#[tauri::command]
+pub async fn related_records(state: State<'_, AppState>, id: String) -> CmdResult<Vec<SummaryDto>> {
+    let id = record_id(&id)?;
+    let rows = state.with_vault(|v| v.related(id))?;
+    Ok(rows.into_iter().map(SummaryDto::from).collect())
+}
+
 /// Saves a new record or a new version of one (the whole record, as the form holds it).
 #[tauri::command]
 pub async fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedDto> {

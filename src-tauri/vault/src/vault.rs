@@ -1389,6 +1389,45 @@ impl Vault {
         Summarizer::new(&o.conn).summary(&id.to_string())
     }
 
+    /// The records whose current version refers to `id`, newest first: a person's testimonies
+    /// (as witness or victim), attempts, relatives naming them and cases holding them; a
+    /// testimony's or attempt's cases. One pass over the current versions; a textual pre-filter
+    /// on the id, then the record's own references decide (a narrative that merely quotes an id
+    /// does not count).
+    pub fn related(&self, id: RecordId) -> Result<Vec<Summary>> {
+        let o = self.o()?;
+        record_kind(&o.conn, id)?;
+        let rid = id.to_string();
+        let candidates: Vec<(String, String, String)> = collect(
+            o.conn
+                .prepare_cached(
+                    "SELECT r.id, r.kind, v.data FROM records r \
+                     JOIN json_each(r.heads) h JOIN revisions v ON v.id = h.value \
+                     WHERE r.id <> ?1 AND v.data IS NOT NULL AND instr(v.data, ?1) > 0 \
+                     ORDER BY r.id DESC",
+                )?
+                .query_map([&rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+        )?;
+        let mut s = Summarizer::new(&o.conn);
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (other, kind, data) in candidates {
+            if seen.contains(&other) {
+                continue;
+            }
+            let kind: Kind = kind.parse()?;
+            // A head that no longer validates (an older schema) is skipped, not fatal.
+            let Ok(v) = model::validate(kind, data.as_bytes()) else {
+                continue;
+            };
+            if v.references.iter().any(|r| r.id == id) {
+                seen.insert(other.clone());
+                out.push(s.summary(&other)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The history of a record, oldest first.
     pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
         let o = self.o()?;

@@ -924,3 +924,72 @@ fn list_pages_match_the_whole_list() {
     assert_eq!(paged, all);
     assert_eq!(v.list_page(None, 0, 100).unwrap().0, 26);
 }
+
+/// A person's page lists what refers to them: testimonies (as witness or as a victim of an
+/// event), attempts, cases, relatives; a narrative that only quotes the id does not count.
+#[test]
+fn related_records_are_those_that_refer() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = new_vault(&t.path().join("v"));
+    let p = add_person(&mut v, "Сенбай");
+    let other = add_person(&mut v, "Айгүл");
+    let as_witness = add_testimony(&mut v, p, "told by him");
+    let unrelated = add_testimony(&mut v, other, &format!("mentions {p} in passing"));
+    let as_victim = v
+        .add(
+            Kind::Testimony,
+            serde_json::json!({ "witness": other, "narrative": "n",
+                "events": [{ "type": "camp", "victims": [p] }] })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+        .record;
+    let attempt = v
+        .add(
+            Kind::Attempt,
+            serde_json::json!({ "person": p, "submitted_on": "2024-03" })
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+        .record;
+    let relative = v
+        .add(
+            Kind::Person,
+            serde_json::json!({ "names": [{ "value": "Нұрлан" }],
+                "relationships": [{ "person": p, "relation": "child" }] })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+        .record;
+    let case = v
+        .add(
+            Kind::Case,
+            serde_json::json!({ "reference": "AJ-2026-0142", "persons": [p], "testimonies": [as_witness] })
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+        .record;
+    let mut got: Vec<_> = v.related(p).unwrap().into_iter().map(|s| s.id).collect();
+    got.sort();
+    let mut want = vec![as_witness, as_victim, attempt, relative, case];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(!got.contains(&unrelated));
+    assert_eq!(
+        v.related(as_witness)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>(),
+        vec![case]
+    );
+    // Once the case no longer holds the person, it is no longer related.
+    let head = v.get(case).unwrap().heads[0].id.clone();
+    v.edit(case, br#"{"reference":"AJ-2026-0142"}"#, Some(head), true)
+        .unwrap();
+    assert!(!v.related(p).unwrap().iter().any(|s| s.id == case));
+}

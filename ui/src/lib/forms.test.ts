@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  attemptTimeline, canReview, followUp, guessScript, passphraseProblem, personFromForm,
-  personToForm, testimonyFromForm, emptyTestimony,
+  attemptTimeline, canReview, caseFromForm, caseToForm, emptyEvent, followUp, guessScript,
+  keysInText, nextReference, passphraseProblem, personFromForm, personToForm, testimonyFromForm,
+  testimonyToForm, emptyTestimony,
 } from './forms';
 
 describe('person form', () => {
@@ -69,5 +70,67 @@ describe('passphrase', () => {
     expect(passphraseProblem('a', 'a', 0)).toBe('weak');
     expect(passphraseProblem('river lantern orchard', 'river lantern orchar', 3)).toBe('differ');
     expect(passphraseProblem('river lantern orchard', 'river lantern orchard', 3)).toBeNull();
+  });
+});
+
+describe('relationships and photo', () => {
+  it('keeps a relation per row and drops rows without a person', () => {
+    const f = personToForm({ names: [{ value: 'Айгүл' }], relationships: [{ person: 'p1', relation: 'child', note: ' taken 2018 ' }] });
+    expect(f.relationships).toEqual([{ person: 'p1', personName: '', relation: 'child', note: ' taken 2018 ' }]);
+    f.relationships.push({ person: '', personName: '', relation: 'sibling', note: '' });
+    f.photo = 'ab'.repeat(32);
+    const out = personFromForm(f, {});
+    expect(out.relationships).toEqual([{ person: 'p1', relation: 'child', note: 'taken 2018' }]);
+    expect(out.photo).toBe('ab'.repeat(32));
+    f.relationships = [];
+    f.photo = '';
+    const cleared = personFromForm(f, out);
+    expect('relationships' in cleared).toBe(false);
+    expect('photo' in cleared).toBe(false);
+  });
+});
+
+describe('events of a testimony', () => {
+  it('round-trips events and keeps the victims the form does not show', () => {
+    const previous = {
+      witness: 'w', narrative: 'n', consent: { given: true },
+      events: [{ type: 'camp', from: '2018-03', place: 'Ghulja', victims: ['p2'], perpetrators: ['police', 'camp admin'] }],
+    };
+    const f = testimonyToForm(previous);
+    expect(f.events[0]!.perpetrators).toBe('police; camp admin');
+    f.events[0]!.to = '2019~';
+    f.events.push({ ...emptyEvent(), type: 'travel-ban', description: 'passport kept', perpetrators: 'border post\n local office' });
+    const out = testimonyFromForm(f, previous);
+    expect(out.events).toEqual([
+      { type: 'camp', from: '2018-03', to: '2019~', place: 'Ghulja', victims: ['p2'], perpetrators: ['police', 'camp admin'] },
+      { type: 'travel-ban', description: 'passport kept', perpetrators: ['border post', 'local office'] },
+    ]);
+    f.events = [];
+    expect('events' in testimonyFromForm(f, out)).toBe(false);
+  });
+});
+
+describe('case form', () => {
+  it('suggests the next reference of the year', () => {
+    const today = new Date(2026, 10, 28);
+    expect(nextReference([], today)).toBe('AJ-2026-0001');
+    expect(nextReference(['AJ-2026-0141', 'AJ-2025-0900', 'AJ-2026-0009', 'other'], today)).toBe('AJ-2026-0142');
+  });
+
+  it('keeps links unique, drops empty fields and keeps unknown ones', () => {
+    const previous = { reference: 'AJ-2026-0142', attachments: [{ blob: 'c'.repeat(64), size: 1 }], title: 'old' };
+    const f = caseToForm(previous);
+    f.title = ' ';
+    f.persons.push({ id: 'p1', title: 'A' }, { id: 'p1', title: 'A' });
+    f.testimonies.push({ id: 't1', title: 'T' });
+    const out = caseFromForm(f, previous);
+    expect(out).toEqual({ reference: 'AJ-2026-0142', attachments: previous.attachments, persons: ['p1'], testimonies: ['t1'] });
+  });
+});
+
+describe('recipients file', () => {
+  it('keeps age and ssh keys, skips comments and blank lines', () => {
+    const text = '# coordinators\r\nage1abc\r\n\r\n  ssh-ed25519 AAAA x@y  \n# old: age1old\nnot a key\n';
+    expect(keysInText(text)).toEqual(['age1abc', 'ssh-ed25519 AAAA x@y']);
   });
 });

@@ -4,6 +4,8 @@ export type Script = 'cyrl' | 'latn' | 'hans' | 'arab' | 'other';
 export type NameKind = 'legal' | 'alias' | 'former' | 'chinese-passport' | 'transliteration';
 export interface NameRow { value: string; script: Script | ''; kind: NameKind | '' }
 export interface DocRow { type: string; number: string }
+/** A relationship row; `person` is a record id, `personName` only for display. */
+export interface RelationRow { person: string; personName: string; relation: string; note: string }
 
 export interface PersonForm {
   names: NameRow[];
@@ -12,9 +14,15 @@ export interface PersonForm {
   documents: DocRow[];
   status: string;
   notes: string;
+  relationships: RelationRow[];
+  /** The blob of the attachment that is the photo, or ''. */
+  photo: string;
 }
 
 type Json = Record<string, unknown>;
+
+/** An attachment as a record lists it (the file itself stays encrypted in the vault). */
+export interface Attachment { blob: string; size: number; media_type?: string; name?: string }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
@@ -29,7 +37,7 @@ export function guessScript(value: string): Script | '' {
 }
 
 export function emptyPerson(): PersonForm {
-  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', notes: '' };
+  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', notes: '', relationships: [], photo: '' };
 }
 
 export function personToForm(d: Json): PersonForm {
@@ -41,6 +49,10 @@ export function personToForm(d: Json): PersonForm {
     documents: arr(d.documents).map((x) => ({ type: str(x.type), number: str(x.number) })),
     status: str(status.value),
     notes: str(d.notes),
+    relationships: arr(d.relationships).map((r) => ({
+      person: str(r.person), personName: '', relation: str(r.relation) || 'other', note: str(r.note),
+    })),
+    photo: str(d.photo),
   };
 }
 
@@ -71,6 +83,13 @@ export function personFromForm(f: PersonForm, previous: Json = {}): Json {
     out.status = old.value === f.status ? old : { value: f.status };
   } else delete out.status;
   setOrDrop(out, 'notes', f.notes.trim());
+  const rel = f.relationships.filter((r) => r.person).map((r) => {
+    const o: Json = { person: r.person, relation: r.relation || 'other' };
+    if (r.note.trim()) o.note = r.note.trim();
+    return o;
+  });
+  if (rel.length) out.relationships = rel; else delete out.relationships;
+  setOrDrop(out, 'photo', f.photo);
   return out;
 }
 
@@ -89,12 +108,50 @@ export interface TestimonyForm {
   interviewer: string;
   status: string;
   sensitivity: string;
+  events: EventRow[];
+}
+
+/**
+ * An event told in a testimony. `kept` holds what the form does not show (victims), so an edit
+ * keeps it.
+ */
+export interface EventRow {
+  type: string; from: string; to: string; place: string; facility: string;
+  perpetrators: string; description: string; kept: Json;
+}
+
+export const EVENT_TYPES = [
+  'detention', 'camp', 'prison', 'forced-labour', 'forced-abortion', 'sterilisation',
+  'surveillance-contact', 'passport-confiscation', 'intimidation-abroad', 'travel-ban',
+  'disappearance', 'death-in-custody', 'other',
+] as const;
+
+export function emptyEvent(): EventRow {
+  return { type: 'detention', from: '', to: '', place: '', facility: '', perpetrators: '', description: '', kept: {} };
+}
+
+function eventToRow(e: Json): EventRow {
+  const perps = Array.isArray(e.perpetrators) ? (e.perpetrators as unknown[]).map(str).filter(Boolean) : [];
+  return {
+    type: str(e.type) || 'other', from: str(e.from), to: str(e.to), place: str(e.place),
+    facility: str(e.facility), perpetrators: perps.join('; '), description: str(e.description),
+    kept: { ...e },
+  };
+}
+
+/** Perpetrators and institutions are typed in one field, separated by semicolons or lines. */
+function eventFromRow(r: EventRow): Json {
+  const o: Json = { ...r.kept, type: r.type || 'other' };
+  for (const k of ['from', 'to', 'place', 'facility', 'description'] as const) setOrDrop(o, k, r[k].trim());
+  const perps = r.perpetrators.split(/[;\n]/).map((p) => p.trim()).filter(Boolean);
+  if (perps.length) o.perpetrators = perps; else delete o.perpetrators;
+  return o;
 }
 
 export function emptyTestimony(): TestimonyForm {
   return {
     witness: '', witnessName: '', consent: { given: false, scope: '', recorded_how: '' },
-    narrative: '', place: '', recorded_at: '', interviewer: '', status: 'draft', sensitivity: '',
+    narrative: '', place: '', recorded_at: '', interviewer: '', status: 'draft', sensitivity: '', events: [],
   };
 }
 
@@ -105,6 +162,7 @@ export function testimonyToForm(d: Json): TestimonyForm {
     consent: { given: c.given === true, scope: str(c.scope), recorded_how: str(c.recorded_how) },
     narrative: str(d.narrative), place: str(d.place), recorded_at: str(d.recorded_at),
     interviewer: str(d.interviewer), status: str(d.status) || 'draft', sensitivity: str(d.sensitivity),
+    events: arr(d.events).map(eventToRow),
   };
 }
 
@@ -126,6 +184,53 @@ export function testimonyFromForm(f: TestimonyForm, previous: Json = {}): Json {
   setOrDrop(out, 'sensitivity', f.sensitivity);
   const status = f.status === 'draft' || canReview(f.consent) ? f.status : 'draft';
   setOrDrop(out, 'status', status);
+  const events = f.events.map(eventFromRow);
+  if (events.length) out.events = events; else delete out.events;
+  return out;
+}
+
+/** A record linked from a case; `title` only for display. */
+export interface Link { id: string; title: string }
+export interface CaseForm {
+  reference: string;
+  title: string;
+  assigned_to: string;
+  status: string;
+  notes: string;
+  persons: Link[];
+  testimonies: Link[];
+  attempts: Link[];
+}
+
+/** A suggested reference for a new case: PREFIX-YEAR-NNNN, one past the highest seen this year. */
+export function nextReference(existing: string[], today: Date, prefix = 'AJ'): string {
+  const year = today.getFullYear();
+  const re = new RegExp(`^${prefix}-${year}-(\\d+)$`);
+  const top = existing.reduce((m, r) => Math.max(m, Number(re.exec(r)?.[1] ?? 0)), 0);
+  return `${prefix}-${year}-${String(top + 1).padStart(4, '0')}`;
+}
+
+export function emptyCase(reference = ''): CaseForm {
+  return { reference, title: '', assigned_to: '', status: 'open', notes: '', persons: [], testimonies: [], attempts: [] };
+}
+
+export function caseToForm(d: Json): CaseForm {
+  const links = (v: unknown): Link[] => (Array.isArray(v) ? (v as unknown[]).map((id) => ({ id: str(id), title: '' })) : []);
+  return {
+    reference: str(d.reference), title: str(d.title), assigned_to: str(d.assigned_to),
+    status: str(d.status), notes: str(d.notes),
+    persons: links(d.persons), testimonies: links(d.testimonies), attempts: links(d.attempts),
+  };
+}
+
+export function caseFromForm(f: CaseForm, previous: Json = {}): Json {
+  const out: Json = { ...previous, reference: f.reference.trim() };
+  for (const k of ['title', 'assigned_to', 'notes'] as const) setOrDrop(out, k, f[k].trim());
+  setOrDrop(out, 'status', f.status);
+  for (const k of ['persons', 'testimonies', 'attempts'] as const) {
+    const ids = [...new Set(f[k].map((l) => l.id))];
+    if (ids.length) out[k] = ids; else delete out[k];
+  }
   return out;
 }
 
@@ -169,6 +274,11 @@ export function followUp(last: Json, lastId: string, today: Date): Json {
   }
   out.outcome = 'pending';
   return out;
+}
+
+/** The age and SSH public keys in a recipients file (comments and blank lines skipped). */
+export function keysInText(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.startsWith('age1') || l.startsWith('ssh-'));
 }
 
 /** Why a new passphrase cannot be used yet, or null. */

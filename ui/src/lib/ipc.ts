@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, SaveRequest,
-  SavedDto, Strength,
+  SavedDto, Strength, SummaryDto, VaultSettingsDto,
 } from './types';
 
 export type { IpcError };
@@ -34,6 +34,8 @@ export const ipc = {
   save: (request: SaveRequest) => invoke<SavedDto>('save_record', { request }),
   history: (id: string) => invoke<HistoryDto[]>('record_history', { id }),
   audit: () => invoke<AuditDto[]>('audit_log'),
+  summary: (id: string) => invoke<SummaryDto>('record_summary', { id }),
+  related: (id: string) => invoke<SummaryDto[]>('related_records', { id }),
   attempts: (person: string) => invoke<AttemptRow[]>('person_attempts', { person }),
   draftGet: (key: string) => invoke<DraftDto | null>('draft_get', { key }),
   draftSave: (key: string, record: string | null, body: string) =>
@@ -50,6 +52,9 @@ export const ipc = {
   addRecipient: (recipient: string, label: string | null) =>
     invoke<null>('recipients_add', { recipient, label }),
   removeRecipient: (recipient: string) => invoke<null>('recipients_remove', { recipient }),
+  vaultSettings: () => invoke<VaultSettingsDto>('vault_settings'),
+  setVaultLabel: (label: string) => invoke<null>('set_vault_label', { label }),
+  setPassphraseBundles: (allow: boolean) => invoke<null>('set_passphrase_bundles', { allow }),
   exportDefaultFolder: () => invoke<string>('export_default_folder'),
   pickExportFolder: () => invoke<string | null>('pick_export_folder'),
   exportBundle: (request: ExportRequest) => invoke<ExportDone>('export_bundle', { request }),
@@ -57,6 +62,14 @@ export const ipc = {
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 };
+
+/** The first name of a person record, for display (a short id if it cannot be read). */
+export async function personName(id: string): Promise<string> {
+  const r = await ipc.get(id).catch(() => null);
+  const head = r?.heads[r.heads.length - 1];
+  const names = head?.data?.names as { value?: string }[] | undefined;
+  return names?.[0]?.value ?? id.slice(0, 8);
+}
 
 /** The URL of an attachment, decrypted into memory by the app (never a file). */
 export function mediaUrl(blob: string, mediaType: string | null | undefined): string {

@@ -1,7 +1,8 @@
 // Which screen is shown. Kept in memory only (no URL history, nothing in storage).
 export type Route =
   | { name: 'home' }
-  | { name: 'list'; kind: 'person' | 'testimony' | 'attempt' }
+  | { name: 'list'; kind: 'person' | 'testimony' | 'attempt' | 'case' }
+  | { name: 'case'; id: string | null }
   | { name: 'person'; id: string | null }
   | { name: 'testimony'; id: string | null; witness?: string }
   | { name: 'attempt'; id: string | null; person?: string; prefill?: Record<string, unknown> }

@@ -264,7 +264,11 @@ extra_recipients: Array<string>,
 /**
  * The folder to write into.
  */
-folder: string, };
+folder: string, 
+/**
+ * Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
+ */
+passphrase: string | null, };
 
 export type ExportDone = { 
 /**
@@ -301,3 +305,13 @@ export type ExportProgress = {
  * Bytes of the bundle written so far.
  */
 written: number, };
+
+export type VaultSettingsDto = { 
+/**
+ * The vault's name, shown to coordinators inside bundles.
+ */
+label: string | null, 
+/**
+ * Whether bundles encrypted to a passphrase are allowed.
+ */
+passphrase_bundles: boolean, };
