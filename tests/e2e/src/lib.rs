@@ -302,6 +302,18 @@ impl Session {
         assert!(r["value"].is_null(), "typing failed: {r}");
     }
 
+    /// Presses a key as the keyboard does (W3C actions; `\u{E004}` is Tab).
+    pub fn press(&self, key: char) {
+        let k = key.to_string();
+        let r = self.cmd(
+            "actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}
+            ]}]}),
+        );
+        assert!(r["value"].is_null(), "key press failed: {r}");
+    }
+
     /// Clears an input.
     pub fn clear(&self, e: &El) {
         self.cmd(&format!("element/{}/clear", e.0), json!({}));
@@ -333,7 +345,9 @@ impl Session {
         while self.exec(script, json!([])) != Value::Bool(true) {
             if t.elapsed() >= Duration::from_secs(secs) {
                 let shot = root().join("target/e2e-failure.png");
-                let _ = std::fs::write(&shot, self.screenshot());
+                if let Some(png) = self.try_screenshot() {
+                    let _ = std::fs::write(&shot, png);
+                }
                 let alerts = self.exec(
                     "return Array.from(document.querySelectorAll('[role=alert],[role=status]')).map(e => e.textContent).join(' | ')",
                     json!([]),
@@ -352,6 +366,17 @@ impl Session {
         let r = read(agent().get(&format!("{}/screenshot", self.url)).call());
         let b64 = r["value"].as_str().unwrap_or_default();
         base64_decode(b64)
+    }
+
+    /// A PNG of the window, or None if the driver does not answer within 10 s (WebKitWebDriver
+    /// sometimes never answers a snapshot; a failing test must still report its own failure).
+    pub fn try_screenshot(&self) -> Option<Vec<u8>> {
+        let quick = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .build();
+        let r = quick.get(&format!("{}/screenshot", self.url)).call().ok()?;
+        let v: Value = serde_json::from_reader(r.into_reader()).ok()?;
+        Some(base64_decode(v["value"].as_str()?))
     }
 
     /// Ends the session (the app quits).

@@ -114,7 +114,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     s.click(&s.find("[data-testid=case-add-suggested]", 20));
     s.click(&s.find("[data-testid=save]", 5));
     s.wait_for(
-        "const t = document.querySelector('[data-testid=case-testimonies]'); return !!t && t.querySelectorAll('li').length === 1 && document.querySelector('[data-testid=case-persons]').textContent.includes('Сенбай')",
+        "const t = document.querySelector('[data-testid=case-testimonies]'); return !!document.querySelector('[data-testid=history]') && !!t && t.querySelectorAll('li').length === 1 && document.querySelector('[data-testid=case-persons]').textContent.includes('Сенбай')",
         20,
         "the case to hold the person and the testimony",
     );
