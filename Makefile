@@ -58,7 +58,8 @@ fuzz-long:
 crash-long: deps
 	KUAGER_CRASH_ROUNDS=1000 $(CARGO) test -p vault --test crash --release -- crash_loop --nocapture
 
-bench: deps
+bench: deps ui
+	$(CARGO) build -p kuager-app -p kuager-hello
 	$(CARGO) build --release -p kuager-bench
 	target/release/kuager-bench
 

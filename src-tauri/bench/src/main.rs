@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kuager_bench::{gen, open_or_create};
+
+mod app;
 use vault::{AttachMeta, Kind};
 
 struct Row {
@@ -62,7 +64,7 @@ fn main() -> anyhow::Result<()> {
         if quick { " (quick)" } else { "" }
     );
 
-    // `--only save|bulk|attach|bundles` runs one group (for working on one figure).
+    // `--only save|bulk|attach|bundles|app` runs one group (for working on one figure).
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -84,6 +86,15 @@ fn main() -> anyhow::Result<()> {
             if quick { 1_000 } else { 10_000 },
             attach_bytes,
         )?);
+    }
+
+    if want("app") {
+        let (people, testimonies) = if quick {
+            (2_000, 5_000)
+        } else {
+            (100_000, 100_000)
+        };
+        rows.extend(app::bench_app(root.path(), people, testimonies)?);
     }
 
     let header = ["benchmark", "kuager", "baseline (same run)", "target", "ok"];
