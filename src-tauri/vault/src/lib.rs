@@ -28,6 +28,7 @@ pub use keys::{passphrase_strength, DevicePublicKey, Passphrase, Strength};
 pub use model::{Kind, PartialDate, RecordId};
 pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;
+pub use store::SCHEMA_VERSION;
 pub use vault::{
     days_since, AttachMeta, BulkError, CreateOptions, HistoryEntry, Hit, MatchKind, RecordView,
     Saved, Settings, Summary, Vault, VerifyReport, MAX_REPORTED_ERRORS, VAULT_JSON,

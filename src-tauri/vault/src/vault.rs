@@ -1493,19 +1493,35 @@ impl Vault {
         limit: usize,
     ) -> Result<(usize, Vec<Summary>)> {
         let o = self.o()?;
-        let k = kind.map(Kind::as_str);
-        let total: i64 = o.conn.query_row(
-            "SELECT count(*) FROM records WHERE ?1 IS NULL OR kind = ?1",
-            [k],
-            |r| r.get(0),
-        )?;
-        let ids: Vec<String> = collect(
-            o.conn
-                .prepare(
-                    "SELECT id FROM records WHERE ?1 IS NULL OR kind = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-                )?
-                .query_map(params![k, limit as i64, offset as i64], |r| r.get(0))?,
-        )?;
+        // One kind walks the (kind, id) index; all kinds the primary key. Two statements, so
+        // each uses its index (`?1 IS NULL OR kind = ?1` would scan the table).
+        let (total, ids): (i64, Vec<String>) = match kind {
+            Some(k) => (
+                o.conn.query_row(
+                    "SELECT count(*) FROM records WHERE kind = ?1",
+                    [k.as_str()],
+                    |r| r.get(0),
+                )?,
+                collect(
+                    o.conn
+                        .prepare_cached(
+                            "SELECT id FROM records WHERE kind = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+                        )?
+                        .query_map(params![k.as_str(), limit as i64, offset as i64], |r| {
+                            r.get(0)
+                        })?,
+                )?,
+            ),
+            None => (
+                o.conn
+                    .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?,
+                collect(
+                    o.conn
+                        .prepare_cached("SELECT id FROM records ORDER BY id DESC LIMIT ?1 OFFSET ?2")?
+                        .query_map(params![limit as i64, offset as i64], |r| r.get(0))?,
+                )?,
+            ),
+        };
         let mut s = Summarizer::new(&o.conn);
         let rows = ids.iter().map(|id| s.summary(id)).collect::<Result<_>>()?;
         Ok((total as usize, rows))

@@ -710,7 +710,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
     v.lock();
     let c = raw_db(&dir);
     c.execute_batch(
-        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; DROP INDEX records_kind; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);
@@ -731,7 +731,15 @@ fn a_version_1_vault_is_migrated_on_unlock() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "5");
+    assert_eq!(version, vault::SCHEMA_VERSION.to_string());
+    let plan: String = raw_db(&dir)
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM records WHERE kind = 'person' ORDER BY id DESC",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("records_kind"), "lists use the index: {plan}");
 }
 
 /// An export that fails half-way (a damaged attachment) leaves no file, no temp file, no

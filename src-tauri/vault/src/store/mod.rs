@@ -23,13 +23,17 @@ use crate::error::{Error, Result};
 use crate::keys::VaultSecrets;
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Version 3: the coordinator side — organisation identities (their secret keys live only inside
 /// this encrypted database), trusted caseworker device keys, and the bundles imported.
 /// Version 5: drafts of text being typed (the app saves them as the user types, so a crash or a
 /// lock loses nothing). Not revisions: never exported, removed on save, discard or purge.
 const SCHEMA_V5: &str = "CREATE TABLE drafts (key TEXT PRIMARY KEY, record TEXT, body TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;";
+
+/// Version 6: records by kind, newest first — the app's lists page through one kind at a time
+/// (at 100,000 records a page no longer scans the whole table, nor does its count).
+const SCHEMA_V6: &str = "CREATE INDEX records_kind ON records(kind, id);";
 
 /// Version 4: the size of each imported file, so a re-import is recognised without hashing
 /// every new bundle twice (older rows have none and are always compared by hash).
@@ -170,6 +174,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 5 {
             tx.execute_batch(SCHEMA_V5)?;
+        }
+        if version < 6 {
+            tx.execute_batch(SCHEMA_V6)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
