@@ -48,7 +48,16 @@ pub(crate) fn test_work_factor() -> Option<u8> {
 /// Reloads the window: every decrypted string in the webview is dropped with the page.
 pub fn reload(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(MAIN) {
-        let _ = w.reload();
+        let query = app.state::<AppState>().boot_query();
+        match w.url() {
+            Ok(mut url) => {
+                url.set_query(Some(&query));
+                let _ = w.navigate(url);
+            }
+            Err(_) => {
+                let _ = w.reload();
+            }
+        }
     }
 }
 
@@ -158,7 +167,9 @@ pub fn run() {
             commands::bundles::set_passphrase_bundles,
         ])
         .setup(|app| {
-            WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+            let boot = app.state::<AppState>().boot_query();
+            let url = WebviewUrl::App(format!("index.html?{boot}").into());
+            WebviewWindowBuilder::new(app, MAIN, url)
                 .title("Kuager")
                 .inner_size(1200.0, 820.0)
                 .min_inner_size(760.0, 560.0)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,29 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             export_cancel: Arc::new(AtomicBool::new(false)),
             uploads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The query the page is loaded with, so it can paint its first screen before its first
+    /// IPC answer (Tauri's isolation frame makes that answer ~70 ms late): whether a vault
+    /// exists, and the language. Nothing about what is inside. `app_info` stays authoritative.
+    pub fn boot_query(&self) -> String {
+        let exists = match self.vault.try_lock() {
+            Ok(v) => v.is_some(),
+            // In use (an export): it exists.
+            Err(TryLockError::WouldBlock) => true,
+            Err(TryLockError::Poisoned(p)) => p.into_inner().is_some(),
+        };
+        let lang = self
+            .config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .language
+            .clone();
+        if exists {
+            format!("vault=exists&lang={lang}")
+        } else {
+            format!("lang={lang}")
         }
     }
 
@@ -140,4 +163,38 @@ fn write_config(path: &Path, c: &Config) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(c).expect("serialisable"))?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_boot_query_says_only_whether_a_vault_exists_and_the_language() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("v");
+        let none = AppState::new(dir.clone(), None);
+        assert_eq!(
+            none.boot_query(),
+            format!("lang={}", none.config.lock().unwrap().language)
+        );
+        vault::Vault::create(
+            &dir,
+            &vault::Passphrase::new("correct horse battery staple".into()),
+            vault::CreateOptions {
+                work_factor: Some(10),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let some = AppState::new(dir, None);
+        let q = some.boot_query();
+        assert!(q.starts_with("vault=exists&lang="), "{q}");
+        assert!(
+            ["kk", "ru", "en"]
+                .iter()
+                .any(|l| q.ends_with(&format!("lang={l}"))),
+            "{q}"
+        );
+    }
 }
