@@ -48,8 +48,9 @@ pub struct SummaryDto {
     pub kind: String,
     /// Main label.
     pub title: String,
-    /// Second column.
-    pub detail: String,
+    /// The second column as (key, value) pairs, worded by the UI in its language (see
+    /// `vault::Summary::facts` for the keys).
+    pub facts: Vec<(String, String)>,
     /// Last change (RFC 3339).
     pub updated_at: String,
     /// Has conflicting versions.
@@ -62,7 +63,11 @@ impl From<vault::Summary> for SummaryDto {
             id: s.id.to_string(),
             kind: s.kind.to_string(),
             title: s.title,
-            detail: s.detail,
+            facts: s
+                .facts
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
             updated_at: s.updated_at,
             conflict: s.conflict,
         }

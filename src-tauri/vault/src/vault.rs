@@ -98,8 +98,12 @@ pub struct Summary {
     pub kind: Kind,
     /// Main label: a name, a reference.
     pub title: String,
-    /// Second column: dates, outcome, counts.
+    /// Second column: dates, outcome, counts (in English, for the command line).
     pub detail: String,
+    /// The same details as (key, value) pairs, for a UI to word in its own language: `names`,
+    /// `born` (person); `recorded`, `status`, `attachments` (testimony); `number`, `submitted`,
+    /// `waiting` (days), `outcome`, `outcome_on` (attempt); `title`, `status` (case); `purged`.
+    pub facts: Vec<(&'static str, String)>,
     /// Last change.
     pub updated_at: String,
     /// More than one head.
@@ -2376,11 +2380,18 @@ impl<'c> Summarizer<'c> {
                 kind: head.kind,
                 title: "(purged)".into(),
                 detail: "content destroyed".into(),
+                facts: vec![("purged", String::new())],
                 updated_at: head.at.clone(),
                 conflict: heads.len() > 1,
             });
         }
         let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let mut facts: Vec<(&'static str, String)> = Vec::new();
+        let mut fact = |k: &'static str, v: String| {
+            if !v.is_empty() {
+                facts.push((k, v));
+            }
+        };
         let (title, detail) = match kind {
             Kind::Person => {
                 let names: Vec<&str> = d
@@ -2398,6 +2409,8 @@ impl<'c> Summarizer<'c> {
                     .collect::<Vec<_>>()
                     .join(" · ");
                 let dob = s("date_of_birth");
+                fact("names", detail.clone());
+                fact("born", dob.clone());
                 if !dob.is_empty() {
                     detail = if detail.is_empty() {
                         format!("b. {dob}")
@@ -2411,6 +2424,8 @@ impl<'c> Summarizer<'c> {
                 let w = self.person_name(&s("witness"))?;
                 let mut detail = s("recorded_at");
                 let st = s("status");
+                fact("recorded", detail.clone());
+                fact("status", st.clone());
                 if !st.is_empty() {
                     detail = format!("{detail} {st}").trim().to_owned();
                 }
@@ -2419,6 +2434,7 @@ impl<'c> Summarizer<'c> {
                     .and_then(|a| a.as_array())
                     .map_or(0, Vec::len);
                 if n > 0 {
+                    fact("attachments", n.to_string());
                     detail = format!("{detail} · {n} attachment{}", if n == 1 { "" } else { "s" });
                 }
                 (w, detail)
@@ -2430,20 +2446,27 @@ impl<'c> Summarizer<'c> {
                 let submitted = s("submitted_on");
                 let outcome = s("outcome");
                 let mut detail = format!("#{number} submitted {submitted}");
+                fact("number", number.to_string());
+                fact("submitted", submitted.clone());
+                fact("outcome", outcome.clone());
                 if outcome.is_empty() || outcome == "pending" || outcome == "no-response" {
                     if let Some(days) = days_since(&submitted) {
+                        fact("waiting", days.to_string());
                         detail.push_str(&format!(" · waiting {days} days"));
                     }
                     if !outcome.is_empty() {
                         detail.push_str(&format!(" ({outcome})"));
                     }
                 } else {
+                    fact("outcome_on", s("outcome_on"));
                     detail.push_str(format!(" · {outcome} {}", s("outcome_on")).trim_end());
                 }
                 (w, detail)
             }
             Kind::Case => {
                 let title = s("reference");
+                fact("title", s("title"));
+                fact("status", s("status"));
                 let detail = [s("title"), s("status")]
                     .into_iter()
                     .filter(|x| !x.is_empty())
@@ -2464,6 +2487,7 @@ impl<'c> Summarizer<'c> {
             kind,
             title,
             detail,
+            facts,
             updated_at: head.at.clone(),
             conflict: heads.len() > 1,
         })

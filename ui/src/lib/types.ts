@@ -74,9 +74,10 @@ kind: string,
  */
 title: string, 
 /**
- * Second column.
+ * The second column as (key, value) pairs, worded by the UI in its language (see
+ * `vault::Summary::facts` for the keys).
  */
-detail: string, 
+facts: Array<[string, string]>, 
 /**
  * Last change (RFC 3339).
  */

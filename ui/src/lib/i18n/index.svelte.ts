@@ -20,7 +20,7 @@ export const i18n = {
   set(lang: string) {
     if ((LANGS as string[]).includes(lang)) {
       current = lang as Lang;
-      document.documentElement.lang = lang;
+      if (typeof document !== 'undefined') document.documentElement.lang = lang;
     }
   },
 };
