@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots
+.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -62,6 +62,12 @@ bench: deps ui
 	$(CARGO) build -p kuager-app -p kuager-hello
 	$(CARGO) build --release -p kuager-bench
 	target/release/kuager-bench
+
+## A Debian package of the app, with the `kuager` command for coordinators:
+## target/release/bundle/deb/Kuager_<version>_amd64.deb
+deb: deps ui
+	$(CARGO) build --release --locked -p kuager-cli
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
 
 ## A demo vault full of synthetic (kk/ru/en) records: make demo DEMO_VAULT=/tmp/demo
 DEMO_VAULT ?= $(CURDIR)/target/demo-vault
