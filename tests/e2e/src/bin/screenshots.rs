@@ -87,4 +87,44 @@ fn session(out: &std::path::Path, lang: &str) {
     s.click(&s.find("[data-testid=nav-people]", 5));
     shot("people");
     s.quit();
+
+    // A second start of the app on the same vault (the snapshot tires within one session).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let s = sb.launch();
+    let shot = |name: &str| {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        match s.try_screenshot() {
+            Some(png) => {
+                std::fs::write(out.join(format!("{name}-{lang}.png")), png).unwrap();
+                eprintln!("screenshots: {name}-{lang}.png");
+            }
+            None => eprintln!("screenshots: {name}-{lang}.png: WebKitWebDriver gave no snapshot"),
+        }
+    };
+    s.type_text(&s.find("[data-testid=passphrase]", 60), PASS);
+    s.click(&s.find("[data-testid=unlock-button]", 5));
+    s.click(&s.find("[data-testid=nav-cases]", 30));
+    s.click(&s.find("[data-testid=new-case]", 10));
+    s.type_text(&s.find("[data-testid=case-person-search]", 10), "Senbay");
+    s.click(&s.find("[data-testid=case-person-hit]", 20));
+    s.click(&s.find("[data-testid=case-add-suggested]", 20));
+    s.click(&s.find("[data-testid=save]", 5));
+    s.wait_for(
+        "const t = document.querySelector('[data-testid=case-testimonies]'); return !!document.querySelector('[data-testid=history]') && !!t && t.querySelectorAll('li').length === 1",
+        20,
+        "the case",
+    );
+    shot("case");
+    let key = std::process::Command::new("age-keygen").output().unwrap();
+    let public = String::from_utf8_lossy(&key.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("Public key: "))
+        .unwrap_or_default()
+        .to_owned();
+    s.click(&s.find("[data-testid=nav-export]", 5));
+    s.type_text(&s.find("[data-testid=recipient-key]", 10), &public);
+    s.click(&s.find("[data-testid=recipient-add]", 5));
+    s.find("[data-testid=recipients] li", 10);
+    shot("export");
+    s.quit();
 }
