@@ -32,7 +32,7 @@ const COMMANDS: &[&str] = &[
     "recipients_list",
     "recipients_add",
     "recipients_remove",
-    "export_default_folder",
+    "export_folder",
     "pick_export_folder",
     "export_bundle",
     "export_cancel",

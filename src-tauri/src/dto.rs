@@ -232,8 +232,6 @@ pub struct ExportRequest {
     pub scope: String,
     /// Keys in addition to the configured recipients.
     pub extra_recipients: Vec<String>,
-    /// The folder to write into.
-    pub folder: String,
     /// Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
     pub passphrase: Option<String>,
 }

@@ -26,6 +26,12 @@ impl IpcError {
             field: None,
         }
     }
+
+    /// The same error, about one field of a form.
+    pub fn field(mut self, field: &str) -> Self {
+        self.field = Some(field.into());
+        self
+    }
 }
 
 impl From<vault::Error> for IpcError {

@@ -158,7 +158,7 @@ pub fn run() {
             commands::bundles::recipients_list,
             commands::bundles::recipients_add,
             commands::bundles::recipients_remove,
-            commands::bundles::export_default_folder,
+            commands::bundles::export_folder,
             commands::bundles::pick_export_folder,
             commands::bundles::export_bundle,
             commands::bundles::export_cancel,

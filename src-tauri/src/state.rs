@@ -46,6 +46,9 @@ pub struct AppState {
     pub export_cancel: Arc<AtomicBool>,
     /// Attachments being streamed in, by upload id.
     pub uploads: Mutex<HashMap<u64, Upload>>,
+    /// Where bundles go, as picked in the system's folder dialog (None: Documents/Kuager). Kept
+    /// here so the webview never supplies a path.
+    pub export_folder: Mutex<Option<PathBuf>>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             export_cancel: Arc::new(AtomicBool::new(false)),
             uploads: Mutex::new(HashMap::new()),
+            export_folder: Mutex::new(None),
         }
     }
 

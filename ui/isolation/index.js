@@ -6,7 +6,7 @@ const ALLOWED = new Set([
   'set_autolock', 'change_passphrase', 'erase_vault', 'search', 'list_records', 'get_record',
   'save_record', 'record_history', 'audit_log', 'person_attempts', 'related_records', 'record_summary', 'draft_get', 'draft_save',
   'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',
-  'recipients_list', 'recipients_add', 'recipients_remove', 'export_default_folder',
+  'recipients_list', 'recipients_add', 'recipients_remove', 'export_folder',
   'pick_export_folder', 'export_bundle', 'export_cancel', 'vault_settings', 'set_vault_label',
   'set_passphrase_bundles',
   'plugin:event|listen', 'plugin:event|unlisten',

@@ -64,41 +64,112 @@ pub async fn set_vault_label(state: State<'_, AppState>, label: String) -> CmdRe
 }
 
 /// The organisation's choice whether bundles may be encrypted to a passphrase (audited).
+/// Allowing them needs the vault's passphrase again: an open window alone (or a script in it)
+/// cannot open this way out.
 #[tauri::command]
-pub async fn set_passphrase_bundles(state: State<'_, AppState>, allow: bool) -> CmdResult<()> {
+pub async fn set_passphrase_bundles(
+    state: State<'_, AppState>,
+    allow: bool,
+    passphrase: Option<String>,
+) -> CmdResult<()> {
+    policy_change_confirmed(&state.vault_dir, allow, passphrase)?;
     state.with_vault(|v| v.set_passphrase_bundles(allow))
 }
 
-/// Where bundles go unless the user picks another folder: Documents/Kuager (created).
-#[tauri::command]
-pub async fn export_default_folder() -> CmdResult<String> {
+fn policy_change_confirmed(
+    dir: &std::path::Path,
+    allow: bool,
+    passphrase: Option<String>,
+) -> CmdResult<()> {
+    if !allow {
+        return Ok(());
+    }
+    let Some(p) = passphrase.filter(|p| !p.is_empty()) else {
+        return Err(IpcError::new(
+            "invalid",
+            "type the vault's passphrase to allow passphrase bundles",
+        )
+        .field("passphrase"));
+    };
+    super::session::confirm_passphrase(dir, &vault::Passphrase::new(p))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowing_passphrase_bundles_needs_the_passphrase_refusing_does_not() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("v");
+        let pass = "correct horse battery staple";
+        vault::Vault::create(
+            &dir,
+            &vault::Passphrase::new(pass.into()),
+            vault::CreateOptions {
+                work_factor: Some(10),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(policy_change_confirmed(&dir, false, None).is_ok());
+        let none = policy_change_confirmed(&dir, true, None).unwrap_err();
+        assert_eq!(none.field.as_deref(), Some("passphrase"));
+        assert!(policy_change_confirmed(&dir, true, Some(String::new())).is_err());
+        let wrong = policy_change_confirmed(&dir, true, Some("wrong passphrase here".into()));
+        assert!(wrong.is_err());
+        assert!(policy_change_confirmed(&dir, true, Some(pass.into())).is_ok());
+    }
+}
+
+/// The folder bundles go to: the one picked in the folder dialog, or Documents/Kuager (made).
+fn export_dir(state: &AppState) -> CmdResult<PathBuf> {
+    let picked = state
+        .export_folder
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(dir) = picked.filter(|d| d.is_dir()) {
+        return Ok(dir);
+    }
     let base = dirs::document_dir()
         .or_else(dirs::home_dir)
         .ok_or_else(|| IpcError::new("io", "no documents folder for this user"))?;
     let dir = base.join("Kuager");
     std::fs::create_dir_all(&dir)
         .map_err(|_| IpcError::new("io", "the Kuager folder in Documents could not be made"))?;
-    Ok(dir.to_string_lossy().into_owned())
+    Ok(dir)
 }
 
-/// The system's folder picker, opened from here: the webview never supplies a path of its own.
+/// Where the next bundle will be written (shown to the user).
+#[tauri::command]
+pub async fn export_folder(state: State<'_, AppState>) -> CmdResult<String> {
+    Ok(export_dir(&state)?.to_string_lossy().into_owned())
+}
+
+/// The system's folder picker, opened from here; the choice is kept here too, so the webview
+/// never supplies a path of its own.
 #[tauri::command]
 pub async fn pick_export_folder(app: AppHandle) -> Option<String> {
-    app.dialog()
+    let picked = app
+        .dialog()
         .file()
         .blocking_pick_folder()
-        .and_then(|p| p.into_path().ok())
-        .map(|p| p.to_string_lossy().into_owned())
+        .and_then(|p| p.into_path().ok())?;
+    let shown = picked.to_string_lossy().into_owned();
+    *app.state::<AppState>()
+        .export_folder
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(picked);
+    Some(shown)
 }
 
 /// Writes a bundle; progress as `export-progress` events; `export_cancel` stops it.
 #[tauri::command]
 pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<ExportDone> {
     let state = app.state::<AppState>();
-    let folder = PathBuf::from(short(&request.folder, "folder")?);
-    if !folder.is_absolute() || !folder.is_dir() {
-        return Err(IpcError::new("invalid", "choose an existing folder"));
-    }
+    let folder = export_dir(&state)?;
     let scope = match request.scope.as_str() {
         "all" => vault::bundle::ExportScope::All,
         "since-last" => vault::bundle::ExportScope::SinceLast,

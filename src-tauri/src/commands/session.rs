@@ -134,10 +134,7 @@ pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> 
     let new = vault::Passphrase::new(new);
     let dir = state.vault_dir.clone();
     state.with_vault(|v| {
-        // Proves the person at the keyboard knows the passphrase, not only the open window.
-        let mut probe = vault::Vault::open(&dir)?;
-        probe.unlock(&current)?;
-        drop(probe);
+        confirm_passphrase(&dir, &current)?;
         v.change_passphrase(&new, crate::test_work_factor())
     })
 }
@@ -158,5 +155,16 @@ pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> 
         v.erase()?;
     }
     crate::reload(&app);
+    Ok(())
+}
+
+/// Proves the person at the keyboard knows the passphrase, not only that the window is open
+/// (a second, short-lived handle on the vault is unlocked with it and dropped).
+pub(crate) fn confirm_passphrase(
+    dir: &std::path::Path,
+    p: &vault::Passphrase,
+) -> vault::Result<()> {
+    let mut probe = vault::Vault::open(dir)?;
+    probe.unlock(p)?;
     Ok(())
 }

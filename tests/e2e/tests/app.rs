@@ -6,13 +6,16 @@
 //! the capability is refused, the lock leaves no decrypted text in the page, and the app makes
 //! no network call (R10: the session runs under strace).
 
-use std::process::Command;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use e2e::{canary_hits, Sandbox};
 use serde_json::json;
 
 const PASS: &str = "river lantern orchard violet seventy";
+const BUNDLE_PASS: &str = "amber walnut glacier thirty two";
 
 #[test]
 fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
@@ -193,6 +196,52 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     assert!(path.ends_with(".kuager.age"), "{path}");
     assert!(path.starts_with(sb.home.to_str().unwrap()), "{path}");
 
+    // The webview cannot say where a bundle goes: a folder it sends along is ignored (R9).
+    let elsewhere = sb.outside.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let sneaked = s.exec_async(&format!(
+        "const done = arguments[arguments.length - 1];\
+         window.__TAURI_INTERNALS__.invoke('export_bundle', {{ request: {{ scope: 'all', extra_recipients: [], passphrase: null, folder: '{}' }} }})\
+           .then((v) => done(v.path), (e) => done('refused ' + JSON.stringify(e)));",
+        elsewhere.display()
+    ));
+    let sneaked = sneaked.as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        Path::new(&sneaked).parent(),
+        Path::new(&path).parent(),
+        "a bundle went where the page said: {sneaked}"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    // A passphrase bundle, for someone without a key: only once the policy allows it, and
+    // allowing it asks for the vault's passphrase again.
+    s.click(&s.find("[data-testid=nav-settings]", 5));
+    s.click(&s.find("[data-testid=policy-passphrase]", 20));
+    s.type_text(&s.find("[data-testid=policy-pass]", 5), PASS);
+    s.click(&s.find("[data-testid=policy-allow]", 5));
+    s.wait_for(
+        "const c = document.querySelector('[data-testid=policy-passphrase]'); return !!c && c.checked && !document.querySelector('[data-testid=policy-pass]')",
+        30,
+        "the policy to allow passphrase bundles",
+    );
+    s.click(&s.find("[data-testid=nav-export]", 5));
+    s.click(&s.find("[data-testid=export-mode-passphrase]", 20));
+    s.type_text(&s.find("[data-testid=export-pass1]", 5), BUNDLE_PASS);
+    s.type_text(&s.find("[data-testid=export-pass2]", 5), BUNDLE_PASS);
+    s.wait_for(
+        "return !document.querySelector('[data-testid=export-run]').disabled",
+        10,
+        "the bundle passphrase to be accepted",
+    );
+    s.click(&s.find("[data-testid=export-run]", 5));
+    s.wait_for(
+        "const p = document.querySelector('[data-testid=export-path]'); return !!p && p.textContent.endsWith('.kuager.age')",
+        120,
+        "the passphrase bundle",
+    );
+    let pass_bundle = s.text(&s.find("[data-testid=export-path]", 5));
+    assert_ne!(pass_bundle, path);
+
     s.quit();
     std::thread::sleep(Duration::from_secs(2));
 
@@ -232,6 +281,17 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         "the attachment is not in the bundle"
     );
 
+    // Go age opens the passphrase bundle with the passphrase typed on a terminal.
+    let tar2 = sb.outside.join("pass-bundle.tar");
+    let d = go_age_decrypt_with_passphrase(Path::new(&pass_bundle), &tar2, BUNDLE_PASS);
+    assert!(
+        d.status.success() && tar2.exists(),
+        "Go age with the passphrase: {}",
+        String::from_utf8_lossy(&d.stdout)
+    );
+    let listing = Command::new("tar").arg("-tf").arg(&tar2).output().unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("kuager-bundle/records.jsonl"));
+
     // Nothing in plaintext anywhere the app could write (R1).
     for (what, dir) in [("$HOME", &sb.home), ("$TMPDIR", &sb.tmp)] {
         for c in [canary, "Сенбай Нұрахен"] {
@@ -252,4 +312,26 @@ fn set_select(s: &e2e::Session, css: &str, value: &str) {
         "const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));",
         json!([css, value]),
     );
+}
+
+/// Go `age -d` with the passphrase typed on a terminal (`script` gives it one).
+fn go_age_decrypt_with_passphrase(file: &Path, out: &Path, passphrase: &str) -> Output {
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("age -d -o '{}' '{}'", out.display(), file.display()),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        writeln!(stdin, "{passphrase}").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().unwrap()
 }

@@ -54,8 +54,9 @@ export const ipc = {
   removeRecipient: (recipient: string) => invoke<null>('recipients_remove', { recipient }),
   vaultSettings: () => invoke<VaultSettingsDto>('vault_settings'),
   setVaultLabel: (label: string) => invoke<null>('set_vault_label', { label }),
-  setPassphraseBundles: (allow: boolean) => invoke<null>('set_passphrase_bundles', { allow }),
-  exportDefaultFolder: () => invoke<string>('export_default_folder'),
+  setPassphraseBundles: (allow: boolean, passphrase: string | null) =>
+    invoke<null>('set_passphrase_bundles', { allow, passphrase }),
+  exportFolder: () => invoke<string>('export_folder'),
   pickExportFolder: () => invoke<string | null>('pick_export_folder'),
   exportBundle: (request: ExportRequest) => invoke<ExportDone>('export_bundle', { request }),
   exportCancel: () => invoke<null>('export_cancel'),

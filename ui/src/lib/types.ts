@@ -263,10 +263,6 @@ scope: string,
  */
 extra_recipients: Array<string>, 
 /**
- * The folder to write into.
- */
-folder: string, 
-/**
  * Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
  */
 passphrase: string | null, };
