@@ -156,7 +156,12 @@ pub async fn person_attempts(
     let person = record_id(&person)?;
     let rows = state.with_vault(|v| {
         let mut out = Vec::new();
-        for s in v.list(Some(vault::Kind::Attempt))? {
+        // From the vault's index of references, not a pass over every attempt.
+        for s in v
+            .related(person)?
+            .into_iter()
+            .filter(|s| s.kind == vault::Kind::Attempt)
+        {
             let r = v.get(s.id)?;
             let Some(head) = r.heads.into_iter().next() else {
                 continue;

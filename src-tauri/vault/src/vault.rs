@@ -1395,41 +1395,21 @@ impl Vault {
 
     /// The records whose current version refers to `id`, newest first: a person's testimonies
     /// (as witness or victim), attempts, relatives naming them and cases holding them; a
-    /// testimony's or attempt's cases. One pass over the current versions; a textual pre-filter
-    /// on the id, then the record's own references decide (a narrative that merely quotes an id
-    /// does not count).
+    /// testimony's or attempt's cases. From the index of references every save keeps (a
+    /// narrative that merely quotes an id is not a reference).
     pub fn related(&self, id: RecordId) -> Result<Vec<Summary>> {
         let o = self.o()?;
         record_kind(&o.conn, id)?;
         let rid = id.to_string();
-        let candidates: Vec<(String, String, String)> = collect(
+        let ids: Vec<String> = collect(
             o.conn
                 .prepare_cached(
-                    "SELECT r.id, r.kind, v.data FROM records r \
-                     JOIN json_each(r.heads) h JOIN revisions v ON v.id = h.value \
-                     WHERE r.id <> ?1 AND v.data IS NOT NULL AND instr(v.data, ?1) > 0 \
-                     ORDER BY r.id DESC",
+                    "SELECT record FROM refs WHERE target = ?1 AND record <> ?1 ORDER BY record DESC",
                 )?
-                .query_map([&rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+                .query_map([&rid], |r| r.get(0))?,
         )?;
         let mut s = Summarizer::new(&o.conn);
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for (other, kind, data) in candidates {
-            if seen.contains(&other) {
-                continue;
-            }
-            let kind: Kind = kind.parse()?;
-            // A head that no longer validates (an older schema) is skipped, not fatal.
-            let Ok(v) = model::validate(kind, data.as_bytes()) else {
-                continue;
-            };
-            if v.references.iter().any(|r| r.id == id) {
-                seen.insert(other.clone());
-                out.push(s.summary(&other)?);
-            }
-        }
-        Ok(out)
+        ids.iter().map(|other| s.summary(other)).collect()
     }
 
     /// The history of a record, oldest first.
@@ -2178,6 +2158,21 @@ fn reindex(
             .execute([&rid])?;
         tx.prepare_cached("DELETE FROM number_keys WHERE record = ?1")?
             .execute([&rid])?;
+        tx.prepare_cached("DELETE FROM refs WHERE record = ?1")?
+            .execute([&rid])?;
+    }
+    let mut refs = BTreeSet::new();
+    for h in heads {
+        if let Some(d) = h.data.as_ref().filter(|d| !revision::is_purge_marker(d)) {
+            refs.extend(model::references_in(h.kind, d));
+        }
+    }
+    if !refs.is_empty() {
+        let mut st =
+            tx.prepare_cached("INSERT OR IGNORE INTO refs(target, record) VALUES (?1, ?2)")?;
+        for t in &refs {
+            st.execute(params![t, rid])?;
+        }
     }
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
@@ -2516,30 +2511,28 @@ impl<'c> Summarizer<'c> {
 
     /// 1-based position of attempt `id` among the person's attempts, by submission date.
     fn attempt_number(&mut self, person: &str, id: &str) -> Result<usize> {
-        if self.attempts_by_person.is_empty() {
-            // One pass over every attempt's current version, grouped by person.
+        if !self.attempts_by_person.contains_key(person) {
+            // This person's attempts, from the index of references, in the order they were
+            // submitted.
             let mut st = self.conn.prepare_cached(
                 "SELECT r.id, json_extract(v.data, '$.person'), json_extract(v.data, '$.submitted_on') \
-                 FROM records r JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
-                 WHERE r.kind = 'attempt'",
+                 FROM refs f JOIN records r ON r.id = f.record AND r.kind = 'attempt' \
+                 JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
+                 WHERE f.target = ?1",
             )?;
             let rows: Vec<(String, Option<String>, Option<String>)> =
-                collect(st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)?;
-            for (rid, p, date) in rows {
-                if let Some(p) = p {
-                    self.attempts_by_person
-                        .entry(p)
-                        .or_default()
-                        .push((rid, date.unwrap_or_default()));
-                }
-            }
-            for list in self.attempts_by_person.values_mut() {
-                list.sort_by(|a, b| {
-                    a.1.trim_end_matches('~')
-                        .cmp(b.1.trim_end_matches('~'))
-                        .then(a.0.cmp(&b.0))
-                });
-            }
+                collect(st.query_map([person], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)?;
+            let mut list: Vec<(String, String)> = rows
+                .into_iter()
+                .filter(|(_, p, _)| p.as_deref() == Some(person))
+                .map(|(rid, _, date)| (rid, date.unwrap_or_default()))
+                .collect();
+            list.sort_by(|a, b| {
+                a.1.trim_end_matches('~')
+                    .cmp(b.1.trim_end_matches('~'))
+                    .then(a.0.cmp(&b.0))
+            });
+            self.attempts_by_person.insert(person.to_owned(), list);
         }
         Ok(self
             .attempts_by_person

@@ -707,13 +707,25 @@ fn a_version_1_vault_is_migrated_on_unlock() {
     let dir = t.path().join("v");
     let mut v = new_vault(&dir);
     let p = add_person(&mut v, "Сенбай");
+    // Records with every kind of reference, so the migration's backfill of `refs` (SQL) can be
+    // compared with what saves write (Rust).
+    every_kind_of_reference(&mut v, p);
     v.lock();
+    let refs_as_saved = refs_rows(&dir);
+    assert!(refs_as_saved.len() >= 9, "{refs_as_saved:?}");
     let c = raw_db(&dir);
     c.execute_batch(
-        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; DROP INDEX records_kind; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; DROP INDEX records_kind; DROP TABLE refs; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);
+    v.unlock(&pass()).unwrap();
+    v.lock();
+    assert_eq!(
+        refs_rows(&dir),
+        refs_as_saved,
+        "the migration backfills refs as saves write them"
+    );
     v.unlock(&pass()).unwrap();
     assert_eq!(v.get(p).unwrap().id, p);
     let r: vault::bundle::Recipient = age::x25519::Identity::generate()
@@ -1000,4 +1012,72 @@ fn related_records_are_those_that_refer() {
     v.edit(case, br#"{"reference":"AJ-2026-0142"}"#, Some(head), true)
         .unwrap();
     assert!(!v.related(p).unwrap().iter().any(|s| s.id == case));
+}
+
+/// Every field that refers to another record, once.
+fn every_kind_of_reference(v: &mut Vault, p: RecordId) {
+    let add = |v: &mut Vault, kind: Kind, json: serde_json::Value| {
+        v.add(kind, json.to_string().as_bytes()).unwrap().record
+    };
+    let q = add(
+        v,
+        Kind::Person,
+        serde_json::json!({ "names": [{ "value": "Нұрлан" }], "relationships": [{ "person": p, "relation": "child" }] }),
+    );
+    let t = add(
+        v,
+        Kind::Testimony,
+        serde_json::json!({ "witness": p, "narrative": "n", "events": [{ "type": "camp", "victims": [q, p] }] }),
+    );
+    let a1 = add(
+        v,
+        Kind::Attempt,
+        serde_json::json!({ "person": p, "submitted_on": "2023-01" }),
+    );
+    let a2 = add(
+        v,
+        Kind::Attempt,
+        serde_json::json!({ "person": p, "submitted_on": "2024-01", "follows_up": a1 }),
+    );
+    add(
+        v,
+        Kind::Case,
+        serde_json::json!({ "reference": "AJ-2026-0001", "persons": [p, q], "testimonies": [t], "attempts": [a1, a2] }),
+    );
+}
+
+fn refs_rows(dir: &std::path::Path) -> Vec<(String, String)> {
+    let c = raw_db(dir);
+    let mut st = c
+        .prepare("SELECT target, record FROM refs ORDER BY target, record")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The index of references holds exactly what validation checks, for every kind.
+#[test]
+fn references_in_agrees_with_validation() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = new_vault(&t.path().join("v"));
+    let p = add_person(&mut v, "Сенбай");
+    every_kind_of_reference(&mut v, p);
+    for s in v.list(None).unwrap() {
+        let head = v.get(s.id).unwrap().heads.pop().unwrap();
+        let data = head.data.unwrap();
+        let checked: std::collections::BTreeSet<String> =
+            vault::model::validate(s.kind, data.to_string().as_bytes())
+                .unwrap()
+                .references
+                .into_iter()
+                .map(|r| r.id.to_string())
+                .collect();
+        let indexed: std::collections::BTreeSet<String> =
+            vault::model::references_in(s.kind, &data)
+                .into_iter()
+                .collect();
+        assert_eq!(indexed, checked, "{}", s.kind);
+    }
 }

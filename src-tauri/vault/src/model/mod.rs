@@ -294,6 +294,58 @@ fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
     Ok(v)
 }
 
+/// The records a stored record of `kind` refers to (the same fields [`validate`] checks:
+/// relatives, witness, victims, person, follows_up, a case's members), read from its JSON
+/// without validating it again. Used to keep the vault's index of references.
+pub fn references_in(kind: Kind, d: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut one = |v: Option<&serde_json::Value>| {
+        if let Some(s) = v.and_then(|v| v.as_str()) {
+            out.push(s.to_owned());
+        }
+    };
+    let list = |k: &str| -> Vec<&serde_json::Value> {
+        d.get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().collect())
+            .unwrap_or_default()
+    };
+    match kind {
+        Kind::Person => {
+            for r in list("relationships") {
+                one(r.get("person"));
+            }
+        }
+        Kind::Testimony => {
+            one(d.get("witness"));
+            for e in list("events") {
+                for v in e
+                    .get("victims")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    one(Some(v));
+                }
+            }
+        }
+        Kind::Attempt => {
+            one(d.get("person"));
+            one(d.get("follows_up"));
+        }
+        Kind::Case => {
+            for k in ["persons", "testimonies", "attempts"] {
+                for v in list(k) {
+                    one(Some(v));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Parses and validates one record of `kind` from JSON.
 pub fn validate(kind: Kind, json: &[u8]) -> Result<Validated> {
     let mut ctx = records::Ctx::default();

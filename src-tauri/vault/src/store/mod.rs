@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::keys::VaultSecrets;
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Version 3: the coordinator side — organisation identities (their secret keys live only inside
 /// this encrypted database), trusted caseworker device keys, and the bundles imported.
@@ -34,6 +34,36 @@ const SCHEMA_V5: &str = "CREATE TABLE drafts (key TEXT PRIMARY KEY, record TEXT,
 /// Version 6: records by kind, newest first — the app's lists page through one kind at a time
 /// (at 100,000 records a page no longer scans the whole table, nor does its count).
 const SCHEMA_V6: &str = "CREATE INDEX records_kind ON records(kind, id);";
+
+/// Version 7: which record refers to which (a person's testimonies, attempts, relatives and
+/// cases are found without reading every record), kept with the name and number keys on every
+/// save; filled here from the current versions of the records already stored.
+const SCHEMA_V7: &str = r#"
+CREATE TABLE refs (target TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (target, record)) WITHOUT ROWID;
+CREATE INDEX refs_record ON refs(record);
+CREATE TEMP VIEW current_heads AS
+  SELECT r.id AS id, r.kind AS kind, v.data AS data
+  FROM records r JOIN json_each(r.heads) h JOIN revisions v ON v.id = h.value
+  WHERE v.data IS NOT NULL;
+INSERT OR IGNORE INTO refs(target, record)
+  SELECT json_extract(x.value, '$.person'), c.id FROM current_heads c, json_each(c.data, '$.relationships') x
+    WHERE c.kind = 'person' AND json_type(x.value, '$.person') = 'text'
+  UNION ALL SELECT json_extract(c.data, '$.witness'), c.id FROM current_heads c
+    WHERE c.kind = 'testimony' AND json_type(c.data, '$.witness') = 'text'
+  UNION ALL SELECT v.value, c.id FROM current_heads c, json_each(c.data, '$.events') e, json_each(e.value, '$.victims') v
+    WHERE c.kind = 'testimony' AND v.type = 'text'
+  UNION ALL SELECT json_extract(c.data, '$.person'), c.id FROM current_heads c
+    WHERE c.kind = 'attempt' AND json_type(c.data, '$.person') = 'text'
+  UNION ALL SELECT json_extract(c.data, '$.follows_up'), c.id FROM current_heads c
+    WHERE c.kind = 'attempt' AND json_type(c.data, '$.follows_up') = 'text'
+  UNION ALL SELECT m.value, c.id FROM current_heads c, json_each(c.data, '$.persons') m
+    WHERE c.kind = 'case' AND m.type = 'text'
+  UNION ALL SELECT m.value, c.id FROM current_heads c, json_each(c.data, '$.testimonies') m
+    WHERE c.kind = 'case' AND m.type = 'text'
+  UNION ALL SELECT m.value, c.id FROM current_heads c, json_each(c.data, '$.attempts') m
+    WHERE c.kind = 'case' AND m.type = 'text';
+DROP VIEW current_heads;
+"#;
 
 /// Version 4: the size of each imported file, so a re-import is recognised without hashing
 /// every new bundle twice (older rows have none and are always compared by hash).
@@ -177,6 +207,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 6 {
             tx.execute_batch(SCHEMA_V6)?;
+        }
+        if version < 7 {
+            tx.execute_batch(SCHEMA_V7)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
