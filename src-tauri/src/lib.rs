@@ -187,3 +187,21 @@ pub fn run() {
         .run(tauri::generate_context!())
         .expect("Kuager could not start");
 }
+
+/// A new vault for unit tests (fast keyslot), with the passphrase [`TEST_PASSPHRASE`].
+#[cfg(test)]
+pub(crate) fn test_vault(dir: &std::path::Path) -> vault::Vault {
+    vault::Vault::create(
+        dir,
+        &vault::Passphrase::new(TEST_PASSPHRASE.into()),
+        vault::CreateOptions {
+            work_factor: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The passphrase of [`test_vault`].
+#[cfg(test)]
+pub(crate) const TEST_PASSPHRASE: &str = "correct horse battery staple";

@@ -182,15 +182,7 @@ mod tests {
             none.boot_query(),
             format!("lang={}", none.config.lock().unwrap().language)
         );
-        vault::Vault::create(
-            &dir,
-            &vault::Passphrase::new("correct horse battery staple".into()),
-            vault::CreateOptions {
-                work_factor: Some(10),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        crate::test_vault(&dir);
         let some = AppState::new(dir, None);
         let q = some.boot_query();
         assert!(q.starts_with("vault=exists&lang="), "{q}");

@@ -69,6 +69,30 @@ fn process_start_ms(binary: &Path) -> Option<f64> {
     None
 }
 
+/// Opens the list behind `nav`, scrolls to `row`, and once the rows there are loaded clicks the
+/// middle one; returns the ms from that click until `shown` (a function body) returns true.
+fn open_from_list(s: &Session, nav: &str, row: usize, shown: &str) -> anyhow::Result<f64> {
+    s.click(&s.find(&format!("[data-testid={nav}]"), 5));
+    s.find(".viewport button.row", 30);
+    s.exec(
+        "document.querySelector('.viewport').scrollTop = arguments[0] * 44",
+        json!([row]),
+    );
+    page_ms(
+        s,
+        &format!(
+            "const done = arguments[arguments.length - 1];\
+             const shown = () => {{ {shown} }};\
+             let t0 = 0;\
+             const tick = () => {{ if (shown()) done(performance.now() - t0); else requestAnimationFrame(tick); }};\
+             const start = () => {{ const v = document.querySelector('.viewport'); const rows = v ? v.querySelectorAll('button.row') : [];\
+               if (rows.length < 5 || v.textContent.includes('…')) {{ requestAnimationFrame(start); return; }}\
+               t0 = performance.now(); rows[Math.floor(rows.length / 2)].click(); requestAnimationFrame(tick); }};\
+             start();"
+        ),
+    )
+}
+
 /// Runs an async page script that answers a number (milliseconds).
 fn page_ms(s: &Session, script: &str) -> anyhow::Result<f64> {
     let v = s.exec_async(script);
@@ -147,36 +171,18 @@ pub(crate) fn bench_app(
 
     // Unlock, then open and save testimonies.
     let s = sb.launch_binary(&app);
-    s.type_text(&s.find("[data-testid=passphrase]", 60), PASS);
-    s.click(&s.find("[data-testid=unlock-button]", 5));
+    s.unlock(PASS);
     s.find("[data-testid=nav-testimonies]", 60);
     let mut open_t = Vec::new();
     let mut save_t = Vec::new();
     let mut rng = kuager_bench::gen::Rng::new(17);
     for i in 0..20 {
-        s.click(&s.find("[data-testid=nav-testimonies]", 5));
-        s.find(".viewport button.row", 30);
-        // Somewhere in the list, as a caseworker scrolling would.
-        let row = rng.below(testimonies.min(5_000));
-        s.exec(
-            "document.querySelector('.viewport').scrollTop = arguments[0] * 44",
-            json!([row]),
-        );
-        s.wait_for(
-            "const v = document.querySelector('.viewport'); return v.querySelectorAll('button.row').length > 5 && !v.textContent.includes('…')",
-            30,
-            "the rows to fill",
-        );
-        open_t.push(page_ms(
+        open_t.push(open_from_list(
             &s,
-            "const done = arguments[arguments.length - 1];\
-             let t0 = 0;\
-             const tick = () => { const n = document.querySelector('[data-testid=narrative]'); const w = document.querySelector('[data-testid=witness-name]');\
-               if (n && n.value.length > 0 && w && w.textContent.length > 0) done(performance.now() - t0); else requestAnimationFrame(tick); };\
-             const start = () => { const v = document.querySelector('.viewport'); const rows = v ? v.querySelectorAll('button.row') : [];\
-               if (rows.length < 5 || v.textContent.includes('…')) { requestAnimationFrame(start); return; }\
-               t0 = performance.now(); rows[Math.floor(rows.length / 2)].click(); requestAnimationFrame(tick); };\
-             start();",
+            "nav-testimonies",
+            rng.below(testimonies.min(5_000)),
+            "const n = document.querySelector('[data-testid=narrative]'); const w = document.querySelector('[data-testid=witness-name]');\
+             return n && n.value.length > 0 && w && w.textContent.length > 0;",
         )?);
         save_t.push(page_ms(
             &s,
@@ -194,24 +200,12 @@ pub(crate) fn bench_app(
     // A person's page: names, their renunciation timeline, and what refers to them.
     let mut person_t = Vec::new();
     for _ in 0..20 {
-        s.click(&s.find("[data-testid=nav-people]", 5));
-        s.find(".viewport button.row", 30);
-        let row = rng.below(people.min(5_000));
-        s.exec(
-            "document.querySelector('.viewport').scrollTop = arguments[0] * 44",
-            json!([row]),
-        );
-        person_t.push(page_ms(
+        person_t.push(open_from_list(
             &s,
-            "const done = arguments[arguments.length - 1];\
-             let t0 = 0;\
-             const tick = () => { const n = document.querySelector('[data-testid=name-value]'); const r = document.querySelector('[data-testid=related]');\
-               const settled = r && (r.querySelector('button.row') || r.querySelector('p.muted'));\
-               if (n && n.value.length > 0 && settled) done(performance.now() - t0); else requestAnimationFrame(tick); };\
-             const start = () => { const v = document.querySelector('.viewport'); const rows = v ? v.querySelectorAll('button.row') : [];\
-               if (rows.length < 5 || v.textContent.includes('…')) { requestAnimationFrame(start); return; }\
-               t0 = performance.now(); rows[Math.floor(rows.length / 2)].click(); requestAnimationFrame(tick); };\
-             start();",
+            "nav-people",
+            rng.below(people.min(5_000)),
+            "const n = document.querySelector('[data-testid=name-value]'); const r = document.querySelector('[data-testid=related]');\
+             return n && n.value.length > 0 && r && (r.querySelector('button.row') || r.querySelector('p.muted'));",
         )?);
     }
     let (p50, p95_) = (median(&mut person_t.clone()), p95(&mut person_t));

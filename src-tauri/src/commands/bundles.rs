@@ -103,16 +103,8 @@ mod tests {
     fn allowing_passphrase_bundles_needs_the_passphrase_refusing_does_not() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("v");
-        let pass = "correct horse battery staple";
-        vault::Vault::create(
-            &dir,
-            &vault::Passphrase::new(pass.into()),
-            vault::CreateOptions {
-                work_factor: Some(10),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let pass = crate::TEST_PASSPHRASE;
+        crate::test_vault(&dir);
         assert!(policy_change_confirmed(&dir, false, None).is_ok());
         let none = policy_change_confirmed(&dir, true, None).unwrap_err();
         assert_eq!(none.field.as_deref(), Some("passphrase"));

@@ -314,6 +314,34 @@ impl Session {
         assert!(r["value"].is_null(), "key press failed: {r}");
     }
 
+    /// Chooses an option the way a user does (Svelte listens for a bubbling `change`).
+    pub fn set_select(&self, css: &str, value: &str) {
+        self.exec(
+            "const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([css, value]),
+        );
+    }
+
+    /// Unlocks the vault from the unlock screen.
+    pub fn unlock(&self, passphrase: &str) {
+        self.type_text(&self.find("[data-testid=passphrase]", 60), passphrase);
+        self.click(&self.find("[data-testid=unlock-button]", 5));
+    }
+
+    /// On a new case: finds a person by `query`, adds them and the first testimony offered
+    /// from them, saves, and waits until the saved case is shown again.
+    pub fn case_with_person_and_testimony(&self, query: &str) {
+        self.type_text(&self.find("[data-testid=case-person-search]", 10), query);
+        self.click(&self.find("[data-testid=case-person-hit]", 20));
+        self.click(&self.find("[data-testid=case-add-suggested]", 20));
+        self.click(&self.find("[data-testid=save]", 5));
+        self.wait_for(
+            "const t = document.querySelector('[data-testid=case-testimonies]'); return !!document.querySelector('[data-testid=history]') && !!t && t.querySelectorAll('li').length === 1",
+            20,
+            "the saved case with its person and testimony",
+        );
+    }
+
     /// Clears an input.
     pub fn clear(&self, e: &El) {
         self.cmd(&format!("element/{}/clear", e.0), json!({}));

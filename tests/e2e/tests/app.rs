@@ -91,7 +91,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
 
     // An event told in the testimony (its description carries the canary too).
     s.click(&s.find("[data-testid=add-event]", 5));
-    set_select(&s, "[data-testid=event-type]", "camp");
+    s.set_select("[data-testid=event-type]", "camp");
     s.type_text(
         &s.find("[data-testid=event-description]", 5),
         &format!("{canary} held from spring 2018"),
@@ -112,15 +112,10 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         20,
         "a case reference to be suggested",
     );
-    s.type_text(&s.find("[data-testid=case-person-search]", 5), "Senbay");
-    s.click(&s.find("[data-testid=case-person-hit]", 20));
-    s.click(&s.find("[data-testid=case-add-suggested]", 20));
-    s.click(&s.find("[data-testid=save]", 5));
-    s.wait_for(
-        "const t = document.querySelector('[data-testid=case-testimonies]'); return !!document.querySelector('[data-testid=history]') && !!t && t.querySelectorAll('li').length === 1 && document.querySelector('[data-testid=case-persons]').textContent.includes('Сенбай')",
-        20,
-        "the case to hold the person and the testimony",
-    );
+    s.case_with_person_and_testimony("Senbay");
+    assert!(s
+        .text(&s.find("[data-testid=case-persons]", 5))
+        .contains("Сенбай"));
     // The person's page lists the case and the testimony; the testimony kept its event.
     s.click(&s.find("[data-testid=case-persons] li button", 5));
     s.wait_for(
@@ -168,8 +163,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     assert_eq!(leftover, json!(false), "decrypted text survived the lock");
 
     // Unlock, and find the person by a Latin spelling.
-    s.type_text(&s.find("[data-testid=passphrase]", 5), PASS);
-    s.click(&s.find("[data-testid=unlock-button]", 5));
+    s.unlock(PASS);
     s.type_text(&s.find("[data-testid=search]", 30), "Senbai");
     s.wait_for(
         "const h = document.querySelector('[data-testid=hits]'); return !!h && h.textContent.includes('Сенбай Нұрахен')",
@@ -303,14 +297,6 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     assert!(
         canary_hits(&run, canary).is_empty(),
         "canary in XDG_RUNTIME_DIR"
-    );
-}
-
-/// Chooses an option the way a user does (Svelte listens for a bubbling `change`).
-fn set_select(s: &e2e::Session, css: &str, value: &str) {
-    s.exec(
-        "const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));",
-        json!([css, value]),
     );
 }
 

@@ -101,19 +101,10 @@ fn session(out: &std::path::Path, lang: &str) {
             None => eprintln!("screenshots: {name}-{lang}.png: WebKitWebDriver gave no snapshot"),
         }
     };
-    s.type_text(&s.find("[data-testid=passphrase]", 60), PASS);
-    s.click(&s.find("[data-testid=unlock-button]", 5));
+    s.unlock(PASS);
     s.click(&s.find("[data-testid=nav-cases]", 30));
     s.click(&s.find("[data-testid=new-case]", 10));
-    s.type_text(&s.find("[data-testid=case-person-search]", 10), "Senbay");
-    s.click(&s.find("[data-testid=case-person-hit]", 20));
-    s.click(&s.find("[data-testid=case-add-suggested]", 20));
-    s.click(&s.find("[data-testid=save]", 5));
-    s.wait_for(
-        "const t = document.querySelector('[data-testid=case-testimonies]'); return !!document.querySelector('[data-testid=history]') && !!t && t.querySelectorAll('li').length === 1",
-        20,
-        "the case",
-    );
+    s.case_with_person_and_testimony("Senbay");
     shot("case");
     let key = std::process::Command::new("age-keygen").output().unwrap();
     let public = String::from_utf8_lossy(&key.stderr)
