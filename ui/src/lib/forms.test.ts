@@ -134,3 +134,43 @@ describe('recipients file', () => {
     expect(keysInText(text)).toEqual(['age1abc', 'ssh-ed25519 AAAA x@y']);
   });
 });
+
+describe('status, ethnicity and protection flags', () => {
+  it('round-trip, and dropping the status drops its date and source', () => {
+    const previous = { names: [{ value: 'Айгүл' }], status: { value: 'camp', on: '2019~', source: 'her brother' }, do_not_contact: true };
+    const f = personToForm(previous);
+    expect([f.status, f.status_on, f.status_source, f.do_not_contact, f.anonymise]).toEqual(['camp', '2019~', 'her brother', true, false]);
+    f.anonymise = true;
+    f.ethnicity = ' Uyghur ';
+    const out = personFromForm(f, previous);
+    expect(out.status).toEqual({ value: 'camp', on: '2019~', source: 'her brother' });
+    expect(out.anonymise_in_exports_to_partners).toBe(true);
+    expect(out.ethnicity).toBe('Uyghur');
+    f.status = '';
+    f.do_not_contact = false;
+    const cleared = personFromForm(f, out);
+    expect('status' in cleared).toBe(false);
+    expect('do_not_contact' in cleared).toBe(false);
+  });
+});
+
+describe('testimony details', () => {
+  it('split languages and tags into lists, lower-case the codes, drop empties', () => {
+    const f = emptyTestimony();
+    f.witness = 'w';
+    f.languages = 'KK, ug;ru  kk';
+    f.tags = 'camp, Ghulja, camp';
+    f.connection = 'first-hand';
+    f.interpreter = ' Aset ';
+    const out = testimonyFromForm(f, {});
+    expect(out.languages).toEqual(['kk', 'ug', 'ru']);
+    expect(out.tags).toEqual(['camp', 'Ghulja']);
+    expect(out.connection).toBe('first-hand');
+    expect(out.interpreter).toBe('Aset');
+    expect('summary' in out).toBe(false);
+    const back = testimonyToForm(out);
+    expect(back.languages).toBe('kk, ug, ru');
+    back.languages = '';
+    expect('languages' in testimonyFromForm(back, out)).toBe(false);
+  });
+});

@@ -13,6 +13,13 @@ export interface PersonForm {
   date_of_birth: string;
   documents: DocRow[];
   status: string;
+  /** When the status was last known (a partial date), and who said so. */
+  status_on: string;
+  status_source: string;
+  ethnicity: string;
+  /** Protection flags (DATA-MODEL.md): never contact; anonymise in exports to partners. */
+  do_not_contact: boolean;
+  anonymise: boolean;
   notes: string;
   relationships: RelationRow[];
   /** The blob of the attachment that is the photo, or ''. */
@@ -37,7 +44,7 @@ export function guessScript(value: string): Script | '' {
 }
 
 export function emptyPerson(): PersonForm {
-  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', notes: '', relationships: [], photo: '' };
+  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', status_on: '', status_source: '', ethnicity: '', do_not_contact: false, anonymise: false, notes: '', relationships: [], photo: '' };
 }
 
 export function personToForm(d: Json): PersonForm {
@@ -48,6 +55,11 @@ export function personToForm(d: Json): PersonForm {
     date_of_birth: str(d.date_of_birth),
     documents: arr(d.documents).map((x) => ({ type: str(x.type), number: str(x.number) })),
     status: str(status.value),
+    status_on: str(status.on),
+    status_source: str(status.source),
+    ethnicity: str(d.ethnicity),
+    do_not_contact: d.do_not_contact === true,
+    anonymise: d.anonymise_in_exports_to_partners === true,
     notes: str(d.notes),
     relationships: arr(d.relationships).map((r) => ({
       person: str(r.person), personName: '', relation: str(r.relation) || 'other', note: str(r.note),
@@ -79,9 +91,14 @@ export function personFromForm(f: PersonForm, previous: Json = {}): Json {
   });
   if (docs.length) out.documents = docs; else delete out.documents;
   if (f.status) {
-    const old = (previous.status ?? {}) as Json;
-    out.status = old.value === f.status ? old : { value: f.status };
+    const status: Json = { value: f.status };
+    setOrDrop(status, 'on', f.status_on.trim());
+    setOrDrop(status, 'source', f.status_source.trim());
+    out.status = status;
   } else delete out.status;
+  setOrDrop(out, 'ethnicity', f.ethnicity.trim());
+  if (f.do_not_contact) out.do_not_contact = true; else delete out.do_not_contact;
+  if (f.anonymise) out.anonymise_in_exports_to_partners = true; else delete out.anonymise_in_exports_to_partners;
   setOrDrop(out, 'notes', f.notes.trim());
   const rel = f.relationships.filter((r) => r.person).map((r) => {
     const o: Json = { person: r.person, relation: r.relation || 'other' };
@@ -109,6 +126,14 @@ export interface TestimonyForm {
   status: string;
   sensitivity: string;
   events: EventRow[];
+  interpreter: string;
+  /** Language codes, comma-separated as typed (kk, ug, ru…). */
+  languages: string;
+  summary: string;
+  connection: string;
+  reliability_note: string;
+  /** Tags, comma-separated as typed. */
+  tags: string;
 }
 
 /**
@@ -152,6 +177,7 @@ export function emptyTestimony(): TestimonyForm {
   return {
     witness: '', witnessName: '', consent: { given: false, scope: '', recorded_how: '' },
     narrative: '', place: '', recorded_at: '', interviewer: '', status: 'draft', sensitivity: '', events: [],
+    interpreter: '', languages: '', summary: '', connection: '', reliability_note: '', tags: '',
   };
 }
 
@@ -163,6 +189,12 @@ export function testimonyToForm(d: Json): TestimonyForm {
     narrative: str(d.narrative), place: str(d.place), recorded_at: str(d.recorded_at),
     interviewer: str(d.interviewer), status: str(d.status) || 'draft', sensitivity: str(d.sensitivity),
     events: arr(d.events).map(eventToRow),
+    interpreter: str(d.interpreter),
+    languages: (Array.isArray(d.languages) ? (d.languages as unknown[]).map(str) : []).join(', '),
+    summary: str(d.summary),
+    connection: str(d.connection),
+    reliability_note: str(d.reliability_note),
+    tags: (Array.isArray(d.tags) ? (d.tags as unknown[]).map(str) : []).join(', '),
   };
 }
 
@@ -184,6 +216,15 @@ export function testimonyFromForm(f: TestimonyForm, previous: Json = {}): Json {
   setOrDrop(out, 'sensitivity', f.sensitivity);
   const status = f.status === 'draft' || canReview(f.consent) ? f.status : 'draft';
   setOrDrop(out, 'status', status);
+  setOrDrop(out, 'interpreter', f.interpreter.trim());
+  setOrDrop(out, 'summary', f.summary.trim());
+  setOrDrop(out, 'connection', f.connection);
+  setOrDrop(out, 'reliability_note', f.reliability_note.trim());
+  // Language codes are single words (kk ug ru); a tag may have spaces (forced labour).
+  const languages = [...new Set(f.languages.split(/[,;\s]+/).map((x) => x.trim().toLowerCase()).filter(Boolean))];
+  const tags = [...new Set(f.tags.split(/[,;]/).map((x) => x.trim()).filter(Boolean))];
+  if (languages.length) out.languages = languages; else delete out.languages;
+  if (tags.length) out.tags = tags; else delete out.tags;
   const events = f.events.map(eventFromRow);
   if (events.length) out.events = events; else delete out.events;
   return out;
