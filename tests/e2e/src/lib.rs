@@ -199,7 +199,19 @@ impl Sandbox {
             }}
         });
         let base = format!("http://127.0.0.1:{}", self.driver_port);
-        let r = post(&format!("{base}/session"), &caps);
+        // The driver has once (in many runs) closed the connection of a new-session request
+        // without an answer; the next request started the app. A second failure is reported.
+        let r = match agent()
+            .post(&format!("{base}/session"))
+            .send_json(caps.clone())
+        {
+            Err(ureq::Error::Transport(t)) => {
+                eprintln!("e2e: the driver dropped the new-session request ({t}); asking again");
+                std::thread::sleep(Duration::from_secs(1));
+                post(&format!("{base}/session"), &caps)
+            }
+            other => read(other),
+        };
         let id = r["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session: {r}"))

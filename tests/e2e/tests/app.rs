@@ -123,6 +123,22 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         20,
         "the person's page to list the case and the testimony",
     );
+    // Protection: "do not contact" is saved, and the person's page warns of it when opened.
+    s.click(&s.find("[data-testid=do-not-contact]", 5));
+    s.click(&s.find("[data-testid=save]", 5));
+    s.wait_for(
+        "return document.querySelector('[data-testid=status]').textContent.trim() !== ''",
+        20,
+        "the person to be saved",
+    );
+    s.click(&s.find("[data-testid=nav-people]", 5));
+    s.click(&s.find(".viewport button.row", 20));
+    s.find("[data-testid=do-not-contact-banner]", 20);
+    s.wait_for(
+        "const r = document.querySelector('[data-testid=related]'); return !!r && r.querySelectorAll('button.row').length === 2",
+        20,
+        "the person's page again",
+    );
     s.exec(
         "[...document.querySelectorAll('[data-testid=related] button.row')].find((b) => !b.textContent.includes('AJ-')).click()",
         json!([]),
