@@ -174,3 +174,19 @@ describe('testimony details', () => {
     expect('languages' in testimonyFromForm(back, out)).toBe(false);
   });
 });
+
+describe('translations of a narrative', () => {
+  it('keep language, text and translator; drop empty rows; the narrative is untouched', () => {
+    const f = testimonyToForm({ witness: 'w', narrative: 'Мен 2018 жылы…', translations: [{ language: 'ru', text: 'В 2018 году…' }] });
+    expect(f.translations).toEqual([{ language: 'ru', text: 'В 2018 году…', translated_by: '' }]);
+    f.translations.push({ language: ' EN ', text: 'In 2018…', translated_by: ' Dana ' }, { language: '', text: ' ', translated_by: '' });
+    const out = testimonyFromForm(f, {});
+    expect(out.narrative).toBe('Мен 2018 жылы…');
+    expect(out.translations).toEqual([
+      { language: 'ru', text: 'В 2018 году…' },
+      { language: 'en', text: 'In 2018…', translated_by: 'Dana' },
+    ]);
+    f.translations = [];
+    expect('translations' in testimonyFromForm(f, out)).toBe(false);
+  });
+});

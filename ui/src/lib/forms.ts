@@ -134,7 +134,11 @@ export interface TestimonyForm {
   reliability_note: string;
   /** Tags, comma-separated as typed. */
   tags: string;
+  translations: TranslationRow[];
 }
+
+/** A translation of the narrative (the narrative itself stays as told). */
+export interface TranslationRow { language: string; text: string; translated_by: string }
 
 /**
  * An event told in a testimony. `kept` holds what the form does not show (victims), so an edit
@@ -178,6 +182,7 @@ export function emptyTestimony(): TestimonyForm {
     witness: '', witnessName: '', consent: { given: false, scope: '', recorded_how: '' },
     narrative: '', place: '', recorded_at: '', interviewer: '', status: 'draft', sensitivity: '', events: [],
     interpreter: '', languages: '', summary: '', connection: '', reliability_note: '', tags: '',
+    translations: [],
   };
 }
 
@@ -195,6 +200,9 @@ export function testimonyToForm(d: Json): TestimonyForm {
     connection: str(d.connection),
     reliability_note: str(d.reliability_note),
     tags: (Array.isArray(d.tags) ? (d.tags as unknown[]).map(str) : []).join(', '),
+    translations: arr(d.translations).map((x) => ({
+      language: str(x.language), text: str(x.text), translated_by: str(x.translated_by),
+    })),
   };
 }
 
@@ -225,6 +233,13 @@ export function testimonyFromForm(f: TestimonyForm, previous: Json = {}): Json {
   const tags = [...new Set(f.tags.split(/[,;]/).map((x) => x.trim()).filter(Boolean))];
   if (languages.length) out.languages = languages; else delete out.languages;
   if (tags.length) out.tags = tags; else delete out.tags;
+  // A translation needs its language and its text; a row with neither is dropped.
+  const translations = f.translations.filter((x) => x.text.trim() || x.language.trim()).map((x) => {
+    const o: Json = { language: x.language.trim().toLowerCase(), text: x.text };
+    if (x.translated_by.trim()) o.translated_by = x.translated_by.trim();
+    return o;
+  });
+  if (translations.length) out.translations = translations; else delete out.translations;
   const events = f.events.map(eventFromRow);
   if (events.length) out.events = events; else delete out.events;
   return out;
