@@ -190,3 +190,20 @@ describe('translations of a narrative', () => {
     expect('translations' in testimonyFromForm(f, out)).toBe(false);
   });
 });
+
+describe('contact of a person (high sensitivity)', () => {
+  it('turns lines into phones and messenger accounts, and drops an empty block', () => {
+    const previous = { names: [{ value: 'Айгүл' }], contact: { phones: ['+7 700 000 00 00'], messengers: [{ app: 'WeChat', handle: 'wxid_1' }] } };
+    const f = personToForm(previous);
+    expect(f.messengers).toBe('WeChat: wxid_1');
+    f.messengers += '\n WhatsApp : +7 701 111 11 11 \n';
+    const out = personFromForm(f, previous);
+    expect(out.contact).toEqual({
+      phones: ['+7 700 000 00 00'],
+      messengers: [{ app: 'WeChat', handle: 'wxid_1' }, { app: 'WhatsApp', handle: '+7 701 111 11 11' }],
+    });
+    f.phones = '';
+    f.messengers = '';
+    expect('contact' in personFromForm(f, out)).toBe(false);
+  });
+});

@@ -24,6 +24,10 @@ export interface PersonForm {
   relationships: RelationRow[];
   /** The blob of the attachment that is the photo, or ''. */
   photo: string;
+  /** Contact (high sensitivity): phones one per line, messengers as "app: handle" lines. */
+  phones: string;
+  messengers: string;
+  contact_note: string;
 }
 
 type Json = Record<string, unknown>;
@@ -44,7 +48,7 @@ export function guessScript(value: string): Script | '' {
 }
 
 export function emptyPerson(): PersonForm {
-  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', status_on: '', status_source: '', ethnicity: '', do_not_contact: false, anonymise: false, notes: '', relationships: [], photo: '' };
+  return { names: [{ value: '', script: '', kind: '' }], gender: '', date_of_birth: '', documents: [], status: '', status_on: '', status_source: '', ethnicity: '', do_not_contact: false, anonymise: false, notes: '', relationships: [], photo: '', phones: '', messengers: '', contact_note: '' };
 }
 
 export function personToForm(d: Json): PersonForm {
@@ -65,6 +69,7 @@ export function personToForm(d: Json): PersonForm {
       person: str(r.person), personName: '', relation: str(r.relation) || 'other', note: str(r.note),
     })),
     photo: str(d.photo),
+    ...contactToForm((d.contact ?? {}) as Json),
   };
 }
 
@@ -107,7 +112,33 @@ export function personFromForm(f: PersonForm, previous: Json = {}): Json {
   });
   if (rel.length) out.relationships = rel; else delete out.relationships;
   setOrDrop(out, 'photo', f.photo);
+  const contact = contactFromForm(f);
+  if (contact) out.contact = contact; else delete out.contact;
   return out;
+}
+
+function contactToForm(c: Json): Pick<PersonForm, 'phones' | 'messengers' | 'contact_note'> {
+  const phones = Array.isArray(c.phones) ? (c.phones as unknown[]).map(str) : [];
+  return {
+    phones: phones.join('\n'),
+    messengers: arr(c.messengers).map((m) => `${str(m.app)}: ${str(m.handle)}`).join('\n'),
+    contact_note: str(c.note),
+  };
+}
+
+/** The contact block, or null when every part is empty. "WeChat: wxid_1" → {app, handle}. */
+function contactFromForm(f: PersonForm): Json | null {
+  const lines = (s: string) => s.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const phones = lines(f.phones);
+  const messengers = lines(f.messengers).map((l) => {
+    const i = l.indexOf(':');
+    return i > 0 ? { app: l.slice(0, i).trim(), handle: l.slice(i + 1).trim() } : { app: '', handle: l };
+  });
+  const c: Json = {};
+  if (phones.length) c.phones = phones;
+  if (messengers.length) c.messengers = messengers;
+  if (f.contact_note.trim()) c.note = f.contact_note.trim();
+  return Object.keys(c).length ? c : null;
 }
 
 function setOrDrop(o: Json, k: string, v: string) {
