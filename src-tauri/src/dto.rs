@@ -39,35 +39,190 @@ pub struct CreateRequest {
     pub recovery: Option<String>,
 }
 
+/// The kinds of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum RecordKind {
+    Person,
+    Testimony,
+    Attempt,
+    Case,
+}
+
+impl From<vault::Kind> for RecordKind {
+    fn from(k: vault::Kind) -> Self {
+        match k {
+            vault::Kind::Person => RecordKind::Person,
+            vault::Kind::Testimony => RecordKind::Testimony,
+            vault::Kind::Attempt => RecordKind::Attempt,
+            vault::Kind::Case => RecordKind::Case,
+        }
+    }
+}
+
+impl From<RecordKind> for vault::Kind {
+    fn from(k: RecordKind) -> Self {
+        match k {
+            RecordKind::Person => vault::Kind::Person,
+            RecordKind::Testimony => vault::Kind::Testimony,
+            RecordKind::Attempt => vault::Kind::Attempt,
+            RecordKind::Case => vault::Kind::Case,
+        }
+    }
+}
+
+/// Why a search result matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum Matched {
+    Id,
+    Number,
+    Name,
+    Text,
+}
+
+impl From<vault::MatchKind> for Matched {
+    fn from(m: vault::MatchKind) -> Self {
+        match m {
+            vault::MatchKind::Id => Matched::Id,
+            vault::MatchKind::Number => Matched::Number,
+            vault::MatchKind::Name => Matched::Name,
+            vault::MatchKind::Text => Matched::Text,
+        }
+    }
+}
+
+/// A kind of fact on a list row (see [`SummaryDto::facts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKey {
+    /// A person's other names, joined by " · ".
+    Names,
+    /// A person's date of birth (partial date).
+    Born,
+    /// When a testimony was recorded (partial date).
+    Recorded,
+    /// A testimony's review status or a case's status (the enumeration's value).
+    Status,
+    /// How many attachments a testimony has.
+    Attachments,
+    /// An attempt's number among the person's attempts.
+    Number,
+    /// When an attempt was submitted (partial date).
+    Submitted,
+    /// Days an attempt has waited without an answer.
+    Waiting,
+    /// An attempt's outcome (the enumeration's value).
+    Outcome,
+    /// When the outcome came (partial date).
+    OutcomeOn,
+    /// A case's title.
+    Title,
+    /// The record was purged.
+    Purged,
+}
+
 /// A line in a list or a search result.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SummaryDto {
     /// Record id.
     pub id: String,
-    /// `person`, `testimony`, `attempt` or `case`.
-    pub kind: String,
-    /// Main label.
-    pub title: String,
-    /// The second column as (key, value) pairs, worded by the UI in its language (see
-    /// `vault::Summary::facts` for the keys).
-    pub facts: Vec<(String, String)>,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Main label: a person's name (also on their testimonies and attempts), a case's
+    /// reference; `null` when there is none (purged, or a person without a name here): the UI
+    /// says so in its language.
+    pub title: Option<String>,
+    /// The second column as (key, value) pairs, worded by the UI in its language.
+    pub facts: Vec<(FactKey, String)>,
     /// Last change (RFC 3339).
     pub updated_at: String,
     /// Has conflicting versions.
     pub conflict: bool,
 }
 
+/// The name of a value of one of the vault's enumerations, as stored (`no-response`).
+fn word<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The title and facts of a summary.
+fn title_and_facts(f: vault::Facts) -> (Option<String>, Vec<(FactKey, String)>) {
+    use vault::Facts;
+    let mut facts = Vec::new();
+    let mut fact = |k: FactKey, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            facts.push((k, v));
+        }
+    };
+    let title = match f {
+        Facts::Purged => {
+            facts.push((FactKey::Purged, String::new()));
+            None
+        }
+        Facts::Person { names, born } => {
+            fact(
+                FactKey::Names,
+                Some(names.get(1..).unwrap_or_default().join(" · ")),
+            );
+            fact(FactKey::Born, born.map(|d| d.to_string()));
+            names.into_iter().next()
+        }
+        Facts::Testimony {
+            witness,
+            recorded,
+            status,
+            attachments,
+        } => {
+            fact(FactKey::Recorded, recorded.map(|d| d.to_string()));
+            fact(FactKey::Status, status.as_ref().map(word));
+            fact(
+                FactKey::Attachments,
+                (attachments > 0).then(|| attachments.to_string()),
+            );
+            witness
+        }
+        Facts::Attempt {
+            person,
+            number,
+            submitted,
+            outcome,
+            outcome_on,
+            waiting_days,
+        } => {
+            fact(FactKey::Number, Some(number.to_string()));
+            fact(FactKey::Submitted, submitted.map(|d| d.to_string()));
+            fact(FactKey::Outcome, outcome.as_ref().map(word));
+            fact(FactKey::Waiting, waiting_days.map(|d| d.to_string()));
+            fact(FactKey::OutcomeOn, outcome_on.map(|d| d.to_string()));
+            person
+        }
+        Facts::Case {
+            reference,
+            title,
+            status,
+        } => {
+            fact(FactKey::Title, title);
+            fact(FactKey::Status, status.as_ref().map(word));
+            Some(reference).filter(|r| !r.is_empty())
+        }
+    };
+    (title, facts)
+}
+
 impl From<vault::Summary> for SummaryDto {
     fn from(s: vault::Summary) -> Self {
+        let (title, facts) = title_and_facts(s.facts);
         SummaryDto {
             id: s.id.to_string(),
-            kind: s.kind.to_string(),
-            title: s.title,
-            facts: s
-                .facts
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            kind: s.kind.into(),
+            title,
+            facts,
             updated_at: s.updated_at,
             conflict: s.conflict,
         }
@@ -77,8 +232,8 @@ impl From<vault::Summary> for SummaryDto {
 /// A search hit.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HitDto {
-    /// `id`, `number`, `name` or `text`.
-    pub matched: String,
+    /// Why it matched.
+    pub matched: Matched,
     /// The record.
     pub summary: SummaryDto,
 }
@@ -114,7 +269,7 @@ pub struct RecordDto {
     /// Record id.
     pub id: String,
     /// Kind.
-    pub kind: String,
+    pub kind: RecordKind,
     /// Current versions, oldest first; two or more is a conflict.
     pub heads: Vec<RevisionDto>,
 }
@@ -123,7 +278,7 @@ impl From<vault::RecordView> for RecordDto {
     fn from(v: vault::RecordView) -> Self {
         RecordDto {
             id: v.id.to_string(),
-            kind: v.kind.to_string(),
+            kind: v.kind.into(),
             heads: v
                 .heads
                 .into_iter()
@@ -143,7 +298,7 @@ impl From<vault::RecordView> for RecordDto {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct SaveRequest {
     /// Kind, for a new record.
-    pub kind: String,
+    pub kind: RecordKind,
     /// The record, for an edit.
     pub id: Option<String>,
     /// The version the edit starts from (a stale base makes a second version, never a loss).
@@ -209,8 +364,13 @@ pub struct DraftDto {
 pub struct AttemptRow {
     /// Record id.
     pub id: String,
-    /// The latest version (of the first head when in conflict).
+    /// The current version (the newest head when in conflict).
     pub revision: String,
+    /// 1-based, by the date submitted, then by id: the number the lists show.
+    pub number: u32,
+    /// Days since submission while no answer has come; `null` once answered.
+    #[ts(type = "number | null")]
+    pub waiting_days: Option<i64>,
     /// Its fields.
     #[ts(type = "Record<string, unknown>")]
     pub data: serde_json::Value,
@@ -225,11 +385,21 @@ pub struct RecipientDto {
     pub label: Option<String>,
 }
 
+/// What an export from the app holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportScope {
+    /// What is new since the last export to the same recipients.
+    SinceLast,
+    /// Everything, even what was sent before.
+    All,
+}
+
 /// An export request.
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ExportRequest {
-    /// `since-last` or `all`.
-    pub scope: String,
+    /// What it holds.
+    pub scope: ExportScope,
     /// Keys in addition to the configured recipients.
     pub extra_recipients: Vec<String>,
     /// Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
@@ -278,7 +448,12 @@ pub fn typescript() -> String {
         "// Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.\n\n",
     );
     for decl in [
+        crate::error::ErrorCode::decl(&cfg),
         crate::error::IpcError::decl(&cfg),
+        RecordKind::decl(&cfg),
+        Matched::decl(&cfg),
+        FactKey::decl(&cfg),
+        ExportScope::decl(&cfg),
         AppInfo::decl(&cfg),
         Strength::decl(&cfg),
         CreateRequest::decl(&cfg),

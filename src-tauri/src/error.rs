@@ -3,11 +3,74 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+/// What went wrong, as a closed set the UI translates. The vault's codes
+/// ([`vault::Error::code`]) under the same names, and the app's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ErrorCode {
+    Locked,
+    WrongPassphrase,
+    WeakPassphrase,
+    NoVault,
+    VaultExists,
+    Format,
+    Keyslot,
+    Invalid,
+    NotFound,
+    BadId,
+    Conflict,
+    BundleRejected,
+    UnknownSigner,
+    NothingToExport,
+    NoRecipients,
+    PassphraseBundlesNotAllowed,
+    NoIdentity,
+    Cancelled,
+    VerifyFailed,
+    Crypto,
+    Database,
+    Io,
+    /// The app is busy with another upload.
+    Busy,
+}
+
+impl From<&vault::Error> for ErrorCode {
+    fn from(e: &vault::Error) -> Self {
+        use vault::Error as E;
+        match e {
+            E::Locked => ErrorCode::Locked,
+            E::WrongPassphrase => ErrorCode::WrongPassphrase,
+            E::WeakPassphrase(_) => ErrorCode::WeakPassphrase,
+            E::NoVault(_) => ErrorCode::NoVault,
+            E::VaultExists(_) => ErrorCode::VaultExists,
+            E::Format { .. } => ErrorCode::Format,
+            E::Keyslot { .. } => ErrorCode::Keyslot,
+            E::Invalid { .. } => ErrorCode::Invalid,
+            E::NotFound(_) => ErrorCode::NotFound,
+            E::BadId(_) => ErrorCode::BadId,
+            E::Conflict { .. } => ErrorCode::Conflict,
+            E::Rejected(_) => ErrorCode::BundleRejected,
+            E::UnknownSigner { .. } => ErrorCode::UnknownSigner,
+            E::NothingToExport => ErrorCode::NothingToExport,
+            E::NoRecipients => ErrorCode::NoRecipients,
+            E::PassphraseBundlesNotAllowed => ErrorCode::PassphraseBundlesNotAllowed,
+            E::NoIdentity => ErrorCode::NoIdentity,
+            E::Cancelled => ErrorCode::Cancelled,
+            E::Verify(_) => ErrorCode::VerifyFailed,
+            E::Crypto(_) => ErrorCode::Crypto,
+            E::Db(_) => ErrorCode::Database,
+            // A kind of error this build does not know yet.
+            E::Io { .. } | _ => ErrorCode::Io,
+        }
+    }
+}
+
 /// An error returned by a command.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct IpcError {
-    /// A stable code the UI translates (`wrong_passphrase`, `invalid`, `locked`…).
-    pub code: String,
+    /// What went wrong; the UI shows its own text for the codes it knows.
+    pub code: ErrorCode,
     /// A caseworker-readable explanation (English; the UI shows its own text for known codes).
     pub message: String,
     /// For `invalid`: the field, as a JSON path (`names[0].value`).
@@ -19,9 +82,9 @@ pub type CmdResult<T> = std::result::Result<T, IpcError>;
 
 impl IpcError {
     /// An error of the app itself (not of the vault).
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         IpcError {
-            code: code.into(),
+            code,
             message: scrub(&message.into()),
             field: None,
         }
@@ -36,7 +99,7 @@ impl IpcError {
 
 impl From<vault::Error> for IpcError {
     fn from(e: vault::Error) -> Self {
-        let code = e.code().to_owned();
+        let code = ErrorCode::from(&e);
         let (message, field) = match &e {
             vault::Error::Invalid { field, message } => (message.clone(), Some(field.clone())),
             // Messages of these kinds may carry file paths or library details: say what
@@ -90,13 +153,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_codes_are_the_vaults_own() {
+        use vault::Error as E;
+        let io = || std::io::Error::other("x");
+        for e in [
+            E::Locked,
+            E::WrongPassphrase,
+            E::WeakPassphrase(String::new()),
+            E::NoVault("/v".into()),
+            E::VaultExists("/v".into()),
+            E::Format {
+                path: "/v".into(),
+                reason: String::new(),
+            },
+            E::Keyslot {
+                path: "/v".into(),
+                reason: String::new(),
+            },
+            E::Invalid {
+                field: String::new(),
+                message: String::new(),
+            },
+            E::NotFound(String::new()),
+            E::BadId(String::new()),
+            E::Conflict {
+                record: String::new(),
+                heads: 2,
+            },
+            E::Rejected(String::new()),
+            E::UnknownSigner {
+                key_id: String::new(),
+                public_key: String::new(),
+            },
+            E::NothingToExport,
+            E::NoRecipients,
+            E::PassphraseBundlesNotAllowed,
+            E::NoIdentity,
+            E::Cancelled,
+            E::Verify(String::new()),
+            E::Crypto(String::new()),
+            E::Io {
+                context: String::new(),
+                source: io(),
+            },
+        ] {
+            let ours = serde_json::to_value(ErrorCode::from(&e)).unwrap();
+            assert_eq!(ours, e.code(), "{e:?}");
+        }
+    }
+
+    #[test]
     fn no_internal_path_crosses_the_boundary() {
         let e = vault::Error::Io {
             context: "opening /home/aigerim/.local/share/kuager/default/vault.db".into(),
             source: std::io::Error::other("denied"),
         };
         let i = IpcError::from(e);
-        assert_eq!(i.code, "io");
+        assert_eq!(i.code, ErrorCode::Io);
         assert!(!i.message.contains('/'), "{}", i.message);
         assert_eq!(
             scrub("cannot read /tmp/x.age (C:\\Users\\a\\b.txt), or ~/v"),

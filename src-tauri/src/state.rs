@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CmdResult, IpcError};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::upload::Upload;
 
 /// Settings needed before the vault is unlocked (the unlock screen's language). Kept in the
@@ -110,7 +110,7 @@ impl AppState {
         let mut slot = self.slot();
         let v = slot
             .as_mut()
-            .ok_or_else(|| IpcError::new("no_vault", "there is no vault yet"))?;
+            .ok_or_else(|| IpcError::new(ErrorCode::NoVault, "there is no vault yet"))?;
         Ok(f(v)?)
     }
 
@@ -148,7 +148,8 @@ impl AppState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        write_config(path, &c).map_err(|_| IpcError::new("io", "the settings could not be saved"))
+        write_config(path, &c)
+            .map_err(|_| IpcError::new(ErrorCode::Io, "the settings could not be saved"))
     }
 }
 

@@ -221,9 +221,9 @@ mod tests {
     #[test]
     fn all_spellings_of_generated_names_share_a_key() {
         for (cyr, lat1, lat2) in GIVEN.iter().chain(FAMILY) {
-            let k = vault::search::name_keys(cyr);
-            assert_eq!(k, vault::search::name_keys(lat1), "{cyr} / {lat1}");
-            assert_eq!(k, vault::search::name_keys(lat2), "{cyr} / {lat2}");
+            let k = vault::index::keys::name_keys(cyr);
+            assert_eq!(k, vault::index::keys::name_keys(lat1), "{cyr} / {lat1}");
+            assert_eq!(k, vault::index::keys::name_keys(lat2), "{cyr} / {lat2}");
         }
     }
 }

@@ -491,11 +491,11 @@ fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
 fn import_child(dir: &Path, bundle: &Path) -> anyhow::Result<()> {
     let mut v = open_or_create(dir, PASS, Some(10))?;
     let t = Instant::now();
-    let r = v.import(bundle, &[], None)?;
+    let r = v.import(bundle, &Default::default())?;
     let first = t.elapsed().as_secs_f64();
     anyhow::ensure!(r.new_revisions > 0, "nothing imported");
     let t = Instant::now();
-    let again = v.import(bundle, &[], None)?;
+    let again = v.import(bundle, &Default::default())?;
     let second = t.elapsed().as_secs_f64();
     anyhow::ensure!(again.new_revisions == 0, "re-import added revisions");
     println!("secs {first} again {second} hwm_mib {}", hwm_mib());

@@ -4,8 +4,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
-use vault::{AuditEvent, HistoryEntry, Hit, Kind, RecordView, Summary, Vault};
+use vault::{AuditEvent, Facts, HistoryEntry, Hit, Kind, RecordView, Summary, Vault};
 
 /// `2026-11-28T09:01:02.345Z` → `2026-11-28 09:01 UTC`.
 pub fn when(rfc3339: &str) -> String {
@@ -37,7 +38,7 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
-fn table(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
+fn table(out: &mut (impl Write + ?Sized), rows: &[Vec<String>]) -> io::Result<()> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -63,8 +64,96 @@ fn table(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
     Ok(())
 }
 
+/// The name of a value of one of the vault's enumerations, as stored (`no-response`).
+fn word<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A list row's title: a name, a case reference.
+pub fn title(s: &Summary) -> String {
+    let named = |n: &Option<String>| n.clone().unwrap_or_else(|| "(unknown person)".into());
+    match &s.facts {
+        Facts::Purged => "(purged)".into(),
+        Facts::Person { names, .. } => names.first().cloned().unwrap_or_else(|| "(purged)".into()),
+        Facts::Testimony { witness, .. } => named(witness),
+        Facts::Attempt { person, .. } => named(person),
+        Facts::Case { reference, .. } if reference.is_empty() => "(purged)".into(),
+        Facts::Case { reference, .. } => reference.clone(),
+    }
+}
+
+/// A list row's details, in English: dates, status, counts; an attempt's number and how long
+/// it has waited.
+pub fn detail(s: &Summary) -> String {
+    let date =
+        |d: &Option<vault::PartialDate>| d.as_ref().map(ToString::to_string).unwrap_or_default();
+    match &s.facts {
+        Facts::Purged => "content destroyed".into(),
+        Facts::Person { names, born } => {
+            let mut parts: Vec<String> = names.iter().skip(1).cloned().collect();
+            if let Some(b) = born {
+                parts.push(format!("b. {b}"));
+            }
+            parts.join(" · ")
+        }
+        Facts::Testimony {
+            recorded,
+            status,
+            attachments,
+            ..
+        } => {
+            let mut detail = date(recorded);
+            if let Some(st) = status {
+                detail = format!("{detail} {}", word(st)).trim().to_owned();
+            }
+            let n = *attachments;
+            if n > 0 {
+                detail = format!("{detail} · {n} attachment{}", if n == 1 { "" } else { "s" });
+            }
+            detail
+        }
+        Facts::Attempt {
+            number,
+            submitted,
+            outcome,
+            outcome_on,
+            waiting_days,
+            ..
+        } => {
+            let mut detail = format!("#{number} submitted {}", date(submitted));
+            match outcome {
+                Some(o) if !o.is_waiting() => {
+                    detail.push_str(format!(" · {} {}", word(o), date(outcome_on)).trim_end());
+                }
+                _ => {
+                    if let Some(days) = waiting_days {
+                        detail.push_str(&format!(" · waiting {days} days"));
+                    }
+                    if let Some(o) = outcome {
+                        detail.push_str(&format!(" ({})", word(o)));
+                    }
+                }
+            }
+            detail
+        }
+        Facts::Case { title, status, .. } => [title.clone(), status.as_ref().map(word)]
+            .into_iter()
+            .flatten()
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
+    }
+}
+
 /// A list of records.
-pub fn summaries(out: &mut impl Write, list: &[Summary], show_kind: bool) -> io::Result<()> {
+pub fn summaries(
+    out: &mut (impl Write + ?Sized),
+    list: &[Summary],
+    show_kind: bool,
+) -> io::Result<()> {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|s| {
@@ -72,13 +161,13 @@ pub fn summaries(out: &mut impl Write, list: &[Summary], show_kind: bool) -> io:
             if show_kind {
                 r.push(s.kind.to_string());
             }
-            let mut title = clip(&s.title, 40);
+            let mut title = clip(&title(s), 40);
             if s.conflict {
                 title.push_str(" [conflict]");
             }
             r.push(title);
             r.push(when(&s.updated_at));
-            r.push(clip(&s.detail, 60));
+            r.push(clip(&detail(s), 60));
             r
         })
         .collect();
@@ -86,20 +175,17 @@ pub fn summaries(out: &mut impl Write, list: &[Summary], show_kind: bool) -> io:
 }
 
 /// Search results.
-pub fn hits(out: &mut impl Write, hits: &[Hit]) -> io::Result<()> {
+pub fn hits(out: &mut (impl Write + ?Sized), hits: &[Hit]) -> io::Result<()> {
     let rows: Vec<Vec<String>> = hits
         .iter()
         .map(|h| {
-            let m = serde_json::to_value(h.matched)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let m = word(&h.matched);
             vec![
                 h.summary.id.to_string(),
                 h.summary.kind.to_string(),
-                clip(&h.summary.title, 40),
+                clip(&title(&h.summary), 40),
                 format!("({m})"),
-                clip(&h.summary.detail, 50),
+                clip(&detail(&h.summary), 50),
             ]
         })
         .collect();
@@ -107,7 +193,7 @@ pub fn hits(out: &mut impl Write, hits: &[Hit]) -> io::Result<()> {
 }
 
 /// A record's history.
-pub fn history(out: &mut impl Write, h: &[HistoryEntry]) -> io::Result<()> {
+pub fn history(out: &mut (impl Write + ?Sized), h: &[HistoryEntry]) -> io::Result<()> {
     let rows: Vec<Vec<String>> = h
         .iter()
         .map(|e| {
@@ -140,7 +226,7 @@ pub fn history(out: &mut impl Write, h: &[HistoryEntry]) -> io::Result<()> {
 }
 
 /// The audit log.
-pub fn audit(out: &mut impl Write, events: &[AuditEvent]) -> io::Result<()> {
+pub fn audit(out: &mut (impl Write + ?Sized), events: &[AuditEvent]) -> io::Result<()> {
     let rows: Vec<Vec<String>> = events
         .iter()
         .map(|e| {
@@ -172,7 +258,7 @@ fn field_label(k: &str) -> String {
 }
 
 fn write_value(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     indent: usize,
     key: &str,
     v: &serde_json::Value,
@@ -220,7 +306,7 @@ fn scalar(v: &serde_json::Value) -> String {
 }
 
 /// One record, for reading.
-pub fn show(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Result<()> {
+pub fn show(out: &mut (impl Write + ?Sized), v: &Vault, view: &RecordView) -> anyhow::Result<()> {
     writeln!(out, "{} {}", view.kind, view.id)?;
     if view.heads.len() > 1 {
         writeln!(
@@ -249,7 +335,7 @@ pub fn show(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Resul
         };
         if view.kind == Kind::Attempt {
             // Derived, never stored: attempt number and days waiting.
-            writeln!(out, "  {}", v.summary(view.id)?.detail)?;
+            writeln!(out, "  {}", detail(&v.summary(view.id)?))?;
         }
         if let Some(o) = data.as_object() {
             for (k, x) in o {
@@ -283,14 +369,18 @@ pub fn guess_media_type(p: &Path) -> Option<&'static str> {
 }
 
 /// A conflicting record: its versions, and each top-level field that differs, side by side.
-pub fn conflict(out: &mut impl Write, v: &Vault, view: &RecordView) -> anyhow::Result<()> {
+pub fn conflict(
+    out: &mut (impl Write + ?Sized),
+    v: &Vault,
+    view: &RecordView,
+) -> anyhow::Result<()> {
     let s = v.summary(view.id)?;
     writeln!(
         out,
         "{} {}  {}  ({} versions)",
         view.kind,
         view.id,
-        s.title,
+        title(&s),
         view.heads.len()
     )?;
     let empty = serde_json::Map::new();

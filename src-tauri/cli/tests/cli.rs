@@ -819,7 +819,15 @@ fn coordinator_imports_what_go_age_re_encrypted_and_refuses_unknown_signers() {
     let device = cw.ok(&["device"], "");
     let key_line = device.lines().nth(1).unwrap();
     org.ok(
-        &["trust", key_line, "--label", "caseworker 1", "--vault", od],
+        &[
+            "trust",
+            "add",
+            key_line,
+            "--label",
+            "caseworker 1",
+            "--vault",
+            od,
+        ],
         "",
     );
     let plan = org.ok(

@@ -7,8 +7,10 @@ use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use super::short;
-use crate::dto::{ExportDone, ExportProgress, ExportRequest, RecipientDto, VaultSettingsDto};
-use crate::error::{CmdResult, IpcError};
+use crate::dto::{
+    ExportDone, ExportProgress, ExportRequest, ExportScope, RecipientDto, VaultSettingsDto,
+};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// The keys bundles are encrypted to.
@@ -86,7 +88,7 @@ fn policy_change_confirmed(
     }
     let Some(p) = passphrase.filter(|p| !p.is_empty()) else {
         return Err(IpcError::new(
-            "invalid",
+            ErrorCode::Invalid,
             "type the vault's passphrase to allow passphrase bundles",
         )
         .field("passphrase"));
@@ -127,10 +129,14 @@ fn export_dir(state: &AppState) -> CmdResult<PathBuf> {
     }
     let base = dirs::document_dir()
         .or_else(dirs::home_dir)
-        .ok_or_else(|| IpcError::new("io", "no documents folder for this user"))?;
+        .ok_or_else(|| IpcError::new(ErrorCode::Io, "no documents folder for this user"))?;
     let dir = base.join("Kuager");
-    std::fs::create_dir_all(&dir)
-        .map_err(|_| IpcError::new("io", "the Kuager folder in Documents could not be made"))?;
+    std::fs::create_dir_all(&dir).map_err(|_| {
+        IpcError::new(
+            ErrorCode::Io,
+            "the Kuager folder in Documents could not be made",
+        )
+    })?;
     Ok(dir)
 }
 
@@ -162,10 +168,9 @@ pub async fn pick_export_folder(app: AppHandle) -> Option<String> {
 pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<ExportDone> {
     let state = app.state::<AppState>();
     let folder = export_dir(&state)?;
-    let scope = match request.scope.as_str() {
-        "all" => vault::bundle::ExportScope::All,
-        "since-last" => vault::bundle::ExportScope::SinceLast,
-        _ => return Err(IpcError::new("invalid", "unknown export scope")),
+    let scope = match request.scope {
+        ExportScope::All => vault::bundle::ExportScope::All,
+        ExportScope::SinceLast => vault::bundle::ExportScope::SinceLast,
     };
     let extra_recipients = super::recipients(&request.extra_recipients)?;
     state.export_cancel.store(false, Ordering::Relaxed);

@@ -6,7 +6,7 @@ pub mod records;
 pub mod session;
 pub mod uploads;
 
-use crate::error::{CmdResult, IpcError};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 
 /// Longest free text accepted from the webview where no record is involved (keys, labels…).
 pub const MAX_SHORT_TEXT: usize = 4096;
@@ -15,13 +15,16 @@ pub const MAX_SHORT_TEXT: usize = 4096;
 pub fn record_id(s: &str) -> CmdResult<vault::RecordId> {
     s.trim()
         .parse()
-        .map_err(|_| IpcError::new("bad_id", "not a record id"))
+        .map_err(|_| IpcError::new(ErrorCode::BadId, "not a record id"))
 }
 
 /// Short text from the webview, bounded.
 pub fn short(s: &str, what: &str) -> CmdResult<String> {
     if s.len() > MAX_SHORT_TEXT {
-        return Err(IpcError::new("invalid", format!("the {what} is too long")));
+        return Err(IpcError::new(
+            ErrorCode::Invalid,
+            format!("the {what} is too long"),
+        ));
     }
     Ok(s.trim().to_owned())
 }

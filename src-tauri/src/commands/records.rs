@@ -4,18 +4,14 @@ use tauri::State;
 
 use super::{record_id, short};
 use crate::dto::{
-    AttemptRow, AuditDto, DraftDto, HistoryDto, HitDto, ListPage, RecordDto, SaveRequest, SavedDto,
-    SummaryDto,
+    AttemptRow, AuditDto, DraftDto, HistoryDto, HitDto, ListPage, RecordDto, RecordKind,
+    SaveRequest, SavedDto, SummaryDto,
 };
-use crate::error::{CmdResult, IpcError};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// Most rows one list or search call returns (lists are paged by the UI as it scrolls).
 const MAX_ROWS: usize = 500;
-
-fn kind(s: &str) -> CmdResult<vault::Kind> {
-    Ok(s.parse::<vault::Kind>()?)
-}
 
 /// Cross-script search (names in any spelling, numbers, ids, full text).
 #[tauri::command]
@@ -30,10 +26,7 @@ pub async fn search(
     Ok(hits
         .into_iter()
         .map(|h| HitDto {
-            matched: serde_json::to_value(h.matched)
-                .ok()
-                .and_then(|m| m.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            matched: h.matched.into(),
             summary: h.summary.into(),
         })
         .collect())
@@ -43,11 +36,11 @@ pub async fn search(
 #[tauri::command]
 pub async fn list_records(
     state: State<'_, AppState>,
-    kind: Option<String>,
+    kind: Option<RecordKind>,
     offset: u32,
     limit: u32,
 ) -> CmdResult<ListPage> {
-    let k = kind.as_deref().map(self::kind).transpose()?;
+    let k = kind.map(vault::Kind::from);
     let limit = (limit as usize).clamp(1, MAX_ROWS);
     let (total, rows) = state.with_vault(|v| v.list_page(k, offset as usize, limit))?;
     let total = total as u32;
@@ -81,10 +74,10 @@ pub async fn related_records(state: State<'_, AppState>, id: String) -> CmdResul
 #[tauri::command]
 pub async fn save_record(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedDto> {
     let json = serde_json::to_vec(&request.data)
-        .map_err(|_| IpcError::new("invalid", "the record could not be read"))?;
+        .map_err(|_| IpcError::new(ErrorCode::Invalid, "the record could not be read"))?;
     let saved = match &request.id {
         None => {
-            let k = kind(&request.kind)?;
+            let k = request.kind.into();
             state.with_vault(|v| v.add(k, &json))?
         }
         Some(id) => {
@@ -94,7 +87,7 @@ pub async fn save_record(state: State<'_, AppState>, request: SaveRequest) -> Cm
                 .as_deref()
                 .map(|b| {
                     b.parse::<vault::RevisionId>()
-                        .map_err(|_| IpcError::new("bad_id", "not a revision id"))
+                        .map_err(|_| IpcError::new(ErrorCode::BadId, "not a revision id"))
                 })
                 .transpose()?;
             state.with_vault(|v| v.edit(id, &json, base, true))?
@@ -147,37 +140,25 @@ pub async fn audit_log(state: State<'_, AppState>) -> CmdResult<Vec<AuditDto>> {
         .collect())
 }
 
-/// A person's renunciation attempts (the UI numbers them and counts the days waiting).
+/// A person's renunciation attempts, numbered and with the days each has waited (the same
+/// numbers the lists show: one rule, in the vault).
 #[tauri::command]
 pub async fn person_attempts(
     state: State<'_, AppState>,
     person: String,
 ) -> CmdResult<Vec<AttemptRow>> {
     let person = record_id(&person)?;
-    let rows = state.with_vault(|v| {
-        let mut out = Vec::new();
-        // From the vault's index of references, not a pass over every attempt.
-        for s in v
-            .related(person)?
-            .into_iter()
-            .filter(|s| s.kind == vault::Kind::Attempt)
-        {
-            let r = v.get(s.id)?;
-            let Some(head) = r.heads.into_iter().next() else {
-                continue;
-            };
-            let Some(data) = head.data else { continue };
-            if data.get("person").and_then(|p| p.as_str()) == Some(&person.to_string()) {
-                out.push(AttemptRow {
-                    id: r.id.to_string(),
-                    revision: head.id.to_string(),
-                    data,
-                });
-            }
-        }
-        Ok(out)
-    })?;
-    Ok(rows)
+    let rows = state.with_vault(|v| v.person_attempts(person))?;
+    Ok(rows
+        .into_iter()
+        .map(|a| AttemptRow {
+            id: a.id.to_string(),
+            revision: a.revision.to_string(),
+            number: a.number as u32,
+            waiting_days: a.waiting_days,
+            data: a.data,
+        })
+        .collect())
 }
 
 /// A kept draft, if any.

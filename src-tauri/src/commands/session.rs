@@ -3,7 +3,7 @@
 use tauri::{AppHandle, Manager, State};
 
 use crate::dto::{AppInfo, CreateRequest, Strength};
-use crate::error::{CmdResult, IpcError};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// What the first screen needs.
@@ -45,7 +45,7 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
     let recovery = match request.recovery.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => {
             vec![r.parse::<age::x25519::Recipient>().map_err(|_| IpcError {
-                code: "invalid".into(),
+                code: ErrorCode::Invalid,
                 message: "the recovery key is not an age1… key".into(),
                 field: Some("recovery".into()),
             })?]
@@ -54,7 +54,10 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
     };
     let mut slot = state.slot();
     if slot.is_some() {
-        return Err(IpcError::new("vault_exists", "a vault already exists here"));
+        return Err(IpcError::new(
+            ErrorCode::VaultExists,
+            "a vault already exists here",
+        ));
     }
     let passphrase = vault::Passphrase::new(request.passphrase);
     let mut v = vault::Vault::create(
@@ -102,7 +105,7 @@ pub async fn touch(state: State<'_, AppState>) -> CmdResult<()> {
 #[tauri::command]
 pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
     if !crate::LANGUAGES.contains(&language.as_str()) {
-        return Err(IpcError::new("invalid", "unknown language"));
+        return Err(IpcError::new(ErrorCode::Invalid, "unknown language"));
     }
     state
         .config
@@ -116,7 +119,10 @@ pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdRe
 #[tauri::command]
 pub async fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult<()> {
     if !(1..=120).contains(&minutes) {
-        return Err(IpcError::new("invalid", "choose between 1 and 120 minutes"));
+        return Err(IpcError::new(
+            ErrorCode::Invalid,
+            "choose between 1 and 120 minutes",
+        ));
     }
     state
         .config
@@ -144,7 +150,7 @@ pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> 
 pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> {
     if confirmation.trim() != crate::ERASE_WORD {
         return Err(IpcError::new(
-            "invalid",
+            ErrorCode::Invalid,
             "type the confirmation word exactly to erase the vault",
         ));
     }

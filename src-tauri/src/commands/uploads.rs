@@ -7,7 +7,7 @@ use tauri::{AppHandle, Manager, State};
 
 use super::{record_id, short};
 use crate::dto::SavedDto;
-use crate::error::{CmdResult, IpcError};
+use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 use crate::upload::{self, Piece, PieceReader, Upload};
 
@@ -39,7 +39,7 @@ pub async fn upload_begin(
         uploads.retain(|_, u| !u.worker.is_finished());
         if !uploads.is_empty() {
             return Err(IpcError::new(
-                "busy",
+                ErrorCode::Busy,
                 "another file is being added; wait for it to finish",
             ));
         }
@@ -63,7 +63,7 @@ pub async fn upload_begin(
                 None => Err(vault::Error::Locked),
             }
         })
-        .map_err(|_| IpcError::new("io", "the upload could not start"))?;
+        .map_err(|_| IpcError::new(ErrorCode::Io, "the upload could not start"))?;
     let uid = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     state
         .uploads
@@ -77,11 +77,11 @@ pub async fn upload_begin(
 #[tauri::command]
 pub async fn upload_chunk(app: AppHandle, upload: u64, data: String) -> CmdResult<()> {
     if data.len() > MAX_PIECE * 4 / 3 + 4 {
-        return Err(IpcError::new("invalid", "the piece is too large"));
+        return Err(IpcError::new(ErrorCode::Invalid, "the piece is too large"));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.as_bytes())
-        .map_err(|_| IpcError::new("invalid", "the piece is not base64"))?;
+        .map_err(|_| IpcError::new(ErrorCode::Invalid, "the piece is not base64"))?;
     let state = app.state::<AppState>();
     state.touch();
     let tx = state
@@ -90,10 +90,10 @@ pub async fn upload_chunk(app: AppHandle, upload: u64, data: String) -> CmdResul
         .unwrap_or_else(|p| p.into_inner())
         .get(&upload)
         .map(|u| u.tx.clone())
-        .ok_or_else(|| IpcError::new("not_found", "no such upload (it was stopped)"))?;
+        .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such upload (it was stopped)"))?;
     // Blocks while the encrypting thread catches up: memory stays bounded.
     tx.send(Piece::Data(bytes))
-        .map_err(|_| IpcError::new("io", "the upload stopped"))
+        .map_err(|_| IpcError::new(ErrorCode::Io, "the upload stopped"))
 }
 
 /// The last piece was sent: waits for the attachment to be stored and returns the save.
@@ -105,14 +105,14 @@ pub async fn upload_finish(app: AppHandle, upload: u64) -> CmdResult<SavedDto> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&upload)
-        .ok_or_else(|| IpcError::new("not_found", "no such upload (it was stopped)"))?;
+        .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such upload (it was stopped)"))?;
     u.tx.send(Piece::End)
-        .map_err(|_| IpcError::new("io", "the upload stopped"))?;
+        .map_err(|_| IpcError::new(ErrorCode::Io, "the upload stopped"))?;
     drop(u.tx);
     let saved = u
         .worker
         .join()
-        .map_err(|_| IpcError::new("io", "the upload failed"))??;
+        .map_err(|_| IpcError::new(ErrorCode::Io, "the upload failed"))??;
     state.touch();
     Ok(SavedDto {
         record: saved.record.to_string(),

@@ -2,7 +2,9 @@
 //!
 //! Every variant has a stable machine [`Error::code`] (for the UI and for CLI exit codes) and a
 //! message a caseworker can act on. Messages never carry record content; they may carry a file
-//! name the user chose, an id, or a field path.
+//! name the user chose, an id, or a field path. They speak of what to do, never of how a
+//! particular program does it: the command line adds its own commands and flags as hints, the
+//! app its own words.
 
 use std::path::PathBuf;
 
@@ -23,7 +25,7 @@ pub enum Error {
     WeakPassphrase(String),
 
     /// There is no vault at the given place.
-    #[error("no vault at {}: create one with `kuager init` or choose another folder with --vault", .0.display())]
+    #[error("no vault at {}", .0.display())]
     NoVault(PathBuf),
 
     /// A vault already exists at the given place.
@@ -81,8 +83,29 @@ pub enum Error {
     Rejected(String),
 
     /// An export found nothing to put in the bundle.
-    #[error("nothing new since the last export to these recipients (use --all to export everything again)")]
+    #[error("nothing new since the last export to these recipients")]
     NothingToExport,
+
+    /// An export has no one to encrypt the bundle to.
+    #[error("no recipients: add the coordinators' keys first")]
+    NoRecipients,
+
+    /// The vault's policy forbids bundles encrypted to a passphrase.
+    #[error("this vault's policy does not allow bundles encrypted to a passphrase: export to the coordinators' keys, or ask whoever sets the policy to allow them")]
+    PassphraseBundlesNotAllowed,
+
+    /// A bundle could not be decrypted for want of an organisation identity.
+    #[error("this vault holds no organisation identity to decrypt bundles with: create or import one first")]
+    NoIdentity,
+
+    /// A bundle was signed by a device this vault does not trust; nothing was changed.
+    #[error("bundle refused, nothing was changed: signed by an unknown device key {key_id}: check the key with the caseworker, then trust it")]
+    UnknownSigner {
+        /// The device key's id (16 hex digits), as minisign shows it.
+        key_id: String,
+        /// The device's minisign public key.
+        public_key: String,
+    },
 
     /// The user cancelled an export; nothing was written and nothing recorded.
     #[error("the export was cancelled; no bundle was written")]
@@ -128,6 +151,10 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Verify(_) => "verify_failed",
             Error::NothingToExport => "nothing_to_export",
+            Error::NoRecipients => "no_recipients",
+            Error::PassphraseBundlesNotAllowed => "passphrase_bundles_not_allowed",
+            Error::NoIdentity => "no_identity",
+            Error::UnknownSigner { .. } => "unknown_signer",
             Error::Cancelled => "cancelled",
             Error::Rejected(_) => "bundle_rejected",
             Error::Crypto(_) => "crypto",

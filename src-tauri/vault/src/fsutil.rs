@@ -1,4 +1,5 @@
-//! Durable, atomic file operations (SECURITY.md R3, R8) and random file names (R11).
+//! Durable, atomic file operations (docs/threat-model.md R3, R8), random file names (R11) and
+//! the operating system's randomness. A leaf: it uses nothing else of the crate but its errors.
 
 use std::fs;
 use std::io::Write;
@@ -9,8 +10,14 @@ use crate::error::{Error, Result};
 /// A random name of 32 hex digits (128 bits), carrying nothing about the content.
 pub fn random_name() -> String {
     let mut b = [0u8; 16];
-    crate::keys::fill_random(&mut b);
+    fill_random(&mut b);
     hex::encode(b)
+}
+
+/// Fills `buf` from the operating system's random number generator.
+pub fn fill_random(buf: &mut [u8]) {
+    // Without OS randomness there is no safe key or name to make: stop rather than carry on.
+    getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
 
 /// Options for a new file only this user can read (0600 on Unix), failing if it exists.

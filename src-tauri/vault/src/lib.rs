@@ -1,35 +1,59 @@
 //! Kuager's vault: everything that matters, with no user interface.
 //!
-//! A vault is a folder (ARCHITECTURE.md "Vault on disk") holding age keyslots, a SQLCipher
-//! database of records and their revisions, and age-encrypted attachments. [`Vault`] is the one
-//! entry point; the desktop app and the `kuager` CLI are thin adapters over it.
+//! A vault is a folder (docs/architecture.md "A vault on disk") holding age keyslots, a
+//! SQLCipher database of records and their revisions, and age-encrypted attachments. [`Vault`]
+//! is the one entry point; the desktop app and the `kuager` command are thin adapters over it.
+//!
+//! # Layers
+//! Each module uses only those listed before it (a test, `tests/layers.rs`, fails otherwise):
+//!
+//! | layer | what it holds |
+//! | --- | --- |
+//! | [`error`], `fsutil` | the error type; durable file writes and randomness |
+//! | `crypto` | keys and keyslots, encrypted attachments, the ciphertext sink, hardening |
+//! | [`model`] | the records: typed, validated; helpers reading their stored JSON |
+//! | [`revision`] | revisions, their ids, purge markers, merge patches |
+//! | `store` | the SQLCipher database: schema, revisions, heads, purge, audit, settings |
+//! | [`index`] | search keys, the indexer and its queue, search queries |
+//! | [`summary`] | the typed facts a list row shows (wording is the caller's) |
+//! | [`bundle`] | export and import, each in phases |
+//! | `vault` | [`Vault`]: one type, its methods by area |
 //!
 //! # Security
 //! Plaintext exists only in memory: every byte this crate writes to disk is inside SQLCipher or
-//! an age file, under a random or fixed name (SECURITY.md R1, R11). Secrets live in
+//! an age file, under a random or fixed name (docs/threat-model.md R1, R11). Secrets live in
 //! zeroize-on-drop, `mlock`ed memory and only while unlocked (R2).
 #![deny(missing_docs)]
 
-mod blobs;
-pub mod bundle;
 pub mod error;
 mod fsutil;
-pub mod harden;
-pub mod keys;
+
+mod crypto;
+
 pub mod model;
 pub mod revision;
-pub mod search;
-mod sink;
+
 mod store;
+
+pub mod index;
+
+pub mod summary;
+
+pub mod bundle;
+
 mod vault;
 
+pub use crypto::harden;
+pub use crypto::keys;
 pub use error::{Error, Result};
+pub use index::MatchKind;
 pub use keys::{passphrase_strength, DevicePublicKey, Passphrase, Strength};
 pub use model::{Kind, PartialDate, RecordId};
 pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;
 pub use store::SCHEMA_VERSION;
+pub use summary::{days_since, Facts, Summary};
 pub use vault::{
-    days_since, AttachMeta, BulkError, CreateOptions, HistoryEntry, Hit, MatchKind, RecordView,
-    Saved, Settings, Summary, Vault, VerifyReport, MAX_REPORTED_ERRORS, VAULT_JSON,
+    AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, Saved,
+    Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
 };

@@ -1,4 +1,4 @@
-//! Revisions: the unit of history (DATA-MODEL.md "Revisions and merge").
+//! Revisions: the unit of history (docs/architecture.md "Records and revisions").
 //!
 //! A revision's id is the SHA-256 of the RFC 8785 canonical JSON of
 //! `{at, data, device, kind, parents, record}` — the revision without its id — so history is a
@@ -171,7 +171,7 @@ impl Revision {
 /// No record kind has this field, so no ordinary save can write one.
 pub const PURGE_KEY: &str = "kuager_purge";
 
-/// Whether revision data is a purge marker (DATA-MODEL.md "Purge").
+/// Whether revision data is a purge marker (docs/architecture.md "Purge").
 pub fn is_purge_marker(data: &serde_json::Value) -> bool {
     data.as_object()
         .is_some_and(|o| o.len() == 1 && o.contains_key(PURGE_KEY))

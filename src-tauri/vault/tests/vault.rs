@@ -469,18 +469,33 @@ fn attempts_are_numbered_and_count_days_waiting() {
         .add(Kind::Attempt, format!(r#"{{"person":"{p}","submitted_on":"2023-01-10","outcome":"refused","outcome_on":"2023-03"}}"#).as_bytes())
         .unwrap()
         .record;
-    let s2 = v.summary(a2).unwrap();
-    let s1 = v.summary(a1).unwrap();
-    assert!(s1.detail.starts_with("#1 "), "{}", s1.detail);
-    assert!(s2.detail.starts_with("#2 "), "{}", s2.detail);
+    let facts = |id| match v.summary(id).unwrap().facts {
+        vault::Facts::Attempt {
+            number,
+            waiting_days,
+            ..
+        } => (number, waiting_days),
+        other => panic!("{other:?}"),
+    };
     let days = vault::days_since("2024-05-01").unwrap();
     assert!(days > 900);
-    assert!(
-        s2.detail.contains(&format!("waiting {days} days")),
-        "{}",
-        s2.detail
+    assert_eq!(
+        facts(a1),
+        (1, None),
+        "answered: numbered first, not waiting"
     );
-    assert!(!s1.detail.contains("waiting"));
+    assert_eq!(
+        facts(a2),
+        (2, Some(days)),
+        "no response: waiting since submission"
+    );
+    // The person's page numbers them the same way.
+    let lines = v.person_attempts(p).unwrap();
+    let numbers: Vec<_> = lines
+        .iter()
+        .map(|l| (l.id, l.number, l.waiting_days))
+        .collect();
+    assert_eq!(numbers, [(a1, 1, None), (a2, 2, Some(days))]);
 }
 
 #[test]

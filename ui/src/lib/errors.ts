@@ -1,7 +1,8 @@
 import { isIpcError } from './ipc';
 import { t, type Key } from './i18n/index.svelte';
+import type { ErrorCode } from './types';
 
-const KNOWN: Record<string, Key> = {
+const KNOWN: Partial<Record<ErrorCode, Key>> = {
   wrong_passphrase: 'error.wrong_passphrase',
   weak_passphrase: 'error.weak_passphrase',
   locked: 'error.locked',

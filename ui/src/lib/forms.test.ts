@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  attemptTimeline, canReview, caseFromForm, caseToForm, emptyEvent, followUp, guessScript,
+  canReview, caseFromForm, caseToForm, emptyEvent, followUp, guessScript,
   keysInText, nextReference, passphraseProblem, personFromForm, personToForm, testimonyFromForm,
   testimonyToForm, emptyTestimony,
 } from './forms';
@@ -49,16 +49,6 @@ describe('testimony form', () => {
 
 describe('renunciation attempts', () => {
   const today = new Date(Date.UTC(2026, 10, 28));
-  const rows = [
-    { id: 'b', data: { submitted_on: '2026-03-01', outcome: 'no-response' } },
-    { id: 'a', data: { submitted_on: '2025-06', outcome: 'refused', channel: 'consulate-almaty' } },
-  ];
-  it('are numbered in order and count the days without an answer', () => {
-    const t = attemptTimeline(rows, today);
-    expect(t.map((x) => [x.id, x.number])).toEqual([['a', 1], ['b', 2]]);
-    expect(t[0]!.waiting).toBeNull();
-    expect(t[1]!.waiting).toBe(272);
-  });
   it('prefill a follow-up from the last one', () => {
     const f = followUp({ person: 'p', channel: 'consulate-almaty', request: 'renounce-prc-citizenship', outcome: 'refused', receipt_number: 'X1' }, 'b', today);
     expect(f).toEqual({ person: 'p', follows_up: 'b', submitted_on: '2026-11-28', channel: 'consulate-almaty', request: 'renounce-prc-citizenship', outcome: 'pending' });

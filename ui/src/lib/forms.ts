@@ -35,7 +35,7 @@ type Json = Record<string, unknown>;
 /** An attachment as a record lists it (the file itself stays encrypted in the vault). */
 export interface Attachment { blob: string; size: number; media_type?: string; name?: string }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 
 /** Guesses the script of a name as it is typed (the user can change it). */
@@ -319,38 +319,6 @@ export function caseFromForm(f: CaseForm, previous: Json = {}): Json {
     if (ids.length) out[k] = ids; else delete out[k];
   }
   return out;
-}
-
-export interface AttemptLine {
-  id: string;
-  number: number;
-  submitted_on: string;
-  outcome: string;
-  /** Days without an answer, while none came (absent, pending or no-response). */
-  waiting: number | null;
-  data: Json;
-}
-
-const WAITING = new Set(['', 'pending', 'no-response']);
-
-/** The earliest day a partial date can mean (2019 → 2019-01-01). */
-export function earliest(partial: string): Date | null {
-  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?~?$/.exec(partial);
-  if (!m) return null;
-  return new Date(Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1));
-}
-
-/** A person's attempts in order, numbered from 1, with the days each has waited. */
-export function attemptTimeline(rows: { id: string; data: Json }[], today: Date): AttemptLine[] {
-  const sorted = [...rows].sort((a, b) => str(a.data.submitted_on).localeCompare(str(b.data.submitted_on)));
-  return sorted.map((r, i) => {
-    const outcome = str(r.data.outcome);
-    const start = earliest(str(r.data.submitted_on));
-    const waiting = WAITING.has(outcome) && start
-      ? Math.max(0, Math.floor((today.getTime() - start.getTime()) / 86_400_000))
-      : null;
-    return { id: r.id, number: i + 1, submitted_on: str(r.data.submitted_on), outcome, waiting, data: r.data };
-  });
 }
 
 /** "Add follow-up": a new attempt prefilled from the last one (same channel, request, papers). */

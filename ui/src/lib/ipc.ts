@@ -4,8 +4,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
-  ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, SaveRequest,
-  SavedDto, Strength, SummaryDto, VaultSettingsDto,
+  ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, RecordKind,
+  SaveRequest, SavedDto, Strength, SummaryDto, VaultSettingsDto,
 } from './types';
 
 export type { IpcError };
@@ -28,7 +28,7 @@ export const ipc = {
   eraseVault: (confirmation: string) => invoke<null>('erase_vault', { confirmation }),
 
   search: (query: string, limit = 50) => invoke<HitDto[]>('search', { query, limit }),
-  list: (kind: string | null, offset: number, limit: number) =>
+  list: (kind: RecordKind | null, offset: number, limit: number) =>
     invoke<ListPage>('list_records', { kind, offset, limit }),
   get: (id: string) => invoke<RecordDto>('get_record', { id }),
   save: (request: SaveRequest) => invoke<SavedDto>('save_record', { request }),

@@ -1,5 +1,5 @@
-// The second column of a list row, worded in the UI's language from the vault's facts
-// (the vault's own `detail` is English, for the command line).
+// A list row worded in the UI's language from the vault's typed facts (the command line words
+// the same facts in English).
 import { t, fmtDate, fmtNumber } from './i18n/index.svelte';
 import type { SummaryDto } from './types';
 
@@ -28,7 +28,13 @@ export function summaryDetail(s: SummaryDto): string {
   return parts.join(' · ');
 }
 
+/** A row's title: a name or a case reference; what stands in for it when there is none. */
+export function summaryTitle(s: SummaryDto): string {
+  if (s.title !== null) return s.title;
+  return s.facts.some(([k]) => k === 'purged') ? t('summary.purged_title') : t('summary.unknown_person');
+}
+
 /** A row's title and detail on one line (links in a case). */
 export function summaryLine(s: SummaryDto): string {
-  return [s.title, summaryDetail(s)].filter(Boolean).join(' · ');
+  return [summaryTitle(s), summaryDetail(s)].filter(Boolean).join(' · ');
 }

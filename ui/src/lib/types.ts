@@ -1,10 +1,12 @@
 // Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.
 
+export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
+
 export type IpcError = { 
 /**
- * A stable code the UI translates (`wrong_passphrase`, `invalid`, `locked`…).
+ * What went wrong; the UI shows its own text for the codes it knows.
  */
-code: string, 
+code: ErrorCode, 
 /**
  * A caseworker-readable explanation (English; the UI shows its own text for known codes).
  */
@@ -13,6 +15,14 @@ message: string,
  * For `invalid`: the field, as a JSON path (`names[0].value`).
  */
 field: string | null, };
+
+export type RecordKind = "person" | "testimony" | "attempt" | "case";
+
+export type Matched = "id" | "number" | "name" | "text";
+
+export type FactKey = "names" | "born" | "recorded" | "status" | "attachments" | "number" | "submitted" | "waiting" | "outcome" | "outcome_on" | "title" | "purged";
+
+export type ExportScope = "since-last" | "all";
 
 export type AppInfo = { 
 /**
@@ -66,18 +76,19 @@ export type SummaryDto = {
  */
 id: string, 
 /**
- * `person`, `testimony`, `attempt` or `case`.
+ * Its kind.
  */
-kind: string, 
+kind: RecordKind, 
 /**
- * Main label.
+ * Main label: a person's name (also on their testimonies and attempts), a case's
+ * reference; `null` when there is none (purged, or a person without a name here): the UI
+ * says so in its language.
  */
-title: string, 
+title: string | null, 
 /**
- * The second column as (key, value) pairs, worded by the UI in its language (see
- * `vault::Summary::facts` for the keys).
+ * The second column as (key, value) pairs, worded by the UI in its language.
  */
-facts: Array<[string, string]>, 
+facts: Array<[FactKey, string]>, 
 /**
  * Last change (RFC 3339).
  */
@@ -89,9 +100,9 @@ conflict: boolean, };
 
 export type HitDto = { 
 /**
- * `id`, `number`, `name` or `text`.
+ * Why it matched.
  */
-matched: string, 
+matched: Matched, 
 /**
  * The record.
  */
@@ -137,7 +148,7 @@ id: string,
 /**
  * Kind.
  */
-kind: string, 
+kind: RecordKind, 
 /**
  * Current versions, oldest first; two or more is a conflict.
  */
@@ -147,7 +158,7 @@ export type SaveRequest = {
 /**
  * Kind, for a new record.
  */
-kind: string, 
+kind: RecordKind, 
 /**
  * The record, for an edit.
  */
@@ -235,9 +246,17 @@ export type AttemptRow = {
  */
 id: string, 
 /**
- * The latest version (of the first head when in conflict).
+ * The current version (the newest head when in conflict).
  */
 revision: string, 
+/**
+ * 1-based, by the date submitted, then by id: the number the lists show.
+ */
+number: number, 
+/**
+ * Days since submission while no answer has come; `null` once answered.
+ */
+waiting_days: number | null, 
 /**
  * Its fields.
  */
@@ -255,9 +274,9 @@ label: string | null, };
 
 export type ExportRequest = { 
 /**
- * `since-last` or `all`.
+ * What it holds.
  */
-scope: string, 
+scope: ExportScope, 
 /**
  * Keys in addition to the configured recipients.
  */

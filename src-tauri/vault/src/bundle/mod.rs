@@ -1,4 +1,4 @@
-//! Bundles (BUNDLE.md): the only way anything leaves a vault.
+//! Bundles (docs/bundle-format.md): the only way anything leaves a vault.
 //!
 //! A bundle is a standard age file holding a POSIX tar stream under `kuager-bundle/`: a README,
 //! `records.jsonl` (one revision per line, oldest first), `audit.jsonl`, `blobs/<sha256>` (the
@@ -17,9 +17,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-pub use export::{ExportOptions, ExportReport, ExportScope};
+pub use export::{ExportOptions, ExportReport, ExportScope, PASSPHRASE_RECIPIENT};
+#[cfg(fuzzing)]
+pub use import::fuzz_parsers;
 pub use import::{
-    decrypt_outside, fuzz_parsers, read_identity_file, ImportLimits, ImportReport, Signer,
+    decrypt_outside, read_identity_file, ImportLimits, ImportOptions, ImportReport, Signer,
     MAX_ENTRIES, MAX_OUTSIDE_WORK_FACTOR,
 };
 

@@ -1,4 +1,4 @@
-//! The records of DATA-MODEL.md: what a caseworker may write, and how it is checked.
+//! The records of docs/records.md: what a caseworker may write, and how it is checked.
 //!
 //! Input is JSON. Every record is deserialised into its typed struct (unknown fields are refused,
 //! so a typo is an error, not silently lost data), then checked for what types cannot say
@@ -8,6 +8,7 @@
 
 mod prc_id;
 mod records;
+mod stored;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 
 pub use prc_id::{check_prc_resident_id, PrcId};
 pub use records::*;
+pub use stored::{attachment_blobs, references_in, search_terms, SearchTerms};
 
 /// Largest record we accept, as JSON (a long narrative with translations fits many times over).
 pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
@@ -266,115 +268,160 @@ pub struct Validated {
     pub warnings: Vec<Warning>,
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
-    if json.len() > MAX_RECORD_BYTES {
+/// Refuses a record of `len` bytes of JSON when it is over [`MAX_RECORD_BYTES`].
+pub(crate) fn check_record_size(len: usize) -> Result<()> {
+    if len > MAX_RECORD_BYTES {
         return Err(Error::invalid(
             "",
             format!(
-                "record is {} bytes; the limit is {} (split long attachments out with `attach`)",
-                json.len(),
-                MAX_RECORD_BYTES
+                "record is {len} bytes; the limit is {MAX_RECORD_BYTES} (attach long files instead of pasting them)"
             ),
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        let msg = e.inner().to_string();
-        // serde_json appends " at line 1 column 57"; the column is noise for one-line records.
-        let msg = match msg.rfind(" at line ") {
-            Some(i) => msg[..i].to_owned(),
-            None => msg,
-        };
-        Error::invalid(field, msg)
-    })?;
-    de.end()
-        .map_err(|_| Error::invalid("", "trailing characters after the JSON object"))?;
-    Ok(v)
+    Ok(())
 }
 
-/// The records a stored record of `kind` refers to (the same fields [`validate`] checks:
-/// relatives, witness, victims, person, follows_up, a case's members), read from its JSON
-/// without validating it again. Used to keep the vault's index of references.
-pub fn references_in(kind: Kind, d: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut one = |v: Option<&serde_json::Value>| {
-        if let Some(s) = v.and_then(|v| v.as_str()) {
-            out.push(s.to_owned());
+fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
+    parse(json)?.ok_or_else(ends_early)
+}
+
+/// The error for JSON that ends inside a record.
+pub(crate) fn ends_early() -> Error {
+    Error::invalid("", "the record ends before its JSON does")
+}
+
+/// Parses `json` as a `T`; `None` when the input ends inside the value (the first lines of a
+/// pretty-printed object, say), an error naming the field when it is not a `T`.
+fn parse<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<Option<T>> {
+    check_record_size(json.len())?;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let v = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) if e.inner().is_eof() => return Ok(None),
+        Err(e) => {
+            let path = e.path().to_string();
+            let field = if path == "." { String::new() } else { path };
+            return Err(Error::invalid(field, json_error_message(e.inner())));
         }
     };
-    let list = |k: &str| -> Vec<&serde_json::Value> {
-        d.get(k)
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().collect())
-            .unwrap_or_default()
-    };
-    match kind {
-        Kind::Person => {
-            for r in list("relationships") {
-                one(r.get("person"));
-            }
-        }
-        Kind::Testimony => {
-            one(d.get("witness"));
-            for e in list("events") {
-                for v in e
-                    .get("victims")
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    one(Some(v));
-                }
-            }
-        }
-        Kind::Attempt => {
-            one(d.get("person"));
-            one(d.get("follows_up"));
-        }
-        Kind::Case => {
-            for k in ["persons", "testimonies", "attempts"] {
-                for v in list(k) {
-                    one(Some(v));
-                }
-            }
+    de.end()
+        .map_err(|_| Error::invalid("", "trailing characters after the JSON object"))?;
+    Ok(Some(v))
+}
+
+/// serde_json's message without the " at line L column C" it appends: the column is noise for
+/// one-line records, and the caller names the line itself.
+pub(crate) fn json_error_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if e.line() == 0 {
+        return msg;
+    }
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    msg.strip_suffix(&suffix).map(str::to_owned).unwrap_or(msg)
+}
+
+/// A record of any kind, typed.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum Record {
+    Person(Person),
+    Testimony(Testimony),
+    Attempt(Attempt),
+    Case(Case),
+}
+
+impl Record {
+    /// Parses a record of `kind` from JSON (types only; [`validate_record`] checks the rest).
+    pub fn from_json(kind: Kind, json: &[u8]) -> Result<Record> {
+        Ok(match kind {
+            Kind::Person => Record::Person(from_json(json)?),
+            Kind::Testimony => Record::Testimony(from_json(json)?),
+            Kind::Attempt => Record::Attempt(from_json(json)?),
+            Kind::Case => Record::Case(from_json(json)?),
+        })
+    }
+
+    /// Like [`Record::from_json`]; `None` when the JSON ends inside the record (it goes on in
+    /// the next line of the input).
+    pub fn from_json_line(kind: Kind, json: &[u8]) -> Result<Option<Record>> {
+        Ok(match kind {
+            Kind::Person => parse(json)?.map(Record::Person),
+            Kind::Testimony => parse(json)?.map(Record::Testimony),
+            Kind::Attempt => parse(json)?.map(Record::Attempt),
+            Kind::Case => parse(json)?.map(Record::Case),
+        })
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Record::Person(_) => Kind::Person,
+            Record::Testimony(_) => Kind::Testimony,
+            Record::Attempt(_) => Kind::Attempt,
+            Record::Case(_) => Kind::Case,
         }
     }
-    out.sort();
-    out.dedup();
-    out
+
+    /// Its attachments.
+    pub fn attachments(&self) -> &[Attachment] {
+        match self {
+            Record::Person(r) => &r.attachments,
+            Record::Testimony(r) => &r.attachments,
+            Record::Attempt(r) => &r.attachments,
+            Record::Case(r) => &r.attachments,
+        }
+    }
+
+    /// Its attachments, to add one.
+    pub fn attachments_mut(&mut self) -> &mut Vec<Attachment> {
+        match self {
+            Record::Person(r) => &mut r.attachments,
+            Record::Testimony(r) => &mut r.attachments,
+            Record::Attempt(r) => &mut r.attachments,
+            Record::Case(r) => &mut r.attachments,
+        }
+    }
+
+    fn check(&self, ctx: &mut records::Ctx) -> Result<()> {
+        match self {
+            Record::Person(r) => r.check(ctx),
+            Record::Testimony(r) => r.check(ctx),
+            Record::Attempt(r) => r.check(ctx),
+            Record::Case(r) => r.check(ctx),
+        }
+    }
+
+    fn to_value(&self) -> Result<serde_json::Value> {
+        match self {
+            Record::Person(r) => serde_json::to_value(r),
+            Record::Testimony(r) => serde_json::to_value(r),
+            Record::Attempt(r) => serde_json::to_value(r),
+            Record::Case(r) => serde_json::to_value(r),
+        }
+        .map_err(|e| Error::invalid("", e.to_string()))
+    }
 }
 
 /// Parses and validates one record of `kind` from JSON.
 pub fn validate(kind: Kind, json: &[u8]) -> Result<Validated> {
+    validate_record(Record::from_json(kind, json)?)
+}
+
+/// Like [`validate`], for a line of JSON Lines input: `None` when the JSON ends inside the
+/// record (a pretty-printed object goes on in the next line).
+pub fn validate_line(kind: Kind, json: &[u8]) -> Result<Option<Validated>> {
+    Record::from_json_line(kind, json)?
+        .map(validate_record)
+        .transpose()
+}
+
+/// Checks a typed record for what its types cannot say, and makes its stored form.
+pub fn validate_record(record: Record) -> Result<Validated> {
     let mut ctx = records::Ctx::default();
-    let data = match kind {
-        Kind::Person => {
-            let r: Person = from_json(json)?;
-            r.check(&mut ctx)?;
-            serde_json::to_value(&r)
-        }
-        Kind::Testimony => {
-            let r: Testimony = from_json(json)?;
-            r.check(&mut ctx)?;
-            serde_json::to_value(&r)
-        }
-        Kind::Attempt => {
-            let r: Attempt = from_json(json)?;
-            r.check(&mut ctx)?;
-            serde_json::to_value(&r)
-        }
-        Kind::Case => {
-            let r: Case = from_json(json)?;
-            r.check(&mut ctx)?;
-            serde_json::to_value(&r)
-        }
-    }
-    .map_err(|e| Error::invalid("", e.to_string()))?;
+    record.check(&mut ctx)?;
     Ok(Validated {
-        kind,
-        data,
+        kind: record.kind(),
+        data: record.to_value()?,
         references: ctx.references,
         warnings: ctx.warnings,
     })

@@ -1,4 +1,4 @@
-//! The append-only, hash-chained audit log (DATA-MODEL.md "Audit log").
+//! The append-only, hash-chained audit log (docs/architecture.md "The audit log").
 //!
 //! Each event is a JSON object `{seq, at, device, type, …}` with no record content (ids, kinds,
 //! counts only). Its hash is `SHA-256(previous hash in hex ‖ RFC 8785 canonical JSON of the

@@ -1,230 +1,76 @@
-//! The SQLCipher database: connection settings, schema and its migrations.
+//! The SQLCipher database: every table and every statement that writes it.
 //!
-//! Settings (SECURITY.md R1, R8): raw 256-bit key (no SQLCipher KDF: the key comes from the
-//! keyslot), `temp_store = MEMORY` (no plaintext temp files for sorts or indexes), WAL with
-//! `synchronous = FULL` (a commit is durable when it returns), `secure_delete` (freed pages are
-//! zeroed before reuse, so purged content does not linger in the file).
+//! Settings (docs/threat-model.md R1, R8): raw 256-bit key (no SQLCipher KDF: the key comes
+//! from the keyslot), `temp_store = MEMORY` (no plaintext temp files for sorts or indexes), WAL
+//! with `synchronous = FULL` (a commit is durable when it returns), `secure_delete` (freed pages
+//! are zeroed before reuse, so purged content does not linger in the file).
 //!
 //! Layout, chosen so that one save touches few pages (each page written is encrypted and
 //! authenticated, then fsynced): a record row carries its current head revision ids (a JSON
 //! array), so a new record writes its `records` row, its revision row and that row's id index
-//! entry and one audit event. Full text is indexed in batches: `meta.fts_seq` is the last
-//! revision `seq` whose text is in the index, so the revisions after it are the queue. A record's history is reached from its
-//! heads through the parents (every revision is an ancestor of some head), so revisions need no
-//! index by record.
+//! entry and one audit event. A record's history is reached from its heads through the parents
+//! (every revision is an ancestor of some head), so revisions need no index by record.
+//!
+//! One file a concern: [`schema`] (versions and migrations), [`revisions`] (rows and the one
+//! walk of a record's history), [`heads`] (a record's current versions), [`blobs`] (attachment
+//! rows), [`purge`], [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
+//! identities, trusted devices, imported bundles). The search index has its own module above
+//! this one (`crate::index`).
 
 pub(crate) mod audit;
+pub(crate) mod blobs;
+pub(crate) mod drafts;
+pub(crate) mod heads;
+pub(crate) mod meta;
+pub(crate) mod peers;
+pub(crate) mod purge;
+pub(crate) mod revisions;
+mod schema;
 
-use std::path::Path;
-
-use rusqlite::Connection;
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
-use crate::keys::VaultSecrets;
+use crate::model::{Kind, RecordId};
 
-/// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub(crate) use schema::open;
+pub use schema::SCHEMA_VERSION;
 
-/// Version 3: the coordinator side — organisation identities (their secret keys live only inside
-/// this encrypted database), trusted caseworker device keys, and the bundles imported.
-/// Version 5: drafts of text being typed (the app saves them as the user types, so a crash or a
-/// lock loses nothing). Not revisions: never exported, removed on save, discard or purge.
-const SCHEMA_V5: &str = "CREATE TABLE drafts (key TEXT PRIMARY KEY, record TEXT, body TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;";
-
-/// Version 6: records by kind, newest first — the app's lists page through one kind at a time
-/// (at 100,000 records a page no longer scans the whole table, nor does its count).
-const SCHEMA_V6: &str = "CREATE INDEX records_kind ON records(kind, id);";
-
-/// Version 7: which record refers to which (a person's testimonies, attempts, relatives and
-/// cases are found without reading every record), kept with the name and number keys on every
-/// save; filled by [`backfill_refs`] from the current versions of the records already stored.
-const SCHEMA_V7: &str = r#"
-CREATE TABLE refs (target TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (target, record)) WITHOUT ROWID;
-CREATE INDEX refs_record ON refs(record);
-"#;
-
-/// Version 4: the size of each imported file, so a re-import is recognised without hashing
-/// every new bundle twice (older rows have none and are always compared by hash).
-const SCHEMA_V4: &str = "ALTER TABLE imports ADD COLUMN size INTEGER;";
-
-const SCHEMA_V3: &str = r#"
-CREATE TABLE identities (recipient TEXT PRIMARY KEY, secret TEXT NOT NULL, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE trusted_devices (public_key TEXT PRIMARY KEY, label TEXT NOT NULL, added_at TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE imports (bundle_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, signer TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
-"#;
-
-/// Version 2: the organisation's recipients and what was already exported to them (BUNDLE.md
-/// "Incremental export").
-const SCHEMA_V2: &str = r#"
-CREATE TABLE recipients (recipient TEXT PRIMARY KEY, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE export_cursors (
-    recipients_key TEXT PRIMARY KEY,
-    revision_seq INTEGER NOT NULL,
-    audit_seq INTEGER NOT NULL,
-    at TEXT NOT NULL
-) WITHOUT ROWID;
-"#;
-
-const SCHEMA_V1: &str = r#"
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE records (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('person','testimony','attempt','case')),
-    created_at TEXT NOT NULL,
-    heads TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE revisions (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    record TEXT NOT NULL REFERENCES records(id),
-    parents TEXT NOT NULL,
-    device TEXT NOT NULL,
-    at TEXT NOT NULL,
-    data TEXT,
-    purged INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE blobs (
-    sha256 TEXT PRIMARY KEY,
-    file TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    added_at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE audit (
-    seq INTEGER PRIMARY KEY,
-    event TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE TABLE name_keys (key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID;
-CREATE INDEX name_keys_record ON name_keys(record);
-CREATE TABLE number_keys (key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID;
-CREATE INDEX number_keys_record ON number_keys(record);
-CREATE TABLE fts_rows (rowid INTEGER PRIMARY KEY, record TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
-"#;
-
-/// Opens (and on first use creates) the database with the vault key and our settings.
-pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
-    let conn = Connection::open(path)?;
-    let key = secrets.sqlcipher_key_literal();
-    conn.execute_batch(&format!("PRAGMA key = {};", key.as_str()))
-        .map_err(Error::Db)?;
-    drop(key);
-    // Any read proves the key; a wrong key reports "file is not a database".
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-        .map_err(|_| Error::Format {
-            path: path.to_owned(),
-            reason: "the database does not open with the key in the keyslot: it is damaged or belongs to another vault".into(),
-        })?;
-    conn.execute_batch(
-        "PRAGMA temp_store = MEMORY;
-         PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
-         PRAGMA secure_delete = ON;
-         PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16384;",
-    )?;
-    // Every statement a save runs stays prepared (rusqlite keeps 16 by default; we use more)…
-    conn.set_prepared_statement_cache_capacity(64);
-    // …and stays valid: without the query-planner stability guarantee SQLite marks statements
-    // whose plan could depend on a bound value for re-preparation whenever their bindings are
-    // cleared, so every cached statement was re-parsed on each use (a third of a save's CPU).
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )?;
-    migrate(&conn)?;
-    Ok(conn)
+/// Collects query rows, turning SQLite errors into ours.
+pub(crate) fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+    rows.map(|r| r.map_err(Error::Db)).collect()
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
-    let has_meta: bool = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
-        [],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    let version: i64 = if has_meta {
-        conn.query_row(
-            "SELECT value FROM meta WHERE key='schema_version'",
-            [],
-            |r| r.get::<_, String>(0),
-        )?
+/// The kind of a stored record, or `NotFound`.
+pub(crate) fn record_kind(c: &Connection, id: RecordId) -> Result<Kind> {
+    let k: Option<String> = c
+        .prepare_cached("SELECT kind FROM records WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    k.ok_or_else(|| Error::NotFound(format!("record {id}")))?
         .parse()
-        .unwrap_or(0)
-    } else {
-        0
-    };
-    if version > SCHEMA_VERSION {
-        return Err(Error::Format {
-            path: "vault.db".into(),
-            reason: format!(
-                "written by a newer Kuager (schema {version}): update Kuager to open it"
-            ),
-        });
-    }
-    if version < SCHEMA_VERSION {
-        // Each step in one transaction with the version bump: a crash leaves the old or new.
-        let tx = conn.unchecked_transaction()?;
-        if version < 1 {
-            tx.execute_batch(SCHEMA_V1)?;
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema_version', '1'), ('fts_seq', '0')",
-                [],
-            )?;
-        }
-        if version < 2 {
-            tx.execute_batch(SCHEMA_V2)?;
-        }
-        if version < 3 {
-            tx.execute_batch(SCHEMA_V3)?;
-        }
-        if version < 4 {
-            tx.execute_batch(SCHEMA_V4)?;
-        }
-        if version < 5 {
-            tx.execute_batch(SCHEMA_V5)?;
-        }
-        if version < 6 {
-            tx.execute_batch(SCHEMA_V6)?;
-        }
-        if version < 7 {
-            tx.execute_batch(SCHEMA_V7)?;
-            backfill_refs(&tx)?;
-        }
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-            [SCHEMA_VERSION.to_string()],
-        )?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
-/// One pass over the current version(s) of every record, with the same reading of references
-/// as every save ([`crate::model::references_in`]). 220,000 records: 4.8 s, once, inside the
-/// first unlock after the upgrade.
-fn backfill_refs(tx: &Connection) -> Result<()> {
-    let mut read = tx.prepare(
-        "SELECT r.id, r.kind, v.data FROM records r \
-         JOIN json_each(r.heads) h JOIN revisions v ON v.id = h.value \
-         WHERE v.data IS NOT NULL",
-    )?;
-    let mut write = tx.prepare("INSERT OR IGNORE INTO refs(target, record) VALUES (?1, ?2)")?;
-    let mut rows = read.query([])?;
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let kind: crate::Kind = row.get::<_, String>(1)?.parse()?;
-        // A version that does not parse is damage `verify` reports; it must not keep the vault
-        // from opening, and it refers to nothing we can read.
-        let text: String = row.get(2)?;
-        let Ok(data) = serde_json::from_str::<serde_json::Value>(&text) else {
-            continue;
-        };
-        if crate::revision::is_purge_marker(&data) {
-            continue;
-        }
-        for target in crate::model::references_in(kind, &data) {
-            write.execute([&target, &id])?;
-        }
-    }
+/// The kind of a stored record, or `None` when there is none with this id.
+pub(crate) fn kind_of(c: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT kind FROM records WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// A new record row, with `heads` as its current versions.
+pub(crate) fn insert_record(
+    tx: &Connection,
+    id: &str,
+    kind: Kind,
+    created_at: &str,
+    heads: &[String],
+) -> Result<()> {
+    tx.prepare_cached("INSERT INTO records(id, kind, created_at, heads) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
+            id,
+            kind.as_str(),
+            created_at,
+            heads::to_json(heads)
+        ])?;
     Ok(())
 }

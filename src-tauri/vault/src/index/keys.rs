@@ -1,7 +1,7 @@
-//! Cross-script name keys and full-text query building.
+//! Search keys: cross-script name keys, number keys, and full-text query building.
 //!
 //! A person's name is written in Kazakh or Russian Cyrillic, in one of several Latin
-//! transliterations, in Chinese passports' pinyin, and by hand. [`name_key`] maps every spelling
+//! transliterations, in Chinese passports' pinyin, and by hand. [`name_keys`] maps every spelling
 //! to one *skeleton*: Cyrillic letters (Kazakh and Russian) go to Latin, diacritics and case fold
 //! away, and the spelling differences between transliteration systems collapse
 //! (`kh`/`h`/`x`, `zh`/`j`, `y`/`i`, `q`/`k`, doubled letters), so that

@@ -1,4 +1,4 @@
-//! Process hardening (SECURITY.md R2, R12): no core dumps, key pages locked in RAM.
+//! Process hardening (docs/threat-model.md R2, R12): no core dumps, key pages locked in RAM.
 //!
 //! This is the only module of the crate allowed to use `unsafe`; each block says why it is sound.
 #![allow(unsafe_code)]

@@ -3,7 +3,7 @@
 //!
 //! Files are streamed in: one thread reads and hashes, another encrypts and writes, with a small
 //! bounded queue between them, so memory stays constant whatever the size and both cores work;
-//! a third writes the encrypted file around the page cache (crate::sink).
+//! a third writes the encrypted file around the page cache (super::sink).
 //! Names are random (R11): not the hash, not the file name.
 
 use std::fs;
@@ -14,9 +14,9 @@ use std::sync::mpsc;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+use super::Sink;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::sink::Sink;
 
 /// Chunk size handed from the reading thread to the encrypting thread.
 const CHUNK: usize = 256 * 1024;
@@ -113,7 +113,7 @@ pub(crate) fn write(
 }
 
 /// A new temp file (which must not exist) taking age-encrypted data, written on its own thread
-/// (crate::sink).
+/// (super::sink).
 fn encrypt_to_new(
     tmp: &Path,
     recipient: &age::x25519::Recipient,

@@ -1,6 +1,6 @@
 //! Keyslots and the vault secrets they hold.
 //!
-//! A vault has one set of secrets, made once at `init` (DATA-MODEL.md, ARCHITECTURE.md):
+//! A vault has one set of secrets, made once at `init` (docs/architecture.md "A vault on disk"):
 //! the raw 256-bit SQLCipher key, the vault's own age X25519 identity (attachments are encrypted
 //! to it), a device id and a device signing key (minisign Ed25519, for bundle signatures). They exist on
 //! disk only inside keyslots, each a standard age file:
@@ -22,9 +22,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::harden;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::harden;
+use crate::fsutil::fill_random;
 
 /// The minimum scrypt work factor (log2 N) for a passphrase keyslot: 2^18 ≈ 256 MiB of memory.
 ///
@@ -269,11 +270,6 @@ impl VaultSecrets {
         }
         Ok(Self::from_inner(inner))
     }
-}
-
-pub(crate) fn fill_random(buf: &mut [u8]) {
-    // Without OS randomness there is no safe key to make: stop rather than carry on.
-    getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
 
 /// This device's public signing key, as `minisign` and coordinators see it.

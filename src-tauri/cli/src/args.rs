@@ -1,0 +1,331 @@
+//! The command line, as clap reads it: parsed and checked here once, so that the commands get
+//! typed values (a record kind, a record id, allow or deny), never strings to check again.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use vault::RecordId;
+
+#[derive(Parser)]
+#[command(name = "kuager", version, about = "Kuager: an encrypted vault for witness testimonies", long_about = None)]
+pub struct Cli {
+    /// The vault folder (default: the platform data folder, e.g. ~/.local/share/kuager/default).
+    #[arg(long, global = true, env = "KUAGER_VAULT", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A kind of record.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A witness, victim, relative or official.
+    #[value(alias = "people", alias = "persons")]
+    Person,
+    /// What a witness told.
+    #[value(alias = "testimonies")]
+    Testimony,
+    /// A request to cancel a PRC citizenship, and its outcome.
+    #[value(alias = "attempts")]
+    Attempt,
+    /// A file grouping people, testimonies and attempts.
+    #[value(alias = "cases")]
+    Case,
+}
+
+impl From<KindArg> for vault::Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Person => vault::Kind::Person,
+            KindArg::Testimony => vault::Kind::Testimony,
+            KindArg::Attempt => vault::Kind::Attempt,
+            KindArg::Case => vault::Kind::Case,
+        }
+    }
+}
+
+/// Allow or deny.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Permission {
+    /// Allowed.
+    Allow,
+    /// Denied.
+    Deny,
+}
+
+/// A record id, checked as the command line is read.
+fn record_id(s: &str) -> Result<RecordId, String> {
+    s.parse::<RecordId>().map_err(|e| e.to_string())
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new vault (asks for the passphrase twice).
+    Init {
+        /// An organisation recovery key (age1…): it can open the vault if the passphrase is lost.
+        #[arg(long = "recovery-recipient", value_name = "AGE1…")]
+        recovery: Vec<String>,
+    },
+    /// Add records of KIND from one JSON object or JSON Lines.
+    Add {
+        /// The kind of the records.
+        kind: KindArg,
+        /// A file of JSON / JSON Lines, or - (the default) for standard input.
+        file: Option<PathBuf>,
+    },
+    /// Save a new revision of a record: FILE is a JSON merge patch (only the fields that change).
+    Edit {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// A JSON merge patch (RFC 7396), or - for standard input.
+        file: Option<PathBuf>,
+        /// The revision the change is based on (its id or the first 8+ digits `history` shows;
+        /// default: the current one).
+        #[arg(long, value_name = "REVISION")]
+        base: Option<String>,
+        /// FILE is the whole new record rather than a patch.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Show a record.
+    Show {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// Print the record's data as JSON (to the terminal).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List records, newest first.
+    List {
+        /// Only this kind.
+        kind: Option<KindArg>,
+    },
+    /// Show a record's revisions.
+    History {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+    },
+    /// Attach a file (audio, photo, scan) to a record; any size, streamed and encrypted.
+    Attach {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// The file to attach.
+        file: PathBuf,
+        /// A caption.
+        #[arg(long)]
+        caption: Option<String>,
+        /// The media type (guessed from the file extension when absent).
+        #[arg(long = "media-type")]
+        media_type: Option<String>,
+    },
+    /// Search names in any script or spelling, document numbers, ids and full text.
+    Search {
+        /// What to look for.
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show the audit log.
+    Audit,
+    /// Check the vault: database integrity, revision ids, audit chain, attachments.
+    Verify,
+    /// Change the passphrase.
+    Passphrase,
+    /// The organisation's coordinators this vault exports to.
+    Recipients {
+        #[command(subcommand)]
+        action: RecipientsCmd,
+    },
+    /// Write a bundle (age-encrypted, signed) for the coordinators: the only way out of a vault.
+    Export(ExportArgs),
+    /// Name this vault (shown to coordinators inside bundles): `label TEXT`, `label --clear`, or
+    /// `label` to show it.
+    Label {
+        /// The name.
+        text: Option<String>,
+        /// Remove the name.
+        #[arg(long, conflicts_with = "text")]
+        clear: bool,
+    },
+    /// Show the vault's policy, or set it: `policy passphrase-bundles allow|deny`.
+    Policy {
+        #[command(subcommand)]
+        setting: Option<PolicyCmd>,
+    },
+    /// Organisation identities (coordinators): the keys bundles are decrypted with.
+    Identity {
+        #[command(subcommand)]
+        action: IdentityCmd,
+    },
+    /// Caseworkers' devices whose bundles this vault imports.
+    Trust {
+        #[command(subcommand)]
+        action: TrustCmd,
+    },
+    /// Decrypt and check a bundle, and show what importing it would do (changes nothing).
+    Inspect {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// An age identity file to decrypt with (besides the vault's own identities).
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Vec<PathBuf>,
+        /// The bundle is encrypted to a passphrase (asked).
+        #[arg(long, conflicts_with = "identity")]
+        passphrase: bool,
+    },
+    /// Import a bundle: all of it after every check, or nothing.
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// An age identity file to decrypt with (besides the vault's own identities).
+        #[arg(short = 'i', long = "identity", value_name = "FILE")]
+        identity: Vec<PathBuf>,
+        /// Trust the signer's device key if it is unknown (after checking it with the caseworker).
+        #[arg(long = "trust-signer", value_name = "LABEL", num_args = 0..=1, default_missing_value = "")]
+        trust_signer: Option<String>,
+        /// The bundle is encrypted to a passphrase (asked).
+        #[arg(long, conflicts_with = "identity")]
+        passphrase: bool,
+    },
+    /// Purge a record (consent withdrawn, a court order): destroy its content and attachments
+    /// here; the purge travels in the next bundle so coordinators' copies are purged too.
+    Purge {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// Why (kept in the audit log).
+        #[arg(long, required = true)]
+        reason: String,
+    },
+    /// List records whose versions conflict, with the fields that differ side by side.
+    Conflicts,
+    /// Resolve a conflict: keep one version, or give the merged record (whole JSON).
+    Resolve {
+        /// The record id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// The version (revision id) to keep.
+        #[arg(long, value_name = "REVISION", conflicts_with = "file")]
+        keep: Option<String>,
+        /// The merged record as JSON, or - for standard input.
+        file: Option<PathBuf>,
+    },
+    /// Show this vault's device key (minisign format): hand it to the coordinators once, so they
+    /// can check which device signed a bundle.
+    Device,
+    /// Manage recovery keyslots.
+    Recovery {
+        #[command(subcommand)]
+        action: RecoveryCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RecipientsCmd {
+    /// Add a coordinator key: age1… or "ssh-ed25519 …".
+    Add {
+        /// The public key.
+        recipient: String,
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the keys bundles are encrypted to.
+    List,
+    /// Remove a key (by the key itself, or its label).
+    Remove {
+        /// The key or its label.
+        recipient: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCmd {
+    /// Whether bundles may be encrypted to a passphrase instead of the coordinators' keys.
+    PassphraseBundles {
+        /// allow or deny.
+        value: Permission,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IdentityCmd {
+    /// Create an organisation identity inside the vault and print its public key (age1…).
+    New {
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Take an existing `age-keygen` identity file into the vault.
+    Import {
+        /// The identity file.
+        file: PathBuf,
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the identities (public keys only).
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum TrustCmd {
+    /// Trust a device key (as `kuager device` printed it on the caseworker's laptop).
+    Add {
+        /// The device key (the line starting RW…, or both lines).
+        key: String,
+        /// A name for the device.
+        #[arg(long, required = true)]
+        label: String,
+    },
+    /// List the trusted devices.
+    List,
+    /// Stop trusting a device (by its key, or its label).
+    Remove {
+        /// The key or its label.
+        key: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RecoveryCmd {
+    /// Add a recovery keyslot for an organisation key (age1…).
+    Add {
+        /// The organisation's age recipient.
+        recipient: String,
+    },
+}
+
+/// What to export, to whom, where.
+#[derive(Args)]
+#[command(group(ArgGroup::new("scope").args(["all", "since_last", "record"])))]
+pub struct ExportArgs {
+    /// Everything, even what was exported before.
+    #[arg(long)]
+    pub all: bool,
+    /// Only what is new since the last export to the same recipients (the default).
+    #[arg(long)]
+    pub since_last: bool,
+    /// Only these records (with their whole history).
+    #[arg(long = "record", value_name = "ID", value_parser = record_id)]
+    pub record: Vec<RecordId>,
+    /// Also encrypt to this key (age1… or ssh-ed25519 …); repeatable.
+    #[arg(long = "to", value_name = "RECIPIENT")]
+    pub to: Vec<String>,
+    /// Where to write: a folder (default: the current one) or a file name.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// ASCII-armored age instead of binary.
+    #[arg(long)]
+    pub armor: bool,
+    /// Encrypt to a passphrase (asked twice) instead of the coordinators' keys; only if the
+    /// vault's policy allows it (`kuager policy`).
+    #[arg(long, conflicts_with = "to")]
+    pub passphrase: bool,
+}

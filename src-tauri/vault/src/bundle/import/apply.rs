@@ -1,0 +1,174 @@
+//! Writing a checked bundle into the vault, in one transaction: new records and revisions,
+//! their heads, the attachments they need, the purges they carry, the search index — then the
+//! signer's trust, the import itself and its audit event. When inspecting, the transaction is
+//! rolled back after the counting.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+
+use super::check::Checked;
+use super::decrypt::reject;
+use super::entries::Staged;
+use super::{ImportReport, Mode, Target};
+use crate::crypto::blobs::NewBlob;
+use crate::error::Result;
+use crate::index;
+use crate::model::{self, Kind, RecordId};
+use crate::revision::{self, Revision};
+use crate::store::{self, audit, heads, peers, purge, revisions};
+
+/// Writes what `checked` holds (or only counts it, when inspecting). Returns the report and the
+/// staged attachment files that became part of the vault.
+pub(super) fn commit(
+    t: &Target<'_>,
+    staged: &Staged,
+    checked: Checked,
+    mode: Mode,
+    (file_sha, file_size): (&str, u64),
+) -> Result<(ImportReport, BTreeSet<String>)> {
+    let mut report = ImportReport::empty(checked.bundle_id.clone(), checked.signer.clone());
+    report.known_revisions = checked.known;
+    report.new_revisions = checked.new.len();
+    let mut by_record: BTreeMap<String, Vec<&Revision>> = BTreeMap::new();
+    for r in &checked.new {
+        by_record.entry(r.record.to_string()).or_default().push(r);
+    }
+    let new_blobs = needed_blobs(t.conn, staged, &checked.new)?;
+    report.new_blobs = new_blobs.len();
+    let tx = t.conn.unchecked_transaction()?;
+    for (record, revs) in &by_record {
+        add_revisions(&tx, record, revs, &mut report)?;
+    }
+    let mut kept = BTreeSet::new();
+    for b in &new_blobs {
+        store::blobs::insert(&tx, &b.sha256, &b.rel, b.size)?;
+        kept.insert(b.rel.clone());
+    }
+    // Purges carried by the bundle destroy the content they name, here too.
+    let mut purged_files = Vec::new();
+    for (record, revs) in &by_record {
+        for (targets, blobs) in revs
+            .iter()
+            .filter_map(|r| r.data.as_ref().and_then(revision::purge_targets))
+        {
+            let blobs: BTreeSet<String> = blobs.into_iter().collect();
+            purged_files.extend(purge::apply(&tx, record.parse()?, &targets, &blobs)?);
+        }
+    }
+    for record in by_record.keys() {
+        index::reindex_record(&tx, record.parse()?)?;
+    }
+    if mode == Mode::Inspect {
+        drop(tx); // rolls back: inspect changes nothing
+        return Ok((report, BTreeSet::new()));
+    }
+    let signer = &checked.signer;
+    if !checked.was_trusted {
+        peers::trust_device_if_new(
+            &tx,
+            &signer.public_key,
+            signer.label.as_deref().unwrap_or(""),
+        )?;
+    }
+    peers::record_import(
+        &tx,
+        &checked.bundle_id,
+        file_sha,
+        &signer.public_key,
+        file_size,
+    )?;
+    audit::append(
+        &tx,
+        t.device,
+        &revision::now(),
+        "bundle_imported",
+        serde_json::json!({
+            "bundle_id": checked.bundle_id,
+            "signer": signer.key_id,
+            "new_records": report.new_records,
+            "changed_records": report.changed_records,
+            "new_revisions": report.new_revisions,
+            "conflicts": report.conflicts.len(),
+        }),
+    )?;
+    tx.commit()?;
+    if !purged_files.is_empty() {
+        purge::finish(t.conn, t.dir, &purged_files)?;
+    }
+    report.committed = report.new_revisions > 0 || report.new_blobs > 0;
+    Ok((report, kept))
+}
+
+/// The staged attachments to keep: those a revision being added refers to and this vault does
+/// not have (a bundle cannot bring back an attachment purged here, nor leave files nothing
+/// refers to).
+fn needed_blobs<'s>(
+    conn: &Connection,
+    staged: &'s Staged,
+    new: &[Revision],
+) -> Result<Vec<&'s NewBlob>> {
+    let needed: BTreeSet<&str> = new
+        .iter()
+        .filter_map(|r| r.data.as_ref())
+        .filter(|d| !revision::is_purge_marker(d))
+        .flat_map(model::attachment_blobs)
+        .collect();
+    let mut out = Vec::new();
+    for b in staged
+        .blobs
+        .iter()
+        .filter(|b| needed.contains(b.sha256.as_str()))
+    {
+        if !store::blobs::exists(conn, &b.sha256)? {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores the new revisions of one record (creating it if new) and its heads afterwards.
+fn add_revisions(
+    tx: &Connection,
+    record: &str,
+    revs: &[&Revision],
+    report: &mut ImportReport,
+) -> Result<()> {
+    let kind: Kind = revs[0].kind;
+    if revs.iter().any(|r| r.kind != kind) {
+        return Err(reject(format!(
+            "record {record} has revisions of different kinds"
+        )));
+    }
+    match store::kind_of(tx, record)? {
+        Some(k) if k != kind.as_str() => {
+            return Err(reject(format!(
+                "record {record} is a {k} here but a {kind} in the bundle"
+            )))
+        }
+        Some(_) => report.changed_records += 1,
+        None => {
+            report.new_records += 1;
+            store::insert_record(tx, record, kind, &revs[0].at, &[])?;
+        }
+    }
+    for r in revs {
+        revisions::insert(tx, r)?;
+    }
+    // Also every new revision (a bundle may carry two branches of one record).
+    let added: Vec<(String, Vec<String>)> = revs
+        .iter()
+        .map(|r| {
+            (
+                r.id.to_string(),
+                r.parents.iter().map(ToString::to_string).collect(),
+            )
+        })
+        .collect();
+    let id: RecordId = record.parse()?;
+    let new_heads = heads::after_adding(tx, id, &added)?;
+    if new_heads.len() > 1 {
+        report.conflicts.push(record.to_owned());
+    }
+    heads::set(tx, record, &new_heads)
+}

@@ -1,0 +1,263 @@
+//! What the staged entries mean, checked before anything is written: the manifest lists
+//! exactly what was seen, its signature holds, the signer is trusted, and every revision is
+//! what it claims to be and can join this vault's history.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io;
+
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use super::decrypt::reject;
+use super::entries::Staged;
+use super::{Mode, Signer};
+use crate::bundle::{FORMAT, VERSION};
+use crate::error::{Error, Result};
+use crate::model;
+use crate::revision::{self, Revision};
+use crate::store::{blobs, peers, revisions};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestEntry {
+    path: String,
+    size: u64,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+struct Source {
+    device_public_key: String,
+}
+
+/// The parts of `manifest.json` an import relies on.
+#[derive(Deserialize)]
+pub(super) struct Manifest {
+    format: String,
+    version: u32,
+    bundle_id: String,
+    source: Source,
+    entries: Vec<ManifestEntry>,
+}
+
+/// A bundle that passed every check.
+pub(super) struct Checked {
+    pub bundle_id: String,
+    pub signer: Signer,
+    /// The signer was trusted before this import.
+    pub was_trusted: bool,
+    /// Revisions this vault does not have, in bundle order.
+    pub new: Vec<Revision>,
+    /// Revisions of the bundle this vault has already.
+    pub known: usize,
+}
+
+/// The minisign key id as minisign prints it (the key number, little-endian, in hex).
+pub(super) fn key_id(pk: &minisign::PublicKey) -> String {
+    let mut id = pk.keynum().to_vec();
+    id.reverse();
+    hex::encode_upper(id)
+}
+
+/// Every check, in order. `trust_signer` names an unknown signer (or, when inspecting, lets it
+/// be reported instead of refused).
+pub(super) fn all(
+    conn: &Connection,
+    staged: &Staged,
+    trust_signer: Option<&str>,
+    mode: Mode,
+) -> Result<Checked> {
+    let manifest_bytes = staged
+        .small
+        .get("manifest.json")
+        .ok_or_else(|| reject("the bundle has no manifest.json"))?;
+    let sig = staged
+        .small
+        .get("manifest.json.minisig")
+        .ok_or_else(|| reject("the bundle has no signature (manifest.json.minisig)"))?;
+    let manifest: Manifest = serde_json::from_slice(manifest_bytes)
+        .map_err(|e| reject(format!("manifest.json is not valid: {e}")))?;
+    manifest_matches(&manifest, staged)?;
+    let signed = Signed {
+        manifest: &manifest,
+        manifest_bytes,
+        sig,
+    };
+    let (signer, was_trusted) = signed_by_trusted(conn, &signed, trust_signer, mode)?;
+    let revisions = parse_records(staged)?;
+    let (new, known) = joinable(conn, staged, revisions)?;
+    Ok(Checked {
+        bundle_id: manifest.bundle_id,
+        signer,
+        was_trusted,
+        new,
+        known,
+    })
+}
+
+/// First check: the manifest lists exactly what was seen.
+fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
+    if manifest.format != FORMAT || manifest.version != VERSION {
+        return Err(reject(format!(
+            "not a Kuager bundle of a version this Kuager reads ({} {})",
+            manifest.format, manifest.version
+        )));
+    }
+    let mut listed: BTreeMap<&str, (u64, &str)> = BTreeMap::new();
+    for e in &manifest.entries {
+        if listed.insert(&e.path, (e.size, &e.sha256)).is_some() {
+            return Err(reject(format!("the manifest lists {:?} twice", e.path)));
+        }
+    }
+    let seen = staged
+        .seen
+        .iter()
+        .filter(|(p, _)| !matches!(p.as_str(), "manifest.json" | "manifest.json.minisig"));
+    for (path, (size, sha)) in seen {
+        match listed.get(path.as_str()) {
+            None => return Err(reject(format!("entry {path:?} is not in the manifest"))),
+            Some((s, h)) if s != size || h != sha => {
+                return Err(reject(format!(
+                "entry {path:?} does not match the manifest (size or hash): the bundle was altered"
+            )))
+            }
+            Some(_) => {}
+        }
+        if path.strip_prefix("blobs/").is_some_and(|h| h != sha) {
+            return Err(reject(format!(
+                "attachment {path:?} does not match its name"
+            )));
+        }
+    }
+    if let Some(missing) = listed.keys().find(|p| !staged.seen.contains_key(**p)) {
+        return Err(reject(format!(
+            "the manifest lists {missing:?}, which is not in the bundle"
+        )));
+    }
+    Ok(())
+}
+
+/// The manifest as read, and its signature.
+struct Signed<'a> {
+    manifest: &'a Manifest,
+    manifest_bytes: &'a [u8],
+    sig: &'a [u8],
+}
+
+/// Second and third: the signature, by the key the manifest names; that key must be trusted (or be
+/// trusted now, under the label given). Returns the signer and whether it was trusted before.
+fn signed_by_trusted(
+    conn: &Connection,
+    signed: &Signed<'_>,
+    trust_signer: Option<&str>,
+    mode: Mode,
+) -> Result<(Signer, bool)> {
+    let Signed {
+        manifest,
+        manifest_bytes,
+        sig,
+    } = signed;
+    let pk = minisign::PublicKey::from_base64(&manifest.source.device_public_key)
+        .map_err(|_| reject("the manifest's device key is not a minisign key"))?;
+    let sig_text = std::str::from_utf8(sig).map_err(|_| reject("the signature is not text"))?;
+    let sig_box = minisign::SignatureBox::from_string(sig_text)
+        .map_err(|_| reject("the signature file is not a minisign signature"))?;
+    minisign::verify(&pk, &sig_box, io::Cursor::new(*manifest_bytes), true, false, false).map_err(|_| {
+        reject("signature does not match: the bundle was altered after export, or signed by another key")
+    })?;
+    let key_id = key_id(&pk);
+    let public_key = pk.to_base64();
+    let label = peers::device_label(conn, &public_key)?;
+    let was_trusted = label.is_some();
+    let label = match (label, trust_signer) {
+        (Some(l), _) => Some(l),
+        (None, Some(new_label)) => Some(new_label.to_owned()),
+        (None, None) if mode == Mode::Inspect => Some(String::new()),
+        (None, None) => return Err(Error::UnknownSigner { key_id, public_key }),
+    };
+    Ok((
+        Signer {
+            public_key,
+            key_id,
+            label,
+        },
+        was_trusted,
+    ))
+}
+
+/// Fourth: every revision of `records.jsonl`: its id matches its content, its data is a valid
+/// record (or a well-formed purge), and it is listed once.
+fn parse_records(staged: &Staged) -> Result<Vec<Revision>> {
+    let bytes = staged
+        .small
+        .get("records.jsonl")
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let text = std::str::from_utf8(bytes).map_err(|_| reject("records.jsonl is not UTF-8"))?;
+    let mut revisions: Vec<Revision> = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |what: String| reject(format!("records.jsonl line {}: {what}", i + 1));
+        let rev: Revision =
+            serde_json::from_str(line).map_err(|e| at(format!("not a revision ({e})")))?;
+        if rev.id_matches() != Some(true) {
+            return Err(at(
+                "revision id does not match its content (forged or altered)".into(),
+            ));
+        }
+        let data = rev.data.as_ref().expect("checked by id_matches");
+        if revision::is_purge_marker(data) {
+            if revision::purge_targets(data).is_none() {
+                return Err(at("a malformed purge".into()));
+            }
+        } else {
+            model::validate_value(rev.kind, data).map_err(|e| at(e.to_string()))?;
+        }
+        if !ids.insert(rev.id.to_string()) {
+            return Err(at("revision listed twice".into()));
+        }
+        revisions.push(rev);
+    }
+    Ok(revisions)
+}
+
+/// Every revision's parents are in the bundle or here, and its attachments too. Returns the
+/// revisions this vault does not have yet, and how many it has.
+fn joinable(
+    conn: &Connection,
+    staged: &Staged,
+    revisions: Vec<Revision>,
+) -> Result<(Vec<Revision>, usize)> {
+    let in_bundle: HashMap<String, ()> = revisions.iter().map(|r| (r.id.to_string(), ())).collect();
+    let staged_blobs: BTreeSet<&str> = staged.blobs.iter().map(|b| b.sha256.as_str()).collect();
+    let mut new = Vec::new();
+    let mut known = 0;
+    for rev in revisions {
+        for p in &rev.parents {
+            if !in_bundle.contains_key(p.as_str()) && !revisions::exists(conn, p.as_str())? {
+                return Err(reject(format!(
+                    "revision {} continues a revision this vault does not have: import the earlier bundle from this caseworker first",
+                    rev.id.short()
+                )));
+            }
+        }
+        for b in rev.data.iter().flat_map(model::attachment_blobs) {
+            if !staged_blobs.contains(b) && !blobs::exists(conn, b)? {
+                return Err(reject(format!(
+                    "revision {} refers to attachment {} which is neither in the bundle nor in this vault",
+                    rev.id.short(),
+                    &b[..12.min(b.len())]
+                )));
+            }
+        }
+        if revisions::exists(conn, rev.id.as_str())? {
+            known += 1;
+        } else {
+            new.push(rev);
+        }
+    }
+    Ok((new, known))
+}

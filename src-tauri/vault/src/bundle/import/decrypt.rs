@@ -1,0 +1,244 @@
+//! The age layer of an incoming bundle, on its own thread: one thread reads, hashes and decrypts
+//! the file while the calling one takes the tar apart ([`super::entries`]), hashing and
+//! re-encrypting attachments (and a third writes them, `crate::crypto::Sink`): the work of an
+//! import spread over both cores, a few pieces in flight.
+
+use std::fs;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::mpsc;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::entries::{self, Staged};
+use super::Source;
+use crate::crypto::blobs;
+use crate::crypto::keys::Passphrase;
+use crate::error::{Error, Result};
+
+/// The highest scrypt work factor accepted in a file from outside (2^20 ≈ 1 GiB of memory, a few
+/// seconds).
+///
+/// # Security
+/// A passphrase-encrypted file names its own work factor; without a cap a hostile file could ask
+/// for hours of work and tens of GiB (age's default cap is ~16 s on the current machine).
+pub const MAX_OUTSIDE_WORK_FACTOR: u8 = 20;
+
+/// Size of the pieces handed from the decrypting thread to the tar reader.
+const PIECE: usize = 256 * 1024;
+
+pub(super) fn reject(reason: impl Into<String>) -> Error {
+    Error::Rejected(reason.into())
+}
+
+pub(super) fn damaged(e: impl std::fmt::Display) -> Error {
+    reject(format!(
+        "the bundle is damaged or was altered after export ({e})"
+    ))
+}
+
+/// Our decryption path for every age file from outside the vault: ASCII armor or binary,
+/// the given X25519 identities and, only when given, a passphrase (scrypt, work factor capped at
+/// [`MAX_OUTSIDE_WORK_FACTOR`]). Errors are refusals with a reason; the returned reader fails
+/// on a chunk that does not authenticate, so its output is trusted only once fully read.
+pub fn decrypt_outside<R: Read>(
+    input: R,
+    identities: &[age::x25519::Identity],
+    passphrase: Option<&Passphrase>,
+) -> Result<impl Read> {
+    // Whitespace before an armored file is allowed (C2SP age); the age crate only detects armor
+    // at the very start, so skip it here when the armor marker follows.
+    let mut input = BufReader::new(input);
+    {
+        use std::io::BufRead;
+        let head = input
+            .fill_buf()
+            .map_err(|e| reject(format!("the file cannot be read: {e}")))?;
+        let ws = head.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if ws > 0 && head[ws..].starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+            input.consume(ws);
+        }
+    }
+    let armored = age::armor::ArmoredReader::new(input);
+    let dec = age::Decryptor::new_buffered(BufReader::new(armored))
+        .map_err(|e| reject(format!("not a valid age file ({e})")))?;
+    let scrypt = passphrase.map(|p| {
+        let mut id = age::scrypt::Identity::new(p.secret());
+        id.set_max_work_factor(MAX_OUTSIDE_WORK_FACTOR);
+        id
+    });
+    let mut ids: Vec<&dyn age::Identity> =
+        identities.iter().map(|i| i as &dyn age::Identity).collect();
+    if let Some(s) = &scrypt {
+        ids.push(s);
+    }
+    dec.decrypt(ids.into_iter()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => reject(
+            "this bundle is not addressed to this vault's key: ask the caseworker to export to your organisation key",
+        ),
+        age::DecryptError::DecryptionFailed if passphrase.is_some() => {
+            reject("the passphrase does not open this file")
+        }
+        age::DecryptError::ExcessiveWork { required, .. } => reject(format!(
+            "the file asks for an unreasonable amount of work to decrypt (scrypt work factor {required}, the limit is {MAX_OUTSIDE_WORK_FACTOR})"
+        )),
+        other => reject(format!("the file cannot be decrypted: {other}")),
+    })
+}
+
+/// The SHA-256 of a file, read through once.
+pub(super) fn hash_file(f: &Path) -> Result<String> {
+    let mut h = Sha256::new();
+    let mut file = fs::File::open(f).map_err(Error::io(format!("opening {}", f.display())))?;
+    io::copy(&mut file, &mut h).map_err(Error::io("reading the bundle"))?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// What to decrypt, and with what.
+pub(super) struct Input<'a> {
+    pub source: &'a Source<'a>,
+    pub identities: &'a [age::x25519::Identity],
+    pub passphrase: Option<&'a Passphrase>,
+}
+
+/// A piece of the decrypted bundle on its way from the decrypting thread to the tar reader.
+enum Piece {
+    Data(Zeroizing<Vec<u8>>),
+    /// The decrypting thread stopped with this error (reported instead of the tar reader's).
+    Failed,
+}
+
+/// Reads the decrypted bundle from the channel.
+struct Pieces<'r> {
+    rx: &'r mpsc::Receiver<Piece>,
+    back: mpsc::Sender<Zeroizing<Vec<u8>>>,
+    cur: Zeroizing<Vec<u8>>,
+    pos: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.cur.len() {
+            match self.rx.recv() {
+                Ok(Piece::Data(b)) => {
+                    let used = std::mem::replace(&mut self.cur, b);
+                    let _ = self.back.send(used);
+                    self.pos = 0;
+                }
+                Ok(Piece::Failed) => {
+                    return Err(io::Error::other("the bundle could not be decrypted"))
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Hashes what is read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Decrypts and stages the bundle; returns the SHA-256 of the file as read.
+pub(super) fn stage(
+    input: &Input<'_>,
+    sink: &entries::Sink<'_>,
+    staged: &mut Staged,
+) -> Result<String> {
+    let file = match input.source {
+        Source::File(file) => *file,
+        #[cfg(fuzzing)]
+        Source::Plain(bytes) => {
+            entries::stage_tar(*bytes, sink, staged)?;
+            return Ok(hex::encode(Sha256::digest(bytes)));
+        }
+    };
+    let f = fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
+    let (tx, rx) = mpsc::sync_channel::<Piece>(4);
+    let (back_tx, back_rx) = mpsc::channel::<Zeroizing<Vec<u8>>>();
+    std::thread::scope(|s| -> Result<String> {
+        let reading = s.spawn(move || decrypt_into(f, file, input, &tx, &back_rx));
+        let mut pieces = Pieces {
+            rx: &rx,
+            back: back_tx,
+            cur: Zeroizing::new(Vec::new()),
+            pos: 0,
+        };
+        let staged_res = entries::stage_tar(&mut pieces, sink, staged).and_then(|()| {
+            // The tar ends before the age stream does (padding): read on to its end, so
+            // that its last chunk is authenticated too.
+            io::copy(&mut pieces, &mut io::sink())
+                .map(drop)
+                .map_err(damaged)
+        });
+        drop(pieces);
+        drop(rx);
+        let read_res = reading
+            .join()
+            .unwrap_or_else(|_| Err(Error::Verify("the bundle reader failed".into())));
+        match (read_res, staged_res) {
+            // A decryption failure explains whatever the tar reader saw.
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(Some(sha)), Ok(())) => Ok(sha),
+            (Ok(None), Ok(())) => Err(reject("the bundle ended early")),
+        }
+    })
+}
+
+/// The decrypting thread: reads, hashes and decrypts `f` into pieces. Returns the file's
+/// SHA-256, or `None` when the tar reader stopped first (its error is reported).
+fn decrypt_into(
+    f: fs::File,
+    file: &Path,
+    input: &Input<'_>,
+    tx: &mpsc::SyncSender<Piece>,
+    back_rx: &mpsc::Receiver<Zeroizing<Vec<u8>>>,
+) -> Result<Option<String>> {
+    let mut raw = HashingReader {
+        inner: f,
+        hasher: Sha256::new(),
+    };
+    let res = (|| -> Result<bool> {
+        let mut dec = decrypt_outside(&mut raw, input.identities, input.passphrase)?;
+        loop {
+            let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.resize(PIECE, 0);
+            let n = blobs::read_full(&mut dec, &mut buf).map_err(damaged)?;
+            if n == 0 {
+                return Ok(true);
+            }
+            buf.truncate(n);
+            if tx.send(Piece::Data(buf)).is_err() {
+                return Ok(false); // the tar reader stopped; its error is reported
+            }
+        }
+    })();
+    match res {
+        Ok(true) => {
+            // Anything after the age stream is part of the file and of its hash.
+            io::copy(&mut raw, &mut io::sink())
+                .map_err(Error::io(format!("reading {}", file.display())))?;
+            Ok(Some(hex::encode(raw.hasher.finalize())))
+        }
+        Ok(false) => Ok(None),
+        Err(e) => {
+            let _ = tx.send(Piece::Failed);
+            Err(e)
+        }
+    }
+}

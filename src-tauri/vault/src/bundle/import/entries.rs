@@ -1,0 +1,190 @@
+//! Taking the decrypted tar apart: every entry checked for its type, name and size as it
+//! streams past, hashed; small entries kept in memory, attachments re-encrypted to this vault
+//! (never written in plaintext). Nothing here knows what the entries mean.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::io::{self, Read};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::decrypt::{damaged, reject};
+use super::ImportLimits;
+use crate::bundle::ROOT;
+use crate::crypto::blobs::{self, NewBlob};
+use crate::error::{Error, Result};
+
+/// Most entries a bundle may have.
+///
+/// # Security
+/// Caps what a hostile archive can make us track; a real bundle has one entry per attachment
+/// plus five.
+pub const MAX_ENTRIES: usize = 200_000;
+/// Largest `records.jsonl` (held in memory while it is checked).
+pub const MAX_RECORDS_BYTES: u64 = 512 << 20;
+/// Largest `audit.jsonl`, `manifest.json` (held in memory).
+pub const MAX_SMALL_BYTES: u64 = 64 << 20;
+/// Largest single attachment.
+pub const MAX_BLOB_BYTES: u64 = 64 << 30;
+/// Largest total of all entries.
+pub const MAX_TOTAL_BYTES: u64 = 256 << 30;
+
+/// What was read from the archive before any check of meaning.
+#[derive(Default)]
+pub(super) struct Staged {
+    /// Small entries by name, in memory.
+    pub small: HashMap<String, Vec<u8>>,
+    /// Every entry seen: name → (size, SHA-256).
+    pub seen: BTreeMap<String, (u64, String)>,
+    /// Attachments re-encrypted into the vault folder, not (yet) referenced.
+    pub blobs: Vec<NewBlob>,
+}
+
+impl Staged {
+    /// Removes the staged attachment files not in `keep` (they did not become part of the
+    /// vault), and their folders when now empty.
+    pub(super) fn remove_unkept(&self, vault_dir: &Path, keep: &BTreeSet<String>) {
+        for b in self.blobs.iter().filter(|b| !keep.contains(&b.rel)) {
+            let path = vault_dir.join(&b.rel);
+            let _ = fs::remove_file(&path);
+            if let Some(sub) = path.parent() {
+                let _ = fs::remove_dir(sub); // only if now empty
+            }
+        }
+    }
+}
+
+/// Where attachments go, and the caps.
+pub(super) struct Sink<'a> {
+    pub vault_dir: &'a Path,
+    pub own: &'a age::x25519::Recipient,
+    pub limits: &'a ImportLimits,
+    /// Whether the vault already holds an attachment (checked, not stored again).
+    pub known_blob: &'a dyn Fn(&str) -> bool,
+}
+
+/// A checked entry name: `README.txt`, `records.jsonl`, `audit.jsonl`, `manifest.json`,
+/// `manifest.json.minisig` or `blobs/<64 lowercase hex>`. Never used as a path on disk.
+pub(super) fn entry_name(raw: &[u8]) -> Result<String> {
+    let s = std::str::from_utf8(raw).map_err(|_| reject("an entry name is not UTF-8"))?;
+    let shown: String = s.chars().take(80).collect();
+    let rest = s
+        .strip_prefix(ROOT)
+        .and_then(|r| r.strip_prefix('/'))
+        .ok_or_else(|| reject(format!("entry {shown:?} is outside {ROOT}/")))?;
+    if rest
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+        || rest.contains('\\')
+    {
+        return Err(reject(format!(
+            "entry {shown:?} has a path that is not normalised"
+        )));
+    }
+    let ok = matches!(
+        rest,
+        "README.txt" | "records.jsonl" | "audit.jsonl" | "manifest.json" | "manifest.json.minisig"
+    ) || rest.strip_prefix("blobs/").is_some_and(|h| {
+        h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
+    if !ok {
+        return Err(reject(format!("unexpected entry {shown:?}")));
+    }
+    Ok(rest.to_owned())
+}
+
+fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(cap + 1).read_to_end(&mut buf).map_err(|e| {
+        reject(format!(
+            "the bundle could not be read ({e}): it is damaged or was altered"
+        ))
+    })?;
+    if buf.len() as u64 > cap {
+        return Err(reject(format!(
+            "{name} is larger than the {cap}-byte limit"
+        )));
+    }
+    Ok(buf)
+}
+
+/// Reads every entry of the tar `stream` into `staged`.
+pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged) -> Result<()> {
+    let mut archive = tar::Archive::new(stream);
+    let entries = archive
+        .entries()
+        .map_err(|e| reject(format!("the bundle is not a tar archive: {e}")))?;
+    let mut total = 0u64;
+    for (n, entry) in entries.enumerate() {
+        if n >= sink.limits.entries {
+            return Err(reject(format!(
+                "the bundle has more than {} entries",
+                sink.limits.entries
+            )));
+        }
+        let mut entry = entry.map_err(damaged)?;
+        let name = entry_name(&entry.path_bytes())?;
+        if !entry.header().entry_type().is_file() {
+            return Err(reject(format!(
+                "entry {name:?} is not a regular file (links, folders and devices are refused)"
+            )));
+        }
+        if staged.seen.contains_key(&name) {
+            return Err(reject(format!("entry {name:?} appears twice")));
+        }
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if total > sink.limits.total_bytes {
+            return Err(reject("the bundle is larger than the total size limit"));
+        }
+        let (size_read, sha) = if name.starts_with("blobs/") {
+            stage_blob(&mut entry, &name, size, sink, staged)?
+        } else {
+            let cap = if name == "records.jsonl" {
+                sink.limits.records_bytes
+            } else {
+                sink.limits.small_bytes
+            };
+            let bytes = read_capped(&mut entry, cap, &name)?;
+            let r = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
+            staged.small.insert(name.clone(), bytes);
+            r
+        };
+        if size_read != size {
+            return Err(reject(format!(
+                "entry {name:?} is shorter than its header says"
+            )));
+        }
+        staged.seen.insert(name, (size_read, sha));
+    }
+    Ok(())
+}
+
+/// An attachment entry: only checked when the vault has it, else re-encrypted to the vault as
+/// it streams (the plaintext never touches the disk). Returns (size read, SHA-256).
+fn stage_blob(
+    entry: &mut impl Read,
+    name: &str,
+    size: u64,
+    sink: &Sink<'_>,
+    staged: &mut Staged,
+) -> Result<(u64, String)> {
+    if size > sink.limits.blob_bytes {
+        return Err(reject(format!(
+            "attachment {name:?} is larger than the limit"
+        )));
+    }
+    if name.strip_prefix("blobs/").is_some_and(sink.known_blob) {
+        let mut h = Sha256::new();
+        let n = io::copy(entry, &mut h).map_err(damaged)?;
+        return Ok((n, hex::encode(h.finalize())));
+    }
+    let b = blobs::write_serial(sink.vault_dir, sink.own, entry).map_err(|e| match e {
+        Error::Io { source, .. } => damaged(source),
+        other => other,
+    })?;
+    let r = (b.size, b.sha256.clone());
+    staged.blobs.push(b);
+    Ok(r)
+}

@@ -1,0 +1,330 @@
+//! Reading a bundle (docs/bundle-format.md "Reading"). Hostile input is the normal case.
+//!
+//! In phases, each in its own file:
+//! 1. [`decrypt`]: the age layer (age authenticates every chunk; a truncated or altered file
+//!    fails), on its own thread, hashing the file as it goes;
+//! 2. [`entries`]: every tar entry — regular files only, under `kuager-bundle/`, a known name,
+//!    no duplicates, within the size caps — hashed as it streams; attachments re-encrypted to
+//!    this vault's identity as they stream (nothing is written in plaintext);
+//! 3. [`check`]: the manifest must list exactly the entries seen with their sizes and hashes;
+//!    then its signature; then the signer must be a trusted device; then every revision's id
+//!    must match its content, its record data must be valid, its parents known, its
+//!    attachments present;
+//! 4. [`apply`]: one transaction writes it all (or, to inspect, is rolled back).
+//!
+//! Streaming age hands out verified chunks before a later chunk may fail, so nothing is
+//! committed before the whole file has been read. A bundle imported before is recognised by
+//! its hash and not read again.
+
+mod apply;
+mod check;
+mod decrypt;
+mod entries;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::crypto::keys::{Passphrase, VaultSecrets};
+use crate::error::{Error, Result};
+use crate::revision;
+use crate::store::{audit, peers};
+
+pub use decrypt::{decrypt_outside, MAX_OUTSIDE_WORK_FACTOR};
+pub use entries::{
+    MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
+};
+
+/// How to import (or inspect) a bundle.
+#[derive(Default)]
+pub struct ImportOptions {
+    /// Identities to decrypt with, besides the organisation identities the vault holds.
+    pub identities: Vec<age::x25519::Identity>,
+    /// The bundle is encrypted to this passphrase (scrypt, work factor capped at
+    /// [`MAX_OUTSIDE_WORK_FACTOR`]).
+    pub passphrase: Option<Passphrase>,
+    /// Trusts an unknown signer under this label (after checking its key with the caseworker).
+    pub trust_signer: Option<String>,
+    /// The caps; the defaults are the named limits.
+    pub limits: ImportLimits,
+}
+
+/// The caps an import applies (the named defaults; tests use smaller ones).
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimits {
+    /// Most entries.
+    pub entries: usize,
+    /// Largest `records.jsonl`.
+    pub records_bytes: u64,
+    /// Largest `audit.jsonl`, `manifest.json`, signature, README.
+    pub small_bytes: u64,
+    /// Largest attachment.
+    pub blob_bytes: u64,
+    /// Largest total.
+    pub total_bytes: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            entries: MAX_ENTRIES,
+            records_bytes: MAX_RECORDS_BYTES,
+            small_bytes: MAX_SMALL_BYTES,
+            blob_bytes: MAX_BLOB_BYTES,
+            total_bytes: MAX_TOTAL_BYTES,
+        }
+    }
+}
+
+/// Who signed a bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signer {
+    /// The device's minisign public key.
+    pub public_key: String,
+    /// Its key id.
+    pub key_id: String,
+    /// The label it was trusted under, if it is trusted.
+    pub label: Option<String>,
+}
+
+/// What an import did, or (for `inspect`) would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// The bundle's id.
+    pub bundle_id: String,
+    /// The signer.
+    pub signer: Signer,
+    /// Records this vault did not have.
+    pub new_records: usize,
+    /// Records this vault had that gain revisions.
+    pub changed_records: usize,
+    /// Records that end with more than one head.
+    pub conflicts: Vec<String>,
+    /// Revisions this vault did not have.
+    pub new_revisions: usize,
+    /// Revisions already here.
+    pub known_revisions: usize,
+    /// Attachments this vault did not have.
+    pub new_blobs: usize,
+    /// Whether anything was written (false for inspect and for a bundle already imported).
+    pub committed: bool,
+}
+
+impl ImportReport {
+    fn empty(bundle_id: String, signer: Signer) -> Self {
+        ImportReport {
+            bundle_id,
+            signer,
+            new_records: 0,
+            changed_records: 0,
+            conflicts: vec![],
+            new_revisions: 0,
+            known_revisions: 0,
+            new_blobs: 0,
+            committed: false,
+        }
+    }
+}
+
+/// Where the tar stream comes from.
+pub(crate) enum Source<'a> {
+    /// An age file.
+    File(&'a Path),
+    /// An already decrypted tar stream (fuzzing the importer past the encryption).
+    #[cfg(fuzzing)]
+    Plain(&'a [u8]),
+}
+
+/// Whether an import writes, or only reports what it would write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Import,
+    Inspect,
+}
+
+/// The vault an import reads from and writes to.
+pub(crate) struct Target<'a> {
+    pub conn: &'a Connection,
+    pub secrets: &'a VaultSecrets,
+    pub device: &'a str,
+    pub dir: &'a Path,
+}
+
+/// Reads, checks and (unless inspecting) commits a bundle; records the outcome in the audit log
+/// (when importing). Whatever fails, nothing is changed but that audit event.
+pub(crate) fn run(
+    t: &Target<'_>,
+    source: Source<'_>,
+    opts: &ImportOptions,
+    mode: Mode,
+) -> Result<ImportReport> {
+    let mut staged = entries::Staged::default();
+    let result = read_and_apply(t, &source, opts, mode, &mut staged);
+    // Staged attachment files that did not become part of the vault are removed.
+    let keep: BTreeSet<String> = match &result {
+        Ok((_, kept)) => kept.clone(),
+        Err(_) => BTreeSet::new(),
+    };
+    staged.remove_unkept(t.dir, &keep);
+    match result {
+        Ok((report, _)) => Ok(report),
+        Err(e) => {
+            if mode == Mode::Import {
+                let _ = audit::append(
+                    t.conn,
+                    t.device,
+                    &revision::now(),
+                    "bundle_rejected",
+                    serde_json::json!({ "reason": e.to_string() }),
+                );
+            }
+            Err(e)
+        }
+    }
+}
+
+fn read_and_apply(
+    t: &Target<'_>,
+    source: &Source<'_>,
+    opts: &ImportOptions,
+    mode: Mode,
+    staged: &mut entries::Staged,
+) -> Result<(ImportReport, BTreeSet<String>)> {
+    let identities = identities(t.conn, source, opts)?;
+    let size = match source {
+        Source::File(f) => fs::metadata(f)
+            .map_err(Error::io(format!("opening {}", f.display())))?
+            .len(),
+        #[cfg(fuzzing)]
+        Source::Plain(b) => b.len() as u64,
+    };
+    if let Some(report) = already_imported(t, source, size, mode)? {
+        return Ok((report, BTreeSet::new()));
+    }
+    let own = t.secrets.identity().to_public();
+    let known_blob = |sha: &str| crate::store::blobs::exists(t.conn, sha).unwrap_or(false);
+    let input = decrypt::Input {
+        source,
+        identities: &identities,
+        passphrase: opts.passphrase.as_ref(),
+    };
+    let sink = entries::Sink {
+        vault_dir: t.dir,
+        own: &own,
+        limits: &opts.limits,
+        known_blob: &known_blob,
+    };
+    let file_sha = decrypt::stage(&input, &sink, staged)?;
+    let checked = check::all(t.conn, staged, opts.trust_signer.as_deref(), mode)?;
+    apply::commit(t, staged, checked, mode, (&file_sha, size))
+}
+
+/// The vault's organisation identities, then those given.
+fn identities(
+    conn: &Connection,
+    source: &Source<'_>,
+    opts: &ImportOptions,
+) -> Result<Vec<age::x25519::Identity>> {
+    let mut ids: Vec<age::x25519::Identity> = Vec::new();
+    for s in peers::identity_secrets(conn)? {
+        ids.push(s.parse().map_err(|_| {
+            Error::Verify("an organisation identity in this vault is unreadable".into())
+        })?);
+    }
+    ids.extend(opts.identities.iter().cloned());
+    if ids.is_empty() && matches!(source, Source::File(_)) && opts.passphrase.is_none() {
+        return Err(Error::NoIdentity);
+    }
+    Ok(ids)
+}
+
+/// The very same file was imported before: everything in it is here already (or purged since,
+/// and must stay so). Nothing to decrypt. Only a file of the size of an earlier one can be the
+/// same, so only then is it hashed before it is read.
+fn already_imported(
+    t: &Target<'_>,
+    source: &Source<'_>,
+    size: u64,
+    mode: Mode,
+) -> Result<Option<ImportReport>> {
+    if !peers::import_of_size_may_exist(t.conn, size)? {
+        return Ok(None);
+    }
+    let file_sha = match source {
+        Source::File(f) => decrypt::hash_file(f)?,
+        #[cfg(fuzzing)]
+        Source::Plain(b) => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b)),
+    };
+    let Some((bundle_id, signer)) = peers::import_by_sha(t.conn, &file_sha)? else {
+        return Ok(None);
+    };
+    let label = peers::device_label(t.conn, &signer)?;
+    let key_id = minisign::PublicKey::from_base64(&signer)
+        .map(|pk| check::key_id(&pk))
+        .unwrap_or_default();
+    if mode == Mode::Import {
+        audit::append(
+            t.conn,
+            t.device,
+            &revision::now(),
+            "bundle_reimported",
+            serde_json::json!({ "bundle_id": bundle_id }),
+        )?;
+    }
+    let signer = Signer {
+        public_key: signer,
+        key_id,
+        label,
+    };
+    Ok(Some(ImportReport::empty(bundle_id, signer)))
+}
+
+/// Reads an `age-keygen` identity file (X25519 identities only).
+pub fn read_identity_file(path: &Path) -> Result<Vec<age::x25519::Identity>> {
+    let text =
+        fs::read_to_string(path).map_err(Error::io(format!("reading {}", path.display())))?;
+    let ids: Vec<age::x25519::Identity> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .map(|l| l.parse())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| {
+            Error::invalid(
+                "identity",
+                format!("{} holds an invalid age identity", path.display()),
+            )
+        })?;
+    if ids.is_empty() {
+        return Err(Error::invalid(
+            "identity",
+            format!(
+                "{} holds no age identity (AGE-SECRET-KEY-1…)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Runs the bundle text parsers on arbitrary bytes (for `cargo fuzz`): entry names, the
+/// manifest, and each line as a revision (id check, record validation, purge markers). Never
+/// panics; errors are the expected outcome.
+#[cfg(fuzzing)]
+pub fn fuzz_parsers(data: &[u8]) {
+    let _ = serde_json::from_slice::<check::Manifest>(data);
+    for line in data.split(|&b| b == b'\n') {
+        let _ = entries::entry_name(line);
+        if let Ok(rev) = serde_json::from_slice::<revision::Revision>(line) {
+            if rev.id_matches() == Some(true) {
+                if let Some(d) = &rev.data {
+                    let _ = revision::purge_targets(d);
+                    let _ = crate::model::validate_value(rev.kind, d);
+                }
+            }
+        }
+    }
+}

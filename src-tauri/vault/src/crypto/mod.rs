@@ -1,0 +1,16 @@
+//! Everything that touches key material or ciphertext on disk, below the store.
+//!
+//! - [`keys`]: the vault's secrets (SQLCipher key, age identity, device signing key) and the
+//!   keyslots, standard age files, that hold them on disk;
+//! - [`blobs`]: attachments, streamed into age files encrypted to the vault's own identity;
+//! - `sink`: large ciphertext files written on their own thread, around the page cache;
+//! - [`harden`]: no core dumps, key pages locked in RAM (the crate's only `unsafe`).
+//!
+//! Nothing here knows about records, the database or bundles.
+
+pub(crate) mod blobs;
+pub mod harden;
+pub mod keys;
+mod sink;
+
+pub(crate) use sink::Sink;

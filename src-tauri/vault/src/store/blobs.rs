@@ -1,0 +1,45 @@
+//! Attachment rows: which encrypted file holds the attachment with a given SHA-256. Each content
+//! is stored once, whichever records refer to it.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::Result;
+use crate::revision;
+
+/// The file (relative to the vault folder) holding the attachment `sha256`, if stored.
+pub(crate) fn file_of(c: &Connection, sha256: &str) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT file FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// The file and size of the attachment `sha256`, if stored.
+pub(crate) fn file_and_size(c: &Connection, sha256: &str) -> Result<Option<(String, u64)>> {
+    Ok(
+        c.prepare_cached("SELECT file, size FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .optional()?,
+    )
+}
+
+/// Whether the attachment `sha256` is stored.
+pub(crate) fn exists(c: &Connection, sha256: &str) -> Result<bool> {
+    Ok(file_of(c, sha256)?.is_some())
+}
+
+/// Records a new attachment file (already written and durable) for `sha256`.
+pub(crate) fn insert(tx: &Connection, sha256: &str, file: &str, size: u64) -> Result<()> {
+    tx.prepare_cached("INSERT INTO blobs(sha256, file, size, added_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![sha256, file, size as i64, revision::now()])?;
+    Ok(())
+}
+
+/// Every attachment row: (sha256, file).
+pub(crate) fn all(c: &Connection) -> Result<Vec<(String, String)>> {
+    super::collect(
+        c.prepare("SELECT sha256, file FROM blobs")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )
+}

@@ -1,0 +1,198 @@
+//! Who this vault deals with: the recipients its bundles are encrypted to and what each set of
+//! recipients already has (export cursors), the organisation identities it decrypts bundles
+//! with, the caseworker devices it trusts, and the bundles it imported.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::collect;
+use crate::error::Result;
+use crate::revision;
+
+/// A configured recipient of this vault's bundles, as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct RecipientRow {
+    pub recipient: String,
+    pub label: Option<String>,
+    pub added_at: String,
+}
+
+/// Adds a recipient, or relabels it.
+pub(crate) fn add_recipient(c: &Connection, recipient: &str, label: Option<&str>) -> Result<()> {
+    c.execute(
+        "INSERT INTO recipients(recipient, label, added_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(recipient) DO UPDATE SET label = ?2",
+        params![recipient, label, revision::now()],
+    )?;
+    Ok(())
+}
+
+/// The recipients, oldest first.
+pub(crate) fn recipients(c: &Connection) -> Result<Vec<RecipientRow>> {
+    collect(
+        c.prepare("SELECT recipient, label, added_at FROM recipients ORDER BY added_at")?
+            .query_map([], |r| {
+                Ok(RecipientRow {
+                    recipient: r.get(0)?,
+                    label: r.get(1)?,
+                    added_at: r.get(2)?,
+                })
+            })?,
+    )
+}
+
+/// The recipients whose key or label is `key_or_label`.
+pub(crate) fn find_recipients(c: &Connection, key_or_label: &str) -> Result<Vec<String>> {
+    collect(
+        c.prepare("SELECT recipient FROM recipients WHERE recipient = ?1 OR label = ?1")?
+            .query_map([key_or_label], |r| r.get(0))?,
+    )
+}
+
+/// Removes a recipient.
+pub(crate) fn remove_recipient(c: &Connection, recipient: &str) -> Result<()> {
+    c.execute("DELETE FROM recipients WHERE recipient = ?1", [recipient])?;
+    Ok(())
+}
+
+/// What an earlier export to a set of recipients covered: (revision seq, audit seq).
+pub(crate) fn export_cursor(c: &Connection, recipients_key: &str) -> Result<Option<(i64, i64)>> {
+    Ok(c.query_row(
+        "SELECT revision_seq, audit_seq FROM export_cursors WHERE recipients_key = ?1",
+        [recipients_key],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
+}
+
+/// Moves the export cursor of a set of recipients forward (never back).
+pub(crate) fn advance_export_cursor(
+    c: &Connection,
+    recipients_key: &str,
+    revision_seq: i64,
+    audit_seq: i64,
+    at: &str,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO export_cursors(recipients_key, revision_seq, audit_seq, at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT(recipients_key) DO UPDATE SET revision_seq = max(revision_seq, ?2), audit_seq = max(audit_seq, ?3), at = ?4",
+        params![recipients_key, revision_seq, audit_seq, at],
+    )?;
+    Ok(())
+}
+
+/// Keeps an organisation identity (its secret key lives only in this encrypted database), or
+/// relabels it when given a label.
+pub(crate) fn add_identity(
+    c: &Connection,
+    public: &str,
+    secret: &str,
+    label: Option<&str>,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO identities(recipient, secret, label, added_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT(recipient) DO UPDATE SET label = coalesce(?3, label)",
+        params![public, secret, label, revision::now()],
+    )?;
+    Ok(())
+}
+
+/// The organisation identities: public key and label, oldest first.
+pub(crate) fn identities(c: &Connection) -> Result<Vec<(String, Option<String>)>> {
+    collect(
+        c.prepare("SELECT recipient, label FROM identities ORDER BY added_at")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )
+}
+
+/// The organisation identities' secret keys (`AGE-SECRET-KEY-1…`).
+pub(crate) fn identity_secrets(c: &Connection) -> Result<Vec<String>> {
+    collect(
+        c.prepare("SELECT secret FROM identities")?
+            .query_map([], |r| r.get(0))?,
+    )
+}
+
+/// Trusts a device key under `label` (relabels a trusted one).
+pub(crate) fn trust_device(c: &Connection, key: &str, label: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(public_key) DO UPDATE SET label = ?2",
+        params![key, label, revision::now()],
+    )?;
+    Ok(())
+}
+
+/// Trusts a device key under `label` unless it is trusted already (first import of a signer).
+pub(crate) fn trust_device_if_new(c: &Connection, key: &str, label: &str) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3)",
+        params![key, label, revision::now()],
+    )?;
+    Ok(())
+}
+
+/// Trusted device keys and their labels, oldest first.
+pub(crate) fn trusted_devices(c: &Connection) -> Result<Vec<(String, String)>> {
+    collect(
+        c.prepare("SELECT public_key, label FROM trusted_devices ORDER BY added_at")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )
+}
+
+/// The label a device key is trusted under, if it is trusted.
+pub(crate) fn device_label(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(c.query_row(
+        "SELECT label FROM trusted_devices WHERE public_key = ?1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+/// The trusted device keys whose key or label is `key_or_label`.
+pub(crate) fn find_devices(c: &Connection, key_or_label: &str) -> Result<Vec<String>> {
+    collect(
+        c.prepare("SELECT public_key FROM trusted_devices WHERE public_key = ?1 OR label = ?1")?
+            .query_map([key_or_label], |r| r.get(0))?,
+    )
+}
+
+/// Stops trusting a device key.
+pub(crate) fn untrust_device(c: &Connection, key: &str) -> Result<()> {
+    c.execute("DELETE FROM trusted_devices WHERE public_key = ?1", [key])?;
+    Ok(())
+}
+
+/// Whether an imported file may have had this size (rows from before schema 4 have none).
+pub(crate) fn import_of_size_may_exist(c: &Connection, size: u64) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM imports WHERE size IS NULL OR size = ?1)",
+        [size as i64],
+        |r| r.get(0),
+    )?)
+}
+
+/// The bundle id and signer of an earlier import of the file with this SHA-256.
+pub(crate) fn import_by_sha(c: &Connection, sha256: &str) -> Result<Option<(String, String)>> {
+    Ok(c.query_row(
+        "SELECT bundle_id, signer FROM imports WHERE sha256 = ?1",
+        [sha256],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
+}
+
+/// Records an imported bundle file.
+pub(crate) fn record_import(
+    c: &Connection,
+    bundle_id: &str,
+    sha256: &str,
+    signer: &str,
+    size: u64,
+) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![bundle_id, sha256, signer, revision::now(), size as i64],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Destroying content (consent withdrawn, a court order): a purge nulls the data of the
+//! revisions it names, removes drafts of the record, and deletes attachments nothing else refers
+//! to. The purge marker itself is an ordinary revision (`crate::revision::PURGE_KEY`).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::blobs;
+use crate::error::Result;
+use crate::model::RecordId;
+
+/// Destroys the content of `revisions` of `record` and the attachments `blobs` that nothing
+/// else still refers to, inside `tx`. Returns the attachment files to delete after commit
+/// ([`finish`]).
+pub(crate) fn apply(
+    tx: &Connection,
+    record: RecordId,
+    revisions: &[String],
+    blobs: &BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let rid = record.to_string();
+    super::drafts::remove_for_record(tx, &rid)?;
+    for r in revisions {
+        tx.prepare_cached(
+            "UPDATE revisions SET data = NULL, purged = 1 WHERE id = ?1 AND record = ?2 \
+             AND (data IS NULL OR json_extract(data, '$.kuager_purge') IS NULL)",
+        )?
+        .execute(params![r, rid])?;
+    }
+    let mut files = Vec::new();
+    for b in blobs {
+        // Another record may hold the same file (attachments are stored once per content).
+        let still_used: bool = tx
+            .prepare_cached(
+                "SELECT 1 FROM revisions WHERE purged = 0 AND instr(data, ?1) > 0 \
+                 AND json_extract(data, '$.kuager_purge') IS NULL LIMIT 1",
+            )?
+            .query_row([b], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if still_used {
+            continue;
+        }
+        if let Some(f) = blobs::file_of(tx, b)? {
+            tx.prepare_cached("DELETE FROM blobs WHERE sha256 = ?1")?
+                .execute([b])?;
+            files.push(f);
+        }
+    }
+    Ok(files)
+}
+
+/// After a purge commits: delete the attachment files, merge the full-text index so deleted
+/// terms leave its segments, and checkpoint the WAL so old page images leave it too.
+pub(crate) fn finish(conn: &Connection, dir: &Path, files: &[String]) -> Result<()> {
+    for f in files {
+        let _ = fs::remove_file(dir.join(f));
+    }
+    conn.execute("INSERT INTO fts(fts) VALUES ('optimize')", [])?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Creating, opening, unlocking, locking and erasing a vault; its passphrase and recovery
+//! keyslots.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{CreateOptions, Open, Vault, MAX_UNLOCK_DELAY, VAULT_JSON};
+use crate::crypto::blobs;
+use crate::crypto::keys::{self, Passphrase, VaultSecrets};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::index;
+use crate::revision;
+use crate::store::{self, audit, meta};
+
+#[cfg(unix)]
+fn private_dir(p: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))?;
+    fs::set_permissions(p, fs::Permissions::from_mode(0o700))
+        .map_err(Error::io(format!("protecting {}", p.display())))
+}
+
+#[cfg(not(unix))]
+fn private_dir(p: &Path) -> Result<()> {
+    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))
+}
+
+/// Refuses a passphrase too weak to protect a vault.
+pub(super) fn check_strength(p: &Passphrase) -> Result<()> {
+    let strength = keys::passphrase_strength(p.expose());
+    if strength.score == 0 {
+        return Err(Error::WeakPassphrase(strength.hint.into()));
+    }
+    Ok(())
+}
+
+impl Vault {
+    /// Creates a new vault in `dir` (which must not exist or be empty) and returns it unlocked.
+    pub fn create(dir: &Path, passphrase: &Passphrase, opts: CreateOptions) -> Result<Vault> {
+        if dir.join("vault.json").exists() {
+            return Err(Error::VaultExists(dir.to_owned()));
+        }
+        if fs::read_dir(dir).is_ok_and(|mut rd| rd.next().is_some()) {
+            return Err(Error::Format {
+                path: dir.to_owned(),
+                reason: "this folder is not empty: choose a new or empty folder for the vault"
+                    .into(),
+            });
+        }
+        check_strength(passphrase)?;
+        private_dir(dir)?;
+        private_dir(&dir.join("keyslots"))?;
+        private_dir(&dir.join("blobs"))?;
+        let secrets = VaultSecrets::generate();
+        keys::write_passphrase_slot(dir, passphrase, &secrets, opts.work_factor)?;
+        for r in &opts.recovery {
+            keys::write_recovery_slot(dir, r, &secrets)?;
+        }
+        // SQLite creates the -wal and -shm files with the database file's mode: make it 0600 first.
+        fsutil::private_file()
+            .open(dir.join("vault.db"))
+            .map_err(Error::io("creating the database"))?;
+        let conn = store::open(&dir.join("vault.db"), &secrets)?;
+        let device = secrets.device_id().to_string();
+        meta::set(&conn, meta::VAULT_ID, &secrets.vault_id().to_string())?;
+        meta::set(&conn, "created_at", &revision::now())?;
+        audit::append(
+            &conn,
+            &device,
+            &revision::now(),
+            "vault_created",
+            serde_json::json!({ "recovery_keyslots": opts.recovery.len() }),
+        )?;
+        // vault.json last: a folder without it is not (yet) a vault.
+        fsutil::write_atomic(&dir.join("vault.json"), VAULT_JSON.as_bytes())?;
+        Ok(Vault {
+            dir: dir.to_owned(),
+            open: Some(Open {
+                conn,
+                secrets,
+                device,
+                text_queue: 0,
+            }),
+            failed_unlocks: 0,
+        })
+    }
+
+    /// Opens the vault folder `dir`, locked.
+    pub fn open(dir: &Path) -> Result<Vault> {
+        let vj = dir.join("vault.json");
+        let text = match fs::read_to_string(&vj) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NoVault(dir.to_owned()))
+            }
+            Err(e) => return Err(Error::io(format!("reading {}", vj.display()))(e)),
+        };
+        let format = |reason: String| Error::Format {
+            path: vj.clone(),
+            reason,
+        };
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|_| format("not a Kuager vault description".into()))?;
+        if v.get("format").and_then(|f| f.as_str()) != Some("kuager-vault") {
+            return Err(format("not a Kuager vault".into()));
+        }
+        match v.get("version").and_then(|n| n.as_u64()) {
+            Some(1) => {}
+            Some(n) => {
+                return Err(format(format!(
+                    "vault format {n} is newer than this Kuager: update Kuager"
+                )))
+            }
+            None => return Err(format("no format version".into())),
+        }
+        Ok(Vault {
+            dir: dir.to_owned(),
+            open: None,
+            failed_unlocks: 0,
+        })
+    }
+
+    /// Unlocks with the passphrase. After a wrong passphrase the next attempts wait longer
+    /// (1 s, 2 s, 4 s … up to [`MAX_UNLOCK_DELAY`]) on top of the KDF's own cost (R3).
+    pub fn unlock(&mut self, passphrase: &Passphrase) -> Result<()> {
+        let r = keys::open_with_passphrase(&self.dir, passphrase);
+        self.finish_unlock(r)
+    }
+
+    /// Unlocks with the organisation's recovery identity.
+    pub fn unlock_with_recovery(&mut self, identity: &age::x25519::Identity) -> Result<()> {
+        let r = keys::open_with_recovery(&self.dir, identity);
+        self.finish_unlock(r)
+    }
+
+    fn finish_unlock(&mut self, secrets: Result<VaultSecrets>) -> Result<()> {
+        self.open = None;
+        let secrets = match secrets {
+            Ok(s) => s,
+            Err(e) => {
+                if matches!(e, Error::WrongPassphrase) {
+                    self.failed_unlocks += 1;
+                    let exp = self.failed_unlocks.saturating_sub(1).min(5);
+                    std::thread::sleep(Duration::from_secs(1 << exp).min(MAX_UNLOCK_DELAY));
+                }
+                return Err(e);
+            }
+        };
+        let conn = store::open(&self.dir.join("vault.db"), &secrets)?;
+        let stored = meta::get(&conn, meta::VAULT_ID)?;
+        if stored.as_deref() != Some(secrets.vault_id().to_string().as_str()) {
+            return Err(Error::Format {
+                path: self.dir.join("vault.db"),
+                reason: "the database belongs to another vault than the keyslot".into(),
+            });
+        }
+        let device = secrets.device_id().to_string();
+        audit::append(
+            &conn,
+            &device,
+            &revision::now(),
+            "vault_unlocked",
+            serde_json::json!({}),
+        )?;
+        blobs::sweep_temp(&self.dir);
+        self.failed_unlocks = 0;
+        let text_queue = index::queue_len(&conn)?;
+        self.open = Some(Open {
+            conn,
+            secrets,
+            device,
+            text_queue,
+        });
+        Ok(())
+    }
+
+    /// Locks: records the event, then drops the database connection and every key (R2).
+    pub fn lock(&mut self) {
+        if let Some(o) = &self.open {
+            let _ = audit::append(
+                &o.conn,
+                &o.device,
+                &revision::now(),
+                "vault_locked",
+                serde_json::json!({}),
+            );
+        }
+        self.open = None;
+    }
+
+    /// Emergency erase (docs/threat-model.md R5): destroys every keyslot first — overwritten
+    /// with random bytes, synced, removed, the folder synced — so that from that moment nobody
+    /// can open the vault, not with the passphrase and not with a recovery key; then removes the
+    /// data. Works locked or unlocked (a coerced user may have no time to unlock).
+    ///
+    /// # Security
+    /// On SSDs and copy-on-write file systems an overwrite does not reach the old blocks; what
+    /// remains there is age ciphertext under keys that no longer exist anywhere but in the
+    /// memory of this process, which is dropped here. Full-disk encryption covers the rest.
+    pub fn erase(mut self) -> Result<()> {
+        self.open = None;
+        let slots = self.dir.join("keyslots");
+        let entries: Vec<PathBuf> = fs::read_dir(&slots)
+            .map_err(Error::io("reading the keyslots"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        for path in &entries {
+            let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
+            let mut noise = vec![0u8; len.max(1)];
+            fsutil::fill_random(&mut noise);
+            let wipe = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| {
+                    use std::io::Write;
+                    f.write_all(&noise)?;
+                    f.sync_all()
+                });
+            let removed = fs::remove_file(path);
+            if let (Err(e), Err(_)) = (wipe, removed) {
+                return Err(Error::io("destroying a keyslot")(e));
+            }
+        }
+        fsutil::sync_dir(&slots)?;
+        // From here the vault cannot be opened; the rest is tidying up.
+        fs::remove_dir_all(&self.dir).map_err(Error::io("removing the vault's files"))?;
+        if let Some(parent) = self.dir.parent() {
+            let _ = fsutil::sync_dir(parent);
+        }
+        Ok(())
+    }
+
+    /// Changes the passphrase: the keyslot is rewritten atomically (R3).
+    pub fn change_passphrase(&mut self, new: &Passphrase, work_factor: Option<u8>) -> Result<()> {
+        check_strength(new)?;
+        let o = self.o()?;
+        keys::write_passphrase_slot(&self.dir, new, &o.secrets, work_factor)?;
+        audit::append(
+            &o.conn,
+            &o.device,
+            &revision::now(),
+            "passphrase_changed",
+            serde_json::json!({}),
+        )
+    }
+
+    /// Adds a recovery keyslot for the organisation's age X25519 recipient.
+    pub fn add_recovery(&mut self, recipient: &age::x25519::Recipient) -> Result<PathBuf> {
+        let o = self.o()?;
+        let path = keys::write_recovery_slot(&self.dir, recipient, &o.secrets)?;
+        let fp = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        audit::append(
+            &o.conn,
+            &o.device,
+            &revision::now(),
+            "recovery_keyslot_added",
+            serde_json::json!({ "keyslot": fp }),
+        )?;
+        Ok(path)
+    }
+
+    /// This vault's id.
+    pub fn vault_id(&self) -> Result<uuid::Uuid> {
+        Ok(self.o()?.secrets.vault_id())
+    }
+
+    /// This vault's device id (written into every revision it makes).
+    pub fn device_id(&self) -> Result<String> {
+        Ok(self.o()?.device.clone())
+    }
+
+    /// This vault's device signing key (public part), to hand to coordinators once.
+    pub fn device_public_key(&self) -> Result<keys::DevicePublicKey> {
+        Ok(self.o()?.secrets.device_public_key())
+    }
+
+    /// Signs `data` with this device's key (minisign format).
+    pub fn sign(&self, data: &[u8], trusted_comment: &str) -> Result<String> {
+        self.o()?.secrets.sign_minisign(data, trusted_comment)
+    }
+}

@@ -1,0 +1,191 @@
+//! Reading: a record, its summary, what refers to it, its history; lists, search, conflicts,
+//! a person's attempts, the audit log.
+
+use std::collections::BTreeSet;
+
+use rusqlite::params;
+
+use super::{AttemptLine, HistoryEntry, Hit, RecordView, Vault};
+use crate::error::{Error, Result};
+use crate::index;
+use crate::model::{Kind, RecordId};
+use crate::store::{self, audit, heads, revisions};
+use crate::summary::{self, Summarizer, Summary};
+
+impl Vault {
+    /// A record and its head(s).
+    pub fn get(&self, id: RecordId) -> Result<RecordView> {
+        let o = self.o()?;
+        let kind = store::record_kind(&o.conn, id)?;
+        let heads = heads::of(&o.conn, id)?;
+        Ok(RecordView { id, kind, heads })
+    }
+
+    /// The one-line summary of a record (title, derived facts such as attempt number and
+    /// days waiting).
+    pub fn summary(&self, id: RecordId) -> Result<Summary> {
+        let o = self.o()?;
+        store::record_kind(&o.conn, id)?;
+        Summarizer::new(&o.conn).summary(&id.to_string())
+    }
+
+    /// The records whose current version refers to `id`, newest first: a person's testimonies
+    /// (as witness or victim), attempts, relatives naming them and cases holding them; a
+    /// testimony's or attempt's cases. From the index of references every save keeps (a
+    /// narrative that merely quotes an id is not a reference).
+    pub fn related(&self, id: RecordId) -> Result<Vec<Summary>> {
+        let o = self.o()?;
+        store::record_kind(&o.conn, id)?;
+        let ids = index::referring(&o.conn, &id.to_string())?;
+        let mut s = Summarizer::new(&o.conn);
+        ids.iter().map(|other| s.summary(other)).collect()
+    }
+
+    /// A person's renunciation attempts, numbered as every list numbers them, oldest first.
+    pub fn person_attempts(&self, person: RecordId) -> Result<Vec<AttemptLine>> {
+        let o = self.o()?;
+        if store::record_kind(&o.conn, person)? != Kind::Person {
+            return Err(Error::invalid(
+                "person",
+                format!("{person} is not a person"),
+            ));
+        }
+        let mut out = Vec::new();
+        for (i, a) in summary::attempts_of(&o.conn, &person.to_string())?
+            .into_iter()
+            .enumerate()
+        {
+            let id: RecordId = a.id.parse()?;
+            let Some(head) = heads::of(&o.conn, id)?.pop() else {
+                continue;
+            };
+            let Some(data) = head.data else { continue };
+            out.push(AttemptLine {
+                id,
+                revision: head.id,
+                number: i + 1,
+                waiting_days: summary::waiting_days(&data),
+                data,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The history of a record, oldest first.
+    pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
+        let o = self.o()?;
+        store::record_kind(&o.conn, id)?;
+        let current: BTreeSet<String> = heads::ids(&o.conn, id)?.into_iter().collect();
+        revisions::ancestry(&o.conn, id)?
+            .into_iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    head: current.contains(&r.id),
+                    id: r.id.parse()?,
+                    parents: r
+                        .parents
+                        .iter()
+                        .map(|p| p.parse())
+                        .collect::<Result<_>>()
+                        .unwrap_or_default(),
+                    device: r.device,
+                    at: r.at,
+                    purged: r.purged,
+                })
+            })
+            .collect()
+    }
+
+    /// Lists records, optionally of one kind, newest first.
+    pub fn list(&self, kind: Option<Kind>) -> Result<Vec<Summary>> {
+        let o = self.o()?;
+        let ids: Vec<String> = match kind {
+            Some(k) => store::collect(
+                o.conn
+                    .prepare("SELECT id FROM records WHERE kind = ?1 ORDER BY id DESC")?
+                    .query_map([k.as_str()], |r| r.get(0))?,
+            )?,
+            None => store::collect(
+                o.conn
+                    .prepare("SELECT id FROM records ORDER BY id DESC")?
+                    .query_map([], |r| r.get(0))?,
+            )?,
+        };
+        let mut s = Summarizer::new(&o.conn);
+        ids.iter().map(|id| s.summary(id)).collect()
+    }
+
+    /// One page of [`Vault::list`] and the total: only the page's summaries are computed, so a
+    /// scrolling list of 100,000 records costs the same per page as one of 100.
+    pub fn list_page(
+        &self,
+        kind: Option<Kind>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<Summary>)> {
+        let c = &self.o()?.conn;
+        let (limit, offset) = (limit as i64, offset as i64);
+        // One kind walks the (kind, id) index; all kinds the primary key. Two statements, so
+        // each uses its index (`?1 IS NULL OR kind = ?1` would scan the table).
+        let (total, ids): (i64, Vec<String>) = match kind {
+            Some(k) => (
+                c.query_row(
+                    "SELECT count(*) FROM records WHERE kind = ?1",
+                    [k.as_str()],
+                    |r| r.get(0),
+                )?,
+                store::collect(
+                    c.prepare_cached(
+                        "SELECT id FROM records WHERE kind = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+                    )?
+                    .query_map(params![k.as_str(), limit, offset], |r| r.get(0))?,
+                )?,
+            ),
+            None => (
+                c.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?,
+                store::collect(
+                    c.prepare_cached("SELECT id FROM records ORDER BY id DESC LIMIT ?1 OFFSET ?2")?
+                        .query_map(params![limit, offset], |r| r.get(0))?,
+                )?,
+            ),
+        };
+        let mut s = Summarizer::new(c);
+        let rows = ids.iter().map(|id| s.summary(id)).collect::<Result<_>>()?;
+        Ok((total as usize, rows))
+    }
+
+    /// Searches names in any script and spelling, document and reference numbers, record ids
+    /// and full text. At most `limit` hits, best kind of match first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        let o = self.o()?;
+        let found = index::search_ids(&o.conn, query, limit)?;
+        let mut s = Summarizer::new(&o.conn);
+        found
+            .into_iter()
+            .map(|(matched, id)| {
+                Ok(Hit {
+                    matched,
+                    summary: s.summary(&id)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records with more than one head (conflicting versions), newest first.
+    pub fn conflicts(&self) -> Result<Vec<RecordView>> {
+        let o = self.o()?;
+        let ids: Vec<String> = store::collect(
+            o.conn
+                .prepare(
+                    "SELECT id FROM records WHERE json_array_length(heads) > 1 ORDER BY id DESC",
+                )?
+                .query_map([], |r| r.get(0))?,
+        )?;
+        ids.iter().map(|id| self.get(id.parse()?)).collect()
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit(&self) -> Result<Vec<audit::AuditEvent>> {
+        audit::all(&self.o()?.conn)
+    }
+}

@@ -1,0 +1,131 @@
+//! What the [`Vault`](super::Vault) methods take and return.
+
+use serde::Serialize;
+
+use crate::index::MatchKind;
+use crate::model::{Kind, RecordId, Warning};
+use crate::revision::{Revision, RevisionId};
+use crate::summary::Summary;
+use crate::Error;
+
+/// Options for [`Vault::create`](super::Vault::create).
+#[derive(Default)]
+pub struct CreateOptions {
+    /// Organisation recovery recipients: each gets a recovery keyslot.
+    pub recovery: Vec<age::x25519::Recipient>,
+    /// The scrypt work factor for the passphrase keyslot; `None` calibrates (≥ 18).
+    /// Tests use small values; never set this below
+    /// [`MIN_WORK_FACTOR`](crate::crypto::keys::MIN_WORK_FACTOR) for real vaults.
+    pub work_factor: Option<u8>,
+}
+
+/// The result of a save.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    /// The record.
+    pub record: RecordId,
+    /// The new head revision.
+    pub revision: RevisionId,
+    /// `false` when the edit changed nothing (no revision was written).
+    pub changed: bool,
+    /// Non-blocking findings.
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}
+
+/// A failed bulk add: which lines were wrong (nothing was written).
+#[derive(Debug)]
+pub struct BulkError {
+    /// `(line number, error)`, in input order, at most
+    /// [`MAX_REPORTED_ERRORS`](super::MAX_REPORTED_ERRORS).
+    pub errors: Vec<(usize, Error)>,
+    /// Records read before stopping.
+    pub records_seen: usize,
+}
+
+/// A record with its current head revision(s).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    /// The record id.
+    pub id: RecordId,
+    /// Its kind.
+    pub kind: Kind,
+    /// Heads, oldest first; more than one means a conflict.
+    pub heads: Vec<Revision>,
+}
+
+/// One line of history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// The revision (without data).
+    pub id: RevisionId,
+    /// Its parents.
+    pub parents: Vec<RevisionId>,
+    /// Device that wrote it.
+    pub device: String,
+    /// When.
+    pub at: String,
+    /// Content destroyed by a purge.
+    pub purged: bool,
+    /// Whether it is a current head.
+    pub head: bool,
+}
+
+/// One search hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Why it matched.
+    pub matched: MatchKind,
+    /// The record.
+    pub summary: Summary,
+}
+
+/// One of a person's renunciation attempts, numbered (see [`crate::summary`]).
+#[derive(Debug, Clone)]
+pub struct AttemptLine {
+    /// The attempt.
+    pub id: RecordId,
+    /// Its current version (the newest head when in conflict).
+    pub revision: RevisionId,
+    /// 1-based, by the date submitted, then by id: the number lists show too.
+    pub number: usize,
+    /// Days since submission while no answer has come.
+    pub waiting_days: Option<i64>,
+    /// Its fields.
+    pub data: serde_json::Value,
+}
+
+/// What `verify` checked.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Records.
+    pub records: usize,
+    /// Revisions whose id was recomputed.
+    pub revisions: usize,
+    /// Audit events whose chain was checked.
+    pub audit_events: usize,
+    /// Attachment files present.
+    pub blobs: usize,
+    /// Everything found wrong; empty when the vault is sound.
+    pub problems: Vec<String>,
+}
+
+/// Metadata for a new attachment.
+#[derive(Debug, Clone, Default)]
+pub struct AttachMeta {
+    /// Original file name (stored encrypted only).
+    pub name: Option<String>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Media type.
+    pub media_type: Option<String>,
+}
+
+/// A vault's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// The vault's name, shown to coordinators inside bundles.
+    pub label: Option<String>,
+    /// Whether bundles encrypted to a passphrase (instead of the coordinators' keys) are allowed.
+    pub passphrase_bundles: bool,
+}

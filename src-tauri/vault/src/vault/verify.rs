@@ -1,0 +1,177 @@
+//! `verify`: everything a vault can check about itself — SQLCipher pages, every revision id
+//! against its content, the revision graph and heads, the audit chain, attachment files.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::Connection;
+
+use super::{Vault, VerifyReport};
+use crate::error::Result;
+use crate::model;
+use crate::revision::Revision;
+use crate::store::{self, audit, blobs};
+
+/// A revision as `verify` reads it: id, record, parents.
+type Node = (String, String, Vec<String>);
+
+impl Vault {
+    /// Checks SQLCipher page integrity, every revision id against its content, the revision
+    /// graph and heads, the audit chain, and that every referenced attachment file exists.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let c = &self.o()?.conn;
+        let mut rep = VerifyReport::default();
+        pages(c, &mut rep)?;
+        rep.records =
+            c.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))? as usize;
+        let nodes = revision_ids(c, &mut rep)?;
+        graph(c, &nodes, &mut rep)?;
+        match audit::verify(c)? {
+            Ok(n) => rep.audit_events = n,
+            Err(p) => rep.problems.push(p),
+        }
+        self.attachments(c, &mut rep)?;
+        Ok(rep)
+    }
+
+    /// Every attachment row has its file, and every attachment a current version refers to is
+    /// stored.
+    fn attachments(&self, c: &Connection, rep: &mut VerifyReport) -> Result<()> {
+        let rows = blobs::all(c)?;
+        let known: BTreeSet<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
+        for (sha, file) in &rows {
+            if self.dir.join(file).is_file() {
+                rep.blobs += 1;
+            } else {
+                rep.problems
+                    .push(format!("attachment {} is missing its file", &sha[..12]));
+            }
+        }
+        let mut st = c.prepare(
+            "SELECT v.data FROM records r, json_each(r.heads) h JOIN revisions v ON v.id = h.value \
+             WHERE v.data LIKE '%\"blob\":%'",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(row) = rows.next()? {
+            let data: String = row.get(0)?;
+            let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+            for b in model::attachment_blobs(&v).filter(|b| !known.contains(b)) {
+                rep.problems.push(format!(
+                    "attachment {} is referenced but not stored",
+                    &b[..12.min(b.len())]
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SQLite's own integrity check and SQLCipher's page authentication.
+fn pages(c: &Connection, rep: &mut VerifyReport) -> Result<()> {
+    let ic: Vec<String> = store::collect(
+        c.prepare("PRAGMA integrity_check")?
+            .query_map([], |r| r.get(0))?,
+    )?;
+    if ic != ["ok"] {
+        rep.problems
+            .push(format!("database integrity: {}", ic.join("; ")));
+    }
+    let cic: Vec<String> = store::collect(
+        c.prepare("PRAGMA cipher_integrity_check")?
+            .query_map([], |r| r.get(0))?,
+    )?;
+    if !cic.is_empty() {
+        rep.problems.push(format!(
+            "encrypted pages fail authentication: {}",
+            cic.join("; ")
+        ));
+    }
+    Ok(())
+}
+
+/// Recomputes every (unpurged) revision's id from its content. Returns every revision's id,
+/// record and parents.
+fn revision_ids(c: &Connection, rep: &mut VerifyReport) -> Result<Vec<Node>> {
+    let mut nodes = Vec::new();
+    let mut st = c.prepare(
+        "SELECT v.id, v.record, r.kind, v.parents, v.device, v.at, v.data, v.purged \
+         FROM revisions v JOIN records r ON r.id = v.record ORDER BY v.seq",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(row) = rows.next()? {
+        rep.revisions += 1;
+        let id: String = row.get(0)?;
+        let record: String = row.get(1)?;
+        let kind: String = row.get(2)?;
+        let parents: String = row.get(3)?;
+        let device: String = row.get(4)?;
+        let at: String = row.get(5)?;
+        let data: Option<String> = row.get(6)?;
+        let purged: bool = row.get(7)?;
+        let parents: Vec<String> = serde_json::from_str(&parents).unwrap_or_default();
+        if !purged {
+            let ok = (|| -> Option<bool> {
+                let rev = Revision {
+                    id: id.parse().ok()?,
+                    record: record.parse().ok()?,
+                    kind: kind.parse().ok()?,
+                    parents: parents
+                        .iter()
+                        .map(|p| p.parse().ok())
+                        .collect::<Option<_>>()?,
+                    device,
+                    at,
+                    data: Some(serde_json::from_str(data.as_deref()?).ok()?),
+                };
+                rev.id_matches()
+            })();
+            if ok != Some(true) {
+                rep.problems.push(format!(
+                    "revision {} of record {record} does not match its id (altered content)",
+                    &id[..12.min(id.len())]
+                ));
+            }
+        }
+        nodes.push((id, record, parents));
+    }
+    Ok(nodes)
+}
+
+/// Every parent is in the same record's history, and the stored heads are exactly the
+/// revisions no other revision names as a parent.
+fn graph(c: &Connection, nodes: &[Node], rep: &mut VerifyReport) -> Result<()> {
+    let record_of: HashMap<&str, &str> = nodes
+        .iter()
+        .map(|(id, r, _)| (id.as_str(), r.as_str()))
+        .collect();
+    let mut has_child: BTreeSet<&str> = BTreeSet::new();
+    for (id, record, parents) in nodes {
+        for p in parents {
+            match record_of.get(p.as_str()) {
+                Some(r) if r == record => {
+                    has_child.insert(p);
+                }
+                _ => rep.problems.push(format!(
+                    "revision {} names a parent {} that is not in this record's history",
+                    &id[..12],
+                    &p[..12.min(p.len())]
+                )),
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> = nodes
+        .iter()
+        .filter(|(id, _, _)| !has_child.contains(id.as_str()))
+        .map(|(id, r, _)| (r.clone(), id.clone()))
+        .collect();
+    let stored: BTreeSet<(String, String)> = store::collect(
+        c.prepare("SELECT r.id, h.value FROM records r, json_each(r.heads) h")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )?
+    .into_iter()
+    .collect();
+    if expected != stored {
+        rep.problems
+            .push("the list of current versions (heads) does not match the history".into());
+    }
+    Ok(())
+}
