@@ -36,9 +36,13 @@ screenshots: deps ui
 	$(CARGO) build --locked -p kuager-app
 	$(CARGO) run --locked -p e2e --bin screenshots -- docs/screenshots
 
+## Formatting, clippy (functions of at most 120 lines: clippy.toml), the vault's one-way layers
+## (src-tauri/vault/tests/layers.rs) and no source file over 700 lines.
 lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test -p vault --test layers --locked -q
+	@bash tools/file-lengths.sh
 
 ## Every test: UI, Rust (vault, CLI, app), end to end in the real app under Xvfb, fuzzing.
 ## (cargo test builds the app's binary too: the end-to-end tests drive target/debug/kuager-app.)

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use e2e::{root, Sandbox, Session};
+use e2e::{root, Sandbox, Session, Steps};
 use serde_json::{json, Value};
 
 use super::{median, p95, Row, PASS};

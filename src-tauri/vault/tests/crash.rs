@@ -6,14 +6,12 @@
 //! `verify` finds nothing wrong. `KUAGER_CRASH_ROUNDS` sets the number of rounds (default 200;
 //! `make crash-long` runs 1000).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use testkit::fixture::*;
 use vault::{AttachMeta, Kind, Passphrase, RecordId, Vault};
 
 const CHILD_VAR: &str = "KUAGER_CRASH_CHILD";

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use e2e::{root, Sandbox, Session};
+use e2e::{root, App, Sandbox, Session};
 use serde_json::{json, Value};
 
 const PASS: &str = "quiet meadow copper lantern ninety";

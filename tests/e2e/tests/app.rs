@@ -6,12 +6,11 @@
 //! the capability is refused, the lock leaves no decrypted text in the page, and the app makes
 //! no network call (R10: the session runs under strace).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use e2e::{canary_hits, Sandbox};
+use e2e::{canary_hits, App, Sandbox, Steps};
 use serde_json::json;
 
 const PASS: &str = "river lantern orchard violet seventy";
@@ -293,7 +292,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
 
     // Go age opens the passphrase bundle with the passphrase typed on a terminal.
     let tar2 = sb.outside.join("pass-bundle.tar");
-    let d = go_age_decrypt_with_passphrase(Path::new(&pass_bundle), &tar2, BUNDLE_PASS);
+    let d = testkit::goage::decrypt_with_passphrase(Path::new(&pass_bundle), &tar2, BUNDLE_PASS);
     assert!(
         d.status.success() && tar2.exists(),
         "Go age with the passphrase: {}",
@@ -314,26 +313,4 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         canary_hits(&run, canary).is_empty(),
         "canary in XDG_RUNTIME_DIR"
     );
-}
-
-/// Go `age -d` with the passphrase typed on a terminal (`script` gives it one).
-fn go_age_decrypt_with_passphrase(file: &Path, out: &Path, passphrase: &str) -> Output {
-    let mut child = Command::new("script")
-        .args([
-            "-qec",
-            &format!("age -d -o '{}' '{}'", out.display(), file.display()),
-            "/dev/null",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        std::thread::sleep(Duration::from_millis(500));
-        writeln!(stdin, "{passphrase}").unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    child.wait_with_output().unwrap()
 }

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
+use crate::error::Error;
 use crate::index::MatchKind;
 use crate::model::{Kind, RecordId, Warning};
 use crate::revision::{Revision, RevisionId};
 use crate::summary::Summary;
-use crate::Error;
 
 /// Options for [`Vault::create`](super::Vault::create).
 #[derive(Default)]

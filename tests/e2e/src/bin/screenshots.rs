@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use e2e::Sandbox;
+use e2e::{App, Sandbox, Steps};
 use serde_json::json;
 
 const PASS: &str = "river lantern orchard violet seventy";

@@ -51,7 +51,7 @@ pub struct ExportOptions {
     pub armor: bool,
     /// Encrypt to this passphrase (scrypt) alone, instead of to the recipients; only where the
     /// vault's policy allows it ([`crate::Vault::set_passphrase_bundles`]).
-    pub passphrase: Option<crate::Passphrase>,
+    pub passphrase: Option<crate::crypto::keys::Passphrase>,
     /// Set (from another thread) to stop the export: the partial file is removed and nothing
     /// is recorded.
     pub cancel: Option<Arc<AtomicBool>>,

@@ -1,0 +1,301 @@
+//! Hostile bundles (docs/threat-model.md R7): damaged files, crafted archives and forged
+//! contents are each refused with a specific reason, and the coordinator's vault is unchanged.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use testkit::bundles::*;
+use testkit::fixture::*;
+use vault::bundle::{ExportScope, ImportLimits, ImportOptions};
+use vault::{AttachMeta, Error, Kind, Vault};
+
+/// A hostile bundle: what it is, its bytes, and words the refusal must contain.
+type Case = (&'static str, Vec<u8>, &'static str);
+
+/// What the cases are made from: a good bundle from a trusted caseworker, taken apart.
+struct Material {
+    good: PathBuf,
+    good_bytes: Vec<u8>,
+    entries: Vec<(String, Vec<u8>)>,
+    cw: Vault,
+    stranger: Vault,
+    _tmp: tempfile::TempDir,
+}
+
+fn material(org: &mut Org) -> Material {
+    let (t, mut cw) = caseworker(org, "caseworker");
+    let p = add_person(&mut cw, "Сенбай");
+    let tid = add_testimony(&mut cw, p, "the account");
+    cw.attach(tid, &b"scan of a passport"[..], AttachMeta::default())
+        .unwrap();
+    let good = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    Material {
+        good_bytes: std::fs::read(&good).unwrap(),
+        entries: open_bundle(&good, &org.identity),
+        stranger: new_vault(&t.path().join("stranger")),
+        good,
+        cw,
+        _tmp: t,
+    }
+}
+
+/// Truncated and bit-flipped files: age refuses them before any tar is read.
+fn damaged(m: &Material) -> Vec<Case> {
+    let b = &m.good_bytes;
+    let mut cases: Vec<Case> = Vec::new();
+    for cut in [10usize, 200, b.len() / 2, b.len() - 1] {
+        cases.push(("truncated", b[..cut].to_vec(), ""));
+    }
+    for (what, at) in [
+        ("header", 40usize),
+        ("payload", b.len() / 2),
+        ("last chunk", b.len() - 5),
+    ] {
+        let mut b = b.clone();
+        b[at] ^= 0x01;
+        cases.push((what, b, ""));
+    }
+    let elsewhere = age::x25519::Identity::generate().to_public().to_string();
+    cases.push((
+        "wrong recipient",
+        seal(&files(&m.entries), &elsewhere),
+        "not addressed to this vault",
+    ));
+    cases
+}
+
+/// Archives with an entry added that no exporter writes: traversal, links, devices,
+/// duplicates, unknown names, unlisted files.
+fn crafted(m: &Material, to: &str) -> Vec<Case> {
+    let with = |extra: Raw| {
+        let mut raws = files(&m.entries);
+        raws.insert(1, extra);
+        seal(&raws, to)
+    };
+    let header = |name: &[u8], kind| Raw::Header(name.to_vec(), kind, vec![]);
+    let blob_path = &m
+        .entries
+        .iter()
+        .find(|(p, _)| p.contains("/blobs/"))
+        .unwrap()
+        .0;
+    let linked = blob_path.replace(&blob_path[blob_path.len() - 4..], "0000");
+    let regular = tar::EntryType::Regular;
+    vec![
+        (
+            "path traversal",
+            with(Raw::Header(
+                b"kuager-bundle/../../evil".to_vec(),
+                regular,
+                b"x".to_vec(),
+            )),
+            "not normalised",
+        ),
+        (
+            "absolute path",
+            with(Raw::Header(b"/etc/kuager".to_vec(), regular, b"x".to_vec())),
+            "outside",
+        ),
+        (
+            "symlink",
+            with(header(linked.as_bytes(), tar::EntryType::Symlink)),
+            "not a regular file",
+        ),
+        (
+            "hardlink",
+            with(header(b"kuager-bundle/README.txt", tar::EntryType::Link)),
+            "not a regular file",
+        ),
+        (
+            "device",
+            with(header(b"kuager-bundle/audit.jsonl", tar::EntryType::Char)),
+            "not a regular file",
+        ),
+        (
+            "duplicate",
+            with(Raw::File(
+                "kuager-bundle/README.txt".into(),
+                b"again".to_vec(),
+            )),
+            "twice",
+        ),
+        (
+            "unknown name",
+            with(Raw::File("kuager-bundle/notes.txt".into(), b"x".to_vec())),
+            "unexpected entry",
+        ),
+        (
+            "not in manifest",
+            with(Raw::File(
+                format!("kuager-bundle/blobs/{}", sha(b"extra")),
+                b"extra".to_vec(),
+            )),
+            "not in the manifest",
+        ),
+    ]
+}
+
+/// `entries` with the entry ending in `name` changed by `f`.
+fn altered(
+    entries: &[(String, Vec<u8>)],
+    name: &str,
+    f: impl Fn(&mut Vec<u8>),
+) -> Vec<(String, Vec<u8>)> {
+    let mut e = entries.to_vec();
+    for (p, b) in e.iter_mut().filter(|(p, _)| p.ends_with(name)) {
+        let _ = p;
+        f(b);
+    }
+    e
+}
+
+/// Contents that do not match what they claim: the manifest, the revision ids, the
+/// attachments, the signature, the signer.
+fn forged(m: &Material, to: &str) -> Vec<Case> {
+    let without = |part: &str| {
+        let mut e = m.entries.clone();
+        e.retain(|(p, _)| !p.contains(part));
+        e
+    };
+    let resigned = |mut e: Vec<(String, Vec<u8>)>, by: &Vault| {
+        resign(&mut e, by);
+        seal(&files(&e), to)
+    };
+    let forged_records = altered(&m.entries, "records.jsonl", |b| {
+        *b = String::from_utf8(b.clone())
+            .unwrap()
+            .replace("the account", "a forged account")
+            .into_bytes();
+    });
+    vec![
+        (
+            "manifest entry missing",
+            seal(&files(&without("audit.jsonl")), to),
+            "not in the bundle",
+        ),
+        (
+            "size or hash mismatch",
+            seal(
+                &files(&altered(&m.entries, "records.jsonl", |b| {
+                    b.extend_from_slice(b"\n")
+                })),
+                to,
+            ),
+            "does not match the manifest",
+        ),
+        (
+            "revision id not matching content",
+            resigned(forged_records, &m.cw),
+            "does not match its content",
+        ),
+        (
+            "blob referenced but absent",
+            resigned(without("/blobs/"), &m.cw),
+            "neither in the bundle",
+        ),
+        (
+            "signature by an unknown key",
+            resigned(m.entries.clone(), &m.stranger),
+            "unknown device key",
+        ),
+        (
+            "signature over a different manifest",
+            seal(
+                &files(&altered(&m.entries, "manifest.json", |b| {
+                    b.extend_from_slice(b" ")
+                })),
+                to,
+            ),
+            "signature does not match",
+        ),
+    ]
+}
+
+#[test]
+fn hostile_bundles_are_refused_and_change_nothing() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let to = org.recipient.clone();
+    let cases = [damaged(&m), crafted(&m, &to), forged(&m, &to)].concat();
+    assert_eq!(cases.len(), 22);
+    for (name, bytes, reason) in cases {
+        let before = snapshot(&org);
+        let path = org
+            .tmp
+            .path()
+            .join(format!("{}.kuager.age", name.replace(' ', "-")));
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&bytes)
+            .unwrap();
+        match org.v.import(&path, &Default::default()) {
+            Err(e @ (Error::Rejected(_) | Error::UnknownSigner { .. })) => {
+                assert!(e.to_string().contains(reason), "{name}: {e}")
+            }
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(snapshot(&org), before, "{name}: the vault changed");
+        let last = org.v.audit().unwrap().last().unwrap().event.clone();
+        assert_eq!(last["type"], "bundle_rejected", "{name}");
+    }
+    // The untouched bundle still imports.
+    assert_eq!(
+        org.v
+            .import(&m.good, &Default::default())
+            .unwrap()
+            .new_records,
+        2
+    );
+    assert_eq!(org.v.list(Some(Kind::Testimony)).unwrap().len(), 1);
+}
+
+/// Oversized entries and too many entries, against smaller caps than the defaults.
+#[test]
+fn bundles_over_the_caps_are_refused_and_change_nothing() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    for (name, limits, reason) in [
+        (
+            "oversized entry",
+            ImportLimits {
+                records_bytes: 100,
+                ..Default::default()
+            },
+            "larger than",
+        ),
+        (
+            "entry count",
+            ImportLimits {
+                entries: 3,
+                ..Default::default()
+            },
+            "more than 3 entries",
+        ),
+        (
+            "oversized attachment",
+            ImportLimits {
+                blob_bytes: 5,
+                ..Default::default()
+            },
+            "larger than the limit",
+        ),
+    ] {
+        let before = snapshot(&org);
+        let opts = ImportOptions {
+            limits,
+            ..Default::default()
+        };
+        match org.v.import(&m.good, &opts) {
+            Err(Error::Rejected(msg)) => assert!(msg.contains(reason), "{name}: {msg}"),
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(snapshot(&org), before, "{name}: the vault changed");
+    }
+    assert_eq!(
+        org.v
+            .import(&m.good, &Default::default())
+            .unwrap()
+            .new_records,
+        2
+    );
+}

@@ -1,0 +1,244 @@
+//! Locking and keys (docs/threat-model.md R2, R3, R5, R11): every operation refuses a locked
+//! vault, wrong and weak passphrases, keyslot work factors, passphrase change and recovery,
+//! emergency erase, what the vault's files reveal and who may read them.
+
+use testkit::canary::*;
+use testkit::fixture::*;
+use vault::{AttachMeta, Error, Kind, Passphrase, Vault};
+
+#[test]
+fn every_operation_fails_with_locked_after_lock() {
+    let mut v = TempVault::new();
+    let p = add_person(&mut v, "Сенбай");
+    v.lock();
+    assert!(v.is_locked());
+    let id = p;
+    let locked = |r: Result<(), Error>| assert!(matches!(r, Err(Error::Locked)), "{r:?}");
+    locked(
+        v.add(Kind::Person, br#"{"names":[{"value":"x"}]}"#)
+            .map(drop),
+    );
+    locked(v.add_many(Kind::Person, &b""[..], &mut |_| {}).map(drop));
+    locked(v.edit(id, b"{}", None, false).map(drop));
+    locked(v.attach(id, &b"data"[..], AttachMeta::default()).map(drop));
+    locked(v.get(id).map(drop));
+    locked(v.summary(id).map(drop));
+    locked(v.history(id).map(drop));
+    locked(v.list(None).map(drop));
+    locked(v.search("Сенбай", 10).map(drop));
+    locked(v.audit().map(drop));
+    locked(v.verify().map(drop));
+    locked(v.open_attachment(&"0".repeat(64)).map(drop));
+    locked(v.change_passphrase(
+        &Passphrase::new("another long passphrase here".into()),
+        Some(10),
+    ));
+    let r = age::x25519::Identity::generate().to_public();
+    locked(v.add_recovery(&r).map(drop));
+    locked(v.vault_id().map(drop));
+    // and it opens again with the passphrase
+    v.unlock(&pass()).unwrap();
+    assert_eq!(v.get(id).unwrap().heads.len(), 1);
+}
+
+#[test]
+fn wrong_passphrase_is_a_clear_error_and_unlocks_nothing() {
+    let (_t, dir) = closed_vault();
+    let mut v = Vault::open(&dir).unwrap();
+    let e = v
+        .unlock(&Passphrase::new("not the passphrase at all".into()))
+        .unwrap_err();
+    assert!(matches!(e, Error::WrongPassphrase), "{e:?}");
+    assert!(e.to_string().contains("wrong passphrase"));
+    assert_eq!(e.code(), "wrong_passphrase");
+    assert!(v.is_locked());
+    assert!(matches!(v.list(None), Err(Error::Locked)));
+}
+
+#[test]
+fn repeated_wrong_passphrases_slow_down() {
+    let (_t, dir) = closed_vault();
+    let mut v = Vault::open(&dir).unwrap();
+    let bad = Passphrase::new("not the passphrase at all".into());
+    let t0 = std::time::Instant::now();
+    let _ = v.unlock(&bad);
+    let first = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    let _ = v.unlock(&bad);
+    let second = t1.elapsed();
+    assert!(first >= std::time::Duration::from_millis(900), "{first:?}");
+    assert!(
+        second >= std::time::Duration::from_millis(1900),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn weak_passphrase_is_refused_at_creation() {
+    let t = tempfile::tempdir().unwrap();
+    let e = Vault::create(
+        &t.path().join("v"),
+        &Passphrase::new("short".into()),
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::WeakPassphrase(_)), "{e:?}");
+    assert!(!t.path().join("v/vault.json").exists());
+}
+
+#[test]
+fn creating_over_an_existing_vault_is_refused() {
+    let (_t, dir) = closed_vault();
+    let e = Vault::create(&dir, &pass(), Default::default()).unwrap_err();
+    assert!(matches!(e, Error::VaultExists(_)), "{e:?}");
+}
+
+#[test]
+fn vault_json_holds_only_the_format_version() {
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    add_person(&mut v, "Сенбай");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("vault.json")).unwrap()).unwrap();
+    let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["format", "version"]);
+    assert_eq!(j["version"], 1);
+}
+
+#[test]
+fn database_file_is_not_plain_sqlite() {
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    add_person(&mut v, "Сенбай");
+    let _tmp = v.close();
+    let head = std::fs::read(dir.join("vault.db")).unwrap();
+    assert!(!head.starts_with(b"SQLite format 3"));
+    // …and a plain SQLite client cannot read it without the key.
+    let c = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    assert!(c
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+}
+
+#[test]
+fn passphrase_change_and_recovery_keyslot_open_the_same_vault() {
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    let p = add_person(&mut v, "Сенбай");
+    let org = age::x25519::Identity::generate();
+    v.add_recovery(&org.to_public()).unwrap();
+    let new = Passphrase::new("a completely different passphrase".into());
+    v.change_passphrase(&new, Some(10)).unwrap();
+    let _tmp = v.close();
+    let mut v = Vault::open(&dir).unwrap();
+    assert!(matches!(v.unlock(&pass()), Err(Error::WrongPassphrase)));
+    v.unlock(&new).unwrap();
+    assert_eq!(v.get(p).unwrap().id, p);
+    let mut v = Vault::open(&dir).unwrap();
+    v.unlock_with_recovery(&org).unwrap();
+    assert_eq!(v.get(p).unwrap().id, p);
+    let types: Vec<String> = v
+        .audit()
+        .unwrap()
+        .iter()
+        .map(|e| e.event["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(types.contains(&"passphrase_changed".to_owned()));
+    assert!(types.contains(&"recovery_keyslot_added".to_owned()));
+}
+
+#[test]
+fn keyslot_work_factor_is_recorded_and_capped_on_open() {
+    let (_t, dir) = closed_vault();
+    let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
+    assert_eq!(
+        vault::keys::keyslot_work_factor(&slot),
+        Some(TEST_WORK_FACTOR)
+    );
+    // A keyslot rewritten with an absurd work factor is refused quickly, not computed.
+    let text = String::from_utf8_lossy(&slot).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("-> scrypt "))
+        .unwrap()
+        .to_owned();
+    let forged_line = format!("{} 30", line.rsplit_once(' ').unwrap().0);
+    let mut forged = slot.clone();
+    let at = slot
+        .windows(line.len())
+        .position(|w| w == line.as_bytes())
+        .unwrap();
+    forged.splice(at..at + line.len(), forged_line.bytes());
+    std::fs::write(dir.join("keyslots/passphrase.age"), forged).unwrap();
+    let t0 = std::time::Instant::now();
+    let e = Vault::open(&dir).unwrap().unlock(&pass()).unwrap_err();
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+    assert!(matches!(e, Error::Keyslot { .. }), "{e:?}");
+}
+
+#[test]
+fn default_work_factor_is_at_least_18() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let v = Vault::create(&dir, &pass(), Default::default()).unwrap();
+    drop(v);
+    let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
+    let n = vault::keys::keyslot_work_factor(&slot).unwrap();
+    assert!(n >= vault::keys::MIN_WORK_FACTOR, "work factor {n}");
+}
+
+#[cfg(unix)]
+#[test]
+fn vault_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    let p = add_person(&mut v, "Сенбай");
+    v.attach(p, &b"scan"[..], AttachMeta::default()).unwrap();
+    for (path, _) in files_under(&dir) {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is mode {mode:o}", path.display());
+    }
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
+
+/// R5: after an emergency erase nobody can open the vault — not with the passphrase, not with
+/// the recovery key — and nothing of it is left in its folder.
+#[test]
+fn r5_emergency_erase_destroys_the_keys_then_the_data() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let recovery = age::x25519::Identity::generate();
+    let mut v = Vault::create(
+        &dir,
+        &pass(),
+        vault::CreateOptions {
+            recovery: vec![recovery.to_public()],
+            work_factor: Some(10),
+        },
+    )
+    .unwrap();
+    add_person(&mut v, "Сенбай");
+    let slots: Vec<_> = std::fs::read_dir(dir.join("keyslots")).unwrap().collect();
+    assert_eq!(slots.len(), 2);
+    v.erase().unwrap();
+    assert!(!dir.exists(), "the vault folder is still there");
+    assert!(matches!(Vault::open(&dir), Err(Error::NoVault(_))));
+    let mut again = Vault::create(
+        &dir,
+        &pass(),
+        vault::CreateOptions {
+            work_factor: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        again.list(None).unwrap().is_empty(),
+        "a new vault there starts empty"
+    );
+    again.lock();
+    assert!(again.unlock_with_recovery(&recovery).is_err());
+}

@@ -1,0 +1,246 @@
+//! Bundles between a coordinator and caseworkers, and hand-made hostile ones: the set-up the
+//! bundle tests share, and the tools to take a bundle apart, alter it and seal it again.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use vault::bundle::{ExportOptions, ExportScope};
+use vault::{RecordId, Vault};
+
+use crate::canary::files_under;
+use crate::fixture::{new_vault, PASS};
+
+/// A coordinator: a vault holding an organisation identity.
+pub struct Org {
+    /// The temporary folder everything lives in.
+    pub tmp: tempfile::TempDir,
+    /// The coordinator's vault folder.
+    pub dir: PathBuf,
+    /// The coordinator's vault, unlocked.
+    pub v: Vault,
+    /// The organisation identity (also inside the vault).
+    pub identity: age::x25519::Identity,
+    /// Its public key, which caseworkers export to.
+    pub recipient: String,
+}
+
+/// A coordinator's vault holding a new organisation identity (imported from a key file).
+pub fn coordinator() -> Org {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("coord");
+    let mut v = new_vault(&dir);
+    let id_file = t.path().join("org.key");
+    let identity = age::x25519::Identity::generate();
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(
+            &id_file,
+            format!("{}\n", identity.to_string().expose_secret()),
+        )
+        .unwrap();
+    }
+    let recipient = v
+        .import_identity_file(&id_file, Some("org"))
+        .unwrap()
+        .remove(0);
+    Org {
+        tmp: t,
+        dir,
+        v,
+        identity,
+        recipient,
+    }
+}
+
+/// A caseworker's vault exporting to `org`, whose device `org` trusts under `name`.
+pub fn caseworker(org: &mut Org, name: &str) -> (tempfile::TempDir, Vault) {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = new_vault(&t.path().join("cw"));
+    v.add_recipient(&org.recipient.parse().unwrap(), Some("org"))
+        .unwrap();
+    org.v
+        .trust_device(&v.device_public_key().unwrap().minisign, name)
+        .unwrap();
+    (t, v)
+}
+
+/// Exports `scope` of `v` into the folder `dest`; the bundle's path.
+pub fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
+    std::fs::create_dir_all(dest).unwrap();
+    let opts = ExportOptions {
+        scope,
+        extra_recipients: vec![],
+        output: dest.to_owned(),
+        armor: false,
+        passphrase: None,
+        cancel: None,
+    };
+    v.export(&opts, &mut |_| {}).unwrap().path
+}
+
+/// What must not change when a bundle is refused: record heads, attachment files, and the
+/// audit log apart from rejection events.
+pub type Snapshot = (Vec<(RecordId, Vec<String>)>, Vec<PathBuf>, usize);
+
+/// The coordinator's [`Snapshot`].
+pub fn snapshot(org: &Org) -> Snapshot {
+    let mut heads: Vec<(RecordId, Vec<String>)> = org
+        .v
+        .list(None)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let h = org
+                .v
+                .get(s.id)
+                .unwrap()
+                .heads
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect();
+            (s.id, h)
+        })
+        .collect();
+    heads.sort();
+    let mut blobs: Vec<PathBuf> = files_under(&org.dir.join("blobs"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    blobs.sort();
+    let audit = org
+        .v
+        .audit()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event["type"] != "bundle_rejected")
+        .count();
+    (heads, blobs, audit)
+}
+
+/// Decrypts a bundle into its tar entries (path, bytes), for tests that alter it.
+pub fn open_bundle(path: &Path, id: &age::x25519::Identity) -> Vec<(String, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let plain = age::decrypt(id, &bytes).unwrap();
+    let mut a = tar::Archive::new(&plain[..]);
+    a.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let p = e.path().unwrap().to_string_lossy().into_owned();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (p, b)
+        })
+        .collect()
+}
+
+/// A tar entry to seal into a hand-made bundle.
+pub enum Raw {
+    /// A regular file: name and content.
+    File(String, Vec<u8>),
+    /// A header written by hand: any name bytes, any entry type, optional link target.
+    Header(Vec<u8>, tar::EntryType, Vec<u8>),
+}
+
+/// A tar of `entries`, age-encrypted to `to` (an `age1…` key).
+pub fn seal(entries: &[Raw], to: &str) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for e in entries {
+        match e {
+            Raw::File(p, b) => {
+                let mut h = tar::Header::new_ustar();
+                h.set_size(b.len() as u64);
+                h.set_mode(0o600);
+                h.set_entry_type(tar::EntryType::Regular);
+                tar.append_data(&mut h, p, &b[..]).unwrap();
+            }
+            Raw::Header(name, kind, data) => {
+                let mut h = tar::Header::new_old();
+                h.as_old_mut().name[..name.len()].copy_from_slice(name);
+                h.set_entry_type(*kind);
+                h.set_size(data.len() as u64);
+                h.set_mode(0o600);
+                if *kind == tar::EntryType::Symlink || *kind == tar::EntryType::Link {
+                    h.as_old_mut().linkname[..7].copy_from_slice(b"/etc/pw");
+                    h.set_size(0);
+                }
+                h.set_cksum();
+                tar.append(&h, &data[..]).unwrap();
+            }
+        }
+    }
+    let plain = tar.into_inner().unwrap();
+    let r: age::x25519::Recipient = to.parse().unwrap();
+    age::encrypt(&r, &plain).unwrap()
+}
+
+/// SHA-256 in hex.
+pub fn sha(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Rebuilds manifest.json for `entries` (keeping the original's other fields) and signs it.
+pub fn resign(entries: &mut Vec<(String, Vec<u8>)>, signer: &Vault) {
+    entries.retain(|(p, _)| !p.ends_with("manifest.json") && !p.ends_with("manifest.json.minisig"));
+    let list: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(p, b)| {
+            serde_json::json!({ "path": p.trim_start_matches("kuager-bundle/"), "size": b.len(), "sha256": sha(b) })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "format": "kuager-bundle", "version": 1, "bundle_id": uuid_like(), "created_at": "2026-11-28T00:00:00.000Z",
+        "source": { "vault_id": "x", "device_id": "x", "device_public_key": signer.device_public_key().unwrap().minisign, "label": null },
+        "recipients": [], "scope": { "records": "all" }, "entries": list, "counts": {},
+    });
+    let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let sig = signer.sign(&bytes, "test").unwrap();
+    entries.push(("kuager-bundle/manifest.json".into(), bytes));
+    entries.push((
+        "kuager-bundle/manifest.json.minisig".into(),
+        sig.into_bytes(),
+    ));
+}
+
+/// A unique id of the right length for a bundle id.
+pub fn uuid_like() -> String {
+    format!(
+        "{:032x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+/// Entries as regular files to seal again.
+pub fn files(entries: &[(String, Vec<u8>)]) -> Vec<Raw> {
+    entries
+        .iter()
+        .map(|(p, b)| Raw::File(p.clone(), b.clone()))
+        .collect()
+}
+
+/// Everything a vault's database logically holds, decrypted into a plain SQLite file (tables,
+/// indexes and the full-text index's own tables), for looking for a canary.
+pub fn plaintext_dump(dir: &Path, out: &Path) -> Vec<u8> {
+    let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
+    let plain = age::decrypt(&age::scrypt::Identity::new(PASS.to_owned().into()), &slot).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let key = v["sqlcipher_key"].as_str().unwrap();
+    let c = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    c.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
+        .unwrap();
+    c.execute_batch(&format!(
+        "ATTACH DATABASE '{}' AS plaintext KEY ''; SELECT sqlcipher_export('plaintext'); DETACH DATABASE plaintext;",
+        out.display()
+    ))
+    .unwrap();
+    std::fs::read(out).unwrap()
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}

@@ -1,0 +1,29 @@
+//! Kuager's test kit: what the vault's, the `kuager` command's and the end-to-end tests share.
+//! A dev-only crate: nothing here is part of the app.
+#![deny(missing_docs)]
+//!
+//! - [`fixture`]: a vault in a temporary folder, unlocked, with a test passphrase and a small
+//!   work factor; records to start from; the database opened the way docs/recovery.md says;
+//! - [`bundles`]: a coordinator and caseworkers exchanging bundles; taking a bundle apart,
+//!   altering it and sealing it again (hostile bundles);
+//! - [`canary`]: finds a canary string in files and file names under a folder (UTF-8 and
+//!   UTF-16LE), the leak scan behind every "no plaintext at rest" test;
+//! - [`goage`]: Debian's Go `age`, the reference implementation, driven as a user would;
+//! - [`cli`]: the `kuager` command in a sandbox of its own;
+//! - [`driver`]: Xvfb, tauri-driver and a small WebDriver client, for tests in the real app;
+//! - [`network`]: reads an `strace` log for connections beyond loopback.
+
+pub mod bundles;
+pub mod canary;
+pub mod cli;
+pub mod driver;
+pub mod fixture;
+pub mod goage;
+pub mod network;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
