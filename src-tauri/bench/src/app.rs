@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use e2e::{root, Sandbox, Session, Steps};
 use serde_json::{json, Value};
 
+use kuager_bench::gen::Rng;
+
 use super::{median, p95, Row, PASS};
 
 /// Both binaries, built by `make bench` before this runs.
@@ -100,14 +102,8 @@ fn page_ms(s: &Session, script: &str) -> anyhow::Result<f64> {
         .ok_or_else(|| anyhow::anyhow!("the page answered {v} instead of a time"))
 }
 
-pub(crate) fn bench_app(
-    root_dir: &Path,
-    people: usize,
-    testimonies: usize,
-) -> anyhow::Result<Vec<Row>> {
-    let app = binary("kuager-app")?;
-    let hello = binary("kuager-hello")?;
-    let sb = Sandbox::start();
+/// Fills the vault the app opens by default, before it starts.
+fn fill_default_vault(sb: &Sandbox, people: usize, testimonies: usize) -> anyhow::Result<()> {
     // The vault the app opens by default, filled before it starts.
     let dir = sb.home.join(".local/share/kuager/default");
     std::fs::create_dir_all(dir.parent().unwrap())?;
@@ -121,11 +117,15 @@ pub(crate) fn bench_app(
             t.elapsed().as_secs_f64()
         );
     }
-    let _ = root_dir;
     // The fill's writes reach the disk before anything is timed.
     std::process::Command::new("sync").status()?;
     std::thread::sleep(Duration::from_secs(2));
 
+    Ok(())
+}
+
+/// Cold start of the app and of a hello-world Tauri window.
+fn cold_start(sb: &Sandbox, app: &Path, hello: &Path) -> anyhow::Result<Row> {
     // Cold start, alternately, eleven each (the first of each discarded as warm-up of the disk
     // cache, so both start from the same cache state). Both apps sometimes take ~0.5 s longer
     // to show their page (WebKit's own start-up, the hello-world window too): the median of
@@ -136,8 +136,8 @@ pub(crate) fn bench_app(
     let mut w_app = Vec::new();
     for round in 0..12 {
         for (bin, css, out, whole) in [
-            (&hello, "#hello", &mut t_hello, &mut w_hello),
-            (&app, "[data-testid=passphrase]", &mut t_app, &mut w_app),
+            (hello, "#hello", &mut t_hello, &mut w_hello),
+            (app, "[data-testid=passphrase]", &mut t_app, &mut w_app),
         ] {
             let t0 = Instant::now();
             let s = sb.launch_binary(bin);
@@ -161,31 +161,36 @@ pub(crate) fn bench_app(
     eprintln!("app: from the session request (ms): hello-world {w_hello:.0?}, app {w_app:.0?}");
     let (h, a) = (median(&mut t_hello), median(&mut t_app));
     eprintln!("app: cold start {a:.0} ms vs hello-world {h:.0} ms");
-    let mut rows = vec![Row {
+    Ok(Row {
         what: "app: cold start to the unlock screen (median of 11)".into(),
         measured: format!("{a:.0} ms"),
         baseline: format!("hello-world Tauri window {h:.0} ms"),
         target: "≤ 1.3× baseline".into(),
         ok: a <= 1.3 * h,
-    }];
+    })
+}
 
+/// Opening and saving testimonies, opening people, in the unlocked app.
+fn open_and_save(
+    s: &Session,
+    rng: &mut Rng,
+    people: usize,
+    testimonies: usize,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
     // Unlock, then open and save testimonies.
-    let s = sb.launch_binary(&app);
-    s.unlock(PASS);
-    s.find("[data-testid=nav-testimonies]", 60);
     let mut open_t = Vec::new();
     let mut save_t = Vec::new();
-    let mut rng = kuager_bench::gen::Rng::new(17);
     for i in 0..20 {
         open_t.push(open_from_list(
-            &s,
+            s,
             "nav-testimonies",
             rng.below(testimonies.min(5_000)),
             "const n = document.querySelector('[data-testid=narrative]'); const w = document.querySelector('[data-testid=witness-name]');\
              return n && n.value.length > 0 && w && w.textContent.length > 0;",
         )?);
         save_t.push(page_ms(
-            &s,
+            s,
             &format!(
                 "const done = arguments[arguments.length - 1];\
                  const n = document.querySelector('[data-testid=narrative]');\
@@ -201,7 +206,7 @@ pub(crate) fn bench_app(
     let mut person_t = Vec::new();
     for _ in 0..20 {
         person_t.push(open_from_list(
-            &s,
+            s,
             "nav-people",
             rng.below(people.min(5_000)),
             "const n = document.querySelector('[data-testid=name-value]'); const r = document.querySelector('[data-testid=related]');\
@@ -235,7 +240,17 @@ pub(crate) fn bench_app(
         ok: s95 <= 100.0,
     });
 
-    // The lists at full size.
+    Ok(rows)
+}
+
+/// The lists at full size: rows filled after a jump, frames while scrolling.
+fn lists(
+    s: &Session,
+    rng: &mut Rng,
+    people: usize,
+    testimonies: usize,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
     for (nav, n, what) in [
         ("nav-people", people, "people"),
         ("nav-testimonies", testimonies, "testimonies"),
@@ -246,7 +261,7 @@ pub(crate) fn bench_app(
         for _ in 0..20 {
             let row = rng.below(n);
             fill.push(page_ms(
-                &s,
+                s,
                 &format!(
                     "const done = arguments[arguments.length - 1];\
                      const v = document.querySelector('.viewport'); const t0 = performance.now(); v.scrollTop = {row} * 44;\
@@ -292,6 +307,21 @@ pub(crate) fn bench_app(
             ok: f95 <= 33.4,
         });
     }
+    Ok(rows)
+}
+
+pub(crate) fn bench_app(people: usize, testimonies: usize) -> anyhow::Result<Vec<Row>> {
+    let app = binary("kuager-app")?;
+    let hello = binary("kuager-hello")?;
+    let sb = Sandbox::start();
+    fill_default_vault(&sb, people, testimonies)?;
+    let mut rows = vec![cold_start(&sb, &app, &hello)?];
+    let s = sb.launch_binary(&app);
+    s.unlock(PASS);
+    s.find("[data-testid=nav-testimonies]", 60);
+    let mut rng = Rng::new(17);
+    rows.extend(open_and_save(&s, &mut rng, people, testimonies)?);
+    rows.extend(lists(&s, &mut rng, people, testimonies)?);
     s.quit();
     Ok(rows)
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kuager_bench::{gen, open_or_create};
 
 mod app;
+mod bundles;
 use vault::{AttachMeta, Kind};
 
 struct Row {
@@ -41,10 +42,10 @@ fn main() -> anyhow::Result<()> {
         return attach_child(Path::new(&args[2]), Path::new(&args[3]));
     }
     if args.get(1).map(String::as_str) == Some("export-child") {
-        return export_child(Path::new(&args[2]), Path::new(&args[3]));
+        return bundles::export_child(Path::new(&args[2]), Path::new(&args[3]));
     }
     if args.get(1).map(String::as_str) == Some("import-child") {
-        return import_child(Path::new(&args[2]), Path::new(&args[3]));
+        return bundles::import_child(Path::new(&args[2]), Path::new(&args[3]));
     }
     let quick = args.iter().any(|a| a == "--quick");
     let (n_testimonies, n_people, attach_bytes) = if quick {
@@ -81,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         rows.extend(bench_attach(root.path(), attach_bytes)?);
     }
     if want("bundles") {
-        rows.extend(bench_bundles(
+        rows.extend(bundles::bench_bundles(
             root.path(),
             if quick { 1_000 } else { 10_000 },
             attach_bytes,
@@ -94,7 +95,7 @@ fn main() -> anyhow::Result<()> {
         } else {
             (100_000, 100_000)
         };
-        rows.extend(app::bench_app(root.path(), people, testimonies)?);
+        rows.extend(app::bench_app(people, testimonies)?);
     }
 
     let header = ["benchmark", "kuager", "baseline (same run)", "target", "ok"];
@@ -451,7 +452,7 @@ fn bench_attach(root: &Path, size: u64) -> anyhow::Result<Vec<Row>> {
     ])
 }
 
-fn hwm_mib() -> f64 {
+pub(crate) fn hwm_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
@@ -460,230 +461,4 @@ fn hwm_mib() -> f64 {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or(0.0)
         / 1024.0
-}
-
-/// Child process: export everything from the vault in `dir` into folder `out`.
-fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
-    let mut v = open_or_create(dir, PASS, Some(10))?;
-    let t = Instant::now();
-    let r = v.export(
-        &vault::bundle::ExportOptions {
-            scope: vault::bundle::ExportScope::All,
-            extra_recipients: vec![],
-            output: out.to_owned(),
-            armor: false,
-            passphrase: None,
-            cancel: None,
-        },
-        &mut |_| {},
-    )?;
-    println!(
-        "secs {} hwm_mib {} path {}",
-        t.elapsed().as_secs_f64(),
-        hwm_mib(),
-        r.path.display()
-    );
-    Ok(())
-}
-
-/// Child process: import `bundle` into the coordinator vault in `dir` (twice: the second is the
-/// all-known re-import).
-fn import_child(dir: &Path, bundle: &Path) -> anyhow::Result<()> {
-    let mut v = open_or_create(dir, PASS, Some(10))?;
-    let t = Instant::now();
-    let r = v.import(bundle, &Default::default())?;
-    let first = t.elapsed().as_secs_f64();
-    anyhow::ensure!(r.new_revisions > 0, "nothing imported");
-    let t = Instant::now();
-    let again = v.import(bundle, &Default::default())?;
-    let second = t.elapsed().as_secs_f64();
-    anyhow::ensure!(again.new_revisions == 0, "re-import added revisions");
-    println!("secs {first} again {second} hwm_mib {}", hwm_mib());
-    Ok(())
-}
-
-fn child_line(args: &[&std::ffi::OsStr]) -> anyhow::Result<Vec<String>> {
-    let out = Command::new(std::env::current_exe()?).args(args).output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Export of `records` testimonies and `size` bytes of attachments vs Go age on a tar of the
-/// same bytes; import vs Go age -d; re-import of everything already known.
-fn bench_bundles(root: &Path, records: usize, size: u64) -> anyhow::Result<Vec<Row>> {
-    let cw_dir = root.join("bundle-cw");
-    let co_dir = root.join("bundle-coord");
-    let mut cw = open_or_create(&cw_dir, PASS, Some(10))?;
-    let mut co = open_or_create(&co_dir, PASS, Some(10))?;
-    let org = co.new_identity(Some("org"))?;
-    cw.add_recipient(&org.parse()?, None)?;
-    co.trust_device(&cw.device_public_key()?.minisign, "caseworker")?;
-    let ids = kuager_bench::fill(&mut cw, 11, 500, records, 0)?;
-    // Attachments: 16 files of pseudo-random bytes, `size` in all, also written to a plain tar
-    // for the Go age baseline.
-    let parts = 16u64;
-    let mut rng = gen::Rng::new(17);
-    let tar_path = root.join("same-bytes.tar");
-    let mut tar = tar::Builder::new(std::io::BufWriter::new(std::fs::File::create(&tar_path)?));
-    for i in 0..parts {
-        let mut blob = vec![0u8; (size / parts) as usize];
-        for c in blob.chunks_mut(8) {
-            let r = rng.next_u64().to_le_bytes();
-            c.copy_from_slice(&r[..c.len()]);
-        }
-        let id: vault::RecordId = ids[i as usize % ids.len()].parse()?;
-        cw.attach(id, &blob[..], vault::AttachMeta::default())?;
-        let mut h = tar::Header::new_ustar();
-        h.set_size(blob.len() as u64);
-        h.set_mode(0o600);
-        h.set_cksum();
-        tar.append_data(&mut h, format!("blobs/{i}"), &blob[..])?;
-    }
-    // The records, as the bundle carries them (about the same bytes as records.jsonl).
-    let rec_bytes: Vec<u8> = cw
-        .list(None)?
-        .iter()
-        .flat_map(|s| {
-            serde_json::to_vec(&cw.get(s.id).map(|v| v.heads).unwrap_or_default())
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut h = tar::Header::new_ustar();
-    h.set_size(rec_bytes.len() as u64);
-    h.set_mode(0o600);
-    h.set_cksum();
-    tar.append_data(&mut h, "records.jsonl", &rec_bytes[..])?;
-    tar.into_inner()?.into_inner()?.sync_all()?;
-    drop(cw);
-    drop(co);
-    let total_mib = std::fs::metadata(&tar_path)?.len() as f64 / (1 << 20) as f64;
-
-    let key_file = root.join("org-age.key");
-    let k = Command::new("age-keygen")
-        .args(["-o"])
-        .arg(&key_file)
-        .output()?;
-    anyhow::ensure!(k.status.success(), "age-keygen failed");
-    let keyfile_text = std::fs::read_to_string(&key_file)?;
-    let go_recipient = keyfile_text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap_or_default()
-        .to_owned();
-
-    let (mut t_export, mut t_go_enc, mut export_hwm) = (f64::MAX, f64::MAX, 0f64);
-    let mut bundle = PathBuf::new();
-    for round in 0..2 {
-        Command::new("sync").status()?;
-        let out = root.join(format!("age-out-{round}"));
-        let t = Instant::now();
-        let st = Command::new("age")
-            .args(["-r", &go_recipient, "-o"])
-            .arg(&out)
-            .arg(&tar_path)
-            .status()?;
-        anyhow::ensure!(st.success(), "age failed");
-        std::fs::File::open(&out)?.sync_all()?;
-        t_go_enc = t_go_enc.min(t.elapsed().as_secs_f64());
-        std::fs::remove_file(&out)?;
-        Command::new("sync").status()?;
-        let dest = root.join(format!("bundles-{round}"));
-        std::fs::create_dir_all(&dest)?;
-        let line = child_line(&[
-            "export-child".as_ref(),
-            cw_dir.as_os_str(),
-            dest.as_os_str(),
-        ])?;
-        t_export = t_export.min(line[1].parse()?);
-        export_hwm = export_hwm.max(line[3].parse()?);
-        bundle = PathBuf::from(&line[5]);
-    }
-    // Import (into a fresh copy of the coordinator each round) vs Go age -d of an age file of
-    // the same bytes (Go age cannot open our bundle with a key kept inside the vault).
-    let enc = root.join("go-bundle.age");
-    let st = Command::new("age")
-        .args(["-r", &go_recipient, "-o"])
-        .arg(&enc)
-        .arg(&tar_path)
-        .status()?;
-    anyhow::ensure!(st.success(), "age failed");
-    let (mut t_import, mut t_go_dec, mut t_again, mut import_hwm) =
-        (f64::MAX, f64::MAX, f64::MAX, 0f64);
-    for round in 0..2 {
-        let co_copy = root.join(format!("bundle-coord-{round}"));
-        anyhow::ensure!(Command::new("cp")
-            .arg("-a")
-            .arg(&co_dir)
-            .arg(&co_copy)
-            .status()?
-            .success());
-        Command::new("sync").status()?;
-        // Both inputs from the page cache: Go age's was just written through it, ours was
-        // written around it (O_DIRECT), so read it once first.
-        std::io::copy(&mut std::fs::File::open(&bundle)?, &mut std::io::sink())?;
-        let line = child_line(&[
-            "import-child".as_ref(),
-            co_copy.as_os_str(),
-            bundle.as_os_str(),
-        ])?;
-        t_import = t_import.min(line[1].parse()?);
-        t_again = t_again.min(line[3].parse()?);
-        import_hwm = import_hwm.max(line[5].parse()?);
-        std::fs::remove_dir_all(&co_copy)?;
-        Command::new("sync").status()?;
-        let plain = root.join("go-decrypted");
-        let t = Instant::now();
-        let st = Command::new("age")
-            .args(["-d", "-i"])
-            .arg(&key_file)
-            .arg("-o")
-            .arg(&plain)
-            .arg(&enc)
-            .status()?;
-        anyhow::ensure!(st.success(), "age -d failed");
-        std::fs::File::open(&plain)?.sync_all()?;
-        t_go_dec = t_go_dec.min(t.elapsed().as_secs_f64());
-        std::fs::remove_file(&plain)?;
-    }
-    let mib = total_mib;
-    Ok(vec![
-        Row {
-            what: format!(
-                "export {records} records + {:.0} MiB of attachments",
-                size as f64 / (1 << 20) as f64
-            ),
-            measured: format!("{:.0} MiB/s", mib / t_export),
-            baseline: format!("Go age on a tar of it {:.0} MiB/s", mib / t_go_enc),
-            target: "≥ 0.9× Go age".into(),
-            ok: t_go_enc / t_export >= 0.9,
-        },
-        Row {
-            what: "export, peak RSS".into(),
-            measured: format!("{export_hwm:.1} MiB"),
-            baseline: "-".into(),
-            target: "≤ 64 MiB".into(),
-            ok: export_hwm <= 64.0,
-        },
-        Row {
-            what: "import of that bundle".into(),
-            measured: format!("{:.0} MiB/s", mib / t_import),
-            baseline: format!("Go age -d {:.0} MiB/s", mib / t_go_dec),
-            target: "≥ 0.7× Go age -d".into(),
-            ok: t_go_dec / t_import >= 0.7,
-        },
-        Row {
-            what: format!("re-import (all {records} records known)"),
-            measured: format!("{t_again:.2} s"),
-            baseline: format!("peak RSS {import_hwm:.0} MiB"),
-            target: "≤ 2 s".into(),
-            ok: t_again <= 2.0,
-        },
-    ])
 }

@@ -2,7 +2,7 @@
 //! read what `kuager export` writes; a coordinator imports what Go `age` re-encrypted; passphrase
 //! bundles follow the vault's policy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use testkit::canary::canary_hits;
@@ -11,14 +11,10 @@ use testkit::fixture::new_vault;
 
 const KUAGER: &str = env!("CARGO_BIN_EXE_kuager");
 
-/// BUNDLE.md read with tools we did not write: Go `age -d -i` (X25519 from `age-keygen`, and
-/// ssh-ed25519 from `ssh-keygen`, binary and armored), `tar` sees exactly the entries in order,
-/// `minisign` verifies the manifest with the key `kuager device` printed, and the manifest's
-/// sizes and hashes, the revision ids and the attachment all check out.
-#[test]
-fn export_is_read_by_go_age_tar_and_minisign() {
-    let env = Env::new(KUAGER).with_vault();
-    let canary = "EXPORT-CANARY-61d2";
+/// A caseworker's vault with a testimony and an audio attachment holding `canary`, exporting
+/// to an `age-keygen` key (in `outside/coord.key`); an ssh-ed25519 key in
+/// `outside/id_ed25519`; the device key in `outside/device.pub`. Returns the SSH public key.
+fn caseworker_with_keys(env: &Env, canary: &str) -> String {
     let p = env
         .ok(
             &["add", "person"],
@@ -46,12 +42,8 @@ fn export_is_read_by_go_age_tar_and_minisign() {
         .find_map(|l| l.strip_prefix("# public key: "))
         .unwrap()
         .to_owned();
-    assert!(
-        sh(&format!("ssh-keygen -q -t ed25519 -N '' -f {o}/id_ed25519"))
-            .status
-            .success()
-    );
-    let ssh_pub = std::fs::read_to_string(env.outside.join("id_ed25519.pub")).unwrap();
+    let keygen = sh(&format!("ssh-keygen -q -t ed25519 -N '' -f {o}/id_ed25519"));
+    assert!(keygen.status.success());
     env.ok(
         &[
             "recipients",
@@ -66,45 +58,26 @@ fn export_is_read_by_go_age_tar_and_minisign() {
         .ok(&["recipients", "list"], "")
         .contains("Almaty coordinators"));
     std::fs::write(env.outside.join("device.pub"), env.ok(&["device"], "")).unwrap();
+    std::fs::read_to_string(env.outside.join("id_ed25519.pub"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
 
-    let dest = env.home.join("Desktop");
-    std::fs::create_dir_all(&dest).unwrap();
-    let bundle = env.ok(
-        &[
-            "export",
-            "-o",
-            dest.to_str().unwrap(),
-            "--to",
-            ssh_pub.trim(),
-        ],
-        "",
-    );
-    let bundle = PathBuf::from(bundle.trim());
-    let name = bundle.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        name.starts_with("kuager-") && name.ends_with(".kuager.age"),
-        "{name}"
-    );
-    assert_eq!(
-        std::fs::read_dir(&dest).unwrap().count(),
-        1,
-        "a temp file was left behind"
-    );
-    assert_no_canary(&env, &[canary], "after export");
-
-    let b = bundle.display();
+/// Go `age` opens `bundle` with either key and `tar` lists exactly the entries, in order.
+fn listed_by_go_age_and_tar(env: &Env, bundle: &Path, blob_sha: &str) {
+    let (o, b) = (env.outside.display(), bundle.display());
     let listing = sh(&format!("age -d -i {o}/coord.key {b} | tar -t"));
     assert!(
         listing.status.success(),
         "{}",
         String::from_utf8_lossy(&listing.stderr)
     );
-    let sha = sha256sum(format!("{canary} audio").as_bytes());
     let expected = [
         "kuager-bundle/README.txt".to_owned(),
         "kuager-bundle/records.jsonl".to_owned(),
         "kuager-bundle/audit.jsonl".to_owned(),
-        format!("kuager-bundle/blobs/{sha}"),
+        format!("kuager-bundle/blobs/{blob_sha}"),
         "kuager-bundle/manifest.json".to_owned(),
         "kuager-bundle/manifest.json.minisig".to_owned(),
     ];
@@ -116,7 +89,12 @@ fn export_is_read_by_go_age_tar_and_minisign() {
     // The ssh-ed25519 recipient opens it too.
     let x = sh(&format!("age -d -i {o}/id_ed25519 {b} | tar -t | wc -l"));
     assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "6");
+}
 
+/// Extracted with Go `age` and `tar`: `minisign` verifies the manifest with the device key,
+/// and the manifest's sizes and hashes, the revision ids and the attachment all check out.
+fn extracted_contents_check_out(env: &Env, bundle: &Path, canary: &str, blob_sha: &str) {
+    let (o, b) = (env.outside.display(), bundle.display());
     let out = env.outside.join("extracted");
     std::fs::create_dir_all(&out).unwrap();
     let x = sh(&format!(
@@ -125,19 +103,20 @@ fn export_is_read_by_go_age_tar_and_minisign() {
     ));
     assert!(x.status.success());
     let root = out.join("kuager-bundle");
+    let manifest_path = root.join("manifest.json");
     let v = Command::new("minisign")
         .args([
             "-V",
             "-p",
             &format!("{o}/device.pub"),
             "-m",
-            root.join("manifest.json").to_str().unwrap(),
+            manifest_path.to_str().unwrap(),
         ])
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     assert_eq!(manifest["format"], "kuager-bundle");
     assert_eq!(manifest["counts"]["revisions"], 3);
     let entries = manifest["entries"].as_array().unwrap();
@@ -155,33 +134,51 @@ fn export_is_read_by_go_age_tar_and_minisign() {
         assert_eq!(rev.id_matches(), Some(true), "{line}");
     }
     assert_eq!(
-        std::fs::read(root.join(format!("blobs/{sha}"))).unwrap(),
+        std::fs::read(root.join(format!("blobs/{blob_sha}"))).unwrap(),
         format!("{canary} audio").as_bytes()
     );
+}
+
+/// docs/bundle-format.md read with tools we did not write: Go `age -d -i` (X25519 from
+/// `age-keygen`, and ssh-ed25519 from `ssh-keygen`, binary and armored), `tar` sees exactly the
+/// entries in order, `minisign` verifies the manifest with the key `kuager device` printed, and
+/// the manifest's sizes and hashes, the revision ids and the attachment all check out.
+#[test]
+fn export_is_read_by_go_age_tar_and_minisign() {
+    let env = Env::new(KUAGER).with_vault();
+    let canary = "EXPORT-CANARY-61d2";
+    let ssh_pub = caseworker_with_keys(&env, canary);
+    let dest = env.home.join("Desktop");
+    std::fs::create_dir_all(&dest).unwrap();
+    let d = dest.to_str().unwrap();
+    let bundle = PathBuf::from(env.ok(&["export", "-o", d, "--to", &ssh_pub], "").trim());
+    let name = bundle.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("kuager-") && name.ends_with(".kuager.age"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        1,
+        "a temp file was left behind"
+    );
+    assert_no_canary(&env, &[canary], "after export");
+    let sha = sha256sum(format!("{canary} audio").as_bytes());
+    listed_by_go_age_and_tar(&env, &bundle, &sha);
+    extracted_contents_check_out(&env, &bundle, canary, &sha);
 
     // Nothing new for the same recipients: no second file. The cursor is per recipient set:
     // the coordinators alone have not had it yet.
-    let again = env.run(
-        &[
-            "export",
-            "-o",
-            dest.to_str().unwrap(),
-            "--to",
-            ssh_pub.trim(),
-        ],
-        "",
-    );
+    let again = env.run(&["export", "-o", d, "--to", &ssh_pub], "");
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("nothing new"));
     assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 1);
-    env.ok(&["export", "-o", dest.to_str().unwrap()], "");
+    env.ok(&["export", "-o", d], "");
     assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 2);
-    let armored = env.ok(
-        &["export", "--all", "--armor", "-o", dest.to_str().unwrap()],
-        "",
-    );
+    let armored = env.ok(&["export", "--all", "--armor", "-o", d], "");
     let text = std::fs::read_to_string(armored.trim()).unwrap();
     assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    let o = env.outside.display();
     let x = sh(&format!(
         "age -d -i {o}/coord.key {} | tar -t | wc -l",
         armored.trim()

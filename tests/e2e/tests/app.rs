@@ -6,20 +6,19 @@
 //! the capability is refused, the lock leaves no decrypted text in the page, and the app makes
 //! no network call (R10: the session runs under strace).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{canary_hits, App, Sandbox, Steps};
+use e2e::{canary_hits, App, Sandbox, Session, Steps};
 use serde_json::json;
 
 const PASS: &str = "river lantern orchard violet seventy";
 const BUNDLE_PASS: &str = "amber walnut glacier thirty two";
 
-#[test]
-fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
-    let sb = Sandbox::start();
-    let canary = "E2E-CANARY-7f3a91";
+/// A coordinator key from `age-keygen` (its file, its public key) and an audio file holding
+/// the canary, outside the scanned folders.
+fn coordinator_key_and_audio(sb: &Sandbox, canary: &str) -> (PathBuf, String, PathBuf) {
     let key_file = sb.outside.join("coordinator.key");
     let k = Command::new("age-keygen")
         .arg("-o")
@@ -40,19 +39,27 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     let audio = sb.outside.join("interview.ogg");
     std::fs::write(&audio, format!("OggS {canary} audio of the interview")).unwrap();
 
-    let s = sb.launch();
+    (key_file, coordinator, audio)
+}
+
+/// First run: passphrase twice, the coordinator's key.
+fn first_run(s: &Session, coordinator: &str) {
     // First run.
     let p1 = s.find("[data-testid=pass1]", 60);
     s.type_text(&p1, PASS);
     s.type_text(&s.find("[data-testid=pass2]", 5), PASS);
-    s.type_text(&s.find("[data-testid=recipients]", 5), &coordinator);
+    s.type_text(&s.find("[data-testid=recipients]", 5), coordinator);
     s.wait_for(
         "return !document.querySelector('[data-testid=create]').disabled",
         10,
         "the strength check to accept the passphrase",
     );
     s.click(&s.find("[data-testid=create]", 5));
+}
 
+/// A person with a Cyrillic name and a testimony: consent first, a narrative with a canary
+/// and markup that must stay text, an attachment.
+fn person_and_testimony(s: &Session, canary: &str, audio: &Path) {
     // A person with a Cyrillic name.
     s.click(&s.find("[data-testid=new-person]", 60));
     s.type_text(&s.find("[data-testid=name-value]", 10), "Сенбай Нұрахен");
@@ -87,7 +94,11 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         json!([0, 0, true]),
         "record text was rendered as HTML"
     );
+}
 
+/// An event in the testimony; a case with the person and the testimony; the person's page
+/// lists both, keeps the "do not contact" flag and warns of it.
+fn event_case_and_person_page(s: &Session, canary: &str) {
     // An event told in the testimony (its description carries the canary too).
     s.click(&s.find("[data-testid=add-event]", 5));
     s.set_select("[data-testid=event-type]", "camp");
@@ -147,7 +158,10 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
         20,
         "the testimony to show its saved event",
     );
+}
 
+/// The webview can call our commands only (R9).
+fn plugin_commands_are_refused(s: &Session) {
     // The webview can call our commands only (R9): a plugin command — one that would answer at
     // once if it were allowed — is stopped by the isolation frame or refused by the capability,
     // never run.
@@ -168,6 +182,10 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
             "{cmd} outside the capability was not refused: {r}"
         );
     }
+}
+
+/// Lock, unlock, search by a Latin spelling, switch the language live.
+fn lock_unlock_search_and_language(s: &Session, canary: &str) {
     // Lock: the page reloads and no decrypted text survives in it.
     s.click(&s.find("[data-testid=lock]", 5));
     s.find("[data-testid=passphrase]", 20);
@@ -196,7 +214,10 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     assert_eq!(export_label("en"), json!("Send to coordinators"));
     assert_eq!(export_label("ru"), json!("Отправить координаторам"));
     assert_eq!(export_label("kk"), json!("Үйлестірушілерге жіберу"));
+}
 
+/// A bundle to the coordinator key and a passphrase bundle; returns both paths.
+fn exports(s: &Session, sb: &Sandbox) -> (String, String) {
     // Export to the coordinator key given at first run.
     s.click(&s.find("[data-testid=nav-export]", 5));
     s.find("[data-testid=recipients] li", 20);
@@ -251,17 +272,25 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     let pass_bundle = s.text(&s.find("[data-testid=export-path]", 5));
     assert_ne!(pass_bundle, path);
 
-    s.quit();
-    std::thread::sleep(Duration::from_secs(2));
+    (path, pass_bundle)
+}
 
+/// What the app wrote is read with tools we did not write: Go age and tar open both bundles
+/// and the canary is inside.
+fn bundles_open_with_go_age(
+    sb: &Sandbox,
+    key_file: &Path,
+    bundles: &(String, String),
+    canary: &str,
+) {
     // Go age (with the age-keygen key) and tar read the bundle; the canary is inside.
     let tar = sb.outside.join("bundle.tar");
     let d = Command::new("age")
         .args(["-d", "-i"])
-        .arg(&key_file)
+        .arg(key_file)
         .arg("-o")
         .arg(&tar)
-        .arg(&path)
+        .arg(&bundles.0)
         .output()
         .unwrap();
     assert!(
@@ -292,7 +321,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
 
     // Go age opens the passphrase bundle with the passphrase typed on a terminal.
     let tar2 = sb.outside.join("pass-bundle.tar");
-    let d = testkit::goage::decrypt_with_passphrase(Path::new(&pass_bundle), &tar2, BUNDLE_PASS);
+    let d = testkit::goage::decrypt_with_passphrase(Path::new(&bundles.1), &tar2, BUNDLE_PASS);
     assert!(
         d.status.success() && tar2.exists(),
         "Go age with the passphrase: {}",
@@ -300,6 +329,23 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     );
     let listing = Command::new("tar").arg("-tf").arg(&tar2).output().unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("kuager-bundle/records.jsonl"));
+}
+
+#[test]
+fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
+    let sb = Sandbox::start();
+    let canary = "E2E-CANARY-7f3a91";
+    let (key_file, coordinator, audio) = coordinator_key_and_audio(&sb, canary);
+    let s = sb.launch();
+    first_run(&s, &coordinator);
+    person_and_testimony(&s, canary, &audio);
+    event_case_and_person_page(&s, canary);
+    plugin_commands_are_refused(&s);
+    lock_unlock_search_and_language(&s, canary);
+    let bundles = exports(&s, &sb);
+    s.quit();
+    std::thread::sleep(Duration::from_secs(2));
+    bundles_open_with_go_age(&sb, &key_file, &bundles, canary);
 
     // Nothing in plaintext anywhere the app could write (R1).
     for (what, dir) in [("$HOME", &sb.home), ("$TMPDIR", &sb.tmp)] {
