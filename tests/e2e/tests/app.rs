@@ -60,8 +60,14 @@ fn first_run(s: &Session, coordinator: &str) {
 /// A person with a Cyrillic name and a testimony: consent first, a narrative with a canary
 /// and markup that must stay text, an attachment.
 fn person_and_testimony(s: &Session, canary: &str, audio: &Path) {
-    // A person with a Cyrillic name.
+    // A person with a Cyrillic name. Before the first save, files wait for the *person* to be
+    // saved (the page once said "the testimony").
     s.click(&s.find("[data-testid=new-person]", 60));
+    let first = s.text(&s.find("[data-testid=save-first]", 10));
+    let names_a_testimony = ["testimony", "свидетельство", "куәлік"]
+        .iter()
+        .any(|w| first.contains(w));
+    assert!(!names_a_testimony, "a new person's page says: {first}");
     s.type_text(&s.find("[data-testid=name-value]", 10), "Сенбай Нұрахен");
     s.click(&s.find("[data-testid=save]", 5));
     s.click(&s.find("[data-testid=person-new-testimony]", 20));
@@ -112,6 +118,7 @@ fn event_case_and_person_page(s: &Session, canary: &str) {
         20,
         "the testimony with its event to be saved",
     );
+    only_the_content_pane_scrolls(s);
 
     // A case: the reference is suggested, the person is found by a Latin spelling, and their
     // testimony is offered with one click.
@@ -157,6 +164,27 @@ fn event_case_and_person_page(s: &Session, canary: &str) {
         "const t = document.querySelector('[data-testid=event-type]'); const d = document.querySelector('[data-testid=event-description]'); return !!t && t.value === 'camp' && d.value.includes('held from spring 2018')",
         20,
         "the testimony to show its saved event",
+    );
+}
+
+/// A long form scrolls inside the content pane: the window itself does not scroll (the sidebar
+/// stays where it is), and Tauri's isolation frame is nowhere to be seen, even at the bottom.
+fn only_the_content_pane_scrolls(s: &Session) {
+    let r = s.exec(
+        "const main = document.querySelector('.shell > main'); main.scrollTop = main.scrollHeight;\
+         const nav = document.querySelector('.shell > nav').getBoundingClientRect();\
+         const f = document.getElementById('__tauri_isolation__');\
+         const box = f ? f.getBoundingClientRect() : { width: 0, height: 0 };\
+         return [main.scrollHeight > main.clientHeight, main.scrollTop > 0,\
+                 document.scrollingElement.scrollHeight <= window.innerHeight, window.scrollY, nav.top,\
+                 box.width === 0 && box.height === 0, f ? getComputedStyle(f).visibility : 'hidden'];",
+        json!([]),
+    );
+    assert_eq!(
+        r,
+        json!([true, true, true, 0, 0, true, "hidden"]),
+        "[form longer than the pane, pane scrolled, window fits, window not scrolled, sidebar at top, \
+          isolation frame without a box, hidden]"
     );
 }
 

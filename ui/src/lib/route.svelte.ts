@@ -1,7 +1,9 @@
 // Which screen is shown. Kept in memory only (no URL history, nothing in storage).
+import type { RecordKind } from './types';
+
 export type Route =
   | { name: 'home' }
-  | { name: 'list'; kind: 'person' | 'testimony' | 'attempt' | 'case' }
+  | { name: 'list'; kind: RecordKind }
   | { name: 'case'; id: string | null }
   | { name: 'person'; id: string | null }
   | { name: 'testimony'; id: string | null; witness?: string }
@@ -19,6 +21,7 @@ export const route = {
   },
   go(r: Route) {
     current = r;
-    window.scrollTo(0, 0);
+    // A new screen starts at its top (the content pane scrolls, not the window).
+    document.querySelector('.shell > main')?.scrollTo(0, 0);
   },
 };

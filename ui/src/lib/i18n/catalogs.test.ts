@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import en from './en.json';
 import ru from './ru.json';
 import kk from './kk.json';
+import * as options from '../options';
+import { optionKey, type Options } from '../options';
 
 const SRC = join(__dirname, '..', '..');
 
@@ -44,10 +46,21 @@ describe('message catalogs', () => {
     expect(latinOnly).toEqual([]);
   });
 
+  it('name every value of every closed set the forms offer', () => {
+    const missing = Object.values(options)
+      .filter((o): o is Options => typeof o === 'object' && o !== null && 'values' in o)
+      .flatMap((o) => o.values.map((v) => optionKey(o, v)))
+      .filter((k) => !keys.includes(k));
+    expect(missing).toEqual([]);
+  });
+
   it('have no key that the code never uses, and the code uses no key they lack', () => {
     const dynamicPrefixes = [...code.matchAll(/\bt\(`([a-z_]+)\.\$\{/g)].map((m) => `${m[1]}.`);
+    const optionKeys = Object.values(options)
+      .filter((o): o is Options => typeof o === 'object' && o !== null && 'values' in o)
+      .flatMap((o) => o.values.map((v) => optionKey(o, v)) as string[]);
     const unused = keys.filter(
-      (k) => !code.includes(`'${k}'`) && !dynamicPrefixes.some((p) => k.startsWith(p)),
+      (k) => !code.includes(`'${k}'`) && !dynamicPrefixes.some((p) => k.startsWith(p)) && !optionKeys.includes(k),
     );
     expect(unused).toEqual([]);
     const called = [...code.matchAll(/\bt\('([^']+)'/g)].map((m) => m[1]!);
