@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
+.PHONY: run test bench deps lint supply-chain crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -44,9 +44,14 @@ lint: ui
 	$(CARGO) test -p vault --test layers --locked -q
 	@bash tools/file-lengths.sh
 
+## The supply chain: cargo deny (licences, sources, RustSec advisories; deny.toml) and npm audit
+## of the UI's production dependencies (tools/supply-chain.sh says what it could not check).
+supply-chain: deps
+	@bash tools/supply-chain.sh
+
 ## Every test: UI, Rust (vault, CLI, app), end to end in the real app under Xvfb, fuzzing.
 ## (cargo test builds the app's binary too: the end-to-end tests drive target/debug/kuager-app.)
-test: deps lint ui-test
+test: deps lint ui-test supply-chain
 	$(CARGO) test --workspace --locked
 	$(MAKE) fuzz-short
 

@@ -49,6 +49,11 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "deps: installing cargo-fuzz"
   cargo install cargo-fuzz --locked
 fi
+# The supply-chain check in `make test` (tools/supply-chain.sh).
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "deps: installing cargo-deny"
+  cargo install cargo-deny --locked --version '^0.20'
+fi
 # The end-to-end tests drive the real app through tauri-driver (stay on Tauri 2's driver).
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   echo "deps: installing tauri-driver 2"
