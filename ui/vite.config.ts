@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // Everything is bundled into ui/dist and embedded in the app: no dev server, no CDN, no fonts
-// from the network (SECURITY.md: the app makes no connection, ever).
+// from the network (docs/threat-model.md R10: the app makes no connection, ever).
 export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,

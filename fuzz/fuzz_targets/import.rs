@@ -1,5 +1,5 @@
 //! The whole importer after the age layer: an arbitrary "decrypted" tar stream goes through
-//! every check of BUNDLE.md "Reading" against a real vault. It must return an error (or import),
+//! every check of docs/bundle-format.md "Reading" against a real vault. It must return an error (or import),
 //! never panic, and stay within the memory limit.
 #![no_main]
 

@@ -1,5 +1,5 @@
 //! The Kuager desktop app: a Tauri 2 shell over the `vault` crate. Commands are thin adapters
-//! (`commands/`); this module builds the app, its one window (locked down: SECURITY.md R4, R9)
+//! (`commands/`); this module builds the app, its one window (locked down: docs/threat-model.md R4, R9)
 //! and the idle timer.
 #![deny(missing_docs)]
 

@@ -1,4 +1,4 @@
-//! SECURITY.md R6 and R9, read from the files that configure the app: any loosening of the
+//! docs/threat-model.md R6 and R9, read from the files that configure the app: any loosening of the
 //! webview's lockdown, any command not declared everywhere it must be, and any drift of the
 //! generated TypeScript types fails here.
 

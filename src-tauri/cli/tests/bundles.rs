@@ -300,7 +300,7 @@ fn coordinator_imports_what_go_age_re_encrypted_and_refuses_unknown_signers() {
     org.ok(&["verify", "--vault", od], "");
 }
 
-/// BUNDLE.md "Outside": a passphrase (scrypt) bundle only where the vault's policy allows it;
+/// docs/bundle-format.md "Outside": a passphrase (scrypt) bundle only where the vault's policy allows it;
 /// Go `age` opens it with the passphrase, the manifest carries the vault's label, and a
 /// coordinator imports it with the passphrase (a wrong one is refused, changing nothing).
 #[test]

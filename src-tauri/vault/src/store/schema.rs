@@ -51,8 +51,8 @@ CREATE TABLE fts_rows (rowid INTEGER PRIMARY KEY, record TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
 "#;
 
-/// Version 2: the organisation's recipients and what was already exported to them (docs/bundle-format.md
-/// "Incremental export").
+/// Version 2: the organisation's recipients and what was already exported to them
+/// (docs/bundle-format.md "Incremental export").
 const SCHEMA_V2: &str = r#"
 CREATE TABLE recipients (recipient TEXT PRIMARY KEY, label TEXT, added_at TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE export_cursors (

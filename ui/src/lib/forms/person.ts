@@ -18,7 +18,7 @@ export interface PersonForm {
   status_on: string;
   status_source: string;
   ethnicity: string;
-  /** Protection flags (DATA-MODEL.md): never contact; anonymise in exports to partners. */
+  /** Protection flags (docs/records.md): never contact; anonymise in exports to partners. */
   do_not_contact: boolean;
   anonymise: boolean;
   notes: string;

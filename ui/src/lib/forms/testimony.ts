@@ -87,7 +87,7 @@ export function testimonyToForm(d: Json): TestimonyForm {
   };
 }
 
-/** A testimony can be marked reviewed or verified only with consent given (DATA-MODEL.md). */
+/** A testimony can be marked reviewed or verified only with consent given (docs/records.md, testimony `status`). */
 export function canReview(c: Consent): boolean {
   return c.given;
 }
