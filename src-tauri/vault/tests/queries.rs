@@ -121,6 +121,47 @@ fn attempts_are_numbered_and_count_days_waiting() {
     assert_eq!(numbers, [(a1, 1, None), (a2, 2, Some(days))]);
 }
 
+/// Two attempts submitted the same day (one of them approximately) get the same numbers in a
+/// list, a search result and on the person's page: one rule, by date then by record id.
+#[test]
+fn attempts_on_the_same_day_are_numbered_alike_everywhere() {
+    let mut v = TempVault::new();
+    let p = add_person(&mut v, "Сенбай");
+    let mut ids: Vec<RecordId> = ["2024-05-01", "2024-05-01~", "2024-05-01", "2023-12"]
+        .iter()
+        .map(|d| add_attempt(&mut v, p, serde_json::json!({ "submitted_on": d })))
+        .collect();
+    let first = ids.pop().unwrap(); // 2023-12: before the three of 2024-05-01
+    ids.sort(); // same day: by record id
+    let expected: Vec<(RecordId, usize)> = std::iter::once(first)
+        .chain(ids)
+        .enumerate()
+        .map(|(i, id)| (id, i + 1))
+        .collect();
+    let number = |facts: vault::Facts| match facts {
+        vault::Facts::Attempt { number, .. } => number,
+        other => panic!("{other:?}"),
+    };
+    let page: Vec<(RecordId, usize)> = v
+        .person_attempts(p)
+        .unwrap()
+        .iter()
+        .map(|l| (l.id, l.number))
+        .collect();
+    assert_eq!(page, expected, "the person's page");
+    let mut listed: Vec<(RecordId, usize)> = v
+        .list(Some(Kind::Attempt))
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.id, number(s.facts)))
+        .collect();
+    listed.sort_by_key(|(_, n)| *n);
+    assert_eq!(listed, expected, "the list");
+    for (id, n) in &expected {
+        assert_eq!(number(v.summary(*id).unwrap().facts), *n, "one summary");
+    }
+}
+
 /// The app's lists are paged: a page is the same rows, in the same order, as the whole list.
 #[test]
 fn list_pages_match_the_whole_list() {
