@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use vault::model::stored_name as word;
 
 /// Everything the first screen needs to know.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -141,14 +142,6 @@ pub struct SummaryDto {
     pub updated_at: String,
     /// Has conflicting versions.
     pub conflict: bool,
-}
-
-/// The name of a value of one of the vault's enumerations, as stored (`no-response`).
-fn word<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The title and facts of a summary.

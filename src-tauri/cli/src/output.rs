@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
+use vault::model::stored_name as word;
 use vault::{AuditEvent, Facts, HistoryEntry, Hit, Kind, RecordView, Summary, Vault};
 
 /// `2026-11-28T09:01:02.345Z` → `2026-11-28 09:01 UTC`.
@@ -62,14 +62,6 @@ fn table(out: &mut (impl Write + ?Sized), rows: &[Vec<String>]) -> io::Result<()
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
-}
-
-/// The name of a value of one of the vault's enumerations, as stored (`no-response`).
-fn word<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A list row's title: a name, a case reference.

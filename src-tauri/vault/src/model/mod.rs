@@ -268,6 +268,15 @@ pub struct Validated {
     pub warnings: Vec<Warning>,
 }
 
+/// How a value of one of the records' enumerations is written in stored JSON
+/// (`Outcome::NoResponse` → `no-response`), for a face to show or to key its own words on.
+pub fn stored_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Refuses a record of `len` bytes of JSON when it is over [`MAX_RECORD_BYTES`].
 pub(crate) fn check_record_size(len: usize) -> Result<()> {
     if len > MAX_RECORD_BYTES {
