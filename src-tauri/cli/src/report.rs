@@ -75,3 +75,35 @@ pub fn explain(e: &Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of vault error has the exit code the README promises (a new kind fails here
+    /// until it is given one).
+    #[test]
+    fn every_vault_error_has_its_exit_code() {
+        let promised = |code: &str| match code {
+            "wrong_passphrase" => exit::WRONG_PASSPHRASE,
+            "invalid"
+            | "bad_id"
+            | "weak_passphrase"
+            | "no_recipients"
+            | "passphrase_bundles_not_allowed"
+            | "no_identity" => exit::INVALID,
+            "verify_failed" => exit::VERIFY_FAILED,
+            "not_found" | "no_vault" => exit::NOT_FOUND,
+            "conflict" => exit::CONFLICT,
+            "locked" => exit::LOCKED,
+            "bundle_rejected" | "unknown_signer" => exit::BUNDLE_REFUSED,
+            "vault_exists" | "format" | "keyslot" | "nothing_to_export" | "cancelled"
+            | "crypto" | "database" | "io" => exit::ERROR,
+            other => panic!("no exit code promised for {other}"),
+        };
+        for e in Error::examples() {
+            let code = e.code();
+            assert_eq!(exit_code(&anyhow::Error::from(e)), promised(code), "{code}");
+        }
+    }
+}

@@ -1,10 +1,11 @@
 //! The one error type of the vault crate.
 //!
 //! Every variant has a stable machine [`Error::code`] (for the UI and for CLI exit codes) and a
-//! message a caseworker can act on. Messages never carry record content; they may carry a file
-//! name the user chose, an id, or a field path. They speak of what to do, never of how a
-//! particular program does it: the command line adds its own commands and flags as hints, the
-//! app its own words.
+//! message a caseworker can act on. A message may carry a file name the user chose, an id, a
+//! field path, or quote the wrong value of a field the user (or a bundle) gave — never stored
+//! record content; the audit log keeps refusals with quoted parts masked. Messages speak of what
+//! to do, never of how a particular program does it: the command line adds its own commands and
+//! flags as hints, the app its own words.
 
 use std::path::PathBuf;
 
@@ -163,6 +164,56 @@ impl Error {
         }
     }
 
+    /// One error of every kind, for the faces' tests to check that they know every code (a
+    /// test in this crate fails to compile when a variant is added without one here).
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        let p = || PathBuf::from("/vault");
+        let s = String::new;
+        vec![
+            Error::Locked,
+            Error::WrongPassphrase,
+            Error::WeakPassphrase(s()),
+            Error::NoVault(p()),
+            Error::VaultExists(p()),
+            Error::Format {
+                path: p(),
+                reason: s(),
+            },
+            Error::Keyslot {
+                path: p(),
+                reason: s(),
+            },
+            Error::Invalid {
+                field: s(),
+                message: s(),
+            },
+            Error::NotFound(s()),
+            Error::BadId(s()),
+            Error::Conflict {
+                record: s(),
+                heads: 2,
+            },
+            Error::Rejected(s()),
+            Error::NothingToExport,
+            Error::NoRecipients,
+            Error::PassphraseBundlesNotAllowed,
+            Error::NoIdentity,
+            Error::UnknownSigner {
+                key_id: s(),
+                public_key: s(),
+            },
+            Error::Cancelled,
+            Error::Verify(s()),
+            Error::Crypto(s()),
+            Error::Db(rusqlite::Error::InvalidQuery),
+            Error::Io {
+                context: s(),
+                source: std::io::Error::other("io"),
+            },
+        ]
+    }
+
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
@@ -178,3 +229,48 @@ impl Error {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The position of a variant in [`Error::examples`]: an exhaustive match, so a new variant
+    /// does not compile until it has an example (and the faces learn its code).
+    fn index(e: &Error) -> usize {
+        match e {
+            Error::Locked => 0,
+            Error::WrongPassphrase => 1,
+            Error::WeakPassphrase(_) => 2,
+            Error::NoVault(_) => 3,
+            Error::VaultExists(_) => 4,
+            Error::Format { .. } => 5,
+            Error::Keyslot { .. } => 6,
+            Error::Invalid { .. } => 7,
+            Error::NotFound(_) => 8,
+            Error::BadId(_) => 9,
+            Error::Conflict { .. } => 10,
+            Error::Rejected(_) => 11,
+            Error::NothingToExport => 12,
+            Error::NoRecipients => 13,
+            Error::PassphraseBundlesNotAllowed => 14,
+            Error::NoIdentity => 15,
+            Error::UnknownSigner { .. } => 16,
+            Error::Cancelled => 17,
+            Error::Verify(_) => 18,
+            Error::Crypto(_) => 19,
+            Error::Db(_) => 20,
+            Error::Io { .. } => 21,
+        }
+    }
+
+    #[test]
+    fn there_is_one_example_of_every_error_and_every_code_is_distinct() {
+        let ex = Error::examples();
+        let found: Vec<usize> = ex.iter().map(index).collect();
+        assert_eq!(found, (0..ex.len()).collect::<Vec<_>>());
+        let mut codes: Vec<&str> = ex.iter().map(Error::code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ex.len(), "two kinds of error share a code");
+    }
+}

@@ -199,6 +199,17 @@ fn forged(m: &Material, to: &str) -> Vec<Case> {
             "unknown device key",
         ),
         (
+            "manifest listing itself",
+            {
+                let mut e = m.entries.clone();
+                let me =
+                    serde_json::json!({ "path": "manifest.json", "size": 1, "sha256": sha(b"x") });
+                resign_listing(&mut e, &m.cw, &[me]);
+                seal(&files(&e), to)
+            },
+            "which is not in the bundle",
+        ),
+        (
             "signature over a different manifest",
             seal(
                 &files(&altered(&m.entries, "manifest.json", |b| {
@@ -217,7 +228,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let cases = [damaged(&m), crafted(&m, &to), forged(&m, &to)].concat();
-    assert_eq!(cases.len(), 22);
+    assert_eq!(cases.len(), 23);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org
@@ -298,4 +309,58 @@ fn bundles_over_the_caps_are_refused_and_change_nothing() {
             .new_records,
         2
     );
+}
+
+/// A refusal may quote a value from the bundle to the user, but the audit log (which outlives
+/// purges and travels in bundles) keeps no record content: the value is masked there.
+#[test]
+fn a_refusal_quoting_record_content_keeps_it_out_of_the_audit_log() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let canary = "AUDITCANARY4417";
+    // A revision whose id matches its content, but whose content is not a valid person.
+    let rev = vault::Revision::new(
+        vault::RecordId::new(),
+        Kind::Person,
+        vec![],
+        "device".into(),
+        "2026-11-30T00:00:00.000Z".into(),
+        serde_json::json!({ "names": [{ "value": "x" }], "gender": canary }),
+    )
+    .unwrap();
+    let mut e = m.entries.clone();
+    for (p, b) in e.iter_mut().filter(|(p, _)| p.ends_with("records.jsonl")) {
+        let _ = p;
+        b.extend_from_slice(&serde_json::to_vec(&rev).unwrap());
+        b.push(b'\n');
+    }
+    resign(&mut e, &m.cw);
+    let path = org.tmp.path().join("bad-value.kuager.age");
+    std::fs::write(&path, seal(&files(&e), &org.recipient)).unwrap();
+    let err = org.v.import(&path, &Default::default()).unwrap_err();
+    assert!(
+        err.to_string().contains(canary),
+        "the user is told which value: {err}"
+    );
+    let last = org.v.audit().unwrap().last().unwrap().event.clone();
+    assert_eq!(last["type"], "bundle_rejected");
+    assert!(!last.to_string().contains(canary), "{last}");
+    assert!(
+        last["reason"].as_str().unwrap().contains("gender"),
+        "{last}"
+    );
+}
+
+/// A vault with no organisation identity refuses before it opens the file, and records
+/// nothing: there was no bundle to refuse.
+#[test]
+fn no_identity_is_refused_before_anything_is_read_or_recorded() {
+    let mut v = TempVault::new();
+    let before = v.audit().unwrap().len();
+    let path = v.outside("missing.kuager.age");
+    assert!(matches!(
+        v.import(&path, &Default::default()),
+        Err(Error::NoIdentity)
+    ));
+    assert_eq!(v.audit().unwrap().len(), before);
 }

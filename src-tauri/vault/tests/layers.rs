@@ -113,7 +113,24 @@ fn first_segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every `crate::`/`super::` reference in code (not comments) as (file, line, module named).
+/// A source file's code: comments blanked (line numbers kept), so that paths in comments and
+/// doc links do not count.
+fn code_of(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let t = line.trim_start();
+            if t.starts_with("//") {
+                String::new()
+            } else {
+                line.split(" //").next().unwrap_or("").to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `crate::`/`super::` reference in code as (file, line, module path, module named).
+/// Read over the whole file, so a path split over lines (`use crate::{\n store,`) counts.
 fn references() -> Vec<(String, usize, Vec<String>, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
@@ -122,35 +139,36 @@ fn references() -> Vec<(String, usize, Vec<String>, String)> {
     let mut out = Vec::new();
     for f in files {
         let here = module_path(&src, &f);
-        let text = std::fs::read_to_string(&f).unwrap();
-        // A `use` may span lines: read each statement whole.
-        let mut statement = String::new();
-        let mut first_line = 0;
-        for (n, line) in text.lines().enumerate() {
-            let code = line.trim();
-            if code.starts_with("//") {
-                continue;
+        let name = f.strip_prefix(&src).unwrap().display().to_string();
+        let code = code_of(&std::fs::read_to_string(&f).unwrap());
+        // Each statement (up to `;`, `{` or `}`) read whole, its first line reported.
+        let mut line = 1;
+        for stmt in code.split_inclusive([';']) {
+            for m in named_modules(stmt, &here) {
+                out.push((name.clone(), line, here.clone(), m));
             }
-            let code = code.split(" //").next().unwrap_or("");
-            if statement.is_empty() {
-                first_line = n + 1;
-            }
-            statement.push_str(code);
-            statement.push(' ');
-            let is_use = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
-                .iter()
-                .any(|p| statement.starts_with(p));
-            if is_use && !code.ends_with(';') {
-                continue;
-            }
-            for m in named_modules(&statement, &here) {
-                let name = f.strip_prefix(&src).unwrap().display().to_string();
-                out.push((name, first_line, here.clone(), m));
-            }
-            statement.clear();
+            line += stmt.matches('\n').count();
         }
     }
     out
+}
+
+/// Ways around the check above: naming the crate under another name.
+#[test]
+fn the_crate_is_never_named_another_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    for f in files {
+        let code = code_of(&std::fs::read_to_string(&f).unwrap());
+        for bad in ["extern crate self", "crate as ", "include!(", "#[path"] {
+            assert!(
+                !code.contains(bad),
+                "{}: `{bad}` hides what a module uses",
+                f.display()
+            );
+        }
+    }
 }
 
 #[test]

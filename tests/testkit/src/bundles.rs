@@ -182,13 +182,23 @@ pub fn sha(b: &[u8]) -> String {
 
 /// Rebuilds manifest.json for `entries` (keeping the original's other fields) and signs it.
 pub fn resign(entries: &mut Vec<(String, Vec<u8>)>, signer: &Vault) {
+    resign_listing(entries, signer, &[]);
+}
+
+/// [`resign`], with `extra` lines in the manifest's list of entries.
+pub fn resign_listing(
+    entries: &mut Vec<(String, Vec<u8>)>,
+    signer: &Vault,
+    extra: &[serde_json::Value],
+) {
     entries.retain(|(p, _)| !p.ends_with("manifest.json") && !p.ends_with("manifest.json.minisig"));
-    let list: Vec<serde_json::Value> = entries
+    let mut list: Vec<serde_json::Value> = entries
         .iter()
         .map(|(p, b)| {
             serde_json::json!({ "path": p.trim_start_matches("kuager-bundle/"), "size": b.len(), "sha256": sha(b) })
         })
         .collect();
+    list.extend_from_slice(extra);
     let manifest = serde_json::json!({
         "format": "kuager-bundle", "version": 1, "bundle_id": uuid_like(), "created_at": "2026-11-28T00:00:00.000Z",
         "source": { "vault_id": "x", "device_id": "x", "device_public_key": signer.device_public_key().unwrap().minisign, "label": null },

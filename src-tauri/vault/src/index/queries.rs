@@ -39,7 +39,7 @@ pub(crate) fn search_ids(
     limit: usize,
 ) -> Result<Vec<(MatchKind, String)>> {
     let q = query.trim();
-    let lim = limit as i64;
+    let lim = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut found: Vec<(MatchKind, String)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (m, ids) in [

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use super::check::Checked;
 use super::decrypt::reject;
 use super::entries::Staged;
-use super::{ImportReport, Mode, Target};
+use super::{Applied, ImportReport, Mode, Target};
 use crate::crypto::blobs::NewBlob;
 use crate::error::Result;
 use crate::index;
@@ -18,15 +18,14 @@ use crate::model::{self, Kind, RecordId};
 use crate::revision::{self, Revision};
 use crate::store::{self, audit, heads, peers, purge, revisions};
 
-/// Writes what `checked` holds (or only counts it, when inspecting). Returns the report and the
-/// staged attachment files that became part of the vault.
+/// Writes what `checked` holds (or only counts it, when inspecting).
 pub(super) fn commit(
     t: &Target<'_>,
     staged: &Staged,
     checked: Checked,
     mode: Mode,
     (file_sha, file_size): (&str, u64),
-) -> Result<(ImportReport, BTreeSet<String>)> {
+) -> Result<Applied> {
     let mut report = ImportReport::empty(checked.bundle_id.clone(), checked.signer.clone());
     report.known_revisions = checked.known;
     report.new_revisions = checked.new.len();
@@ -61,7 +60,11 @@ pub(super) fn commit(
     }
     if mode == Mode::Inspect {
         drop(tx); // rolls back: inspect changes nothing
-        return Ok((report, BTreeSet::new()));
+        return Ok(Applied {
+            report,
+            kept: BTreeSet::new(),
+            purged_files: vec![],
+        });
     }
     let signer = &checked.signer;
     if !checked.was_trusted {
@@ -93,11 +96,12 @@ pub(super) fn commit(
         }),
     )?;
     tx.commit()?;
-    if !purged_files.is_empty() {
-        purge::finish(t.conn, t.dir, &purged_files)?;
-    }
     report.committed = report.new_revisions > 0 || report.new_blobs > 0;
-    Ok((report, kept))
+    Ok(Applied {
+        report,
+        kept,
+        purged_files,
+    })
 }
 
 /// The staged attachments to keep: those a revision being added refers to and this vault does

@@ -109,12 +109,15 @@ fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
             return Err(reject(format!("the manifest lists {:?} twice", e.path)));
         }
     }
-    let seen = staged
+    // What the manifest must list: every entry but itself and its signature.
+    let seen: BTreeMap<&str, &(u64, String)> = staged
         .seen
         .iter()
-        .filter(|(p, _)| !matches!(p.as_str(), "manifest.json" | "manifest.json.minisig"));
-    for (path, (size, sha)) in seen {
-        match listed.get(path.as_str()) {
+        .filter(|(p, _)| !matches!(p.as_str(), "manifest.json" | "manifest.json.minisig"))
+        .map(|(p, v)| (p.as_str(), v))
+        .collect();
+    for (path, (size, sha)) in &seen {
+        match listed.get(path) {
             None => return Err(reject(format!("entry {path:?} is not in the manifest"))),
             Some((s, h)) if s != size || h != sha => {
                 return Err(reject(format!(
@@ -129,7 +132,7 @@ fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
             )));
         }
     }
-    if let Some(missing) = listed.keys().find(|p| !staged.seen.contains_key(**p)) {
+    if let Some(missing) = listed.keys().find(|p| !seen.contains_key(*p)) {
         return Err(reject(format!(
             "the manifest lists {missing:?}, which is not in the bundle"
         )));

@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::crypto::keys::{Passphrase, VaultSecrets};
 use crate::error::{Error, Result};
 use crate::revision;
-use crate::store::{audit, peers};
+use crate::store::{audit, peers, purge};
 
 pub use decrypt::{decrypt_outside, MAX_OUTSIDE_WORK_FACTOR};
 pub use entries::{
@@ -153,24 +153,42 @@ pub(crate) struct Target<'a> {
     pub dir: &'a Path,
 }
 
-/// Reads, checks and (unless inspecting) commits a bundle; records the outcome in the audit log
-/// (when importing). Whatever fails, nothing is changed but that audit event.
+/// What an import wrote: its report, the staged attachment files that became part of the
+/// vault, and the attachment files its purges freed (to delete once committed).
+pub(crate) struct Applied {
+    pub report: ImportReport,
+    pub kept: BTreeSet<String>,
+    pub purged_files: Vec<String>,
+}
+
+/// Reads, checks and (unless inspecting) commits a bundle, and records a refusal in the audit
+/// log (when importing). A refused bundle changes nothing but that audit event.
 pub(crate) fn run(
     t: &Target<'_>,
     source: Source<'_>,
     opts: &ImportOptions,
     mode: Mode,
 ) -> Result<ImportReport> {
+    // Nothing to decrypt with: refused before the bundle is even opened, nothing recorded.
+    let identities = identities(t.conn, &source, opts)?;
     let mut staged = entries::Staged::default();
-    let result = read_and_apply(t, &source, opts, mode, &mut staged);
+    let result = read_and_apply(t, &source, opts, &identities, mode, &mut staged);
     // Staged attachment files that did not become part of the vault are removed.
     let keep: BTreeSet<String> = match &result {
-        Ok((_, kept)) => kept.clone(),
+        Ok(a) => a.kept.clone(),
         Err(_) => BTreeSet::new(),
     };
     staged.remove_unkept(t.dir, &keep);
     match result {
-        Ok((report, _)) => Ok(report),
+        Ok(a) => {
+            // Committed. What the bundle purged now leaves the disk, the full-text index and
+            // the WAL; if that fails the import stands (its attachments are kept) and the
+            // error says what did not finish.
+            if !a.purged_files.is_empty() {
+                purge::finish(t.conn, t.dir, &a.purged_files)?;
+            }
+            Ok(a.report)
+        }
         Err(e) => {
             if mode == Mode::Import {
                 let _ = audit::append(
@@ -178,7 +196,7 @@ pub(crate) fn run(
                     t.device,
                     &revision::now(),
                     "bundle_rejected",
-                    serde_json::json!({ "reason": e.to_string() }),
+                    serde_json::json!({ "reason": audit_reason(&e) }),
                 );
             }
             Err(e)
@@ -186,14 +204,38 @@ pub(crate) fn run(
     }
 }
 
+/// Why a bundle was refused, for the audit log: the message with every quoted part masked.
+/// A refusal may quote a value from the bundle (`invalid type: string "…"`), and the audit log
+/// keeps no record content: a purge must not find a name surviving there.
+fn audit_reason(e: &Error) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in e.to_string().chars() {
+        match (quote, c) {
+            (None, '"' | '`') => {
+                quote = Some(c);
+                out.push(c);
+                out.push('…');
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
 fn read_and_apply(
     t: &Target<'_>,
     source: &Source<'_>,
     opts: &ImportOptions,
+    identities: &[age::x25519::Identity],
     mode: Mode,
     staged: &mut entries::Staged,
-) -> Result<(ImportReport, BTreeSet<String>)> {
-    let identities = identities(t.conn, source, opts)?;
+) -> Result<Applied> {
     let size = match source {
         Source::File(f) => fs::metadata(f)
             .map_err(Error::io(format!("opening {}", f.display())))?
@@ -202,13 +244,17 @@ fn read_and_apply(
         Source::Plain(b) => b.len() as u64,
     };
     if let Some(report) = already_imported(t, source, size, mode)? {
-        return Ok((report, BTreeSet::new()));
+        return Ok(Applied {
+            report,
+            kept: BTreeSet::new(),
+            purged_files: vec![],
+        });
     }
     let own = t.secrets.identity().to_public();
     let known_blob = |sha: &str| crate::store::blobs::exists(t.conn, sha).unwrap_or(false);
     let input = decrypt::Input {
         source,
-        identities: &identities,
+        identities,
         passphrase: opts.passphrase.as_ref(),
     };
     let sink = entries::Sink {
