@@ -165,12 +165,14 @@ impl<'c> Summarizer<'c> {
         let head = heads
             .last()
             .ok_or_else(|| Error::NotFound(format!("record {id}")))?;
-        let empty = Value::Null;
-        let d = head.data.as_ref().unwrap_or(&empty);
-        let facts = if revision::is_purge_marker(d) {
-            Facts::Purged
-        } else {
-            self.facts(head.kind, id, d)?
+        // Purged: a marker among the heads (a purge wins over versions written beside it),
+        // or no content left in the one shown.
+        let purged = heads
+            .iter()
+            .any(|h| h.data.as_ref().is_none_or(revision::is_purge_marker));
+        let facts = match &head.data {
+            Some(d) if !purged => self.facts(head.kind, id, d)?,
+            _ => Facts::Purged,
         };
         Ok(Summary {
             id: rid,

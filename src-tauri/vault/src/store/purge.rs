@@ -1,6 +1,10 @@
 //! Destroying content (consent withdrawn, a court order): a purge nulls the data of the
 //! revisions it names, removes drafts of the record, and deletes attachments nothing else refers
 //! to. The purge marker itself is an ordinary revision (`crate::revision::PURGE_KEY`).
+//!
+//! A purge wins: once a record has a marker, every revision of it that is not a marker — the
+//! ones the marker names, and any other, present or arriving later from another caseworker who
+//! edited before the purge reached them — is kept without content ([`apply_all`]).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -51,6 +55,37 @@ pub(crate) fn apply(
         }
     }
     Ok(files)
+}
+
+/// Whether record `id` has a purge marker among its revisions.
+pub(crate) fn is_purged(c: &Connection, id: RecordId) -> Result<bool> {
+    if super::kind_of(c, &id.to_string())?.is_none() {
+        return Ok(false);
+    }
+    Ok(super::revisions::ancestry(c, id)?.iter().any(|r| {
+        r.data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .is_some_and(|d| crate::revision::is_purge_marker(&d))
+    }))
+}
+
+/// Destroys the content of every revision of `record` but its purge markers, and the
+/// attachments they name that nothing else refers to. Returns the files to delete after commit.
+pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<Vec<String>> {
+    let mut revisions = Vec::new();
+    let mut blobs = BTreeSet::new();
+    for r in super::revisions::ancestry(tx, record)? {
+        if let Some(d) = r.data.as_deref() {
+            let v: serde_json::Value = serde_json::from_str(d).unwrap_or_default();
+            if crate::revision::is_purge_marker(&v) {
+                continue;
+            }
+            blobs.extend(crate::model::attachment_blobs(&v).map(str::to_owned));
+        }
+        revisions.push(r.id);
+    }
+    apply(tx, record, &revisions, &blobs)
 }
 
 /// After a purge commits: delete the attachment files, merge the full-text index so deleted

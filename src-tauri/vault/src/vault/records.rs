@@ -266,6 +266,12 @@ impl Vault {
         let tx = o.conn.transaction()?;
         let kind = store::record_kind(&tx, id)?;
         let current = heads::of(&tx, id)?;
+        if purge::is_purged(&tx, id)? {
+            return Err(Error::invalid(
+                "",
+                "this record was purged (consent withdrawn): its versions have no content to resolve",
+            ));
+        }
         if current.len() < 2 {
             return Err(Error::invalid(
                 "",

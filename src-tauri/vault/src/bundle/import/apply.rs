@@ -33,7 +33,17 @@ pub(super) fn commit(
     for r in &checked.new {
         by_record.entry(r.record.to_string()).or_default().push(r);
     }
-    let new_blobs = needed_blobs(t.conn, staged, &checked.new)?;
+    // Records whose consent was withdrawn: here already, or by a marker in this bundle.
+    let mut purged = BTreeSet::new();
+    for (record, revs) in &by_record {
+        let marked = revs
+            .iter()
+            .any(|r| r.data.as_ref().is_some_and(revision::is_purge_marker));
+        if marked || purge::is_purged(t.conn, record.parse()?)? {
+            purged.insert(record.clone());
+        }
+    }
+    let new_blobs = needed_blobs(t.conn, staged, &checked.new, &purged)?;
     report.new_blobs = new_blobs.len();
     let tx = t.conn.unchecked_transaction()?;
     for (record, revs) in &by_record {
@@ -44,16 +54,12 @@ pub(super) fn commit(
         store::blobs::insert(&tx, &b.sha256, &b.rel, b.size)?;
         kept.insert(b.rel.clone());
     }
-    // Purges carried by the bundle destroy the content they name, here too.
+    // A purge wins: every revision of a purged record but its markers loses its content —
+    // what the marker names, and what another caseworker wrote before the purge reached them,
+    // whichever arrived first.
     let mut purged_files = Vec::new();
-    for (record, revs) in &by_record {
-        for (targets, blobs) in revs
-            .iter()
-            .filter_map(|r| r.data.as_ref().and_then(revision::purge_targets))
-        {
-            let blobs: BTreeSet<String> = blobs.into_iter().collect();
-            purged_files.extend(purge::apply(&tx, record.parse()?, &targets, &blobs)?);
-        }
+    for record in &purged {
+        purged_files.extend(purge::apply_all(&tx, record.parse()?)?);
     }
     for record in by_record.keys() {
         index::reindex_record(&tx, record.parse()?)?;
@@ -63,6 +69,7 @@ pub(super) fn commit(
         return Ok(Applied {
             report,
             kept: BTreeSet::new(),
+            purged: false,
             purged_files: vec![],
         });
     }
@@ -100,6 +107,7 @@ pub(super) fn commit(
     Ok(Applied {
         report,
         kept,
+        purged: !purged.is_empty(),
         purged_files,
     })
 }
@@ -111,9 +119,11 @@ fn needed_blobs<'s>(
     conn: &Connection,
     staged: &'s Staged,
     new: &[Revision],
+    purged: &BTreeSet<String>,
 ) -> Result<Vec<&'s NewBlob>> {
     let needed: BTreeSet<&str> = new
         .iter()
+        .filter(|r| !purged.contains(&r.record.to_string()))
         .filter_map(|r| r.data.as_ref())
         .filter(|d| !revision::is_purge_marker(d))
         .flat_map(model::attachment_blobs)

@@ -158,6 +158,8 @@ pub(crate) struct Target<'a> {
 pub(crate) struct Applied {
     pub report: ImportReport,
     pub kept: BTreeSet<String>,
+    /// Content was destroyed: the full-text index and the WAL are to be cleared of it.
+    pub purged: bool,
     pub purged_files: Vec<String>,
 }
 
@@ -184,7 +186,7 @@ pub(crate) fn run(
             // Committed. What the bundle purged now leaves the disk, the full-text index and
             // the WAL; if that fails the import stands (its attachments are kept) and the
             // error says what did not finish.
-            if !a.purged_files.is_empty() {
+            if a.purged {
                 purge::finish(t.conn, t.dir, &a.purged_files)?;
             }
             Ok(a.report)
@@ -247,6 +249,7 @@ fn read_and_apply(
         return Ok(Applied {
             report,
             kept: BTreeSet::new(),
+            purged: false,
             purged_files: vec![],
         });
     }

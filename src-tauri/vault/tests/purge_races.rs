@@ -1,0 +1,156 @@
+//! Consent withdrawn while another caseworker edits (docs/threat-model.md "Purge wins"): once a
+//! record has a purge marker, every other revision of it — present or arriving later, in any
+//! order — is kept without content and its attachments are dropped.
+
+use std::path::{Path, PathBuf};
+
+use testkit::bundles::*;
+use testkit::canary::files_under;
+use testkit::fixture::*;
+use vault::bundle::ExportScope;
+use vault::{AttachMeta, Error, RecordId, Vault};
+
+const TOLD: &str = "RACECANARY-told-7c1d";
+const EDITED: &str = "RACECANARY-edited-52aa";
+const AUDIO: &str = "RACECANARY-audio-e90b";
+
+/// The three bundles of the story, and what the coordinator must no longer hold.
+struct Story {
+    a_created: PathBuf,
+    a_purged: PathBuf,
+    b_edited: PathBuf,
+    testimony: RecordId,
+    b_audio_sha: String,
+    devices: Vec<(String, String)>,
+}
+
+/// A creates a testimony and sends it; B receives it, edits it and attaches a recording; A
+/// purges it (consent withdrawn) and sends the purge; B sends the edit.
+fn story(org: &mut Org) -> Story {
+    let (ta, mut a) = caseworker(org, "A");
+    let (tb, mut b) = caseworker(org, "B");
+    b.import_identity_file(&org.tmp.path().join("org.key"), None)
+        .unwrap();
+    b.trust_device(&a.device_public_key().unwrap().minisign, "A")
+        .unwrap();
+    let p = add_person(&mut a, "Сенбай Нұрахен");
+    let testimony = add_testimony(&mut a, p, &format!("{TOLD} in the camp"));
+    let a_created = export(&mut a, ExportScope::SinceLast, &ta.path().join("a1"));
+    b.import(&a_created, &Default::default()).unwrap();
+    b.edit(
+        testimony,
+        format!(r#"{{"narrative":"{EDITED} the camp near Ghulja"}}"#).as_bytes(),
+        None,
+        false,
+    )
+    .unwrap();
+    b.attach(testimony, AUDIO.as_bytes(), AttachMeta::default())
+        .unwrap();
+    let b_edited = export(&mut b, ExportScope::SinceLast, &tb.path().join("b1"));
+    a.purge(testimony, "consent withdrawn").unwrap();
+    let a_purged = export(&mut a, ExportScope::SinceLast, &ta.path().join("a2"));
+    let devices = [("A", &a), ("B", &b)]
+        .iter()
+        .map(|(l, v)| ((*l).to_owned(), v.device_public_key().unwrap().minisign))
+        .collect();
+    // The bundles outlive the caseworkers' folders.
+    let keep = org.tmp.path().to_owned();
+    let moved = |p: &Path, n: &str| {
+        let to = keep.join(n);
+        std::fs::copy(p, &to).unwrap();
+        to
+    };
+    Story {
+        a_created: moved(&a_created, "a1.age"),
+        a_purged: moved(&a_purged, "a2.age"),
+        b_edited: moved(&b_edited, "b1.age"),
+        testimony,
+        b_audio_sha: testkit::bundles::sha(AUDIO.as_bytes()),
+        devices,
+    }
+}
+
+/// A second coordinator's vault holding the same organisation key, trusting A and B.
+fn coordinator_like(org: &Org, s: &Story, name: &str) -> (PathBuf, Vault) {
+    let dir = org.tmp.path().join(name);
+    let mut v = new_vault(&dir);
+    v.import_identity_file(&org.tmp.path().join("org.key"), None)
+        .unwrap();
+    for (label, key) in &s.devices {
+        v.trust_device(key, label).unwrap();
+    }
+    (dir, v)
+}
+
+fn assert_nothing_left(dir: &Path, v: &Vault, s: &Story, order: &str) {
+    for c in [TOLD, EDITED, AUDIO] {
+        assert!(
+            v.search(c, 10).unwrap().is_empty(),
+            "{order}: search finds {c}"
+        );
+    }
+    let view = v.get(s.testimony).unwrap();
+    let shown = serde_json::to_string(&view.heads).unwrap();
+    for c in [TOLD, EDITED] {
+        assert!(
+            !shown.contains(c),
+            "{order}: a current version shows {c}: {shown}"
+        );
+    }
+    assert_eq!(
+        v.summary(s.testimony).unwrap().facts,
+        vault::Facts::Purged,
+        "{order}"
+    );
+    assert!(
+        matches!(v.open_attachment(&s.b_audio_sha), Err(Error::NotFound(_))),
+        "{order}: B's recording can still be opened"
+    );
+    assert!(
+        files_under(&dir.join("blobs")).is_empty(),
+        "{order}: an attachment file is left"
+    );
+    let dump = plaintext_dump(dir, &dir.with_extension("dump.db"));
+    for c in [TOLD, EDITED, AUDIO] {
+        assert!(!contains(&dump, c), "{order}: the database still holds {c}");
+    }
+    assert!(v.verify().unwrap().problems.is_empty(), "{order}");
+}
+
+#[test]
+fn a_purge_wins_over_a_concurrent_edit_whatever_order_the_bundles_arrive_in() {
+    let mut org = coordinator();
+    let s = story(&mut org);
+    let orders: [(&str, [&PathBuf; 3]); 3] = [
+        (
+            "created, purged, edited",
+            [&s.a_created, &s.a_purged, &s.b_edited],
+        ),
+        (
+            "created, edited, purged",
+            [&s.a_created, &s.b_edited, &s.a_purged],
+        ),
+        (
+            "edited, purged, created",
+            [&s.b_edited, &s.a_purged, &s.a_created],
+        ),
+    ];
+    for (i, (order, bundles)) in orders.iter().enumerate() {
+        let (dir, mut c) = coordinator_like(&org, &s, &format!("c{i}"));
+        for b in bundles {
+            c.import(b, &Default::default())
+                .unwrap_or_else(|e| panic!("{order}: {e}"));
+        }
+        assert_nothing_left(&dir, &c, &s, order);
+        // And it stays so: a record whose consent was withdrawn cannot be brought back by
+        // resolving its two versions into new content.
+        let json = format!(
+            r#"{{"witness":"{}","narrative":"{EDITED}"}}"#,
+            RecordId::new()
+        );
+        assert!(
+            c.resolve(s.testimony, None, Some(json.as_bytes())).is_err(),
+            "{order}: resolving brought content back"
+        );
+    }
+}
