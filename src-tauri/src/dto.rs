@@ -397,6 +397,9 @@ pub struct ExportRequest {
     pub extra_recipients: Vec<String>,
     /// Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
     pub passphrase: Option<String>,
+    /// The vault's passphrase, typed again: needed when an extra key is not among the
+    /// configured recipients.
+    pub vault_passphrase: Option<String>,
 }
 
 /// The vault's own settings (kept inside the encrypted vault).

@@ -26,6 +26,7 @@ pub enum ErrorCode {
     NoRecipients,
     PassphraseBundlesNotAllowed,
     NoIdentity,
+    NeedsPassphrase,
     Cancelled,
     VerifyFailed,
     Crypto,
@@ -56,6 +57,7 @@ impl From<&vault::Error> for ErrorCode {
             E::NoRecipients => ErrorCode::NoRecipients,
             E::PassphraseBundlesNotAllowed => ErrorCode::PassphraseBundlesNotAllowed,
             E::NoIdentity => ErrorCode::NoIdentity,
+            E::NeedsPassphrase => ErrorCode::NeedsPassphrase,
             E::Cancelled => ErrorCode::Cancelled,
             E::Verify(_) => ErrorCode::VerifyFailed,
             E::Crypto(_) => ErrorCode::Crypto,
@@ -117,6 +119,7 @@ impl From<vault::Error> for IpcError {
                 None,
             ),
             vault::Error::NoVault(_) => ("there is no vault here yet".into(), None),
+            vault::Error::NeedsPassphrase => (e.to_string(), Some("passphrase".into())),
             vault::Error::VaultExists(_) => ("a vault already exists here".into(), None),
             other => (other.to_string(), None),
         };

@@ -18,6 +18,7 @@ pub(crate) fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
         &vault::bundle::ExportOptions {
             scope: vault::bundle::ExportScope::All,
             extra_recipients: vec![],
+            confirmed: None,
             output: out.to_owned(),
             armor: false,
             passphrase: None,
@@ -88,7 +89,8 @@ fn setup(root: &Path, records: usize, size: u64) -> anyhow::Result<Setup> {
     let mut cw = open_or_create(&cw_dir, PASS, Some(10))?;
     let mut co = open_or_create(&co_dir, PASS, Some(10))?;
     let org = co.new_identity(Some("org"))?;
-    cw.add_recipient(&org.parse()?, None)?;
+    let ok = cw.confirm_passphrase(&vault::Passphrase::new(PASS.into()))?;
+    cw.add_recipient(&org.parse()?, None, ok)?;
     co.trust_device(&cw.device_public_key()?.minisign, "caseworker")?;
     let ids = kuager_bench::fill(&mut cw, 11, 500, records, 0)?;
     // Attachments: 16 files of pseudo-random bytes, `size` in all, also written to a plain tar

@@ -27,7 +27,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             | Error::WeakPassphrase(_)
             | Error::NoRecipients
             | Error::PassphraseBundlesNotAllowed
-            | Error::NoIdentity,
+            | Error::NoIdentity
+            | Error::NeedsPassphrase,
         ) => exit::INVALID,
         Some(Error::NotFound(_) | Error::NoVault(_)) => exit::NOT_FOUND,
         Some(Error::Conflict { .. }) => exit::CONFLICT,
@@ -91,7 +92,8 @@ mod tests {
             | "weak_passphrase"
             | "no_recipients"
             | "passphrase_bundles_not_allowed"
-            | "no_identity" => exit::INVALID,
+            | "no_identity"
+            | "needs_passphrase" => exit::INVALID,
             "verify_failed" => exit::VERIFY_FAILED,
             "not_found" | "no_vault" => exit::NOT_FOUND,
             "conflict" => exit::CONFLICT,

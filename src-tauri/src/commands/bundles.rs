@@ -25,26 +25,40 @@ pub async fn recipients_list(state: State<'_, AppState>) -> CmdResult<Vec<Recipi
         .collect())
 }
 
-/// Adds a coordinator key (`age1…`, `ssh-ed25519 …`).
+/// Adds a coordinator key (`age1…`, `ssh-ed25519 …`): who can read what leaves the vault, so
+/// the vault's passphrase is asked again (an open window alone, or a script in it, cannot).
 #[tauri::command]
 pub async fn recipients_add(
     state: State<'_, AppState>,
     recipient: String,
     label: Option<String>,
+    passphrase: String,
 ) -> CmdResult<()> {
+    let passphrase = vault::Passphrase::new(passphrase);
     let r: vault::bundle::Recipient = short(&recipient, "key")?.parse()?;
     let label = label
         .map(|l| short(&l, "label"))
         .transpose()?
         .filter(|l| !l.is_empty());
-    state.with_vault(|v| v.add_recipient(&r, label.as_deref()))
+    state.with_vault(|v| {
+        let ok = v.confirm_passphrase(&passphrase)?;
+        v.add_recipient(&r, label.as_deref(), ok)
+    })
 }
 
-/// Removes a coordinator key.
+/// Removes a coordinator key (after the vault's passphrase, like adding one).
 #[tauri::command]
-pub async fn recipients_remove(state: State<'_, AppState>, recipient: String) -> CmdResult<()> {
+pub async fn recipients_remove(
+    state: State<'_, AppState>,
+    recipient: String,
+    passphrase: String,
+) -> CmdResult<()> {
+    let passphrase = vault::Passphrase::new(passphrase);
     let r = short(&recipient, "key")?;
-    state.with_vault(|v| v.remove_recipient(&r).map(drop))
+    state.with_vault(|v| {
+        let ok = v.confirm_passphrase(&passphrase)?;
+        v.remove_recipient(&r, ok).map(drop)
+    })
 }
 
 /// The vault's label and bundle policy.
@@ -74,47 +88,16 @@ pub async fn set_passphrase_bundles(
     allow: bool,
     passphrase: Option<String>,
 ) -> CmdResult<()> {
-    policy_change_confirmed(&state.vault_dir, allow, passphrase)?;
-    state.with_vault(|v| v.set_passphrase_bundles(allow))
-}
-
-fn policy_change_confirmed(
-    dir: &std::path::Path,
-    allow: bool,
-    passphrase: Option<String>,
-) -> CmdResult<()> {
-    if !allow {
-        return Ok(());
-    }
-    let Some(p) = passphrase.filter(|p| !p.is_empty()) else {
-        return Err(IpcError::new(
-            ErrorCode::Invalid,
-            "type the vault's passphrase to allow passphrase bundles",
-        )
-        .field("passphrase"));
-    };
-    super::session::confirm_passphrase(dir, &vault::Passphrase::new(p))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allowing_passphrase_bundles_needs_the_passphrase_refusing_does_not() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path().join("v");
-        let pass = crate::TEST_PASSPHRASE;
-        crate::test_vault(&dir);
-        assert!(policy_change_confirmed(&dir, false, None).is_ok());
-        let none = policy_change_confirmed(&dir, true, None).unwrap_err();
-        assert_eq!(none.field.as_deref(), Some("passphrase"));
-        assert!(policy_change_confirmed(&dir, true, Some(String::new())).is_err());
-        let wrong = policy_change_confirmed(&dir, true, Some("wrong passphrase here".into()));
-        assert!(wrong.is_err());
-        assert!(policy_change_confirmed(&dir, true, Some(pass.into())).is_ok());
-    }
+    let passphrase = passphrase
+        .filter(|p| !p.is_empty())
+        .map(vault::Passphrase::new);
+    state.with_vault(|v| {
+        let ok = match (&passphrase, allow) {
+            (Some(p), true) => Some(v.confirm_passphrase(p)?),
+            _ => None,
+        };
+        v.set_passphrase_bundles(allow, ok)
+    })
 }
 
 /// The folder bundles go to: the one picked in the folder dialog, or Documents/Kuager (made).
@@ -173,10 +156,19 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         ExportScope::SinceLast => vault::bundle::ExportScope::SinceLast,
     };
     let extra_recipients = super::recipients(&request.extra_recipients)?;
+    let vault_passphrase = request
+        .vault_passphrase
+        .filter(|p| !p.is_empty())
+        .map(vault::Passphrase::new);
+    let confirmed = match &vault_passphrase {
+        Some(p) => Some(state.with_vault(|v| v.confirm_passphrase(p))?),
+        None => None,
+    };
     state.export_cancel.store(false, Ordering::Relaxed);
     let opts = vault::bundle::ExportOptions {
         scope,
         extra_recipients,
+        confirmed,
         output: folder,
         armor: false,
         passphrase: request.passphrase.map(vault::Passphrase::new),

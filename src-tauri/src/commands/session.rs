@@ -60,17 +60,15 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
         ));
     }
     let passphrase = vault::Passphrase::new(request.passphrase);
-    let mut v = vault::Vault::create(
+    let v = vault::Vault::create(
         &state.vault_dir,
         &passphrase,
         vault::CreateOptions {
             recovery,
+            recipients,
             work_factor: crate::test_work_factor(),
         },
     )?;
-    for r in &recipients {
-        v.add_recipient(r, None)?;
-    }
     *slot = Some(v);
     drop(slot);
     state.touch();
@@ -138,9 +136,8 @@ pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> 
     let state = app.state::<AppState>();
     let current = vault::Passphrase::new(current);
     let new = vault::Passphrase::new(new);
-    let dir = state.vault_dir.clone();
     state.with_vault(|v| {
-        confirm_passphrase(&dir, &current)?;
+        let _confirmed = v.confirm_passphrase(&current)?;
         v.change_passphrase(&new, crate::test_work_factor())
     })
 }
@@ -161,16 +158,5 @@ pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> 
         v.erase()?;
     }
     crate::reload(&app);
-    Ok(())
-}
-
-/// Proves the person at the keyboard knows the passphrase, not only that the window is open
-/// (a second, short-lived handle on the vault is unlocked with it and dropped).
-pub(crate) fn confirm_passphrase(
-    dir: &std::path::Path,
-    p: &vault::Passphrase,
-) -> vault::Result<()> {
-    let mut probe = vault::Vault::open(dir)?;
-    probe.unlock(p)?;
     Ok(())
 }

@@ -95,6 +95,10 @@ pub enum Error {
     #[error("this vault's policy does not allow bundles encrypted to a passphrase: export to the coordinators' keys, or ask whoever sets the policy to allow them")]
     PassphraseBundlesNotAllowed,
 
+    /// A change to who can read what leaves the vault needs the passphrase typed again.
+    #[error("this changes who can read what leaves the vault: type the vault's passphrase again")]
+    NeedsPassphrase,
+
     /// A bundle could not be decrypted for want of an organisation identity.
     #[error("this vault holds no organisation identity to decrypt bundles with: create or import one first")]
     NoIdentity,
@@ -155,6 +159,7 @@ impl Error {
             Error::NoRecipients => "no_recipients",
             Error::PassphraseBundlesNotAllowed => "passphrase_bundles_not_allowed",
             Error::NoIdentity => "no_identity",
+            Error::NeedsPassphrase => "needs_passphrase",
             Error::UnknownSigner { .. } => "unknown_signer",
             Error::Cancelled => "cancelled",
             Error::Rejected(_) => "bundle_rejected",
@@ -211,6 +216,7 @@ impl Error {
                 context: s(),
                 source: std::io::Error::other("io"),
             },
+            Error::NeedsPassphrase,
         ]
     }
 
@@ -260,6 +266,7 @@ mod tests {
             Error::Crypto(_) => 19,
             Error::Db(_) => 20,
             Error::Io { .. } => 21,
+            Error::NeedsPassphrase => 22,
         }
     }
 

@@ -54,6 +54,6 @@ pub use store::audit::AuditEvent;
 pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
-    AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, Saved,
-    Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
+    AttachMeta, AttemptLine, BulkError, Confirmed, CreateOptions, HistoryEntry, Hit, RecordView,
+    Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
 };

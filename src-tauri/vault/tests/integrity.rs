@@ -82,7 +82,8 @@ fn export_that_fails_half_way_leaves_nothing() {
     v.attach(p, &vec![7u8; 300_000][..], AttachMeta::default())
         .unwrap();
     let org = age::x25519::Identity::generate();
-    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None)
+    let ok = confirmed(&mut v);
+    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None, ok)
         .unwrap();
     // Damage the attachment's ciphertext near its end.
     let (blob, mut bytes) = files_under(&dir.join("blobs")).remove(0);
@@ -93,6 +94,7 @@ fn export_that_fails_half_way_leaves_nothing() {
     let opts = ExportOptions {
         scope: ExportScope::SinceLast,
         extra_recipients: vec![],
+        confirmed: None,
         output: dest.clone(),
         armor: false,
         passphrase: None,
@@ -131,12 +133,14 @@ fn a_cancelled_export_leaves_nothing_and_the_next_one_has_everything() {
     v.attach(p, &vec![3u8; 20 << 20][..], AttachMeta::default())
         .unwrap();
     let org = age::x25519::Identity::generate();
-    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None)
+    let ok = confirmed(&mut v);
+    v.add_recipient(&org.to_public().to_string().parse().unwrap(), None, ok)
         .unwrap();
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let opts = ExportOptions {
         scope: ExportScope::SinceLast,
         extra_recipients: vec![],
+        confirmed: None,
         output: dest.clone(),
         armor: false,
         passphrase: None,

@@ -217,6 +217,7 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
         vault::CreateOptions {
             recovery: vec![recovery.to_public()],
             work_factor: Some(10),
+            ..Default::default()
         },
     )
     .unwrap();

@@ -353,7 +353,8 @@ fn a_version_1_vault_is_migrated_on_unlock() {
         .to_string()
         .parse()
         .unwrap();
-    v.add_recipient(&r, Some("coordinators")).unwrap();
+    let ok = confirmed(&mut v);
+    v.add_recipient(&r, Some("coordinators"), ok).unwrap();
     assert_eq!(v.recipients().unwrap().len(), 1);
     v.lock();
     let version: String = raw_db(&dir)

@@ -188,6 +188,40 @@ fn only_the_content_pane_scrolls(s: &Session) {
     );
 }
 
+/// An open window alone cannot add a way out of the vault (issue #10, item 3): from the page,
+/// adding a key or exporting to one the vault does not know without the vault's passphrase is
+/// refused, and nothing is added.
+fn new_keys_need_the_passphrase(s: &Session, stranger: &str) {
+    let call = |cmd: &str, args: String| {
+        s.exec_async(&format!(
+            "const done = arguments[arguments.length - 1];\
+             window.__TAURI_INTERNALS__.invoke('{cmd}', {args})\
+               .then((v) => done('accepted ' + JSON.stringify(v)), (e) => done('refused ' + JSON.stringify(e)));"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    };
+    let added = call(
+        "recipients_add",
+        format!("{{ recipient: '{stranger}', label: null, passphrase: '' }}"),
+    );
+    assert!(
+        added.contains("refused") && added.contains("wrong_passphrase"),
+        "{added}"
+    );
+    let sent = call(
+        "export_bundle",
+        format!("{{ request: {{ scope: 'all', extra_recipients: ['{stranger}'], passphrase: null, vault_passphrase: null }} }}"),
+    );
+    assert!(
+        sent.contains("refused") && sent.contains("needs_passphrase"),
+        "{sent}"
+    );
+    let keys = call("recipients_list", "{}".into());
+    assert!(!keys.contains(stranger), "a key was added: {keys}");
+}
+
 /// The webview can call our commands only (R9).
 fn plugin_commands_are_refused(s: &Session) {
     // The webview can call our commands only (R9): a plugin command — one that would answer at
@@ -369,6 +403,7 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     person_and_testimony(&s, canary, &audio);
     event_case_and_person_page(&s, canary);
     plugin_commands_are_refused(&s);
+    new_keys_need_the_passphrase(&s, &testkit::goage::keygen().1);
     lock_unlock_search_and_language(&s, canary);
     let bundles = exports(&s, &sb);
     s.quit();

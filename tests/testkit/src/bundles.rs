@@ -8,7 +8,7 @@ use vault::bundle::{ExportOptions, ExportScope};
 use vault::{RecordId, Vault};
 
 use crate::canary::files_under;
-use crate::fixture::{new_vault, PASS};
+use crate::fixture::{confirmed, new_vault, PASS};
 
 /// A coordinator: a vault holding an organisation identity.
 pub struct Org {
@@ -56,7 +56,8 @@ pub fn coordinator() -> Org {
 pub fn caseworker(org: &mut Org, name: &str) -> (tempfile::TempDir, Vault) {
     let t = tempfile::tempdir().unwrap();
     let mut v = new_vault(&t.path().join("cw"));
-    v.add_recipient(&org.recipient.parse().unwrap(), Some("org"))
+    let ok = confirmed(&mut v);
+    v.add_recipient(&org.recipient.parse().unwrap(), Some("org"), ok)
         .unwrap();
     org.v
         .trust_device(&v.device_public_key().unwrap().minisign, name)
@@ -70,6 +71,7 @@ pub fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
     let opts = ExportOptions {
         scope,
         extra_recipients: vec![],
+        confirmed: None,
         output: dest.to_owned(),
         armor: false,
         passphrase: None,

@@ -91,6 +91,11 @@ pub fn closed_vault() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// The passphrase typed again, as a change to who reads what leaves the vault needs.
+pub fn confirmed(v: &mut Vault) -> vault::Confirmed {
+    v.confirm_passphrase(&pass()).expect("the test passphrase")
+}
+
 /// Adds a person with one name.
 pub fn add_person(v: &mut Vault, name: &str) -> RecordId {
     let json = serde_json::json!({ "names": [{ "value": name }] });

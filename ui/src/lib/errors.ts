@@ -8,6 +8,7 @@ const KNOWN: Partial<Record<ErrorCode, Key>> = {
   locked: 'error.locked',
   not_found: 'error.not_found',
   nothing_to_export: 'error.nothing_to_export',
+  needs_passphrase: 'error.needs_passphrase',
   cancelled: 'error.cancelled',
   io: 'error.io',
   database: 'error.database',

@@ -49,9 +49,10 @@ export const ipc = {
   uploadAbort: (upload: number) => invoke<null>('upload_abort', { upload }),
 
   recipients: () => invoke<RecipientDto[]>('recipients_list'),
-  addRecipient: (recipient: string, label: string | null) =>
-    invoke<null>('recipients_add', { recipient, label }),
-  removeRecipient: (recipient: string) => invoke<null>('recipients_remove', { recipient }),
+  addRecipient: (recipient: string, label: string | null, passphrase: string) =>
+    invoke<null>('recipients_add', { recipient, label, passphrase }),
+  removeRecipient: (recipient: string, passphrase: string) =>
+    invoke<null>('recipients_remove', { recipient, passphrase }),
   vaultSettings: () => invoke<VaultSettingsDto>('vault_settings'),
   setVaultLabel: (label: string) => invoke<null>('set_vault_label', { label }),
   setPassphraseBundles: (allow: boolean, passphrase: string | null) =>

@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.
 
-export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
+export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "needs_passphrase" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
 
 export type IpcError = { 
 /**
@@ -284,7 +284,12 @@ extra_recipients: Array<string>,
 /**
  * Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
  */
-passphrase: string | null, };
+passphrase: string | null, 
+/**
+ * The vault's passphrase, typed again: needed when an extra key is not among the
+ * configured recipients.
+ */
+vault_passphrase: string | null, };
 
 export type ExportDone = { 
 /**

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ::vault::bundle::{ExportOptions, ExportScope, ImportOptions, ImportReport};
 use ::vault::Error;
 
-use super::{identity_files, unlock, Out};
+use super::{identity_files, unlock, unlock_confirmed, Out};
 use crate::args::ExportArgs;
 use crate::{passphrase, report};
 
@@ -26,12 +26,15 @@ pub fn export(out: Out, dir: &Path, a: ExportArgs) -> anyhow::Result<u8> {
     let mut opts = ExportOptions {
         scope,
         extra_recipients,
+        confirmed: None,
         output: a.output.unwrap_or_else(|| PathBuf::from(".")),
         armor: a.armor,
         passphrase: None,
         cancel: None,
     };
-    let mut v = unlock(dir)?;
+    // The passphrase typed to unlock also confirms keys given with --to.
+    let (mut v, ok) = unlock_confirmed(dir)?;
+    opts.confirmed = Some(ok);
     if a.passphrase {
         // Refused before asking for a passphrase nobody may use.
         v.passphrase_bundles_allowed()?;

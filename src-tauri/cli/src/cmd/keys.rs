@@ -3,15 +3,15 @@
 
 use std::path::Path;
 
-use super::{unlock, Out};
+use super::{unlock, unlock_confirmed, Out};
 use crate::args::{IdentityCmd, RecipientsCmd, TrustCmd};
 
 pub fn recipients(out: Out, dir: &Path, action: RecipientsCmd) -> anyhow::Result<u8> {
     match action {
         RecipientsCmd::Add { recipient, label } => {
             let r: vault::bundle::Recipient = recipient.parse()?;
-            let mut v = unlock(dir)?;
-            v.add_recipient(&r, label.as_deref())?;
+            let (mut v, ok) = unlock_confirmed(dir)?;
+            v.add_recipient(&r, label.as_deref(), ok)?;
             writeln!(out, "Bundles will be encrypted to {r}")?;
         }
         RecipientsCmd::List => {
@@ -25,8 +25,8 @@ pub fn recipients(out: Out, dir: &Path, action: RecipientsCmd) -> anyhow::Result
             }
         }
         RecipientsCmd::Remove { recipient } => {
-            let mut v = unlock(dir)?;
-            let key = v.remove_recipient(&recipient)?;
+            let (mut v, ok) = unlock_confirmed(dir)?;
+            let key = v.remove_recipient(&recipient, ok)?;
             writeln!(out, "Removed {key}")?;
         }
     }

@@ -27,6 +27,15 @@ pub fn unlock(dir: &Path) -> anyhow::Result<Vault> {
     Ok(v)
 }
 
+/// [`unlock`], and the passphrase typed for it confirms this command's change to who can read
+/// what leaves the vault (a recipient added or removed, a bundle to a new key, a policy).
+pub fn unlock_confirmed(dir: &Path) -> anyhow::Result<(Vault, ::vault::Confirmed)> {
+    let mut v = Vault::open(dir)?;
+    let p = passphrase::read("Passphrase: ")?;
+    let ok = v.unlock_confirmed(&p)?;
+    Ok((v, ok))
+}
+
 /// Input from a file, or standard input for none or `-`.
 pub fn input(file: Option<&Path>) -> anyhow::Result<Box<dyn io::BufRead>> {
     match file {

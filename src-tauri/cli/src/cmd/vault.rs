@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use ::vault::{CreateOptions, Error, Vault};
 
-use super::{unlock, Out};
+use super::{unlock, unlock_confirmed, Out};
 use crate::args::{Permission, PolicyCmd, RecoveryCmd};
 use crate::{output, passphrase};
 
@@ -27,6 +27,7 @@ pub fn init(out: Out, dir: &Path, recovery: &[String]) -> anyhow::Result<u8> {
         &p,
         CreateOptions {
             recovery,
+            recipients: vec![],
             work_factor: None,
         },
     )?;
@@ -100,9 +101,9 @@ pub fn label(out: Out, dir: &Path, text: Option<&str>, clear: bool) -> anyhow::R
 }
 
 pub fn policy(out: Out, dir: &Path, setting: Option<PolicyCmd>) -> anyhow::Result<u8> {
-    let mut v = unlock(dir)?;
+    let (mut v, ok) = unlock_confirmed(dir)?;
     if let Some(PolicyCmd::PassphraseBundles { value }) = setting {
-        v.set_passphrase_bundles(value == Permission::Allow)?;
+        v.set_passphrase_bundles(value == Permission::Allow, Some(ok))?;
     }
     let s = v.settings()?;
     let value = if s.passphrase_bundles {

@@ -75,6 +75,20 @@ impl std::fmt::Debug for Passphrase {
     }
 }
 
+/// Proof that the vault's passphrase was typed again just now (`Vault::confirm_passphrase`),
+/// for a change to who can read what leaves the vault: a new recipient, one removed, a bundle
+/// to a key not among them, passphrase bundles allowed. Used once (taken by value); made only
+/// inside this crate, after the passphrase opened the keyslot.
+#[derive(Debug)]
+#[must_use]
+pub struct Confirmed(());
+
+impl Confirmed {
+    pub(crate) fn after_keyslot_opened() -> Self {
+        Confirmed(())
+    }
+}
+
 /// How strong a passphrase looks, with a hint to show the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Strength {

@@ -5,14 +5,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{CreateOptions, Open, Vault, MAX_UNLOCK_DELAY, VAULT_JSON};
+use super::{Confirmed, CreateOptions, Open, Vault, MAX_UNLOCK_DELAY, VAULT_JSON};
 use crate::crypto::blobs;
 use crate::crypto::keys::{self, Passphrase, VaultSecrets};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::index;
 use crate::revision;
-use crate::store::{self, audit, meta};
+use crate::store::{self, audit, meta, peers};
 
 #[cfg(unix)]
 fn private_dir(p: &Path) -> Result<()> {
@@ -73,6 +73,18 @@ impl Vault {
             "vault_created",
             serde_json::json!({ "recovery_keyslots": opts.recovery.len() }),
         )?;
+        for r in &opts.recipients {
+            let key = r.to_string();
+            peers::add_recipient(&conn, &key, None)?;
+            let at = revision::now();
+            audit::append(
+                &conn,
+                &device,
+                &at,
+                "recipient_added",
+                serde_json::json!({ "recipient": key }),
+            )?;
+        }
         // vault.json last: a folder without it is not (yet) a vault.
         fsutil::write_atomic(&dir.join("vault.json"), VAULT_JSON.as_bytes())?;
         Ok(Vault {
@@ -129,10 +141,25 @@ impl Vault {
         self.finish_unlock(r)
     }
 
+    /// [`Vault::unlock`], for a program that asks the passphrase for each command (the
+    /// `kuager` command): the passphrase typed just now also confirms that command's change to
+    /// who can read what leaves the vault.
+    pub fn unlock_confirmed(&mut self, passphrase: &Passphrase) -> Result<Confirmed> {
+        self.unlock(passphrase)?;
+        Ok(Confirmed::after_keyslot_opened())
+    }
+
     /// Unlocks with the organisation's recovery identity.
     pub fn unlock_with_recovery(&mut self, identity: &age::x25519::Identity) -> Result<()> {
         let r = keys::open_with_recovery(&self.dir, identity);
         self.finish_unlock(r)
+    }
+
+    /// After a wrong passphrase (to unlock or to confirm): the next attempt waits longer.
+    fn wrong_passphrase(&mut self) {
+        self.failed_unlocks += 1;
+        let exp = self.failed_unlocks.saturating_sub(1).min(5);
+        std::thread::sleep(Duration::from_secs(1 << exp).min(MAX_UNLOCK_DELAY));
     }
 
     fn finish_unlock(&mut self, secrets: Result<VaultSecrets>) -> Result<()> {
@@ -141,9 +168,7 @@ impl Vault {
             Ok(s) => s,
             Err(e) => {
                 if matches!(e, Error::WrongPassphrase) {
-                    self.failed_unlocks += 1;
-                    let exp = self.failed_unlocks.saturating_sub(1).min(5);
-                    std::thread::sleep(Duration::from_secs(1 << exp).min(MAX_UNLOCK_DELAY));
+                    self.wrong_passphrase();
                 }
                 return Err(e);
             }
@@ -230,6 +255,28 @@ impl Vault {
             let _ = fsutil::sync_dir(parent);
         }
         Ok(())
+    }
+
+    /// Checks that the person at the keyboard knows the passphrase of this unlocked vault — not
+    /// only that its window is open — before a change to who can read what leaves it. A wrong
+    /// passphrase counts toward the same back-off as unlocking; nothing is logged as an unlock.
+    pub fn confirm_passphrase(&mut self, passphrase: &Passphrase) -> Result<Confirmed> {
+        let vault_id = self.o()?.secrets.vault_id();
+        match keys::open_with_passphrase(&self.dir, passphrase) {
+            Ok(s) if s.vault_id() == vault_id => {
+                self.failed_unlocks = 0;
+                Ok(Confirmed::after_keyslot_opened())
+            }
+            Ok(_) => Err(Error::Format {
+                path: keys::passphrase_slot_path(&self.dir),
+                reason: "the keyslot belongs to another vault than the one open".into(),
+            }),
+            Err(Error::WrongPassphrase) => {
+                self.wrong_passphrase();
+                Err(Error::WrongPassphrase)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Changes the passphrase: the keyslot is rewritten atomically (R3).

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::store::audit;
 use crate::{index, revision};
 
+pub use crate::crypto::keys::Confirmed;
 pub use types::{
     AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, Saved,
     Settings, VerifyReport,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Settings, Vault};
+use super::{Confirmed, Settings, Vault};
 use crate::bundle::{self, Recipient, RecipientEntry};
 use crate::error::{Error, Result};
 use crate::store::{meta, peers};
@@ -86,7 +86,16 @@ impl Vault {
     /// Allows or forbids bundles encrypted to a passphrase instead of the coordinators' keys
     /// (docs/bundle-format.md "Outside"). Forbidden unless allowed here; every change is in the
     /// audit log.
-    pub fn set_passphrase_bundles(&mut self, allow: bool) -> Result<()> {
+    /// Allowing them is a new way out of the vault: it needs the passphrase typed again
+    /// (`confirmed`); forbidding them does not.
+    pub fn set_passphrase_bundles(
+        &mut self,
+        allow: bool,
+        confirmed: Option<Confirmed>,
+    ) -> Result<()> {
+        if allow && confirmed.is_none() {
+            return Err(Error::NeedsPassphrase);
+        }
         let value = if allow { "allow" } else { "deny" };
         self.audited(
             |c| meta::set(c, meta::PASSPHRASE_BUNDLES, value),
@@ -95,8 +104,14 @@ impl Vault {
         )
     }
 
-    /// Adds (or relabels) a recipient of this vault's bundles.
-    pub fn add_recipient(&mut self, recipient: &Recipient, label: Option<&str>) -> Result<()> {
+    /// Adds (or relabels) a recipient of this vault's bundles: who can read what leaves the
+    /// vault, so the passphrase must have been typed again (`_confirmed`).
+    pub fn add_recipient(
+        &mut self,
+        recipient: &Recipient,
+        label: Option<&str>,
+        _confirmed: Confirmed,
+    ) -> Result<()> {
         let key = recipient.to_string();
         self.audited(
             |c| peers::add_recipient(c, &key, label),
@@ -105,8 +120,13 @@ impl Vault {
         )
     }
 
-    /// Removes a recipient (by its key, or by its label when the label is unique).
-    pub fn remove_recipient(&mut self, key_or_label: &str) -> Result<String> {
+    /// Removes a recipient (by its key, or by its label when the label is unique); like adding
+    /// one, after the passphrase was typed again.
+    pub fn remove_recipient(
+        &mut self,
+        key_or_label: &str,
+        _confirmed: Confirmed,
+    ) -> Result<String> {
         let found = peers::find_recipients(&self.o()?.conn, key_or_label.trim())?;
         let key = one_named(found, &RECIPIENT, key_or_label)?;
         self.audited(

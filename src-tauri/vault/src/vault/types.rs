@@ -13,6 +13,9 @@ use crate::summary::Summary;
 pub struct CreateOptions {
     /// Organisation recovery recipients: each gets a recovery keyslot.
     pub recovery: Vec<age::x25519::Recipient>,
+    /// The coordinators this vault exports to, from the start (the passphrase was just chosen:
+    /// no confirmation needed).
+    pub recipients: Vec<crate::bundle::Recipient>,
     /// The scrypt work factor for the passphrase keyslot; `None` calibrates (≥ 18).
     /// Tests use small values; never set this below
     /// [`MIN_WORK_FACTOR`](crate::crypto::keys::MIN_WORK_FACTOR) for real vaults.

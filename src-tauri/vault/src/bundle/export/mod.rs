@@ -43,8 +43,11 @@ pub enum ExportScope {
 pub struct ExportOptions {
     /// Scope.
     pub scope: ExportScope,
-    /// Recipients in addition to the vault's configured ones.
+    /// Recipients in addition to the vault's configured ones. Any that is not among them
+    /// needs `confirmed`.
     pub extra_recipients: Vec<Recipient>,
+    /// The passphrase was typed again for this export (needed for keys not configured).
+    pub confirmed: Option<crate::crypto::keys::Confirmed>,
     /// A folder (the file gets its standard name) or a file path.
     pub output: PathBuf,
     /// ASCII armor instead of binary age.

@@ -35,6 +35,15 @@ pub(super) fn addressees(conn: &Connection, opts: &ExportOptions) -> Result<Addr
         for r in peers::recipients(conn)? {
             recipients.push(r.recipient.parse()?);
         }
+        // A key the vault was not told about is a new way out: only with the passphrase again.
+        let known: Vec<String> = recipients.iter().map(ToString::to_string).collect();
+        let new_key = opts
+            .extra_recipients
+            .iter()
+            .any(|r| !known.contains(&r.to_string()));
+        if new_key && opts.confirmed.is_none() {
+            return Err(Error::NeedsPassphrase);
+        }
         recipients.extend(opts.extra_recipients.iter().cloned());
         names = recipients.iter().map(ToString::to_string).collect();
         names.sort();
