@@ -248,3 +248,28 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
         .collect();
     assert!(events.contains(&"record_purged".to_owned()));
 }
+
+/// Why a record was purged is the purging caseworker's note: it stays in their audit log and
+/// does not travel in the bundle (issue #10, item 8).
+#[test]
+fn the_purge_reason_stays_in_the_purging_vault() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker");
+    let reason = "REASONCANARY-court-order-1187";
+    let p = add_person(&mut cw, "Сенбай");
+    let tid = add_testimony(&mut cw, p, "told");
+    cw.purge(tid, reason).unwrap();
+    let local = cw.audit().unwrap().last().unwrap().event.clone();
+    assert_eq!(local["type"], "record_purged");
+    assert_eq!(local["reason"], reason);
+    let bundle = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    let entries = open_bundle(&bundle, &org.identity);
+    let audit = &entries
+        .iter()
+        .find(|(p, _)| p.ends_with("audit.jsonl"))
+        .unwrap()
+        .1;
+    let audit = String::from_utf8_lossy(audit);
+    assert!(audit.contains("record_purged"), "{audit}");
+    assert!(!audit.contains(reason), "the purge reason travels: {audit}");
+}

@@ -164,6 +164,25 @@ fn revision_seqs(conn: &Connection, scope: &ExportScope, since: i64) -> Result<V
     }
 }
 
+/// Fields of an audit event that stay in this vault: why a record was purged is the purging
+/// caseworker's note (a court order, what the witness said), not the coordinators'.
+const LOCAL_ONLY: &[(&str, &str)] = &[("record_purged", "reason")];
+
+/// An audit event as it travels: its local-only fields removed (its hash is the local chain's,
+/// so a reader of `audit.jsonl` cannot recompute it for such an event).
+fn travelling(e: &audit::AuditEvent) -> audit::AuditEvent {
+    let mut e = e.clone();
+    let kind = e.event.get("type").and_then(|t| t.as_str()).unwrap_or("").to_owned();
+    if let Some(o) = e.event.as_object_mut() {
+        for (event, field) in LOCAL_ONLY {
+            if kind == *event {
+                o.remove(*field);
+            }
+        }
+    }
+    e
+}
+
 /// The audit events covered, as `audit.jsonl`; their count; the vault's newest event.
 fn audit_lines(
     conn: &Connection,
@@ -184,7 +203,8 @@ fn audit_lines(
     let mut bytes = Vec::new();
     let mut n = 0;
     for e in all.iter().filter(|e| covered(e)) {
-        serde_json::to_writer(&mut bytes, e).map_err(|e| Error::Verify(e.to_string()))?;
+        let e = travelling(e);
+        serde_json::to_writer(&mut bytes, &e).map_err(|e| Error::Verify(e.to_string()))?;
         bytes.push(b'\n');
         n += 1;
     }
