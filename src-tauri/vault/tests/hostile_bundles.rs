@@ -364,3 +364,45 @@ fn no_identity_is_refused_before_anything_is_read_or_recorded() {
     ));
     assert_eq!(v.audit().unwrap().len(), before);
 }
+
+/// A bundle's own text reaches a refusal only as a short, inert excerpt (issue #10, item 7):
+/// 60 MiB of junk with terminal escapes in the manifest leaves an audit event under 1 KiB and
+/// a message with no control character in it.
+#[test]
+fn a_refusal_quotes_a_bundles_text_only_bounded_and_inert() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let junk = "\u{1b}[2J\u{1b}[31mJUNK".repeat(2 << 20);
+    // The exporter's manifest, its format name replaced by the junk (read before any
+    // signature is checked).
+    let original = &m
+        .entries
+        .iter()
+        .find(|(p, _)| p.ends_with("manifest.json"))
+        .unwrap()
+        .1;
+    let mut manifest: serde_json::Value = serde_json::from_slice(original).unwrap();
+    manifest["format"] = serde_json::json!(junk);
+    let manifest = manifest.to_string();
+    let mut e: Vec<(String, Vec<u8>)> = m
+        .entries
+        .iter()
+        .filter(|(p, _)| !p.ends_with("manifest.json"))
+        .cloned()
+        .collect();
+    e.push(("kuager-bundle/manifest.json".into(), manifest.into_bytes()));
+    let path = org.tmp.path().join("junk.kuager.age");
+    std::fs::write(&path, seal(&files(&e), &org.recipient)).unwrap();
+    let err = org.v.import(&path, &Default::default()).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.len() < 1024, "a refusal of {} bytes", shown.len());
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    let last = org.v.audit().unwrap().last().unwrap().clone();
+    assert_eq!(last.event["type"], "bundle_rejected");
+    let stored = serde_json::to_string(&last.event).unwrap();
+    assert!(
+        stored.len() < 1024,
+        "an audit event of {} bytes",
+        stored.len()
+    );
+}

@@ -172,7 +172,12 @@ const LOCAL_ONLY: &[(&str, &str)] = &[("record_purged", "reason")];
 /// so a reader of `audit.jsonl` cannot recompute it for such an event).
 fn travelling(e: &audit::AuditEvent) -> audit::AuditEvent {
     let mut e = e.clone();
-    let kind = e.event.get("type").and_then(|t| t.as_str()).unwrap_or("").to_owned();
+    let kind = e
+        .event
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .to_owned();
     if let Some(o) = e.event.as_object_mut() {
         for (event, field) in LOCAL_ONLY {
             if kind == *event {

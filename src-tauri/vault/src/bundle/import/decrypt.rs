@@ -28,8 +28,36 @@ pub const MAX_OUTSIDE_WORK_FACTOR: u8 = 20;
 /// Size of the pieces handed from the decrypting thread to the tar reader.
 const PIECE: usize = 256 * 1024;
 
+/// The longest refusal reason, in characters.
+///
+/// # Security
+/// A refusal may quote a bundle's own text (a format name, an entry's path, a parser's
+/// complaint), read before any signature is checked. It reaches the user's terminal and the
+/// coordinator's permanent audit log, so it is cut short and its control characters (terminal
+/// escapes, new lines) are shown escaped.
+pub const MAX_REASON_CHARS: usize = 300;
+
 pub(super) fn reject(reason: impl Into<String>) -> Error {
-    Error::Rejected(reason.into())
+    Error::Rejected(inert(&reason.into()))
+}
+
+/// `s`, at most [`MAX_REASON_CHARS`] characters, control characters escaped.
+fn inert(s: &str) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        if n >= MAX_REASON_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        n += 1;
+    }
+    out
 }
 
 pub(super) fn damaged(e: impl std::fmt::Display) -> Error {
