@@ -60,6 +60,8 @@ FUZZ_SECONDS ?= 20
 fuzz-short:
 	cd fuzz && $(CARGO) +nightly fuzz run bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 	cd fuzz && $(CARGO) +nightly fuzz run import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	fuzz/seeds.sh
+	cd fuzz && $(CARGO) +nightly fuzz run outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 fuzz-long:
 	$(MAKE) fuzz-short FUZZ_SECONDS=3600
 

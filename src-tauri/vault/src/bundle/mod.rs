@@ -22,7 +22,7 @@ pub use export::{ExportOptions, ExportReport, ExportScope, PASSPHRASE_RECIPIENT}
 pub use import::fuzz_parsers;
 pub use import::{
     decrypt_outside, read_identity_file, ImportLimits, ImportOptions, ImportReport, Signer,
-    MAX_ENTRIES, MAX_OUTSIDE_WORK_FACTOR,
+    MAX_ENTRIES, MAX_HEADER_BYTES, MAX_OUTSIDE_WORK_FACTOR,
 };
 
 /// The format name in `manifest.json`.

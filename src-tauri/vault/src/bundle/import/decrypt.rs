@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::entries::{self, Staged};
+use super::header::{Header, HeaderError, MAX_HEADER_BYTES};
 use super::Source;
 use crate::crypto::blobs;
 use crate::crypto::keys::Passphrase;
@@ -44,8 +45,7 @@ pub(super) fn reject(reason: impl Into<String>) -> Error {
 /// `s`, at most [`MAX_REASON_CHARS`] characters, control characters escaped.
 fn inert(s: &str) -> String {
     let mut out = String::new();
-    let mut n = 0;
-    for c in s.chars() {
+    for (n, c) in s.chars().enumerate() {
         if n >= MAX_REASON_CHARS {
             out.push('…');
             break;
@@ -55,7 +55,6 @@ fn inert(s: &str) -> String {
         } else {
             out.push(c);
         }
-        n += 1;
     }
     out
 }
@@ -68,7 +67,7 @@ pub(super) fn damaged(e: impl std::fmt::Display) -> Error {
 
 /// Our decryption path for every age file from outside the vault: ASCII armor or binary,
 /// the given X25519 identities and, only when given, a passphrase (scrypt, work factor capped at
-/// [`MAX_OUTSIDE_WORK_FACTOR`]). Errors are refusals with a reason; the returned reader fails
+/// [`MAX_OUTSIDE_WORK_FACTOR`]), a header of at most [`MAX_HEADER_BYTES`]. Errors are refusals with a reason; the returned reader fails
 /// on a chunk that does not authenticate, so its output is trusted only once fully read.
 pub fn decrypt_outside<R: Read>(
     input: R,
@@ -89,7 +88,14 @@ pub fn decrypt_outside<R: Read>(
         }
     }
     let armored = age::armor::ArmoredReader::new(input);
-    let dec = age::Decryptor::new_buffered(BufReader::new(armored))
+    let header = Header::read(armored).map_err(|e| match e {
+        HeaderError::TooLarge => reject(format!(
+            "not a valid age file: its header is longer than the {} KiB allowed",
+            MAX_HEADER_BYTES / 1024
+        )),
+        HeaderError::Io(e) => reject(format!("not a valid age file ({e})")),
+    })?;
+    let dec = age::Decryptor::new_buffered(header)
         .map_err(|e| reject(format!("not a valid age file ({e})")))?;
     let scrypt = passphrase.map(|p| {
         let mut id = age::scrypt::Identity::new(p.secret());

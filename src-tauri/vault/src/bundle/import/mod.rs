@@ -2,7 +2,8 @@
 //!
 //! In phases, each in its own file:
 //! 1. [`decrypt`]: the age layer (age authenticates every chunk; a truncated or altered file
-//!    fails), on its own thread, hashing the file as it goes;
+//!    fails; [`header`] caps the header and hands it to age whole), on its own thread, hashing the
+//!    file as it goes;
 //! 2. [`entries`]: every tar entry — regular files only, under `kuager-bundle/`, a known name,
 //!    no duplicates, within the size caps — hashed as it streams; attachments re-encrypted to
 //!    this vault's identity as they stream (nothing is written in plaintext);
@@ -20,6 +21,7 @@ mod apply;
 mod check;
 mod decrypt;
 mod entries;
+mod header;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -34,6 +36,7 @@ use crate::revision;
 use crate::store::{audit, peers, purge};
 
 pub use decrypt::{decrypt_outside, MAX_OUTSIDE_WORK_FACTOR};
+pub use header::MAX_HEADER_BYTES;
 pub use entries::{
     MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
 };

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The starting corpus of the `outside` fuzz target (fuzz/fuzz_targets/outside.rs): real age
+# files, binary and armored, to the fuzzing key and to others, made with Go age. Idempotent.
+set -eu
+cd "$(dirname "$0")"
+out=corpus/outside
+[ -n "$(ls -A "$out" 2>/dev/null)" ] && exit 0
+mkdir -p "$out"
+key=age1y39t3ylpfe34l4grts5l3ekp6f8ejavxkjwj7aumqs0c9fmd7evsd3t99c
+other=$(age-keygen 2>/dev/null | grep -o 'age1[0-9a-z]*')
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/kuager-bundle"
+printf '{"format":"kuager-bundle"}' >"$work/kuager-bundle/manifest.json"
+tar -C "$work" -cf "$work/bundle.tar" kuager-bundle
+age -r "$key" -o "$out/binary" "$work/bundle.tar"
+age -a -r "$key" -o "$out/armored" "$work/bundle.tar"
+age -r "$other" -r "$key" -o "$out/two-recipients" "$work/bundle.tar"
+age -r "$other" -o "$out/not-addressed" "$work/bundle.tar"
+head -c 200000 /dev/zero | age -r "$key" -o "$out/several-chunks"
