@@ -73,6 +73,13 @@ pub(crate) fn exists(c: &Connection, rid: &str) -> Result<bool> {
         .is_some())
 }
 
+/// The record revision `rid` belongs to, if this vault has it.
+pub(crate) fn record_of(c: &Connection, rid: &str) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT record FROM revisions WHERE id = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?)
+}
+
 /// Stores a revision (its data as the canonical JSON its id was computed over).
 pub(crate) fn insert(tx: &Connection, rev: &Revision) -> Result<()> {
     let data = rev

@@ -99,6 +99,7 @@ pub(super) fn commit(
             "new_records": report.new_records,
             "changed_records": report.changed_records,
             "new_revisions": report.new_revisions,
+            "relayed_revisions": checked.relayed,
             "conflicts": report.conflicts.len(),
         }),
     )?;

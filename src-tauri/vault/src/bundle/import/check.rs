@@ -15,7 +15,7 @@ use crate::bundle::{FORMAT, VERSION};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::{self, Revision};
-use crate::store::{blobs, peers, revisions};
+use crate::store::{self, blobs, peers, revisions};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +28,9 @@ struct ManifestEntry {
 #[derive(Deserialize)]
 struct Source {
     device_public_key: String,
+    /// The signing vault's device id (what its own revisions name as their device).
+    #[serde(default)]
+    device_id: String,
 }
 
 /// The parts of `manifest.json` an import relies on.
@@ -50,6 +53,8 @@ pub(super) struct Checked {
     pub new: Vec<Revision>,
     /// Revisions of the bundle this vault has already.
     pub known: usize,
+    /// New revisions written by another device than the signer's, which it passes on.
+    pub relayed: usize,
 }
 
 /// The minisign key id as minisign prints it (the key number, little-endian, in hex).
@@ -63,6 +68,7 @@ pub(super) fn key_id(pk: &minisign::PublicKey) -> String {
 /// be reported instead of refused).
 pub(super) fn all(
     conn: &Connection,
+    own_device: &str,
     staged: &Staged,
     trust_signer: Option<&str>,
     mode: Mode,
@@ -86,12 +92,18 @@ pub(super) fn all(
     let (signer, was_trusted) = signed_by_trusted(conn, &signed, trust_signer, mode)?;
     let revisions = parse_records(staged)?;
     let (new, known) = joinable(conn, staged, revisions)?;
+    history_holds(conn, own_device, &new)?;
+    let relayed = new
+        .iter()
+        .filter(|r| r.device != manifest.source.device_id)
+        .count();
     Ok(Checked {
         bundle_id: manifest.bundle_id,
         signer,
         was_trusted,
         new,
         known,
+        relayed,
     })
 }
 
@@ -234,17 +246,31 @@ fn joinable(
     staged: &Staged,
     revisions: Vec<Revision>,
 ) -> Result<(Vec<Revision>, usize)> {
-    let in_bundle: HashMap<String, ()> = revisions.iter().map(|r| (r.id.to_string(), ())).collect();
+    let in_bundle: HashMap<String, String> = revisions
+        .iter()
+        .map(|r| (r.id.to_string(), r.record.to_string()))
+        .collect();
     let staged_blobs: BTreeSet<&str> = staged.blobs.iter().map(|b| b.sha256.as_str()).collect();
     let mut new = Vec::new();
     let mut known = 0;
     for rev in revisions {
         for p in &rev.parents {
-            if !in_bundle.contains_key(p.as_str()) && !revisions::exists(conn, p.as_str())? {
-                return Err(reject(format!(
+            let record = match in_bundle.get(p.as_str()) {
+                Some(r) => Some(r.clone()),
+                None => revisions::record_of(conn, p.as_str())?,
+            };
+            match record {
+                None => return Err(reject(format!(
                     "revision {} continues a revision this vault does not have: import the earlier bundle from this caseworker first",
                     rev.id.short()
-                )));
+                ))),
+                // A parent elsewhere would graft that record's history onto this one.
+                Some(r) if r != rev.record.to_string() => return Err(reject(format!(
+                    "revision {} continues revision {}, which belongs to another record: the bundle was forged",
+                    rev.id.short(),
+                    p.short()
+                ))),
+                Some(_) => {}
             }
         }
         for b in rev.data.iter().flat_map(model::attachment_blobs) {
@@ -263,4 +289,38 @@ fn joinable(
         }
     }
     Ok((new, known))
+}
+
+/// Fifth: the new revisions continue only what their signer could have held. A record begins
+/// once: a revision without parents for a record this vault (or the bundle) already begins
+/// would let a device that never held the record add a version of it, and a purge always
+/// continues the versions it destroys. No device writes in this vault's name: it knows every
+/// revision it wrote itself.
+fn history_holds(conn: &Connection, own_device: &str, new: &[Revision]) -> Result<()> {
+    let mut begun: BTreeSet<String> = BTreeSet::new();
+    for rev in new {
+        let record = rev.record.to_string();
+        if rev.device == own_device {
+            return Err(reject(format!(
+                "revision {} claims to be written by this vault, which wrote no such revision: the bundle was forged",
+                rev.id.short()
+            )));
+        }
+        if !rev.parents.is_empty() {
+            continue;
+        }
+        if rev.data.as_ref().is_some_and(revision::is_purge_marker) {
+            return Err(reject(format!(
+                "revision {} purges record {record} without naming any version of it: a purge must continue the record it purges",
+                rev.id.short()
+            )));
+        }
+        if !begun.insert(record.clone()) || store::kind_of(conn, &record)?.is_some() {
+            return Err(reject(format!(
+                "revision {} starts record {record} again, which already has a beginning: the bundle was forged",
+                rev.id.short()
+            )));
+        }
+    }
+    Ok(())
 }

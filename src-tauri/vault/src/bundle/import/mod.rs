@@ -9,8 +9,9 @@
 //!    this vault's identity as they stream (nothing is written in plaintext);
 //! 3. [`check`]: the manifest must list exactly the entries seen with their sizes and hashes;
 //!    then its signature; then the signer must be a trusted device; then every revision's id
-//!    must match its content, its record data must be valid, its parents known, its
-//!    attachments present;
+//!    must match its content, its record data must be valid, its parents known and of the
+//!    same record, its attachments present; a record begins once, a purge continues what it
+//!    destroys, and no revision is in this vault's own name;
 //! 4. [`apply`]: one transaction writes it all (or, to inspect, is rolled back).
 //!
 //! Streaming age hands out verified chunks before a later chunk may fail, so nothing is
@@ -270,7 +271,7 @@ fn read_and_apply(
         known_blob: &known_blob,
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
-    let checked = check::all(t.conn, staged, opts.trust_signer.as_deref(), mode)?;
+    let checked = check::all(t.conn, t.device, staged, opts.trust_signer.as_deref(), mode)?;
     apply::commit(t, staged, checked, mode, (&file_sha, size))
 }
 
