@@ -161,3 +161,64 @@ fn a_cancelled_export_leaves_nothing_and_the_next_one_has_everything() {
     let r = v.export(&opts, &mut |_| {}).unwrap();
     assert_eq!((r.records, r.blobs), (1, 1));
 }
+
+/// The attachment files under `blobs/` (not the `.tmp-` files of writes in progress).
+fn blob_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    files_under(&dir.join("blobs"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"))
+        .collect()
+}
+
+/// A purge that commits but cannot remove its attachment file (the process dies first, or on
+/// Windows another program holds the file open) leaves a file the vault key still decrypts
+/// (issue #10, item 15). Its removal is remembered and retried at the next unlock; until
+/// then `verify` reports it.
+#[test]
+fn an_attachment_file_a_purge_could_not_remove_goes_at_the_next_unlock() {
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    let p = add_person(&mut v, "Сенбай");
+    let t = add_testimony(&mut v, p, "the account");
+    v.attach(t, &b"a recording of the witness"[..], AttachMeta::default())
+        .unwrap();
+    let files = blob_files(&dir);
+    assert_eq!(files.len(), 1);
+    let file = files[0].clone();
+    let bytes = std::fs::read(&file).unwrap();
+    // Removal fails: a folder stands where the file was (even root cannot `unlink` it).
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir_all(file.join("held")).unwrap();
+    v.purge(t, "consent withdrawn").unwrap();
+    // The file as it would have stayed.
+    std::fs::remove_dir_all(&file).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let problems = v.verify().unwrap().problems;
+    assert!(
+        problems.iter().any(|p| p.contains("belongs to no attachment")),
+        "{problems:?}"
+    );
+    v.lock();
+    v.unlock(&pass()).unwrap();
+    assert!(!file.exists(), "the purged attachment's file is still there");
+    assert!(blob_files(&dir).is_empty());
+    assert!(v.verify().unwrap().problems.is_empty());
+}
+
+/// A file in `blobs/` that no attachment names is reported, not removed (an import running in
+/// another process may be about to commit it).
+#[test]
+fn verify_reports_a_file_no_attachment_names() {
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    let stray = dir.join("blobs").join("ab").join("0123456789abcdef0123456789abcdef.age");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"age-encryption.org/v1\n").unwrap();
+    let problems = v.verify().unwrap().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("belongs to no attachment"), "{problems:?}");
+    v.lock();
+    v.unlock(&pass()).unwrap();
+    assert!(stray.exists());
+}

@@ -335,7 +335,7 @@ fn a_version_1_vault_is_migrated_on_unlock() {
     assert!(refs_as_saved.len() >= 9, "{refs_as_saved:?}");
     let c = raw_db(&dir);
     c.execute_batch(
-        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; DROP INDEX records_kind; DROP TABLE refs; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        "DROP TABLE recipients; DROP TABLE export_cursors; DROP TABLE identities; DROP TABLE trusted_devices; DROP TABLE imports; DROP TABLE drafts; DROP INDEX records_kind; DROP TABLE refs; DROP TABLE doomed_files; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(c);

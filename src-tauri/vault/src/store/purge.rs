@@ -17,14 +17,14 @@ use crate::error::Result;
 use crate::model::RecordId;
 
 /// Destroys the content of `revisions` of `record` and the attachments `blobs` that nothing
-/// else still refers to, inside `tx`. Returns the attachment files to delete after commit
-/// ([`finish`]).
+/// else still refers to, inside `tx`. Their files are listed as doomed, to be removed once
+/// `tx` commits ([`finish`]) or, failing that, at the next unlock ([`remove_doomed`]).
 pub(crate) fn apply(
     tx: &Connection,
     record: RecordId,
     revisions: &[String],
     blobs: &BTreeSet<String>,
-) -> Result<Vec<String>> {
+) -> Result<()> {
     let rid = record.to_string();
     super::drafts::remove_for_record(tx, &rid)?;
     for r in revisions {
@@ -34,7 +34,6 @@ pub(crate) fn apply(
         )?
         .execute(params![r, rid])?;
     }
-    let mut files = Vec::new();
     for b in blobs {
         // Another record may hold the same file (attachments are stored once per content).
         let still_used: bool = tx
@@ -51,10 +50,11 @@ pub(crate) fn apply(
         if let Some(f) = blobs::file_of(tx, b)? {
             tx.prepare_cached("DELETE FROM blobs WHERE sha256 = ?1")?
                 .execute([b])?;
-            files.push(f);
+            tx.prepare_cached("INSERT OR IGNORE INTO doomed_files(file) VALUES (?1)")?
+                .execute([f])?;
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 /// Whether record `id` has a purge marker among its revisions.
@@ -71,8 +71,8 @@ pub(crate) fn is_purged(c: &Connection, id: RecordId) -> Result<bool> {
 }
 
 /// Destroys the content of every revision of `record` but its purge markers, and the
-/// attachments they name that nothing else refers to. Returns the files to delete after commit.
-pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<Vec<String>> {
+/// attachments they name that nothing else refers to (as [`apply`]).
+pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<()> {
     let mut revisions = Vec::new();
     let mut blobs = BTreeSet::new();
     for r in super::revisions::ancestry(tx, record)? {
@@ -88,13 +88,31 @@ pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<Vec<String>
     apply(tx, record, &revisions, &blobs)
 }
 
-/// After a purge commits: delete the attachment files, merge the full-text index so deleted
-/// terms leave its segments, and checkpoint the WAL so old page images leave it too.
-pub(crate) fn finish(conn: &Connection, dir: &Path, files: &[String]) -> Result<()> {
-    for f in files {
-        let _ = fs::remove_file(dir.join(f));
-    }
+/// After a purge commits: remove the doomed attachment files, merge the full-text index so
+/// deleted terms leave its segments, and checkpoint the WAL so old page images leave it too.
+pub(crate) fn finish(conn: &Connection, dir: &Path) -> Result<()> {
+    remove_doomed(conn, dir)?;
     conn.execute("INSERT INTO fts(fts) VALUES ('optimize')", [])?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Removes every doomed attachment file that can be removed now, and forgets it; the others
+/// stay listed for the next unlock.
+pub(crate) fn remove_doomed(conn: &Connection, dir: &Path) -> Result<()> {
+    let doomed: Vec<String> = super::collect(
+        conn.prepare_cached("SELECT file FROM doomed_files")?
+            .query_map([], |r| r.get(0))?,
+    )?;
+    for f in doomed {
+        let gone = match fs::remove_file(dir.join(&f)) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+        if gone {
+            conn.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
+                .execute([&f])?;
+        }
+    }
     Ok(())
 }

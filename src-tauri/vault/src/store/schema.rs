@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -90,6 +90,11 @@ const SCHEMA_V7: &str = r#"
 CREATE TABLE refs (target TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (target, record)) WITHOUT ROWID;
 CREATE INDEX refs_record ON refs(record);
 "#;
+
+/// Version 8: attachment files whose content a purge destroyed, listed in the purge's own
+/// transaction and removed after it commits; what could not be removed then (the process
+/// died, another program held the file open) is removed at the next unlock.
+const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 /// Opens (and on first use creates) the database with the vault key and our settings.
 pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
@@ -178,6 +183,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         if version < 7 {
             tx.execute_batch(SCHEMA_V7)?;
             backfill_refs(&tx)?;
+        }
+        if version < 8 {
+            tx.execute_batch(SCHEMA_V8)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

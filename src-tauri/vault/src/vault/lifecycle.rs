@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::index;
 use crate::revision;
-use crate::store::{self, audit, meta, peers};
+use crate::store::{self, audit, meta, peers, purge};
 
 #[cfg(unix)]
 fn private_dir(p: &Path) -> Result<()> {
@@ -190,6 +190,7 @@ impl Vault {
             serde_json::json!({}),
         )?;
         blobs::sweep_temp(&self.dir);
+        purge::remove_doomed(&conn, &self.dir)?;
         self.failed_unlocks = 0;
         let text_queue = index::queue_len(&conn)?;
         self.open = Some(Open {

@@ -235,7 +235,7 @@ impl Vault {
         let rev = Revision::new(id, kind, parents, o.device.clone(), at.clone(), marker)?;
         revisions::insert(&tx, &rev)?;
         heads::set(&tx, &id.to_string(), &[rev.id.to_string()])?;
-        let files = purge::apply(&tx, id, &revisions, &blobs)?;
+        purge::apply(&tx, id, &revisions, &blobs)?;
         index::reindex(&tx, id, false, Text::Now, std::slice::from_ref(&rev))?;
         audit::append(
             &tx,
@@ -245,7 +245,7 @@ impl Vault {
             serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "revisions": revisions.len(), "blobs": blobs.len(), "reason": reason.trim() }),
         )?;
         tx.commit()?;
-        purge::finish(&o.conn, &dir, &files)?;
+        purge::finish(&o.conn, &dir)?;
         Ok(Saved {
             record: id,
             revision: rev.id,

@@ -2,6 +2,8 @@
 //! against its content, the revision graph and heads, the audit chain, attachment files.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::path::Path;
 
 use rusqlite::Connection;
 
@@ -33,11 +35,20 @@ impl Vault {
         Ok(rep)
     }
 
-    /// Every attachment row has its file, and every attachment a current version refers to is
-    /// stored.
+    /// Every attachment row has its file, every file under `blobs/` belongs to an attachment
+    /// row, and every attachment a current version refers to is stored.
     fn attachments(&self, c: &Connection, rep: &mut VerifyReport) -> Result<()> {
         let rows = blobs::all(c)?;
         let known: BTreeSet<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
+        let files: BTreeSet<&str> = rows.iter().map(|(_, f)| f.as_str()).collect();
+        for stray in stored_files(&self.dir)
+            .iter()
+            .filter(|f| !files.contains(f.as_str()))
+        {
+            rep.problems.push(format!(
+                "file {stray} belongs to no attachment (left by an interrupted purge, removed at the next unlock, or by an interrupted import): it holds only encrypted data"
+            ));
+        }
         for (sha, file) in &rows {
             if self.dir.join(file).is_file() {
                 rep.blobs += 1;
@@ -63,6 +74,27 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// The attachment files under `blobs/`, as paths relative to the vault folder (not the
+/// `.tmp-` files of writes in progress).
+fn stored_files(vault: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(top) = fs::read_dir(vault.join("blobs")) else {
+        return out;
+    };
+    for sub in top.flatten().filter(|e| e.path().is_dir()) {
+        for f in fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(".tmp-") {
+                out.push(format!(
+                    "blobs/{}/{name}",
+                    sub.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// SQLite's own integrity check and SQLCipher's page authentication.

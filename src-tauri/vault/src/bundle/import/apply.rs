@@ -57,9 +57,8 @@ pub(super) fn commit(
     // A purge wins: every revision of a purged record but its markers loses its content —
     // what the marker names, and what another caseworker wrote before the purge reached them,
     // whichever arrived first.
-    let mut purged_files = Vec::new();
     for record in &purged {
-        purged_files.extend(purge::apply_all(&tx, record.parse()?)?);
+        purge::apply_all(&tx, record.parse()?)?;
     }
     for record in by_record.keys() {
         index::reindex_record(&tx, record.parse()?)?;
@@ -70,7 +69,6 @@ pub(super) fn commit(
             report,
             kept: BTreeSet::new(),
             purged: false,
-            purged_files: vec![],
         });
     }
     let signer = &checked.signer;
@@ -109,7 +107,6 @@ pub(super) fn commit(
         report,
         kept,
         purged: !purged.is_empty(),
-        purged_files,
     })
 }
 

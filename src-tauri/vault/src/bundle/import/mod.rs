@@ -157,14 +157,13 @@ pub(crate) struct Target<'a> {
     pub dir: &'a Path,
 }
 
-/// What an import wrote: its report, the staged attachment files that became part of the
-/// vault, and the attachment files its purges freed (to delete once committed).
+/// What an import wrote: its report, and the staged attachment files that became part of the
+/// vault.
 pub(crate) struct Applied {
     pub report: ImportReport,
     pub kept: BTreeSet<String>,
     /// Content was destroyed: the full-text index and the WAL are to be cleared of it.
     pub purged: bool,
-    pub purged_files: Vec<String>,
 }
 
 /// Reads, checks and (unless inspecting) commits a bundle, and records a refusal in the audit
@@ -191,7 +190,7 @@ pub(crate) fn run(
             // the WAL; if that fails the import stands (its attachments are kept) and the
             // error says what did not finish.
             if a.purged {
-                purge::finish(t.conn, t.dir, &a.purged_files)?;
+                purge::finish(t.conn, t.dir)?;
             }
             Ok(a.report)
         }
@@ -254,7 +253,6 @@ fn read_and_apply(
             report,
             kept: BTreeSet::new(),
             purged: false,
-            purged_files: vec![],
         });
     }
     let own = t.secrets.identity().to_public();
