@@ -243,3 +243,74 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
     again.lock();
     assert!(again.unlock_with_recovery(&recovery).is_err());
 }
+
+/// The names in `keyslots/`.
+fn slot_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("keyslots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What the recovery keyslot's name used to be: a fingerprint of the organisation's key.
+fn fingerprint(r: &age::x25519::Recipient) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(r.to_string().as_bytes()))[..16].to_owned()
+}
+
+/// A recovery keyslot's name says nothing about whose key opens it (issue #10, item 11): with
+/// the organisation's public key, a seized disk's file names told whose vault it holds. Names
+/// are random; the vault tries each slot with the key it is given; adding the same key again
+/// replaces its slot; an older vault's fingerprint-named slot is renamed at the next unlock.
+#[test]
+fn recovery_keyslot_names_say_nothing_about_the_key() {
+    let org = age::x25519::Identity::generate();
+    let other = age::x25519::Identity::generate();
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let mut v = TempVault::new();
+        let dir = v.dir();
+        v.add_recovery(&org.to_public()).unwrap();
+        v.add_recovery(&other.to_public()).unwrap();
+        v.add_recovery(&org.to_public()).unwrap();
+        let slots = slot_names(&dir);
+        assert_eq!(slots.len(), 3, "{slots:?}"); // passphrase + one per key
+        for s in &slots {
+            assert!(!s.contains(&fingerprint(&org.to_public())), "{s}");
+            assert!(!s.contains(&fingerprint(&other.to_public())), "{s}");
+        }
+        names.extend(slots.into_iter().filter(|s| s.starts_with("recovery-")));
+        let _t = v.close();
+        for key in [&org, &other] {
+            let mut v = Vault::open(&dir).unwrap();
+            v.unlock_with_recovery(key).unwrap();
+        }
+        let mut v = Vault::open(&dir).unwrap();
+        let stranger = age::x25519::Identity::generate();
+        let err = v.unlock_with_recovery(&stranger).unwrap_err();
+        assert!(err.to_string().contains("no recovery keyslot"), "{err}");
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 4, "two vaults share a slot name: {names:?}");
+
+    // A vault written before: its slot named by the fingerprint.
+    let mut v = TempVault::new();
+    let dir = v.dir();
+    v.add_recovery(&org.to_public()).unwrap();
+    let slot = slot_names(&dir)
+        .into_iter()
+        .find(|s| s.starts_with("recovery-"))
+        .unwrap();
+    let old = format!("recovery-{}.age", fingerprint(&org.to_public()));
+    std::fs::rename(dir.join("keyslots").join(&slot), dir.join("keyslots").join(&old)).unwrap();
+    v.lock();
+    v.unlock(&pass()).unwrap();
+    let now = slot_names(&dir);
+    assert!(!now.contains(&old), "{now:?}");
+    assert_eq!(now.len(), 2, "{now:?}");
+    let _t = v.close();
+    Vault::open(&dir).unwrap().unlock_with_recovery(&org).unwrap();
+}

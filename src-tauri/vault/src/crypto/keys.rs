@@ -6,7 +6,8 @@
 //! disk only inside keyslots, each a standard age file:
 //!
 //! - `keyslots/passphrase.age`: age scrypt recipient (the user's passphrase);
-//! - `keyslots/recovery-<fp>.age`: optional, an age X25519 recipient of the organisation.
+//! - `keyslots/recovery-<random>.age`: optional, one per age X25519 recipient of the
+//!   organisation; the name says nothing about the key (the vault tries each slot).
 //!
 //! The plaintext of a keyslot is a small JSON document (see `docs/recovery.md`), so that a vault
 //! can be opened with standard tools alone. In memory the secrets live in one boxed, `mlock`ed,
@@ -342,13 +343,47 @@ pub fn passphrase_slot_path(vault_dir: &Path) -> PathBuf {
     vault_dir.join("keyslots").join("passphrase.age")
 }
 
-/// The file name of a recovery keyslot for `recipient` (a fingerprint of the public key only).
-pub fn recovery_slot_path(vault_dir: &Path, recipient: &age::x25519::Recipient) -> PathBuf {
-    use sha2::Digest;
-    let fp = sha2::Sha256::digest(recipient.to_string().as_bytes());
+/// A new recovery keyslot's path: a random name, so that a seized disk does not tell whose
+/// organisation key opens it (an earlier name was a fingerprint of that key).
+pub fn new_recovery_slot_path(vault_dir: &Path) -> PathBuf {
     vault_dir
         .join("keyslots")
-        .join(format!("recovery-{}.age", &hex::encode(fp)[..16]))
+        .join(format!("recovery-{}.age", fsutil::random_name()))
+}
+
+/// The vault's recovery keyslots, in name order.
+pub fn recovery_slots(vault_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(vault_dir.join("keyslots"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("recovery-") && n.ends_with(".age"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Gives a recovery keyslot named by a fingerprint of its key (vaults written before the
+/// names were random: 16 hex digits) a random name. Returns where the slot is now.
+pub fn rename_fingerprint_slot(vault_dir: &Path, slot: &Path) -> Result<PathBuf> {
+    let stem = slot
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.strip_prefix("recovery-"))
+        .and_then(|f| f.strip_suffix(".age"))
+        .unwrap_or_default();
+    if stem.len() != 16 {
+        return Ok(slot.to_owned());
+    }
+    let new = new_recovery_slot_path(vault_dir);
+    fs::rename(slot, &new).map_err(Error::io("renaming a recovery keyslot"))?;
+    fsutil::sync_dir(&vault_dir.join("keyslots"))?;
+    Ok(new)
 }
 
 /// Writes a keyslot holding `secrets` for `recipient`, atomically (R3): temp file, fsync,
@@ -410,15 +445,14 @@ pub fn keyslot_work_factor(age_file: &[u8]) -> Option<u8> {
         .and_then(|n| n.trim().parse().ok())
 }
 
-/// Adds (or replaces) a recovery keyslot for the organisation's age X25519 recipient.
+/// Writes a recovery keyslot for the organisation's age X25519 recipient at `path` (a new one
+/// from [`new_recovery_slot_path`], or the one this recipient had, to replace it).
 pub fn write_recovery_slot(
-    vault_dir: &Path,
+    path: &Path,
     recipient: &age::x25519::Recipient,
     secrets: &VaultSecrets,
-) -> Result<PathBuf> {
-    let path = recovery_slot_path(vault_dir, recipient);
-    write_slot(&path, recipient, secrets)?;
-    Ok(path)
+) -> Result<()> {
+    write_slot(path, recipient, secrets)
 }
 
 fn read_slot(path: &Path) -> Result<Vec<u8>> {
@@ -475,12 +509,24 @@ pub fn open_with_passphrase(vault_dir: &Path, passphrase: &Passphrase) -> Result
     decrypt_slot(&path, &bytes, &id)
 }
 
-/// Opens a recovery keyslot with the organisation's age identity (`AGE-SECRET-KEY-1…`).
+/// Opens the recovery keyslot made for the organisation's age identity (`AGE-SECRET-KEY-1…`),
+/// trying each; returns the secrets and the slot that opened.
 pub fn open_with_recovery(
     vault_dir: &Path,
     identity: &age::x25519::Identity,
-) -> Result<VaultSecrets> {
-    let path = recovery_slot_path(vault_dir, &identity.to_public());
-    let bytes = read_slot(&path)?;
-    decrypt_slot(&path, &bytes, identity)
+) -> Result<(VaultSecrets, PathBuf)> {
+    let mut damaged = None;
+    for path in recovery_slots(vault_dir) {
+        let bytes = read_slot(&path)?;
+        match decrypt_slot(&path, &bytes, identity) {
+            Ok(s) => return Ok((s, path)),
+            // An X25519 slot made for another key reports no match (mapped to a wrong passphrase).
+            Err(Error::WrongPassphrase) => {}
+            Err(e) => damaged = damaged.or(Some(e)),
+        }
+    }
+    Err(damaged.unwrap_or_else(|| Error::Keyslot {
+        path: vault_dir.join("keyslots"),
+        reason: "no recovery keyslot of this vault opens with this key: use the organisation key the vault was given for recovery".into(),
+    }))
 }

@@ -36,6 +36,24 @@ pub(super) fn check_strength(p: &Passphrase) -> Result<()> {
     Ok(())
 }
 
+/// The `meta` key under which the recovery keyslot of `recipient` is named (inside the
+/// encrypted database only: the file name says nothing about the key).
+fn recovery_key(recipient: &age::x25519::Recipient) -> String {
+    format!("recovery_slot:{recipient}")
+}
+
+fn remember_recovery_slot(
+    conn: &rusqlite::Connection,
+    recipient: &age::x25519::Recipient,
+    slot: &Path,
+) -> Result<()> {
+    let name = slot
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    meta::set(conn, &recovery_key(recipient), &name)
+}
+
 impl Vault {
     /// Creates a new vault in `dir` (which must not exist or be empty) and returns it unlocked.
     pub fn create(dir: &Path, passphrase: &Passphrase, opts: CreateOptions) -> Result<Vault> {
@@ -55,8 +73,11 @@ impl Vault {
         private_dir(&dir.join("blobs"))?;
         let secrets = VaultSecrets::generate();
         keys::write_passphrase_slot(dir, passphrase, &secrets, opts.work_factor)?;
+        let mut recovery_slots = Vec::new();
         for r in &opts.recovery {
-            keys::write_recovery_slot(dir, r, &secrets)?;
+            let path = keys::new_recovery_slot_path(dir);
+            keys::write_recovery_slot(&path, r, &secrets)?;
+            recovery_slots.push((r, path));
         }
         // SQLite creates the -wal and -shm files with the database file's mode: make it 0600 first.
         fsutil::private_file()
@@ -66,6 +87,9 @@ impl Vault {
         let device = secrets.device_id().to_string();
         meta::set(&conn, meta::VAULT_ID, &secrets.vault_id().to_string())?;
         meta::set(&conn, "created_at", &revision::now())?;
+        for (r, path) in &recovery_slots {
+            remember_recovery_slot(&conn, r, path)?;
+        }
         audit::append(
             &conn,
             &device,
@@ -149,10 +173,21 @@ impl Vault {
         Ok(Confirmed::after_keyslot_opened())
     }
 
-    /// Unlocks with the organisation's recovery identity.
+    /// Unlocks with the organisation's recovery identity (the vault tries each recovery
+    /// keyslot: their names say nothing about the key).
     pub fn unlock_with_recovery(&mut self, identity: &age::x25519::Identity) -> Result<()> {
-        let r = keys::open_with_recovery(&self.dir, identity);
-        self.finish_unlock(r)
+        let (secrets, slot) = match keys::open_with_recovery(&self.dir, identity) {
+            Ok((s, slot)) => (Ok(s), Some(slot)),
+            Err(e) => (Err(e), None),
+        };
+        self.finish_unlock(secrets)?;
+        if let Some(slot) = slot {
+            // Now that its key is known: a slot of an older vault gets a random name, and the
+            // vault remembers it as this key's (adding the key again replaces it).
+            let slot = keys::rename_fingerprint_slot(&self.dir, &slot).unwrap_or(slot);
+            remember_recovery_slot(&self.o()?.conn, &identity.to_public(), &slot)?;
+        }
+        Ok(())
     }
 
     /// After a wrong passphrase (to unlock or to confirm): the next attempt waits longer.
@@ -191,6 +226,11 @@ impl Vault {
         )?;
         blobs::sweep_temp(&self.dir);
         purge::remove_doomed(&conn, &self.dir)?;
+        // Recovery keyslots of an older vault are named by a fingerprint of their key: rename
+        // them (best effort, tried again at every unlock).
+        for slot in keys::recovery_slots(&self.dir) {
+            let _ = keys::rename_fingerprint_slot(&self.dir, &slot);
+        }
         self.failed_unlocks = 0;
         let text_queue = index::queue_len(&conn)?;
         self.open = Some(Open {
@@ -294,11 +334,17 @@ impl Vault {
         )
     }
 
-    /// Adds a recovery keyslot for the organisation's age X25519 recipient.
+    /// Adds a recovery keyslot for the organisation's age X25519 recipient (or replaces the
+    /// one it has).
     pub fn add_recovery(&mut self, recipient: &age::x25519::Recipient) -> Result<PathBuf> {
         let o = self.o()?;
-        let path = keys::write_recovery_slot(&self.dir, recipient, &o.secrets)?;
-        let fp = path
+        let path = meta::get(&o.conn, &recovery_key(recipient))?
+            .map(|name| self.dir.join("keyslots").join(name))
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| keys::new_recovery_slot_path(&self.dir));
+        keys::write_recovery_slot(&path, recipient, &o.secrets)?;
+        remember_recovery_slot(&o.conn, recipient, &path)?;
+        let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -307,7 +353,7 @@ impl Vault {
             &o.device,
             &revision::now(),
             "recovery_keyslot_added",
-            serde_json::json!({ "keyslot": fp }),
+            serde_json::json!({ "keyslot": name }),
         )?;
         Ok(path)
     }
