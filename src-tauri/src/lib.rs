@@ -48,9 +48,10 @@ pub(crate) fn test_work_factor() -> Option<u8> {
 /// Reloads the window: every decrypted string in the webview is dropped with the page.
 pub fn reload(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(MAIN) {
-        let query = app.state::<AppState>().boot_query();
         match w.url() {
             Ok(mut url) => {
+                // A new load: the one before (unlocked) can no longer be gone back to.
+                let query = app.state::<AppState>().next_page_query();
                 url.set_query(Some(&query));
                 let _ = w.navigate(url);
             }
@@ -87,6 +88,21 @@ pub fn navigation_allowed(url: &tauri::Url) -> bool {
         "about" => url.as_str() == "about:blank",
         _ => false,
     }
+}
+
+/// Turns off WebKit's back/forward page cache, so that a page that held the unlocked vault is
+/// never kept, whole, to be shown again (docs/threat-model.md, issue #10 item 16). Going back
+/// is refused anyway ([`AppState::page_is_current`]); this keeps no such page in memory.
+fn no_page_cache(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    let _ = window.with_webview(|w| {
+        use webkit2gtk::{SettingsExt, WebViewExt};
+        if let Some(settings) = w.inner().settings() {
+            settings.set_enable_page_cache(false);
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
 }
 
 fn idle_timer(app: AppHandle) {
@@ -169,7 +185,8 @@ pub fn run() {
         .setup(|app| {
             let boot = app.state::<AppState>().boot_query();
             let url = WebviewUrl::App(format!("index.html?{boot}").into());
-            WebviewWindowBuilder::new(app, MAIN, url)
+            let pages = app.handle().clone();
+            let window = WebviewWindowBuilder::new(app, MAIN, url)
                 .title("Kuager")
                 .inner_size(1200.0, 820.0)
                 .min_inner_size(760.0, 560.0)
@@ -178,9 +195,12 @@ pub fn run() {
                 // Files are dropped onto the page (HTML5), streamed in through our commands.
                 .disable_drag_drop_handler()
                 .devtools(cfg!(debug_assertions))
-                .on_navigation(navigation_allowed)
+                .on_navigation(move |url| {
+                    navigation_allowed(url) && pages.state::<AppState>().page_is_current(url)
+                })
                 .on_download(|_, _| false)
                 .build()?;
+            no_page_cache(&window);
             idle_timer(app.handle().clone());
             Ok(())
         })

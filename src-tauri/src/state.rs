@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
@@ -49,6 +49,9 @@ pub struct AppState {
     /// Where bundles go, as picked in the system's folder dialog (None: Documents/Kuager). Kept
     /// here so the webview never supplies a path.
     pub export_folder: Mutex<Option<PathBuf>>,
+    /// Which load of the page is the current one (counted in its query as `page=N`): the
+    /// window navigates only to the current one, never back to an earlier (unlocked) one.
+    page: AtomicU64,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             export_cancel: Arc::new(AtomicBool::new(false)),
             uploads: Mutex::new(HashMap::new()),
             export_folder: Mutex::new(None),
+            page: AtomicU64::new(0),
         }
     }
 
@@ -89,11 +93,33 @@ impl AppState {
             .unwrap_or_else(|p| p.into_inner())
             .language
             .clone();
+        let page = self.page.load(Ordering::SeqCst);
         if exists {
-            format!("vault=exists&lang={lang}")
+            format!("vault=exists&lang={lang}&page={page}")
         } else {
-            format!("lang={lang}")
+            format!("lang={lang}&page={page}")
         }
+    }
+
+    /// The query of the next load of the page (which becomes the only one the window may show).
+    pub fn next_page_query(&self) -> String {
+        self.page.fetch_add(1, Ordering::SeqCst);
+        self.boot_query()
+    }
+
+    /// Whether `url`, if it is a load of the app's page, is the current load: going back or
+    /// forward to an earlier load (one that held the unlocked vault) is refused.
+    pub fn page_is_current(&self, url: &tauri::Url) -> bool {
+        let app_page = matches!(
+            (url.scheme(), url.host_str()),
+            ("tauri", Some("localhost")) | ("http" | "https", Some("tauri.localhost"))
+        ) && matches!(url.path(), "/" | "/index.html");
+        if !app_page {
+            return true;
+        }
+        let current = self.page.load(Ordering::SeqCst).to_string();
+        url.query_pairs()
+            .any(|(k, v)| k == "page" && v == current.as_str())
     }
 
     /// The vault slot (None before the first run created one).
@@ -181,7 +207,7 @@ mod tests {
         let none = AppState::new(dir.clone(), None);
         assert_eq!(
             none.boot_query(),
-            format!("lang={}", none.config.lock().unwrap().language)
+            format!("lang={}&page=0", none.config.lock().unwrap().language)
         );
         crate::test_vault(&dir);
         let some = AppState::new(dir, None);
@@ -190,8 +216,35 @@ mod tests {
         assert!(
             ["kk", "ru", "en"]
                 .iter()
-                .any(|l| q.ends_with(&format!("lang={l}"))),
+                .any(|l| q.ends_with(&format!("lang={l}&page=0"))),
             "{q}"
         );
+    }
+
+    /// A lock reloads the page as a new load; the window may show only that one, so going
+    /// back cannot return to the page that held the unlocked vault (issue #10, item 16).
+    #[test]
+    fn only_the_current_load_of_the_page_may_be_shown() {
+        let t = tempfile::tempdir().unwrap();
+        let s = AppState::new(t.path().join("v"), None);
+        let url = |q: &str| -> tauri::Url {
+            format!("tauri://localhost/index.html?{q}").parse().unwrap()
+        };
+        let first = url(&s.boot_query());
+        assert!(s.page_is_current(&first));
+        let second = url(&s.next_page_query());
+        assert!(s.page_is_current(&second));
+        assert!(!s.page_is_current(&first), "back to the unlocked page");
+        assert!(
+            !s.page_is_current(&url("lang=kk")),
+            "a load without its number"
+        );
+        let windows: tauri::Url = format!("http://tauri.localhost/?{}", s.boot_query())
+            .parse()
+            .unwrap();
+        assert!(s.page_is_current(&windows));
+        assert!(!s.page_is_current(&"http://tauri.localhost/index.html?page=0".parse().unwrap()));
+        // Other frames (Tauri's isolation frame) are not loads of the page.
+        assert!(s.page_is_current(&"isolation://localhost/x".parse().unwrap()));
     }
 }

@@ -173,7 +173,9 @@ fn the_window_is_locked_down() {
         ".incognito(!webdriver_automation())",
         "std::env::remove_var(\"TAURI_WEBVIEW_AUTOMATION\")",
         ".on_download(|_, _| false)",
-        ".on_navigation(navigation_allowed)",
+        "navigation_allowed(url) && pages.state::<AppState>().page_is_current(url)",
+        "no_page_cache(&window);",
+        "settings.set_enable_page_cache(false);",
         ".devtools(cfg!(debug_assertions))",
     ] {
         assert!(lib.contains(must), "lib.rs no longer has {must}");

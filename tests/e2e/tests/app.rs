@@ -256,6 +256,16 @@ fn lock_unlock_search_and_language(s: &Session, canary: &str) {
         json!([]),
     );
     assert_eq!(leftover, json!(false), "decrypted text survived the lock");
+    // Going back (a mouse's back button, Alt+Left) must not bring the unlocked page back from
+    // WebKit's back/forward cache (issue #10, item 16).
+    s.exec("history.back(); return true;", json!([]));
+    std::thread::sleep(Duration::from_secs(2));
+    s.find("[data-testid=passphrase]", 20);
+    let back = s.exec(
+        &format!("return document.documentElement.outerHTML.includes('{canary}') || document.documentElement.outerHTML.includes('Сенбай')"),
+        json!([]),
+    );
+    assert_eq!(back, json!(false), "going back after the lock showed decrypted text");
 
     // Unlock, and find the person by a Latin spelling.
     s.unlock(PASS);
