@@ -44,7 +44,12 @@ fn scene() -> Scene {
 }
 
 fn heads(v: &Vault, id: RecordId) -> Vec<RevisionId> {
-    v.get(id).unwrap().heads.iter().map(|r| r.id.clone()).collect()
+    v.get(id)
+        .unwrap()
+        .heads
+        .iter()
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 /// A bundle signed by X carrying `revisions` (its own real bundle, its records replaced).
@@ -75,7 +80,15 @@ fn revision(
     device: &str,
     data: serde_json::Value,
 ) -> Revision {
-    Revision::new(record, kind, parents, device.into(), vault::revision::now(), data).unwrap()
+    Revision::new(
+        record,
+        kind,
+        parents,
+        device.into(),
+        vault::revision::now(),
+        data,
+    )
+    .unwrap()
 }
 
 /// Imports `bundle` at the coordinator: refused with words `why`, and nothing changed.

@@ -416,8 +416,8 @@ fn endless_header(lines: usize, armored: bool) -> Vec<u8> {
     if !armored {
         return h;
     }
-    let mut w = age::armor::ArmoredWriter::wrap_output(Vec::new(), age::armor::Format::AsciiArmor)
-        .unwrap();
+    let mut w =
+        age::armor::ArmoredWriter::wrap_output(Vec::new(), age::armor::Format::AsciiArmor).unwrap();
     w.write_all(&h).unwrap();
     w.finish().unwrap()
 }

@@ -167,7 +167,12 @@ fn blob_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files_under(&dir.join("blobs"))
         .into_iter()
         .map(|(p, _)| p)
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"))
+        .filter(|p| {
+            !p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
         .collect()
 }
 
@@ -196,12 +201,17 @@ fn an_attachment_file_a_purge_could_not_remove_goes_at_the_next_unlock() {
     std::fs::write(&file, &bytes).unwrap();
     let problems = v.verify().unwrap().problems;
     assert!(
-        problems.iter().any(|p| p.contains("belongs to no attachment")),
+        problems
+            .iter()
+            .any(|p| p.contains("belongs to no attachment")),
         "{problems:?}"
     );
     v.lock();
     v.unlock(&pass()).unwrap();
-    assert!(!file.exists(), "the purged attachment's file is still there");
+    assert!(
+        !file.exists(),
+        "the purged attachment's file is still there"
+    );
     assert!(blob_files(&dir).is_empty());
     assert!(v.verify().unwrap().problems.is_empty());
 }
@@ -212,12 +222,18 @@ fn an_attachment_file_a_purge_could_not_remove_goes_at_the_next_unlock() {
 fn verify_reports_a_file_no_attachment_names() {
     let mut v = TempVault::new();
     let dir = v.dir();
-    let stray = dir.join("blobs").join("ab").join("0123456789abcdef0123456789abcdef.age");
+    let stray = dir
+        .join("blobs")
+        .join("ab")
+        .join("0123456789abcdef0123456789abcdef.age");
     std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
     std::fs::write(&stray, b"age-encryption.org/v1\n").unwrap();
     let problems = v.verify().unwrap().problems;
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("belongs to no attachment"), "{problems:?}");
+    assert!(
+        problems[0].contains("belongs to no attachment"),
+        "{problems:?}"
+    );
     v.lock();
     v.unlock(&pass()).unwrap();
     assert!(stray.exists());

@@ -305,12 +305,19 @@ fn recovery_keyslot_names_say_nothing_about_the_key() {
         .find(|s| s.starts_with("recovery-"))
         .unwrap();
     let old = format!("recovery-{}.age", fingerprint(&org.to_public()));
-    std::fs::rename(dir.join("keyslots").join(&slot), dir.join("keyslots").join(&old)).unwrap();
+    std::fs::rename(
+        dir.join("keyslots").join(&slot),
+        dir.join("keyslots").join(&old),
+    )
+    .unwrap();
     v.lock();
     v.unlock(&pass()).unwrap();
     let now = slot_names(&dir);
     assert!(!now.contains(&old), "{now:?}");
     assert_eq!(now.len(), 2, "{now:?}");
     let _t = v.close();
-    Vault::open(&dir).unwrap().unlock_with_recovery(&org).unwrap();
+    Vault::open(&dir)
+        .unwrap()
+        .unlock_with_recovery(&org)
+        .unwrap();
 }

@@ -265,7 +265,11 @@ fn lock_unlock_search_and_language(s: &Session, canary: &str) {
         &format!("return document.documentElement.outerHTML.includes('{canary}') || document.documentElement.outerHTML.includes('Сенбай')"),
         json!([]),
     );
-    assert_eq!(back, json!(false), "going back after the lock showed decrypted text");
+    assert_eq!(
+        back,
+        json!(false),
+        "going back after the lock showed decrypted text"
+    );
 
     // Unlock, and find the person by a Latin spelling.
     s.unlock(PASS);

@@ -75,9 +75,11 @@ pub(crate) fn exists(c: &Connection, rid: &str) -> Result<bool> {
 
 /// The record revision `rid` belongs to, if this vault has it.
 pub(crate) fn record_of(c: &Connection, rid: &str) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT record FROM revisions WHERE id = ?1")?
-        .query_row([rid], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT record FROM revisions WHERE id = ?1")?
+            .query_row([rid], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// Stores a revision (its data as the canonical JSON its id was computed over).

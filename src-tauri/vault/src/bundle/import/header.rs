@@ -178,7 +178,10 @@ mod tests {
         let mut r = Header::read(&file[..]).unwrap();
         let mut first = Vec::new();
         r.read_until(b'\n', &mut first).unwrap();
-        assert_eq!(first, b"age-encryption.org/v1\n-> X25519 abc\nQUJD\n--- mac\n");
+        assert_eq!(
+            first,
+            b"age-encryption.org/v1\n-> X25519 abc\nQUJD\n--- mac\n"
+        );
         first.clear();
         r.read_until(b'x', &mut first).unwrap();
         assert_eq!(first, b"x");
@@ -205,6 +208,9 @@ mod tests {
         just.extend_from_slice(b"after");
         assert_eq!(read_all(&just, 1).unwrap(), just);
         // A file that ends inside its header is handed on whole.
-        assert_eq!(read_all(b"age-encryption.org/v1\n-> a\n", 3).unwrap(), b"age-encryption.org/v1\n-> a\n");
+        assert_eq!(
+            read_all(b"age-encryption.org/v1\n-> a\n", 3).unwrap(),
+            b"age-encryption.org/v1\n-> a\n"
+        );
     }
 }

@@ -37,10 +37,10 @@ use crate::revision;
 use crate::store::{audit, peers, purge};
 
 pub use decrypt::{decrypt_outside, MAX_OUTSIDE_WORK_FACTOR};
-pub use header::MAX_HEADER_BYTES;
 pub use entries::{
     MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
 };
+pub use header::MAX_HEADER_BYTES;
 
 /// How to import (or inspect) a bundle.
 #[derive(Default)]
