@@ -15,6 +15,10 @@ for p in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk
          xvfb xauth webkit2gtk-driver dbus-x11 fonts-noto-core fonts-noto-cjk strace; do want "$p"; done
 # Reference tools we test against (written by others): Go age, minisign, a terminal driver.
 for p in age minisign bsdutils python3-venv; do want "$p"; done
+# Recordings in the end-to-end tests: speech made with espeak-ng, sox and opusenc, played by the
+# app's GStreamer into a PulseAudio null sink whose monitor parecord records.
+for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils \
+         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-pulseaudio; do want "$p"; done
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
   SUDO=""

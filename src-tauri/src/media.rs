@@ -1,5 +1,8 @@
 //! `kuager-media:` — attachments shown or played in the window, decrypted into memory and served
-//! with `Cache-Control: no-store`: never a plaintext file, never WebKit's cache.
+//! with `Cache-Control: no-store`: never a plaintext file, never WebKit's cache. Images load it
+//! with `<img>`; recordings are fetched by the page (which is why the app's own origin may read
+//! the answer) and played with Web Audio, never a media element: WebKitGTK's player may buffer
+//! what it plays to a file in `/var/tmp` (docs/threat-model.md, issue #10 item 1).
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -32,9 +35,23 @@ fn media_type(requested: Option<&str>) -> &'static str {
     }
 }
 
-fn reply(status: StatusCode, body: Vec<u8>, kind: &str) -> Response<Cow<'static, [u8]>> {
-    Response::builder()
-        .status(status)
+/// The app's own pages (Linux and macOS; Windows): the only origins that may read a response
+/// with `fetch`, as the audio player does (CORS: the media scheme is another origin).
+const APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+
+fn reply(
+    status: StatusCode,
+    body: Vec<u8>,
+    kind: &str,
+    origin: Option<&'static str>,
+) -> Response<Cow<'static, [u8]>> {
+    let mut r = Response::builder();
+    if let Some(o) = origin {
+        r = r
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, o)
+            .header(header::VARY, "Origin");
+    }
+    r.status(status)
         .header(header::CONTENT_TYPE, kind)
         .header(header::CACHE_CONTROL, "no-store")
         .header("X-Content-Type-Options", "nosniff")
@@ -45,6 +62,13 @@ fn reply(status: StatusCode, body: Vec<u8>, kind: &str) -> Response<Cow<'static,
 /// Serves one attachment by its SHA-256, if the vault is unlocked and has it. Runs on its own
 /// thread (the scheme is registered as asynchronous): the vault may be busy with an upload.
 pub fn handle(app: &AppHandle, request: Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| {
+        APP_ORIGINS
+            .iter()
+            .copied()
+            .find(|a| o.as_bytes() == a.as_bytes())
+    });
+    let reply = |status, body, kind| reply(status, body, kind, origin);
     let uri = request.uri();
     let sha = uri.path().trim_start_matches('/');
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {

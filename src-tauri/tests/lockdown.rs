@@ -115,7 +115,13 @@ fn the_window_is_locked_down() {
     assert_eq!(get("base-uri"), "'none'");
     assert_eq!(get("form-action"), "'none'");
     assert_eq!(get("frame-ancestors"), "'none'");
-    assert_eq!(get("connect-src"), "ipc: http://ipc.localhost");
+    // Recordings are fetched into memory and played with Web Audio; no media element may load
+    // anything (WebKit's player buffers what it plays to a file in /var/tmp: issue #10, item 1).
+    assert_eq!(
+        get("connect-src"),
+        "ipc: http://ipc.localhost kuager-media: http://kuager-media.localhost"
+    );
+    assert_eq!(get("media-src"), "'none'");
     for (k, v) in csp {
         let v = v.as_str().unwrap();
         for bad in [

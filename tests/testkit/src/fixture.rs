@@ -112,6 +112,17 @@ pub fn add_testimony(v: &mut Vault, witness: RecordId, narrative: &str) -> Recor
         .record
 }
 
+/// Attaches the file at `path` to record `id`, with its file name and `media_type`.
+pub fn attach_file(v: &mut Vault, id: RecordId, path: &Path, media_type: &str) {
+    let f = std::fs::File::open(path).expect("the file to attach");
+    let meta = vault::AttachMeta {
+        name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        caption: None,
+        media_type: Some(media_type.to_owned()),
+    };
+    v.attach(id, f, meta).expect("attach");
+}
+
 /// Adds a renunciation attempt of `person`, given as JSON fields besides the person.
 pub fn add_attempt(v: &mut Vault, person: RecordId, fields: serde_json::Value) -> RecordId {
     let mut json = fields;

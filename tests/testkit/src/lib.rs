@@ -8,6 +8,8 @@
 //!   altering it and sealing it again (hostile bundles);
 //! - [`canary`]: finds a canary string in files and file names under a folder (UTF-8 and
 //!   UTF-16LE), the leak scan behind every "no plaintext at rest" test;
+//! - [`leaks`]: bytes in the shared scratch folders and in the open (even unlinked) files of
+//!   the app's processes, the scan behind "media plays without a plaintext buffer";
 //! - [`goage`]: Debian's Go `age`, the reference implementation, driven as a user would;
 //! - [`cli`]: the `kuager` command in a sandbox of its own;
 //! - [`driver`]: Xvfb, tauri-driver and a small WebDriver client, for tests in the real app;
@@ -19,6 +21,7 @@ pub mod cli;
 pub mod driver;
 pub mod fixture;
 pub mod goage;
+pub mod leaks;
 pub mod network;
 
 use std::path::{Path, PathBuf};

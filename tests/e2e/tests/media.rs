@@ -1,0 +1,243 @@
+//! Recordings play in the real app from memory, and none of their bytes lands on disk (issue
+//! #10, item 1; docs/threat-model.md): a WAV and an Ogg/Opus file of synthetic speech
+//! (`espeak-ng`, `sox`, `opusenc`) attached to a testimony, played in the app under Xvfb with a
+//! PulseAudio null sink as the speakers. While each plays, sound must reach the sink (its
+//! monitor recorded with `parecord` is not silent) and no copy of the encoded file may exist in
+//! `/var/tmp`, `/dev/shm`, `/tmp`, the sandbox's `$HOME`, `$TMPDIR` and runtime folder, or among
+//! the open files of any process the app started (WebKit's player buffers to an unlinked file in
+//! `/var/tmp`, which only `/proc/<pid>/fd` shows). The same scan runs again after quitting.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e::{App, Sandbox, Session, Steps};
+use testkit::driver::Proc;
+use testkit::leaks::{bytes_hits, open_file_hits, processes_with_home, SHARED_SCRATCH};
+
+/// The name of the null sink standing in for the laptop's speakers.
+const SINK: &str = "kuager_e2e";
+
+/// The sandbox's environment for the sound server and the recorder, with a `$HOME` of their
+/// own: they are the sound card, not processes the app started, so the open-file scan (which
+/// follows the sandbox's `$HOME`) leaves them out.
+fn sound_env<'c>(sb: &Sandbox, cmd: &'c mut Command) -> &'c mut Command {
+    let home = sb.outside.join("sound-home");
+    std::fs::create_dir_all(&home).unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_RUNTIME_DIR", sb.dir.path().join("run"))
+}
+
+/// A PulseAudio server for the sandbox whose default sink is a null sink.
+fn speakers(sb: &Sandbox) -> Proc {
+    std::fs::create_dir_all(sb.dir.path().join("run")).unwrap();
+    let server = sound_env(sb, &mut Command::new("pulseaudio"))
+        .args([
+            "-n",
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--use-pid-file=no",
+            "--disallow-exit",
+            &format!("--load=module-null-sink sink_name={SINK}"),
+            "--load=module-native-protocol-unix",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pulseaudio is installed by packaging/linux/deps.sh");
+    let server = Proc(server);
+    let t = Instant::now();
+    while !sound_env(sb, &mut Command::new("pactl"))
+        .arg("info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "pulseaudio did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+/// Records what the speakers play, as 16 kHz mono 16-bit samples.
+struct Recorder {
+    proc: Proc,
+    file: PathBuf,
+}
+
+impl Recorder {
+    fn start(sb: &Sandbox, name: &str) -> Recorder {
+        let file = sb.outside.join(format!("{name}.raw"));
+        let proc = sound_env(sb, &mut Command::new("parecord"))
+            .args([
+                "--raw",
+                "--format=s16le",
+                "--channels=1",
+                "--rate=16000",
+                "-d",
+                &format!("{SINK}.monitor"),
+            ])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("parecord is installed by packaging/linux/deps.sh");
+        Recorder {
+            proc: Proc(proc),
+            file,
+        }
+    }
+
+    /// Stops recording; the loudest sample heard.
+    fn peak(self) -> i32 {
+        drop(self.proc);
+        let raw = std::fs::read(&self.file).unwrap_or_default();
+        raw.chunks_exact(2)
+            .map(|s| i32::from(i16::from_le_bytes([s[0], s[1]])).abs())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A WAV and an Ogg/Opus file of synthetic speech, outside the scanned folders.
+fn recordings(dir: &Path) -> (PathBuf, PathBuf) {
+    let spoken = dir.join("spoken.wav");
+    run(
+        Command::new("espeak-ng").arg("-w").arg(&spoken).arg(
+            "The witness was held in the camp near Ghulja from spring twenty eighteen. \
+             Her brother has not been heard from since.",
+        ),
+        "espeak-ng",
+    );
+    let wav = dir.join("interview.wav");
+    run(
+        Command::new("sox")
+            .arg(&spoken)
+            .args(["-r", "48000"])
+            .arg(&wav),
+        "sox",
+    );
+    let opus = dir.join("interview.opus");
+    run(
+        Command::new("opusenc").arg("--quiet").arg(&wav).arg(&opus),
+        "opusenc",
+    );
+    (wav, opus)
+}
+
+/// 64 bytes from the middle of a file: what a plaintext copy of it would hold.
+fn needle(file: &Path) -> Vec<u8> {
+    let b = std::fs::read(file).unwrap();
+    b[b.len() / 2..b.len() / 2 + 64].to_vec()
+}
+
+/// Every place a played file could land, with what was found there.
+fn leaks(sb: &Sandbox, needle: &[u8]) -> Vec<String> {
+    let mut hits = open_file_hits(&processes_with_home(&sb.home), needle);
+    let ours = sb.outside.clone();
+    for dir in SHARED_SCRATCH {
+        hits.extend(bytes_hits(Path::new(dir), needle, &[&ours]));
+    }
+    for dir in [&sb.home, &sb.tmp, &sb.dir.path().join("run")] {
+        hits.extend(bytes_hits(dir, needle, &[]));
+    }
+    hits
+}
+
+/// Starts playing the attachment named `name` on the open testimony.
+fn start_playing(s: &Session, name: &str) {
+    s.click(&s.find(&format!("[data-testid=play][data-name='{name}']"), 20));
+}
+
+/// How far into the attachment `name` the player is, in seconds.
+fn position(s: &Session, name: &str) -> f64 {
+    s.exec(
+        "const p = document.querySelector(`[data-testid=player][data-name='${arguments[0]}']`); return p ? Number(p.dataset.position) : -1",
+        serde_json::json!([name]),
+    )
+    .as_f64()
+        .unwrap_or(-1.0)
+}
+
+#[test]
+fn recordings_play_from_memory_and_reach_the_speakers() {
+    let sb = Sandbox::start();
+    let _speakers = speakers(&sb);
+    let (wav, opus) = recordings(&sb.outside);
+
+    // The vault, as `kuager init` and `kuager attach` would leave it.
+    {
+        let mut v = testkit::fixture::new_vault(&sb.home.join(".local/share/kuager/default"));
+        let p = testkit::fixture::add_person(&mut v, "Сенбай Нұрахен");
+        let t = testkit::fixture::add_testimony(&mut v, p, "Recorded interview");
+        testkit::fixture::attach_file(&mut v, t, &opus, "audio/ogg");
+        testkit::fixture::attach_file(&mut v, t, &wav, "audio/wav");
+    }
+
+    let s = sb.launch();
+    s.unlock(testkit::fixture::PASS);
+    s.click(&s.find("[data-testid=nav-testimonies]", 60));
+    s.click(&s.find(".list-screen button.row", 20));
+
+    for file in [&opus, &wav] {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let needle = needle(file);
+        // The scan can see this needle: it finds the original, outside the app's reach.
+        assert_eq!(bytes_hits(&sb.outside, &needle, &[]).len(), 1, "{name}");
+        let ear = Recorder::start(&sb, name);
+        start_playing(&s, name);
+        let t = Instant::now();
+        let mut during = Vec::new();
+        while position(&s, name) < 2.0 {
+            during.extend(leaks(&sb, &needle));
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "{name} did not play: position {} ({:?})",
+                position(&s, name),
+                s.exec(
+                    "return [...document.querySelectorAll('[data-testid=player]')].map(p => `${p.dataset.name} ${p.dataset.phase} ${p.dataset.failure}`)",
+                    serde_json::json!([])
+                )
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        during.extend(leaks(&sb, &needle));
+        let peak = ear.peak();
+        eprintln!(
+            "{name}: 2 s played in {:.1} s after the click, peak {peak} at the speakers",
+            t.elapsed().as_secs_f64()
+        );
+        assert!(
+            peak > 1000,
+            "{name}: the speakers heard silence (peak {peak})"
+        );
+        assert!(during.is_empty(), "{name} while playing: {during:?}");
+        s.click(&s.find(&format!("[data-testid=play][data-name='{name}']"), 5));
+    }
+
+    s.quit();
+    std::thread::sleep(Duration::from_secs(2));
+    for file in [&opus, &wav] {
+        let after = leaks(&sb, &needle(file));
+        assert!(
+            after.is_empty(),
+            "{} after quitting: {after:?}",
+            file.display()
+        );
+    }
+}
