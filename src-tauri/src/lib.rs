@@ -62,9 +62,15 @@ pub fn reload(app: &AppHandle) {
     }
 }
 
-/// Locks the vault and reloads the window.
+/// Locks the vault and reloads the window, at once: a busy vault is locked by a thread of its
+/// own as soon as it is free (issue #10, item 5).
 pub fn lock_and_reload(app: &AppHandle) {
-    app.state::<AppState>().lock_now();
+    if app.state::<AppState>().lock_now() == state::Lock::Pending {
+        let app = app.clone();
+        let _ = std::thread::Builder::new()
+            .name("kuager-lock".into())
+            .spawn(move || app.state::<AppState>().settle_pending_lock());
+    }
     reload(app);
 }
 

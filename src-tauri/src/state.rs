@@ -49,6 +49,9 @@ pub struct AppState {
     /// Where bundles go, as picked in the system's folder dialog (None: Documents/Kuager). Kept
     /// here so the webview never supplies a path.
     pub export_folder: Mutex<Option<PathBuf>>,
+    /// A lock asked for while the vault was busy (an export, an unlock's back-off): whoever
+    /// takes the vault next locks it first ([`AppState::slot`]).
+    lock_pending: AtomicBool,
     /// Which load of the page is the current one (counted in its query as `page=N`): the
     /// window navigates only to the current one, never back to an earlier (unlocked) one.
     page: AtomicU64,
@@ -74,6 +77,7 @@ impl AppState {
             uploads: Mutex::new(HashMap::new()),
             export_folder: Mutex::new(None),
             page: AtomicU64::new(0),
+            lock_pending: AtomicBool::new(false),
         }
     }
 
@@ -122,9 +126,37 @@ impl AppState {
             .any(|(k, v)| k == "page" && v == current.as_str())
     }
 
-    /// The vault slot (None before the first run created one).
+    /// The vault slot (None before the first run created one), waiting for it if another
+    /// command holds it; a lock asked for meanwhile is applied first.
     pub fn slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
-        self.vault.lock().unwrap_or_else(|p| p.into_inner())
+        blocking(|| self.take_slot())
+    }
+
+    fn take_slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
+        let mut slot = self.vault.lock().unwrap_or_else(|p| p.into_inner());
+        self.settle_lock(&mut slot);
+        slot
+    }
+
+    fn settle_lock(&self, slot: &mut Option<vault::Vault>) {
+        if self.lock_pending.swap(false, Ordering::SeqCst) {
+            if let Some(v) = slot.as_mut() {
+                v.lock();
+            }
+        }
+    }
+
+    /// Whether a vault exists and whether it is unlocked, without waiting for a busy vault when
+    /// a lock was asked for (the unlock screen then shows at once).
+    pub fn vault_status(&self) -> (bool, bool) {
+        if self.lock_pending.load(Ordering::SeqCst) {
+            // Only an unlocked vault can be asked to lock.
+            return (true, false);
+        }
+        match self.slot().as_ref() {
+            Some(v) => (true, !v.is_locked()),
+            None => (false, false),
+        }
     }
 
     /// Runs `f` on the vault, which must exist; counts as activity.
@@ -133,11 +165,13 @@ impl AppState {
         f: impl FnOnce(&mut vault::Vault) -> vault::Result<T>,
     ) -> CmdResult<T> {
         self.touch();
-        let mut slot = self.slot();
-        let v = slot
-            .as_mut()
-            .ok_or_else(|| IpcError::new(ErrorCode::NoVault, "there is no vault yet"))?;
-        Ok(f(v)?)
+        blocking(|| {
+            let mut slot = self.take_slot();
+            let v = slot
+                .as_mut()
+                .ok_or_else(|| IpcError::new(ErrorCode::NoVault, "there is no vault yet"))?;
+            Ok(f(v)?)
+        })
     }
 
     /// Marks user activity now.
@@ -145,23 +179,33 @@ impl AppState {
         *self.last_activity.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
-    /// Locks the vault (if unlocked) and stops uploads. Returns whether it was unlocked.
-    pub fn lock_now(&self) -> bool {
-        // Uploads hold the vault while they stream: end them first so the lock is immediate.
+    /// Locks the vault and stops uploads and exports, without waiting (issue #10, item 5): if
+    /// another command holds the vault, the lock is left pending — the holder is told to stop,
+    /// and whoever takes the vault next locks it first. [`Lock::Pending`] asks the caller to
+    /// take the vault on a thread of its own ([`AppState::settle_pending_lock`]) so that the
+    /// lock happens as soon as the vault is free even if no other command comes.
+    pub fn lock_now(&self) -> Lock {
+        self.lock_pending.store(true, Ordering::SeqCst);
+        self.export_cancel.store(true, Ordering::SeqCst);
+        // An upload's worker holds the vault while the page streams: closing its queue ends it
+        // (this map is only ever held for an instant).
         self.uploads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        self.export_cancel
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut slot = self.slot();
-        match slot.as_mut() {
-            Some(v) if !v.is_locked() => {
-                v.lock();
-                true
-            }
-            _ => false,
-        }
+        let mut slot = match self.vault.try_lock() {
+            Ok(slot) => slot,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Lock::Pending,
+        };
+        self.settle_lock(&mut slot);
+        Lock::Done
+    }
+
+    /// Waits for the vault and applies a pending lock (see [`AppState::lock_now`]); for a
+    /// thread of its own, never for the main thread or an async worker.
+    pub fn settle_pending_lock(&self) {
+        drop(self.slot());
     }
 
     /// Saves the settings file (atomically: temp file, then rename).
@@ -176,6 +220,28 @@ impl AppState {
             .clone();
         write_config(path, &c)
             .map_err(|_| IpcError::new(ErrorCode::Io, "the settings could not be saved"))
+    }
+}
+
+/// What [`AppState::lock_now`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// The vault is locked.
+    Done,
+    /// The vault was busy: it is locked by whoever takes it next.
+    Pending,
+}
+
+/// Runs blocking work (waiting for the vault, scrypt, a dialog) from an async command without
+/// holding one of the async runtime's few workers: Tokio hands the worker's other tasks to a
+/// new thread meanwhile (`block_in_place`, because commands borrow the app's state and so cannot
+/// move to `spawn_blocking`). Elsewhere (the main thread, the idle timer, tests) it runs `f`.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

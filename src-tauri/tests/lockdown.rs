@@ -241,14 +241,30 @@ fn typescript_types_match_the_rust_ones() {
 /// Regression: a command running on the main thread (`draft_get` as a testimony opened) waited
 /// for the vault while an upload held it, and the upload's next piece could not be dispatched
 /// by the blocked main thread: a 60-second stall, then a failed attachment. Every command is
-/// async (off the main thread), and so is the `kuager-media:` handler.
+/// async (off the main thread), and so is the `kuager-media:` handler — but for the three that
+/// must never queue behind async commands waiting for the vault (issue #10, item 5): `lock`,
+/// `export_cancel` and `touch` run on the main thread and never wait for the vault.
 #[test]
 fn no_command_runs_on_the_main_thread() {
+    const NEVER_WAIT: [&str; 3] = ["pub fn lock(", "pub fn export_cancel(", "pub fn touch("];
+    let mut seen = 0;
     for entry in std::fs::read_dir(root().join("src/commands")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, _) in text.match_indices("#[tauri::command]") {
             let next = text[i..].lines().nth(1).unwrap_or_default();
+            if NEVER_WAIT.iter().any(|n| next.starts_with(n)) {
+                seen += 1;
+                let body = &text[i..i + text[i..].find("\n}\n").unwrap()];
+                for waits in ["with_vault", "slot()", ".lock()", "blocking"] {
+                    assert!(
+                        !body.contains(waits),
+                        "{}: `{next}` may wait ({waits})",
+                        path.display()
+                    );
+                }
+                continue;
+            }
             assert!(
                 next.starts_with("pub async fn"),
                 "{}: a synchronous command: {next}",
@@ -256,5 +272,13 @@ fn no_command_runs_on_the_main_thread() {
             );
         }
     }
+    assert_eq!(seen, NEVER_WAIT.len(), "the commands that never wait");
+    let lock_now = read("src/state.rs");
+    let lock_now = &lock_now[lock_now.find("pub fn lock_now").unwrap()..];
+    let lock_now = &lock_now[..lock_now.find("\n    }\n").unwrap()];
+    assert!(
+        lock_now.contains("self.vault.try_lock()") && !lock_now.contains("self.slot()"),
+        "lock_now must not wait for the vault"
+    );
     assert!(read("src/lib.rs").contains("register_asynchronous_uri_scheme_protocol(media::SCHEME"));
 }

@@ -133,10 +133,7 @@ pub async fn export_folder(state: State<'_, AppState>) -> CmdResult<String> {
 /// never supplies a path of its own.
 #[tauri::command]
 pub async fn pick_export_folder(app: AppHandle) -> Option<String> {
-    let picked = app
-        .dialog()
-        .file()
-        .blocking_pick_folder()
+    let picked = crate::state::blocking(|| app.dialog().file().blocking_pick_folder())
         .and_then(|p| p.into_path().ok())?;
     let shown = picked.to_string_lossy().into_owned();
     *app.state::<AppState>()
@@ -190,9 +187,10 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
     })
 }
 
-/// Stops a running export (its partial file is removed).
+/// Stops a running export (its partial file is removed). Not async: on the main thread, it
+/// cannot queue behind commands waiting for the vault the export holds (issue #10, item 5).
 #[tauri::command]
-pub async fn export_cancel(state: State<'_, AppState>) -> CmdResult<()> {
+pub fn export_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     state.export_cancel.store(true, Ordering::Relaxed);
     Ok(())
 }

@@ -9,10 +9,7 @@ use crate::state::AppState;
 /// What the first screen needs.
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
-    let (vault_exists, unlocked) = match state.slot().as_ref() {
-        Some(v) => (true, !v.is_locked()),
-        None => (false, false),
-    };
+    let (vault_exists, unlocked) = state.vault_status();
     let c = state
         .config
         .lock()
@@ -60,15 +57,17 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
         ));
     }
     let passphrase = vault::Passphrase::new(request.passphrase);
-    let v = vault::Vault::create(
-        &state.vault_dir,
-        &passphrase,
-        vault::CreateOptions {
-            recovery,
-            recipients,
-            work_factor: crate::test_work_factor(),
-        },
-    )?;
+    let v = crate::state::blocking(|| {
+        vault::Vault::create(
+            &state.vault_dir,
+            &passphrase,
+            vault::CreateOptions {
+                recovery,
+                recipients,
+                work_factor: crate::test_work_factor(),
+            },
+        )
+    })?;
     *slot = Some(v);
     drop(slot);
     state.touch();
@@ -87,14 +86,17 @@ pub async fn unlock(app: AppHandle, passphrase: String) -> CmdResult<()> {
 }
 
 /// Locks now (button, panic shortcut) and reloads the window so no decrypted text survives.
+/// Not async: it runs on the main thread, which nothing else blocks, so it can never queue
+/// behind async commands waiting for the vault (issue #10, item 5); it never waits itself.
 #[tauri::command]
-pub async fn lock(app: AppHandle) {
+pub fn lock(app: AppHandle) {
     crate::lock_and_reload(&app);
 }
 
-/// User activity seen by the UI (keys, pointer), for the idle timer.
+/// User activity seen by the UI (keys, pointer), for the idle timer (on the main thread too:
+/// it only notes the time).
 #[tauri::command]
-pub async fn touch(state: State<'_, AppState>) -> CmdResult<()> {
+pub fn touch(state: State<'_, AppState>) -> CmdResult<()> {
     state.touch();
     Ok(())
 }
@@ -155,7 +157,7 @@ pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> 
     state.lock_now();
     let taken = state.slot().take();
     if let Some(v) = taken {
-        v.erase()?;
+        crate::state::blocking(|| v.erase())?;
     }
     crate::reload(&app);
     Ok(())

@@ -31,20 +31,19 @@ pub async fn upload_begin(
         .transpose()?
         .filter(|m| !m.is_empty() && m.len() < 100);
     let state = app.state::<AppState>();
-    {
-        // One upload at a time (the UI adds files one by one): a page calling this in a loop
-        // cannot pile up threads waiting for the vault. Uploads whose page went away have
-        // ended on their own (stall timeout) and are cleared here.
-        let mut uploads = state.uploads.lock().unwrap_or_else(|p| p.into_inner());
-        uploads.retain(|_, u| !u.worker.is_finished());
-        if !uploads.is_empty() {
-            return Err(IpcError::new(
-                ErrorCode::Busy,
-                "another file is being added; wait for it to finish",
-            ));
-        }
-    }
     state.with_vault(|v| v.get(id).map(drop))?;
+    // One upload at a time (the UI adds files one by one): a page calling this in a loop, or
+    // twice at once, cannot pile up threads waiting for the vault. The check and the start
+    // happen under one hold of the map (issue #10, item 17). Uploads whose page went away have
+    // ended on their own (stall timeout) and are cleared here.
+    let mut uploads = state.uploads.lock().unwrap_or_else(|p| p.into_inner());
+    uploads.retain(|_, u| !u.worker.is_finished());
+    if !uploads.is_empty() {
+        return Err(IpcError::new(
+            ErrorCode::Busy,
+            "another file is being added; wait for it to finish",
+        ));
+    }
     let (tx, rx) = upload::channel();
     let handle = app.clone();
     let worker = std::thread::Builder::new()
@@ -65,11 +64,7 @@ pub async fn upload_begin(
         })
         .map_err(|_| IpcError::new(ErrorCode::Io, "the upload could not start"))?;
     let uid = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    state
-        .uploads
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(uid, Upload { tx, worker });
+    uploads.insert(uid, Upload { tx, worker });
     Ok(uid)
 }
 
@@ -92,7 +87,7 @@ pub async fn upload_chunk(app: AppHandle, upload: u64, data: String) -> CmdResul
         .map(|u| u.tx.clone())
         .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such upload (it was stopped)"))?;
     // Blocks while the encrypting thread catches up: memory stays bounded.
-    tx.send(Piece::Data(bytes))
+    crate::state::blocking(|| tx.send(Piece::Data(bytes)))
         .map_err(|_| IpcError::new(ErrorCode::Io, "the upload stopped"))
 }
 
@@ -109,9 +104,7 @@ pub async fn upload_finish(app: AppHandle, upload: u64) -> CmdResult<SavedDto> {
     u.tx.send(Piece::End)
         .map_err(|_| IpcError::new(ErrorCode::Io, "the upload stopped"))?;
     drop(u.tx);
-    let saved = u
-        .worker
-        .join()
+    let saved = crate::state::blocking(|| u.worker.join())
         .map_err(|_| IpcError::new(ErrorCode::Io, "the upload failed"))??;
     state.touch();
     Ok(SavedDto {
