@@ -19,6 +19,9 @@ for p in age minisign bsdutils python3-venv; do want "$p"; done
 # app's GStreamer into a PulseAudio null sink whose monitor parecord records.
 for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils \
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-pulseaudio; do want "$p"; done
+# Locking on sleep in the end-to-end tests: a private message bus (dbus-daemon) and a stand-in
+# logind in Debian's Python with GObject introspection (tests/e2e/fake_logind.py).
+for p in dbus-daemon python3-gi; do want "$p"; done
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
   SUDO=""

@@ -3,10 +3,13 @@
 //! and the idle timer.
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod commands;
 pub mod dto;
 pub mod error;
 pub mod media;
+#[cfg(target_os = "linux")]
+mod sleep;
 pub mod state;
 pub mod upload;
 
@@ -208,6 +211,10 @@ pub fn run() {
                 .build()?;
             no_page_cache(&window);
             idle_timer(app.handle().clone());
+            // What the vault locks on besides the button and the idle timer (stderr only: no
+            // record, no path).
+            #[cfg(target_os = "linux")]
+            eprintln!("kuager: also locks on: {:?}", sleep::watch(app.handle()));
             Ok(())
         })
         .run(tauri::generate_context!())

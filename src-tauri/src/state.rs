@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Moment;
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::upload::Upload;
 
@@ -40,8 +40,8 @@ pub struct AppState {
     vault: Mutex<Option<vault::Vault>>,
     /// Settings outside the vault.
     pub config: Mutex<Config>,
-    /// Last user activity (any command, or `touch` from the UI).
-    pub last_activity: Mutex<Instant>,
+    /// Last user activity (any command, or `touch` from the UI), on a clock that counts sleep.
+    pub last_activity: Mutex<Moment>,
     /// Set to stop a running export.
     pub export_cancel: Arc<AtomicBool>,
     /// Attachments being streamed in, by upload id.
@@ -72,7 +72,7 @@ impl AppState {
             config_path,
             vault: Mutex::new(vault),
             config: Mutex::new(config),
-            last_activity: Mutex::new(Instant::now()),
+            last_activity: Mutex::new(Moment::now()),
             export_cancel: Arc::new(AtomicBool::new(false)),
             uploads: Mutex::new(HashMap::new()),
             export_folder: Mutex::new(None),
@@ -176,7 +176,7 @@ impl AppState {
 
     /// Marks user activity now.
     pub fn touch(&self) {
-        *self.last_activity.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *self.last_activity.lock().unwrap_or_else(|p| p.into_inner()) = Moment::now();
     }
 
     /// Locks the vault and stops uploads and exports, without waiting (issue #10, item 5): if

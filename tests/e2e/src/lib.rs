@@ -29,27 +29,36 @@ pub trait App {
     fn network_calls(&self) -> Vec<String>;
 }
 
+/// An executable script outside the scanned folders that starts the app binary after `prefix`
+/// (a command it runs under, or variables it sets), for [`Sandbox::launch_binary`].
+pub fn launcher(sb: &Sandbox, name: &str, prefix: &str) -> PathBuf {
+    let script = sb.outside.join(name);
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec {prefix} '{}' \"$@\"\n",
+            app_binary().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script
+}
+
 fn strace_log(sb: &Sandbox) -> PathBuf {
     sb.outside.join("network.strace")
 }
 
 impl App for Sandbox {
     fn launch(&self) -> Session {
-        let wrapper = self.outside.join("kuager-app-under-strace");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nexec strace -f -qq --seccomp-bpf -e trace=%network -o '{}' '{}' \"$@\"\n",
-                strace_log(self).display(),
-                app_binary().display()
+        let wrapper = launcher(
+            self,
+            "kuager-app-under-strace",
+            &format!(
+                "strace -f -qq --seccomp-bpf -e trace=%network -o '{}'",
+                strace_log(self).display()
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &wrapper,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        );
         self.launch_binary(&wrapper)
     }
 
