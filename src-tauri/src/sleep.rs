@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use gio::prelude::*;
 use gio::{BusType, Cancellable, DBusCallFlags, DBusConnection, DBusSignalFlags, UnixFDList};
-use glib::{Variant, VariantTy};
+use gio::glib::{Variant, VariantTy};
 use tauri::{AppHandle, Manager};
 
 const LOGIND: &str = "org.freedesktop.login1";
