@@ -16,9 +16,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gio::glib::{Variant, VariantTy};
 use gio::prelude::*;
 use gio::{BusType, Cancellable, DBusCallFlags, DBusConnection, DBusSignalFlags, UnixFDList};
-use gio::glib::{Variant, VariantTy};
 use tauri::{AppHandle, Manager};
 
 const LOGIND: &str = "org.freedesktop.login1";

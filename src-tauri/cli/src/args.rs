@@ -115,7 +115,8 @@ pub enum Command {
         id: RecordId,
         /// The file to attach.
         file: PathBuf,
-        /// A caption.
+        /// A caption; `-` reads it from standard input (typed here, it stays in the shell's
+        /// history and is visible to other users in the process list).
         #[arg(long)]
         caption: Option<String>,
         /// The media type (guessed from the file extension when absent).
@@ -124,8 +125,10 @@ pub enum Command {
     },
     /// Search names in any script or spelling, document numbers, ids and full text.
     Search {
-        /// What to look for.
-        #[arg(required = true, num_args = 1..)]
+        /// What to look for. Leave it out to be asked on the terminal, or give `-` to read it
+        /// from standard input: typed here, a witness's name stays in the shell's history and is
+        /// visible to other users in the process list.
+        #[arg(num_args = 0..)]
         query: Vec<String>,
         /// At most this many results.
         #[arg(long, default_value_t = 50)]
@@ -147,7 +150,7 @@ pub enum Command {
     /// Name this vault (shown to coordinators inside bundles): `label TEXT`, `label --clear`, or
     /// `label` to show it.
     Label {
-        /// The name.
+        /// The name; `-` reads it from standard input (kept out of the shell's history).
         text: Option<String>,
         /// Remove the name.
         #[arg(long, conflicts_with = "text")]
@@ -199,9 +202,11 @@ pub enum Command {
         /// The record id.
         #[arg(value_parser = record_id)]
         id: RecordId,
-        /// Why (kept in the audit log).
-        #[arg(long, required = true)]
-        reason: String,
+        /// Why (kept in this vault's audit log). Leave it out to be asked on the terminal, or
+        /// give `-` to read it from standard input: typed here, it stays in the shell's history
+        /// and is visible to other users in the process list.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// List records whose versions conflict, with the fields that differ side by side.
     Conflicts,

@@ -13,6 +13,7 @@ mod cmd;
 mod output;
 mod passphrase;
 mod report;
+mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +62,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Recovery { action } => cmd::vault::recovery(out, &dir, action),
         Command::Verify => cmd::vault::verify(out, &dir),
         Command::Audit => cmd::vault::audit(out, &dir),
-        Command::Label { text, clear } => cmd::vault::label(out, &dir, text.as_deref(), clear),
+        Command::Label { text, clear } => {
+            let text = text::resolve(text, "label", None)?;
+            cmd::vault::label(out, &dir, text.as_deref(), clear)
+        }
         Command::Policy { setting } => cmd::vault::policy(out, &dir, setting),
         Command::Device => cmd::vault::device(out, &dir),
         Command::Add { kind, file } => cmd::records::add(out, &dir, kind.into(), file.as_deref()),
@@ -79,11 +83,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             file,
             caption,
             media_type,
-        } => cmd::records::attach(out, &dir, id, &file, caption, media_type),
-        Command::Search { query, limit } => {
-            cmd::records::search(out, &dir, &query.join(" "), limit)
+        } => {
+            let caption = text::resolve(caption, "caption", None)?;
+            cmd::records::attach(out, &dir, id, &file, caption, media_type)
         }
-        Command::Purge { id, reason } => cmd::records::purge(out, &dir, id, &reason),
+        Command::Search { query, limit } => {
+            let given = (!query.is_empty()).then(|| query.join(" "));
+            let query = text::resolve(given, "search", Some("Search: "))?.unwrap_or_default();
+            cmd::records::search(out, &dir, &query, limit)
+        }
+        Command::Purge { id, reason } => {
+            let ask = "Why is this record purged (kept in this vault's audit log)? ";
+            let reason = text::resolve(reason, "reason", Some(ask))?.unwrap_or_default();
+            cmd::records::purge(out, &dir, id, &reason)
+        }
         Command::Conflicts => cmd::records::conflicts(out, &dir),
         Command::Resolve { id, keep, file } => {
             cmd::records::resolve(out, &dir, id, keep.as_deref(), file.as_deref())

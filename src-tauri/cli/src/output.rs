@@ -234,6 +234,11 @@ pub fn audit(out: &mut (impl Write + ?Sized), events: &[AuditEvent]) -> io::Resu
             if let Some(r) = ev.get("revision").and_then(|v| v.as_str()) {
                 detail.push(format!("rev {}", &r[..12.min(r.len())]));
             }
+            // Why a record was purged (kept only in the vault that purged it).
+            let reason = s("reason");
+            if !reason.is_empty() {
+                detail.push(format!("reason: {}", reason.escape_debug()));
+            }
             vec![
                 format!("{:>5}", e.seq),
                 when(&s("at")),
