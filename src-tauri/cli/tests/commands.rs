@@ -2,9 +2,7 @@
 //! field, where the vault is, what `show`, `list` and `history` print, `init` on a terminal,
 //! `verify`, the device key.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use testkit::cli::*;
 use testkit::fixture::{new_vault, PASS};
@@ -115,30 +113,16 @@ fn show_list_and_history_print_for_people() {
 fn init_asks_the_passphrase_twice_on_a_terminal_with_a_strength_hint() {
     let env = Env::new(KUAGER);
     let dir = env.outside.join("tty-vault");
-    let mut child = Command::new("script")
-        .args([
-            "-qec",
-            &format!("{KUAGER} init --vault {}", dir.display()),
-            "/dev/null",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &env.home)
-        .env("TMPDIR", &env.tmp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        for line in ["short", PASS, "a different passphrase entirely", PASS, PASS] {
-            std::thread::sleep(Duration::from_millis(400));
-            writeln!(stdin, "{line}").unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let o = child.wait_with_output().unwrap();
+    let o = testkit::terminal::on_terminal(
+        &format!("{KUAGER} init --vault {}", dir.display()),
+        |c| {
+            c.env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", &env.home)
+                .env("TMPDIR", &env.tmp);
+        },
+        &["short", PASS, "a different passphrase entirely", PASS, PASS],
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("Strength: 0/4 (too short"), "{out}");
     assert!(out.contains("The two passphrases differ"), "{out}");

@@ -167,29 +167,11 @@ fn escape_hatch_go_age_and_a_second_sqlcipher_client_open_the_vault() {
 
     // 1. Go age, asking for the passphrase on a terminal (script gives it one).
     let secrets = env.outside.join("secrets.json");
-    let mut c = Command::new("script");
-    c.args([
-        "-qec",
-        &format!(
-            "age -d -o {} {}",
-            secrets.display(),
-            dir.join("keyslots/passphrase.age").display()
-        ),
-        "/dev/null",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = c
-        .spawn()
-        .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        std::thread::sleep(Duration::from_millis(500));
-        writeln!(stdin, "{PASS}").unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let o = child.wait_with_output().unwrap();
+    let o = testkit::goage::decrypt_with_passphrase(
+        &dir.join("keyslots/passphrase.age"),
+        &secrets,
+        PASS,
+    );
     assert!(
         secrets.exists(),
         "Go age did not decrypt the keyslot: {}",

@@ -3,9 +3,7 @@
 //! from standard input (`-`), and a search or a reason left out is asked on the terminal —
 //! never needing to be typed where the shell's history and `/proc/<pid>/cmdline` keep it.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use testkit::cli::*;
 
@@ -56,25 +54,13 @@ fn a_search_or_a_reason_left_out_is_asked_on_the_terminal() {
     let env = Env::new(KUAGER).with_vault();
     let person = vault_with_a_person(&env);
     let on_terminal = |args: &str, line: &str| {
-        let mut child = Command::new("script")
-            .args(["-qec", &format!("{KUAGER} {args}"), "/dev/null"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &env.home)
-            .env("TMPDIR", &env.tmp)
-            .env("KUAGER_PASSPHRASE_FILE", &env.pass_file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("`script` (bsdutils) is installed by packaging/linux/deps.sh");
-        {
-            let mut stdin = child.stdin.take().unwrap();
-            std::thread::sleep(Duration::from_millis(400));
-            writeln!(stdin, "{line}").unwrap();
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let o = child.wait_with_output().unwrap();
+        let o = testkit::terminal::on_terminal(
+            &format!("{KUAGER} {args}"),
+            |c| {
+                env.sandboxed(c);
+            },
+            &[line],
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
 
@@ -92,16 +78,9 @@ fn a_search_or_a_reason_left_out_is_asked_on_the_terminal() {
 fn without_a_terminal_a_missing_search_says_how_to_give_it() {
     let env = Env::new(KUAGER).with_vault();
     // `setsid`: no controlling terminal, as under cron or a script.
-    let o = Command::new("setsid")
-        .args(["-w", KUAGER, "search"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &env.home)
-        .env("TMPDIR", &env.tmp)
-        .env("KUAGER_PASSPHRASE_FILE", &env.pass_file)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let mut c = Command::new("setsid");
+    c.args(["-w", KUAGER, "search"]);
+    let o = env.sandboxed(&mut c).stdin(Stdio::null()).output().unwrap();
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(

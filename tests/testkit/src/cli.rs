@@ -61,14 +61,18 @@ impl Env {
     /// The command with the sandbox's environment (and nothing else of ours but PATH).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
-        c.args(args)
-            .env_clear()
+        self.sandboxed(c.args(args)).stdin(Stdio::null());
+        c
+    }
+
+    /// `c` with the sandbox's environment — `$HOME`, `$TMPDIR`, the passphrase file — and
+    /// nothing else of ours but PATH.
+    pub fn sandboxed<'c>(&self, c: &'c mut Command) -> &'c mut Command {
+        c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("TMPDIR", &self.tmp)
             .env("KUAGER_PASSPHRASE_FILE", &self.pass_file)
-            .stdin(Stdio::null());
-        c
     }
 
     /// Runs `kuager ARGS` with `stdin`.

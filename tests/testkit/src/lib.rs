@@ -13,7 +13,8 @@
 //! - [`goage`]: Debian's Go `age`, the reference implementation, driven as a user would;
 //! - [`cli`]: the `kuager` command in a sandbox of its own;
 //! - [`driver`]: Xvfb, tauri-driver and a small WebDriver client, for tests in the real app;
-//! - [`network`]: reads an `strace` log for connections beyond loopback.
+//! - [`network`]: reads an `strace` log for connections beyond loopback;
+//! - [`terminal`]: a command that reads a terminal only, on one from `script`, lines typed in.
 
 pub mod bundles;
 pub mod canary;
@@ -23,6 +24,7 @@ pub mod fixture;
 pub mod goage;
 pub mod leaks;
 pub mod network;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
