@@ -36,12 +36,18 @@ fn blobs_dir(vault: &Path) -> PathBuf {
     vault.join("blobs")
 }
 
+/// Told a new file's relative path before the file takes it, so the caller can note it as not
+/// yet part of the vault (`doomed_files`): a file a crash leaves behind before the database
+/// refers to it is then removed at the next unlock, never forgotten.
+pub(crate) type Announce<'a> = &'a mut dyn FnMut(&str) -> Result<()>;
+
 /// Streams `input` into a new encrypted blob file. The file is durable (fsynced, renamed,
 /// folders fsynced) when this returns.
 pub(crate) fn write(
     vault: &Path,
     recipient: &age::x25519::Recipient,
     mut input: impl Read + Send,
+    announce: Announce<'_>,
 ) -> Result<NewBlob> {
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
@@ -108,7 +114,7 @@ pub(crate) fn write(
             return Err(e);
         }
     };
-    let rel = place(vault, &dir, &tmp)?;
+    let rel = place(vault, &dir, &tmp, announce)?;
     Ok(NewBlob { sha256, size, rel })
 }
 
@@ -133,12 +139,14 @@ fn finish(w: age::stream::StreamWriter<Sink>) -> Result<()> {
         .map_err(Error::io("writing an attachment"))
 }
 
-/// Moves a finished temp file to its random final name, durably. Returns its relative path.
-fn place(vault: &Path, dir: &Path, tmp: &Path) -> Result<String> {
+/// Moves a finished temp file to its random final name, durably, once that name is announced.
+/// Returns its relative path.
+fn place(vault: &Path, dir: &Path, tmp: &Path, announce: Announce<'_>) -> Result<String> {
     let name = fsutil::random_name();
     let sub = dir.join(&name[..2]);
     let rel = format!("blobs/{}/{}.age", &name[..2], name);
     let finish = (|| {
+        announce(&rel)?;
         fs::create_dir_all(&sub).map_err(Error::io("creating a blobs folder"))?;
         fs::rename(tmp, vault.join(&rel)).map_err(Error::io("storing an attachment"))?;
         fsutil::sync_dir(&sub)?;
@@ -157,6 +165,7 @@ pub(crate) fn write_serial(
     vault: &Path,
     recipient: &age::x25519::Recipient,
     input: &mut dyn Read,
+    announce: Announce<'_>,
 ) -> Result<NewBlob> {
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
@@ -189,7 +198,7 @@ pub(crate) fn write_serial(
             return Err(e);
         }
     };
-    let rel = place(vault, &dir, &tmp)?;
+    let rel = place(vault, &dir, &tmp, announce)?;
     Ok(NewBlob { sha256, size, rel })
 }
 

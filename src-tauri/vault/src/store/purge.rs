@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::blobs;
 use crate::error::Result;
@@ -98,10 +98,13 @@ pub(crate) fn finish(conn: &Connection, dir: &Path) -> Result<()> {
 }
 
 /// Removes every doomed attachment file that can be removed now, and forgets it; the others
-/// stay listed for the next unlock.
+/// stay listed for the next unlock. Under the database's write lock, so that another program
+/// on the same vault adopting a file it just wrote ([`adopt`]) sees either the file or its
+/// absence, never a file removed behind its back.
 pub(crate) fn remove_doomed(conn: &Connection, dir: &Path) -> Result<()> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let doomed: Vec<String> = super::collect(
-        conn.prepare_cached("SELECT file FROM doomed_files")?
+        tx.prepare_cached("SELECT file FROM doomed_files")?
             .query_map([], |r| r.get(0))?,
     )?;
     for f in doomed {
@@ -110,9 +113,43 @@ pub(crate) fn remove_doomed(conn: &Connection, dir: &Path) -> Result<()> {
             Err(e) => e.kind() == std::io::ErrorKind::NotFound,
         };
         if gone {
-            conn.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
+            tx.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
                 .execute([&f])?;
         }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Notes a new attachment file as not yet part of the vault, before it takes its name: if the
+/// save that writes it never commits (a crash, a kill), the next unlock removes it.
+pub(crate) fn expect_file(conn: &Connection, file: &str) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO doomed_files(file) VALUES (?1)")?
+        .execute([file])?;
+    Ok(())
+}
+
+/// Forgets a file noted by [`expect_file`] that its save removed itself (it did not become part
+/// of the vault).
+pub(crate) fn forget_file(conn: &Connection, file: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
+        .execute([file])?;
+    Ok(())
+}
+
+/// Makes a file noted by [`expect_file`] part of the vault, inside the transaction that refers
+/// to it. Fails if the file is gone (another program's unlock removed it meanwhile): the save
+/// then fails whole, rather than referring to nothing.
+pub(crate) fn adopt(tx: &Connection, dir: &Path, file: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
+        .execute([file])?;
+    if !dir.join(file).is_file() {
+        return Err(crate::error::Error::Io {
+            context:
+                "keeping an attachment (its file was removed while it was saved: add it again)"
+                    .into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        });
     }
     Ok(())
 }

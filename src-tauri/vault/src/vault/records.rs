@@ -342,7 +342,10 @@ impl Vault {
         let recipient = self.o()?.secrets.identity().to_public();
         // Fail before streaming a large file if the record cannot take it.
         edit_base(&self.o()?.conn, id, None)?;
-        let blob = blobs::write(&dir, &recipient, input)?;
+        let conn = &self.o()?.conn;
+        let blob = blobs::write(&dir, &recipient, input, &mut |f| {
+            store::purge::expect_file(conn, f)
+        })?;
         let o = self.o_mut()?;
         let result = (|| -> Result<(Saved, bool)> {
             let tx = o.conn.transaction()?;
@@ -369,6 +372,7 @@ impl Vault {
             model::check_record_size(serde_json::to_vec(&v.data).map_or(0, |b| b.len()))?;
             let reuse = store::blobs::exists(&tx, &blob.sha256)?;
             if !reuse {
+                store::purge::adopt(&tx, &dir, &blob.rel)?;
                 store::blobs::insert(&tx, &blob.sha256, &blob.rel, blob.size)?;
             }
             let saved = insert_revision_of(&tx, &o.device, id, base_rev, v)?;
@@ -377,9 +381,10 @@ impl Vault {
         })();
         match result {
             Ok((saved, reuse)) => {
-                if reuse {
-                    // Same content already stored: keep one encrypted copy.
-                    let _ = fs::remove_file(dir.join(&blob.rel));
+                if reuse && fs::remove_file(dir.join(&blob.rel)).is_ok() {
+                    // Same content already stored: keep one encrypted copy (the new file, still
+                    // noted as not part of the vault, goes at the next unlock if not now).
+                    store::purge::forget_file(&self.o()?.conn, &blob.rel)?;
                 }
                 self.after_save()?;
                 Ok(saved)

@@ -46,7 +46,7 @@ impl Vault {
             .filter(|f| !files.contains(f.as_str()))
         {
             rep.problems.push(format!(
-                "file {stray} belongs to no attachment (left by an interrupted purge, removed at the next unlock, or by an interrupted import): it holds only encrypted data"
+                "file {stray} belongs to no attachment (left by an interrupted save, import or purge; such files are removed at the next unlock): it holds only encrypted data"
             ));
         }
         for (sha, file) in &rows {

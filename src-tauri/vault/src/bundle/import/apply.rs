@@ -51,6 +51,7 @@ pub(super) fn commit(
     }
     let mut kept = BTreeSet::new();
     for b in &new_blobs {
+        purge::adopt(&tx, t.dir, &b.rel)?;
         store::blobs::insert(&tx, &b.sha256, &b.rel, b.size)?;
         kept.insert(b.rel.clone());
     }

@@ -7,6 +7,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
 
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::decrypt::{damaged, reject};
@@ -14,6 +15,7 @@ use super::ImportLimits;
 use crate::bundle::ROOT;
 use crate::crypto::blobs::{self, NewBlob};
 use crate::error::{Error, Result};
+use crate::store::purge;
 
 /// Most entries a bundle may have.
 ///
@@ -43,11 +45,19 @@ pub(super) struct Staged {
 
 impl Staged {
     /// Removes the staged attachment files not in `keep` (they did not become part of the
-    /// vault), and their folders when now empty.
-    pub(super) fn remove_unkept(&self, vault_dir: &Path, keep: &BTreeSet<String>) {
+    /// vault), and their folders when now empty. One that cannot be removed now stays noted,
+    /// for the next unlock.
+    pub(super) fn remove_unkept(
+        &self,
+        conn: &Connection,
+        vault_dir: &Path,
+        keep: &BTreeSet<String>,
+    ) {
         for b in self.blobs.iter().filter(|b| !keep.contains(&b.rel)) {
             let path = vault_dir.join(&b.rel);
-            let _ = fs::remove_file(&path);
+            if fs::remove_file(&path).is_ok() {
+                let _ = purge::forget_file(conn, &b.rel);
+            }
             if let Some(sub) = path.parent() {
                 let _ = fs::remove_dir(sub); // only if now empty
             }
@@ -62,6 +72,8 @@ pub(super) struct Sink<'a> {
     pub limits: &'a ImportLimits,
     /// Whether the vault already holds an attachment (checked, not stored again).
     pub known_blob: &'a dyn Fn(&str) -> bool,
+    /// Notes a new attachment file as not yet part of the vault (`store::purge::expect_file`).
+    pub expect_file: &'a dyn Fn(&str) -> Result<()>,
 }
 
 /// A checked entry name: `README.txt`, `records.jsonl`, `audit.jsonl`, `manifest.json`,
@@ -180,7 +192,10 @@ fn stage_blob(
         let n = io::copy(entry, &mut h).map_err(damaged)?;
         return Ok((n, hex::encode(h.finalize())));
     }
-    let b = blobs::write_serial(sink.vault_dir, sink.own, entry).map_err(|e| match e {
+    let b = blobs::write_serial(sink.vault_dir, sink.own, entry, &mut |f| {
+        (sink.expect_file)(f)
+    })
+    .map_err(|e| match e {
         Error::Io { source, .. } => damaged(source),
         other => other,
     })?;

@@ -183,7 +183,7 @@ pub(crate) fn run(
         Ok(a) => a.kept.clone(),
         Err(_) => BTreeSet::new(),
     };
-    staged.remove_unkept(t.dir, &keep);
+    staged.remove_unkept(t.conn, t.dir, &keep);
     match result {
         Ok(a) => {
             // Committed. What the bundle purged now leaves the disk, the full-text index and
@@ -267,6 +267,7 @@ fn read_and_apply(
         own: &own,
         limits: &opts.limits,
         known_blob: &known_blob,
+        expect_file: &|f| purge::expect_file(t.conn, f),
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
     let checked = check::all(t.conn, t.device, staged, opts.trust_signer.as_deref(), mode)?;
