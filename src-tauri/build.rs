@@ -4,7 +4,6 @@
 /// Every command, as registered in `src/lib.rs` (a test checks the two lists agree).
 const COMMANDS: &[&str] = &[
     "app_info",
-    "passphrase_strength",
     "create_vault",
     "unlock",
     "lock",

@@ -20,20 +20,12 @@ pub struct AppInfo {
     pub version: String,
 }
 
-/// How strong a new passphrase is (the same rule the vault enforces).
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Strength {
-    /// 0 (refused) to 4.
-    pub score: u8,
-    /// Estimated bits.
-    pub bits: u32,
-}
-
 /// A first-run request.
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 pub struct CreateRequest {
-    /// The passphrase (typed twice in the UI).
-    pub passphrase: String,
+    /// The passphrase (typed twice in the UI), wiped from memory when dropped.
+    #[ts(type = "string")]
+    pub passphrase: vault::Passphrase,
     /// Coordinators' keys (`age1…` or `ssh-ed25519 …`), one per entry.
     pub recipients: Vec<String>,
     /// Optional organisation recovery key (`age1…`).
@@ -389,17 +381,19 @@ pub enum ExportScope {
 }
 
 /// An export request.
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 pub struct ExportRequest {
     /// What it holds.
     pub scope: ExportScope,
     /// Keys in addition to the configured recipients.
     pub extra_recipients: Vec<String>,
     /// Encrypt to this passphrase alone instead of the keys (only where the policy allows it).
-    pub passphrase: Option<String>,
+    #[ts(type = "string | null")]
+    pub passphrase: Option<vault::Passphrase>,
     /// The vault's passphrase, typed again: needed when an extra key is not among the
     /// configured recipients.
-    pub vault_passphrase: Option<String>,
+    #[ts(type = "string | null")]
+    pub vault_passphrase: Option<vault::Passphrase>,
 }
 
 /// The vault's own settings (kept inside the encrypted vault).
@@ -451,7 +445,6 @@ pub fn typescript() -> String {
         FactKey::decl(&cfg),
         ExportScope::decl(&cfg),
         AppInfo::decl(&cfg),
-        Strength::decl(&cfg),
         CreateRequest::decl(&cfg),
         SummaryDto::decl(&cfg),
         HitDto::decl(&cfg),

@@ -155,7 +155,6 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::session::app_info,
-            commands::session::passphrase_strength,
             commands::session::create_vault,
             commands::session::unlock,
             commands::session::lock,

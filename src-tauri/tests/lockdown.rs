@@ -282,3 +282,33 @@ fn no_command_runs_on_the_main_thread() {
     );
     assert!(read("src/lib.rs").contains("register_asynchronous_uri_scheme_protocol(media::SCHEME"));
 }
+
+/// Passphrases cross the IPC boundary straight into `vault::Passphrase`, which wipes them when
+/// dropped (issue #10, item 10): no command or request takes one as a plain `String`, and the
+/// strength meter runs in the page (there is no command to send a passphrase to on each key).
+#[test]
+fn passphrases_are_never_plain_strings_at_the_ipc_boundary() {
+    let mut files = vec![root().join("src/dto.rs")];
+    for entry in std::fs::read_dir(root().join("src/commands")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let mut seen = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().map(str::trim) {
+            let secret = ["passphrase:", "current:", "new:"]
+                .iter()
+                .any(|k| line.contains(k));
+            if secret && !line.starts_with("//") {
+                seen += usize::from(line.contains("vault::Passphrase"));
+                assert!(
+                    !line.contains("String"),
+                    "{}: a passphrase as a plain string: {line}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(seen >= 8, "passphrases found at the boundary: {seen}");
+    assert!(!read("build.rs").contains("passphrase_strength"));
+}

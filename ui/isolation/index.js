@@ -2,7 +2,7 @@
 // which runs in its own origin. It lets through only our own command names and the event
 // plugin's listen/unlisten; anything else (an injected script calling a plugin) is dropped.
 const ALLOWED = new Set([
-  'app_info', 'passphrase_strength', 'create_vault', 'unlock', 'lock', 'touch', 'set_language',
+  'app_info', 'create_vault', 'unlock', 'lock', 'touch', 'set_language',
   'set_autolock', 'change_passphrase', 'erase_vault', 'search', 'list_records', 'get_record',
   'save_record', 'record_history', 'audit_log', 'person_attempts', 'related_records', 'record_summary', 'draft_get', 'draft_save',
   'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',

@@ -32,9 +32,8 @@ pub async fn recipients_add(
     state: State<'_, AppState>,
     recipient: String,
     label: Option<String>,
-    passphrase: String,
+    passphrase: vault::Passphrase,
 ) -> CmdResult<()> {
-    let passphrase = vault::Passphrase::new(passphrase);
     let r: vault::bundle::Recipient = short(&recipient, "key")?.parse()?;
     let label = label
         .map(|l| short(&l, "label"))
@@ -51,9 +50,8 @@ pub async fn recipients_add(
 pub async fn recipients_remove(
     state: State<'_, AppState>,
     recipient: String,
-    passphrase: String,
+    passphrase: vault::Passphrase,
 ) -> CmdResult<()> {
-    let passphrase = vault::Passphrase::new(passphrase);
     let r = short(&recipient, "key")?;
     state.with_vault(|v| {
         let ok = v.confirm_passphrase(&passphrase)?;
@@ -86,11 +84,9 @@ pub async fn set_vault_label(state: State<'_, AppState>, label: String) -> CmdRe
 pub async fn set_passphrase_bundles(
     state: State<'_, AppState>,
     allow: bool,
-    passphrase: Option<String>,
+    passphrase: Option<vault::Passphrase>,
 ) -> CmdResult<()> {
-    let passphrase = passphrase
-        .filter(|p| !p.is_empty())
-        .map(vault::Passphrase::new);
+    let passphrase = passphrase.filter(|p| !p.expose().is_empty());
     state.with_vault(|v| {
         let ok = match (&passphrase, allow) {
             (Some(p), true) => Some(v.confirm_passphrase(p)?),
@@ -153,10 +149,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         ExportScope::SinceLast => vault::bundle::ExportScope::SinceLast,
     };
     let extra_recipients = super::recipients(&request.extra_recipients)?;
-    let vault_passphrase = request
-        .vault_passphrase
-        .filter(|p| !p.is_empty())
-        .map(vault::Passphrase::new);
+    let vault_passphrase = request.vault_passphrase.filter(|p| !p.expose().is_empty());
     let confirmed = match &vault_passphrase {
         Some(p) => Some(state.with_vault(|v| v.confirm_passphrase(p))?),
         None => None,
@@ -168,7 +161,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         confirmed,
         output: folder,
         armor: false,
-        passphrase: request.passphrase.map(vault::Passphrase::new),
+        passphrase: request.passphrase,
         cancel: Some(state.export_cancel.clone()),
     };
     let emitter = app.clone();

@@ -2,7 +2,7 @@
 
 use tauri::{AppHandle, Manager, State};
 
-use crate::dto::{AppInfo, CreateRequest, Strength};
+use crate::dto::{AppInfo, CreateRequest};
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -22,16 +22,6 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
         autolock_minutes: c.autolock_minutes,
         version: env!("CARGO_PKG_VERSION").into(),
     })
-}
-
-/// The strength meter: the same rule the vault applies.
-#[tauri::command]
-pub async fn passphrase_strength(passphrase: String) -> Strength {
-    let s = vault::passphrase_strength(&passphrase);
-    Strength {
-        score: s.score,
-        bits: s.bits,
-    }
 }
 
 /// First run: creates the vault, with the coordinators' keys and an optional recovery key.
@@ -56,7 +46,7 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
             "a vault already exists here",
         ));
     }
-    let passphrase = vault::Passphrase::new(request.passphrase);
+    let passphrase = request.passphrase;
     let v = crate::state::blocking(|| {
         vault::Vault::create(
             &state.vault_dir,
@@ -76,9 +66,8 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
 
 /// Unlocks the vault.
 #[tauri::command]
-pub async fn unlock(app: AppHandle, passphrase: String) -> CmdResult<()> {
+pub async fn unlock(app: AppHandle, passphrase: vault::Passphrase) -> CmdResult<()> {
     let state = app.state::<AppState>();
-    let passphrase = vault::Passphrase::new(passphrase);
     state
         .export_cancel
         .store(false, std::sync::atomic::Ordering::Relaxed);
@@ -134,10 +123,12 @@ pub async fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult
 
 /// Changes the passphrase (the current one is asked again).
 #[tauri::command]
-pub async fn change_passphrase(app: AppHandle, current: String, new: String) -> CmdResult<()> {
+pub async fn change_passphrase(
+    app: AppHandle,
+    current: vault::Passphrase,
+    new: vault::Passphrase,
+) -> CmdResult<()> {
     let state = app.state::<AppState>();
-    let current = vault::Passphrase::new(current);
-    let new = vault::Passphrase::new(new);
     state.with_vault(|v| {
         let _confirmed = v.confirm_passphrase(&current)?;
         v.change_passphrase(&new, crate::test_work_factor())

@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, RecordKind,
-  SaveRequest, SavedDto, Strength, SummaryDto, VaultSettingsDto,
+  SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
 
 export type { IpcError };
@@ -16,7 +16,6 @@ export function isIpcError(e: unknown): e is IpcError {
 
 export const ipc = {
   appInfo: () => invoke<AppInfo>('app_info'),
-  strength: (passphrase: string) => invoke<Strength>('passphrase_strength', { passphrase }),
   createVault: (request: CreateRequest) => invoke<null>('create_vault', { request }),
   unlock: (passphrase: string) => invoke<null>('unlock', { passphrase }),
   lock: () => invoke<null>('lock'),

@@ -46,19 +46,9 @@ autolock_minutes: number,
  */
 version: string, };
 
-export type Strength = { 
-/**
- * 0 (refused) to 4.
- */
-score: number, 
-/**
- * Estimated bits.
- */
-bits: number, };
-
 export type CreateRequest = { 
 /**
- * The passphrase (typed twice in the UI).
+ * The passphrase (typed twice in the UI), wiped from memory when dropped.
  */
 passphrase: string, 
 /**

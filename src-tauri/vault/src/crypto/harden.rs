@@ -77,3 +77,30 @@ pub fn unlock_memory<T>(v: &T) {
         }
     }
 }
+
+/// The device's minisign secret key, wiped when dropped: the `minisign` crate's `SecretKey`
+/// does not wipe itself, and it is made from the locked keyslot bytes for each signature.
+pub(crate) struct WipedMinisignKey(minisign::SecretKey);
+
+impl WipedMinisignKey {
+    pub(crate) fn new(key: minisign::SecretKey) -> Self {
+        WipedMinisignKey(key)
+    }
+}
+
+impl std::ops::Deref for WipedMinisignKey {
+    type Target = minisign::SecretKey;
+    fn deref(&self) -> &minisign::SecretKey {
+        &self.0
+    }
+}
+
+impl Drop for WipedMinisignKey {
+    fn drop(&mut self) {
+        // SAFETY: minisign 0.10's `SecretKey` holds only byte arrays (algorithm tags, salt,
+        // limits, key number, secret key, checksum): no pointer, no `Drop` of its own, and all
+        // zeros is a valid value of it. `zeroize_flat_type` writes zeros volatilely over exactly
+        // `size_of::<SecretKey>()` bytes of this live value, which nothing reads afterwards.
+        unsafe { zeroize::zeroize_flat_type(&mut self.0) }
+    }
+}

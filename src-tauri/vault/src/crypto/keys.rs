@@ -55,8 +55,15 @@ const DEVICE_KEY_BYTES: usize = 158;
 pub struct Passphrase(SecretString);
 
 impl Passphrase {
-    /// Wraps a passphrase. The `String` is moved, never copied.
-    pub fn new(s: String) -> Self {
+    /// Wraps a passphrase. The `String` is moved; if it has spare room (a line read from a
+    /// terminal), it is copied once to its exact size and wiped, as the secret container would
+    /// otherwise shrink it and leave the old buffer unwiped.
+    pub fn new(mut s: String) -> Self {
+        if s.capacity() != s.len() {
+            let exact = String::from(s.as_str());
+            s.zeroize();
+            s = exact;
+        }
         Passphrase(SecretString::from(s))
     }
 
@@ -67,6 +74,14 @@ impl Passphrase {
     /// The passphrase text, for strength checks and comparisons only.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
+    }
+}
+
+/// Read straight from a request (the app's IPC): the text goes into the wiped container at
+/// once, and no command handles it as a plain `String`.
+impl<'de> Deserialize<'de> for Passphrase {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(Passphrase::new)
     }
 }
 
@@ -104,7 +119,10 @@ pub struct Strength {
 /// Estimates passphrase strength from length and character variety (no dictionary: the hint
 /// always recommends several unrelated words).
 pub fn passphrase_strength(p: &str) -> Strength {
-    let chars: Vec<char> = p.chars().collect();
+    // The copies made to count are wiped when done, as the passphrase's own are (allocated
+    // once, at full size, so no grown-out buffer is left behind unwiped).
+    let mut chars: Zeroizing<Vec<char>> = Zeroizing::new(Vec::with_capacity(p.len()));
+    chars.extend(p.chars());
     let n = chars.len();
     let mut pool = 0u32;
     if chars.iter().any(|c| c.is_lowercase()) {
@@ -123,7 +141,7 @@ pub fn passphrase_strength(p: &str) -> Strength {
         pool += 40;
     }
     let distinct = {
-        let mut d = chars.clone();
+        let mut d = chars.clone(); // a Zeroizing copy, wiped when dropped
         d.sort_unstable();
         d.dedup();
         d.len()
@@ -207,12 +225,20 @@ impl VaultSecrets {
         Uuid::from_bytes(self.inner.device_id)
     }
 
-    /// The raw SQLCipher key as the `x'…'` literal SQLCipher's `PRAGMA key` takes.
-    pub(crate) fn sqlcipher_key_literal(&self) -> Zeroizing<String> {
-        let mut hexkey = Zeroizing::new(hex::encode(self.inner.db_key));
-        let lit = Zeroizing::new(format!("\"x'{}'\"", hexkey.as_str()));
-        hexkey.zeroize();
-        lit
+    /// `PRAGMA key = "x'…'";`: the statement that opens the database with the raw SQLCipher
+    /// key, built in one allocation of its final size (a `format!` that grows its buffer leaves
+    /// the key behind in freed memory, unwiped) and wiped when dropped.
+    pub(crate) fn sqlcipher_key_statement(&self) -> Zeroizing<String> {
+        let mut hexkey = Zeroizing::new([0u8; 64]);
+        hex::encode_to_slice(self.inner.db_key, hexkey.as_mut_slice())
+            .expect("64 hex digits for 32 bytes");
+        let hexkey = std::str::from_utf8(hexkey.as_slice()).expect("hex is ASCII");
+        let (head, tail) = ("PRAGMA key = \"x'", "'\";");
+        let mut stmt = Zeroizing::new(String::with_capacity(head.len() + 64 + tail.len()));
+        stmt.push_str(head);
+        stmt.push_str(hexkey);
+        stmt.push_str(tail);
+        stmt
     }
 
     /// The vault's own age identity (attachments are encrypted to it).
@@ -221,23 +247,36 @@ impl VaultSecrets {
     }
 
     /// The device's minisign signing key (Ed25519), used for bundle signatures.
-    pub(crate) fn device_key(&self) -> minisign::SecretKey {
-        minisign::SecretKey::from_bytes(&self.inner.device_key)
-            .expect("a device key checked when the keyslot was read")
+    pub(crate) fn device_key(&self) -> super::harden::WipedMinisignKey {
+        super::harden::WipedMinisignKey::new(
+            minisign::SecretKey::from_bytes(&self.inner.device_key)
+                .expect("a device key checked when the keyslot was read"),
+        )
     }
 
     fn to_json(&self) -> Zeroizing<String> {
-        let db = Zeroizing::new(hex::encode(self.inner.db_key));
-        let dk = Zeroizing::new(hex::encode(self.inner.device_key));
+        use std::fmt::Write as _;
+        let mut db = Zeroizing::new([0u8; 64]);
+        hex::encode_to_slice(self.inner.db_key, db.as_mut_slice()).expect("32 bytes");
+        let mut dk = Zeroizing::new([0u8; 2 * DEVICE_KEY_BYTES]);
+        hex::encode_to_slice(self.inner.device_key, dk.as_mut_slice()).expect("key bytes");
         let id = self.inner.identity.to_string();
-        Zeroizing::new(format!(
-            "{{\"kuager_keyslot\":{KEYSLOT_FORMAT},\"vault_id\":\"{}\",\"device_id\":\"{}\",\"sqlcipher_key\":\"{}\",\"age_identity\":\"{}\",\"device_minisign_key\":\"{}\"}}\n",
+        // Large enough from the start (the slot is under 600 bytes): no grown-out copy of the
+        // keys is left in freed memory.
+        let mut json = Zeroizing::new(String::with_capacity(1024));
+        let room = json.capacity();
+        writeln!(
+            json,
+            "{{\"kuager_keyslot\":{KEYSLOT_FORMAT},\"vault_id\":\"{}\",\"device_id\":\"{}\",\"sqlcipher_key\":\"{}\",\"age_identity\":\"{}\",\"device_minisign_key\":\"{}\"}}",
             self.vault_id(),
             self.device_id(),
-            db.as_str(),
+            std::str::from_utf8(db.as_slice()).expect("hex"),
             id.expose_secret(),
-            dk.as_str()
-        ))
+            std::str::from_utf8(dk.as_slice()).expect("hex"),
+        )
+        .expect("writing to a String");
+        debug_assert_eq!(json.capacity(), room, "the keyslot text outgrew its buffer");
+        json
     }
 
     fn from_json(path: &Path, plain: &[u8]) -> Result<Self> {
@@ -529,4 +568,38 @@ pub fn open_with_recovery(
         path: vault_dir.join("keyslots"),
         reason: "no recovery keyslot of this vault opens with this key: use the organisation key the vault was given for recovery".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Secrets built as text are built in one allocation of their final size: a buffer that
+    /// grows leaves the earlier, smaller copy in freed memory, where nothing wipes it.
+    #[test]
+    fn key_texts_never_outgrow_their_first_buffer() {
+        let s = VaultSecrets::generate();
+        let stmt = s.sqlcipher_key_statement();
+        assert_eq!(stmt.capacity(), stmt.len(), "{}", stmt.len());
+        assert!(stmt.starts_with("PRAGMA key = \"x'") && stmt.ends_with("'\";"));
+        let json = s.to_json();
+        assert!(
+            json.len() < 1024 && json.capacity() == 1024,
+            "{}",
+            json.len()
+        );
+    }
+
+    /// A passphrase with spare room (a line read from a terminal) is moved to an exact-size
+    /// buffer and the roomy one is wiped: the secret container would otherwise shrink it.
+    #[test]
+    fn a_passphrase_keeps_its_text_whatever_its_buffer_and_never_prints_it() {
+        let mut line = String::with_capacity(64);
+        line.push_str("river lantern orchard violet");
+        let p = Passphrase::new(line);
+        assert_eq!(p.expose(), "river lantern orchard violet");
+        let json: Passphrase = serde_json::from_str("\"amber walnut glacier\"").unwrap();
+        assert_eq!(json.expose(), "amber walnut glacier");
+        assert_eq!(format!("{json:?}"), "Passphrase(…)");
+    }
 }

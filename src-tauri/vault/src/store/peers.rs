@@ -3,6 +3,7 @@
 //! with, the caseworker devices it trusts, and the bundles it imported.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use zeroize::Zeroizing;
 
 use super::collect;
 use crate::error::Result;
@@ -104,11 +105,11 @@ pub(crate) fn identities(c: &Connection) -> Result<Vec<(String, Option<String>)>
     )
 }
 
-/// The organisation identities' secret keys (`AGE-SECRET-KEY-1…`).
-pub(crate) fn identity_secrets(c: &Connection) -> Result<Vec<String>> {
+/// The organisation identities' secret keys (`AGE-SECRET-KEY-1…`), wiped when dropped.
+pub(crate) fn identity_secrets(c: &Connection) -> Result<Vec<Zeroizing<String>>> {
     collect(
         c.prepare("SELECT secret FROM identities")?
-            .query_map([], |r| r.get(0))?,
+            .query_map([], |r| r.get::<_, String>(0).map(Zeroizing::new))?,
     )
 }
 

@@ -99,9 +99,11 @@ const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHO
 /// Opens (and on first use creates) the database with the vault key and our settings.
 pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
     let conn = Connection::open(path)?;
-    let key = secrets.sqlcipher_key_literal();
-    conn.execute_batch(&format!("PRAGMA key = {};", key.as_str()))
-        .map_err(Error::Db)?;
+    // SQLCipher's `cipher_memory_security` (wipe and lock every allocation SQLite frees) stays
+    // off: measured, it made full-text search 250 times slower at 100,000 testimonies
+    // (docs/benchmarks.md, "Memory security"). Keys live in locked, wiped memory of our own.
+    let key = secrets.sqlcipher_key_statement();
+    conn.execute_batch(key.as_str()).map_err(Error::Db)?;
     drop(key);
     // Any read proves the key; a wrong key reports "file is not a database".
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
