@@ -45,6 +45,19 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     }
 }
 
+/// Makes a file written by another library (SQLite) private (0600) and durable.
+pub fn seal_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(Error::io(format!("protecting {}", path.display())))?;
+    }
+    fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(Error::io(format!("syncing {}", path.display())))
+}
+
 /// Replaces `path` with `bytes` atomically: a temp file beside it, fsync, rename, fsync of the
 /// folder. A crash at any point leaves either the old file or the new one, never a mix or none.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

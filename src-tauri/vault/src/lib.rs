@@ -55,5 +55,6 @@ pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
     AttachMeta, AttemptLine, BulkError, Confirmed, CreateOptions, HistoryEntry, Hit, RecordView,
-    Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
+    RotateReport, Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY,
+    VAULT_JSON,
 };

@@ -62,17 +62,21 @@ fn crash_child() {
     };
     let mode = std::env::var(MODE_VAR).unwrap_or_default();
     let out = std::io::stdout();
-    if mode == "passphrase" {
-        let a = Passphrase::new(PASS.into());
-        let b = Passphrase::new("the other passphrase of this vault".into());
+    if mode == "passphrase" || mode == "rotate" {
+        let pass = two_passphrases();
         // Probe the keyslot directly: a failed `Vault::unlock` sleeps (R3 slow-down).
-        let mut current_is_a = vault::keys::open_with_passphrase(&dir, &a).is_ok();
+        let mut now = usize::from(vault::keys::open_with_passphrase(&dir, &pass[0]).is_err());
         let mut v = Vault::open(&dir).unwrap();
-        v.unlock(if current_is_a { &a } else { &b }).unwrap();
+        v.unlock(&pass[now]).unwrap();
         loop {
-            let next = if current_is_a { &b } else { &a };
-            v.change_passphrase(next, Some(14)).unwrap();
-            current_is_a = !current_is_a;
+            let next = &pass[1 - now];
+            if mode == "rotate" {
+                let ok = v.confirm_passphrase(&pass[now]).unwrap();
+                v.rotate_keys(ok, next, Some(10)).unwrap();
+            } else {
+                v.change_passphrase(next, Some(14)).unwrap();
+            }
+            now = 1 - now;
         }
     }
     let mut v = Vault::open(&dir).unwrap();
@@ -191,6 +195,38 @@ fn crash_loop_loses_no_acknowledged_save() {
     );
 }
 
+/// The two passphrases the passphrase and rotation children switch between.
+fn two_passphrases() -> [Passphrase; 2] {
+    [
+        Passphrase::new(PASS.into()),
+        Passphrase::new("the other passphrase of this vault".into()),
+    ]
+}
+
+/// Runs the child in `mode`, kills it after up to `max_ms`, and opens the vault with whichever
+/// of the two passphrases its keyslot takes (0 or 1); panics if neither.
+fn kill_and_unlock(
+    dir: &Path,
+    mode: &str,
+    rng: &mut Rng,
+    max_ms: u64,
+    round: usize,
+) -> (Vault, usize) {
+    let mut child = spawn_child("crash_child", dir, mode);
+    std::thread::sleep(Duration::from_millis(10 + rng.below(max_ms)));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pass = two_passphrases();
+    let which = (0..2)
+        .find(|&i| vault::keys::open_with_passphrase(dir, &pass[i]).is_ok())
+        .unwrap_or_else(|| {
+            panic!("round {round}: the vault opens with neither the old nor the new passphrase")
+        });
+    let mut v = Vault::open(dir).unwrap();
+    v.unlock(&pass[which]).unwrap();
+    (v, which)
+}
+
 #[test]
 fn passphrase_change_killed_at_any_point_leaves_old_or_new() {
     let t = tempfile::tempdir().unwrap();
@@ -198,24 +234,10 @@ fn passphrase_change_killed_at_any_point_leaves_old_or_new() {
     let mut v = new_vault(&dir);
     let p = add_person(&mut v, "Сенбай");
     drop(v);
-    let a = Passphrase::new(PASS.into());
-    let b = Passphrase::new("the other passphrase of this vault".into());
     let mut rng = Rng::seeded();
     let mut seen = [0usize; 2];
     for round in 0..40 {
-        let mut child = spawn_child("crash_child", &dir, "passphrase");
-        std::thread::sleep(Duration::from_millis(10 + rng.below(200)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let which = if vault::keys::open_with_passphrase(&dir, &a).is_ok() {
-            0
-        } else if vault::keys::open_with_passphrase(&dir, &b).is_ok() {
-            1
-        } else {
-            panic!("round {round}: the vault opens with neither the old nor the new passphrase");
-        };
-        let mut v = Vault::open(&dir).unwrap();
-        v.unlock([&a, &b][which]).unwrap();
+        let (v, which) = kill_and_unlock(&dir, "passphrase", &mut rng, 200, round);
         seen[which] += 1;
         assert_eq!(v.get(p).unwrap().id, p);
         // Leftover temp files of an interrupted write are never a keyslot.
@@ -230,5 +252,67 @@ fn passphrase_change_killed_at_any_point_leaves_old_or_new() {
     assert!(
         seen[0] > 0 && seen[1] > 0,
         "the kill never landed between changes: {seen:?}"
+    );
+}
+
+/// Key rotation killed at random moments: the vault opens with the old passphrase (and keys)
+/// or the new, never neither; its record and both attachments are intact, `verify` is clean,
+/// and nothing of the interrupted rotation is left once it is open.
+#[test]
+fn key_rotation_killed_at_any_point_leaves_old_or_new() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    let mut v = new_vault(&dir);
+    let p = add_person(&mut v, "Сенбай");
+    let photo = vec![7u8; 300_000];
+    for body in [&b"interview audio"[..], &photo] {
+        v.attach(p, body, AttachMeta::default()).unwrap();
+    }
+    drop(v);
+    let mut rng = Rng::seeded();
+    let mut seen = [0usize; 2];
+    for round in 0..25 {
+        let (v, which) = kill_and_unlock(&dir, "rotate", &mut rng, 400, round);
+        seen[which] += 1;
+        let report = v.verify().unwrap();
+        assert!(
+            report.problems.is_empty(),
+            "round {round}: {:?}",
+            report.problems
+        );
+        let view = v.get(p).unwrap();
+        let blobs: Vec<String> = view.heads[0].data.as_ref().unwrap()["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["blob"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(blobs.len(), 2, "round {round}");
+        let mut sizes = Vec::new();
+        for sha in &blobs {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut v.open_attachment(sha).unwrap(), &mut body).unwrap();
+            sizes.push(body.len());
+        }
+        sizes.sort_unstable();
+        assert_eq!(sizes, [15, 300_000], "round {round}");
+        let leftovers: Vec<String> = [dir.clone(), dir.join("keyslots")]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".rotating") || n.ends_with(".retired"))
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+        let stored = std::fs::read_dir(dir.join("blobs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+            .count();
+        assert_eq!(stored, 2, "round {round}: attachment files left behind");
+    }
+    assert!(
+        seen[0] > 0 && seen[1] > 0,
+        "the kill never landed between rotations: {seen:?}"
     );
 }

@@ -215,6 +215,20 @@ impl VaultSecrets {
         Self::from_inner(inner)
     }
 
+    /// New secrets for key rotation: the same vault and device (and the device's signing key,
+    /// which coordinators trust), a new database key and a new attachment identity.
+    pub(crate) fn rotated(&self) -> Self {
+        let mut inner = SecretsInner {
+            vault_id: self.inner.vault_id,
+            device_id: self.inner.device_id,
+            db_key: [0; 32],
+            device_key: self.inner.device_key,
+            identity: age::x25519::Identity::generate(),
+        };
+        fill_random(&mut inner.db_key);
+        Self::from_inner(inner)
+    }
+
     /// The vault's id (random, made at init).
     pub fn vault_id(&self) -> Uuid {
         Uuid::from_bytes(self.inner.vault_id)
@@ -225,18 +239,28 @@ impl VaultSecrets {
         Uuid::from_bytes(self.inner.device_id)
     }
 
+    /// `x'…'`: the raw SQLCipher key as SQLCipher reads it (in `PRAGMA key` or `ATTACH … KEY`),
+    /// in one allocation of its final size and wiped when dropped.
+    pub(crate) fn sqlcipher_raw_key(&self) -> Zeroizing<String> {
+        let mut hexkey = Zeroizing::new([0u8; 64]);
+        hex::encode_to_slice(self.inner.db_key, hexkey.as_mut_slice())
+            .expect("64 hex digits for 32 bytes");
+        let mut raw = Zeroizing::new(String::with_capacity(67));
+        raw.push_str("x'");
+        raw.push_str(std::str::from_utf8(hexkey.as_slice()).expect("hex is ASCII"));
+        raw.push('\'');
+        raw
+    }
+
     /// `PRAGMA key = "x'…'";`: the statement that opens the database with the raw SQLCipher
     /// key, built in one allocation of its final size (a `format!` that grows its buffer leaves
     /// the key behind in freed memory, unwiped) and wiped when dropped.
     pub(crate) fn sqlcipher_key_statement(&self) -> Zeroizing<String> {
-        let mut hexkey = Zeroizing::new([0u8; 64]);
-        hex::encode_to_slice(self.inner.db_key, hexkey.as_mut_slice())
-            .expect("64 hex digits for 32 bytes");
-        let hexkey = std::str::from_utf8(hexkey.as_slice()).expect("hex is ASCII");
-        let (head, tail) = ("PRAGMA key = \"x'", "'\";");
-        let mut stmt = Zeroizing::new(String::with_capacity(head.len() + 64 + tail.len()));
+        let raw = self.sqlcipher_raw_key();
+        let (head, tail) = ("PRAGMA key = \"", "\";");
+        let mut stmt = Zeroizing::new(String::with_capacity(head.len() + raw.len() + tail.len()));
         stmt.push_str(head);
-        stmt.push_str(hexkey);
+        stmt.push_str(&raw);
         stmt.push_str(tail);
         stmt
     }
@@ -407,6 +431,27 @@ pub fn recovery_slots(vault_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Destroys a keyslot file: overwritten with random bytes and synced, then removed. On SSDs and
+/// copy-on-write file systems the overwrite may not reach the old blocks (docs/threat-model.md).
+/// Fails only if the file can be neither overwritten nor removed.
+pub fn destroy_slot(path: &Path) -> Result<()> {
+    let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
+    let mut noise = vec![0u8; len.max(1)];
+    fill_random(&mut noise);
+    let wipe = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut f| {
+            f.write_all(&noise)?;
+            f.sync_all()
+        });
+    let removed = fs::remove_file(path);
+    match (wipe, removed) {
+        (Err(e), Err(_)) => Err(Error::io("destroying a keyslot")(e)),
+        _ => Ok(()),
+    }
+}
+
 /// Gives a recovery keyslot named by a fingerprint of its key (vaults written before the
 /// names were random: 16 hex digits) a random name. Returns where the slot is now.
 pub fn rename_fingerprint_slot(vault_dir: &Path, slot: &Path) -> Result<PathBuf> {
@@ -450,6 +495,21 @@ pub fn write_passphrase_slot(
     secrets: &VaultSecrets,
     work_factor: Option<u8>,
 ) -> Result<()> {
+    write_passphrase_slot_at(
+        &passphrase_slot_path(vault_dir),
+        passphrase,
+        secrets,
+        work_factor,
+    )
+}
+
+/// [`write_passphrase_slot`] to another path (key rotation writes the new slot beside the old).
+pub(crate) fn write_passphrase_slot_at(
+    path: &Path,
+    passphrase: &Passphrase,
+    secrets: &VaultSecrets,
+    work_factor: Option<u8>,
+) -> Result<()> {
     let mut r = age::scrypt::Recipient::new(passphrase.secret());
     let log_n = match work_factor {
         Some(n) if n == 0 || n > MAX_KEYSLOT_WORK_FACTOR => {
@@ -461,7 +521,7 @@ pub fn write_passphrase_slot(
         None => calibrated_work_factor(passphrase)?.max(MIN_WORK_FACTOR),
     };
     r.set_work_factor(log_n);
-    write_slot(&passphrase_slot_path(vault_dir), &r, secrets)
+    write_slot(path, &r, secrets)
 }
 
 /// What age's own calibration picks on this machine (it targets about one second).

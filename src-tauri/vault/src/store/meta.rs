@@ -34,3 +34,11 @@ pub(crate) fn remove(c: &Connection, key: &str) -> Result<()> {
         .execute([key])?;
     Ok(())
 }
+
+/// Every key starting with `prefix`, with its value.
+pub(crate) fn with_prefix(c: &Connection, prefix: &str) -> Result<Vec<(String, String)>> {
+    super::collect(
+        c.prepare_cached("SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1")?
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )
+}

@@ -13,7 +13,7 @@
 //!
 //! One file a concern: [`schema`] (versions and migrations), [`revisions`] (rows and the one
 //! walk of a record's history), [`heads`] (a record's current versions), [`blobs`] (attachment
-//! rows), [`purge`], [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
+//! rows), [`purge`], [`rekey`] (the database under a new key), [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
 //! identities, trusted devices, imported bundles). The search index has its own module above
 //! this one (`crate::index`).
 
@@ -24,6 +24,7 @@ pub(crate) mod heads;
 pub(crate) mod meta;
 pub(crate) mod peers;
 pub(crate) mod purge;
+pub(crate) mod rekey;
 pub(crate) mod revisions;
 mod schema;
 

@@ -38,8 +38,11 @@ pub(super) fn check_strength(p: &Passphrase) -> Result<()> {
 
 /// The `meta` key under which the recovery keyslot of `recipient` is named (inside the
 /// encrypted database only: the file name says nothing about the key).
+/// Where the vault remembers which recovery keyslot is whose: `recovery_slot:<recipient>`.
+pub(super) const RECOVERY_PREFIX: &str = "recovery_slot:";
+
 fn recovery_key(recipient: &age::x25519::Recipient) -> String {
-    format!("recovery_slot:{recipient}")
+    format!("{RECOVERY_PREFIX}{recipient}")
 }
 
 fn remember_recovery_slot(
@@ -197,7 +200,7 @@ impl Vault {
         std::thread::sleep(Duration::from_secs(1 << exp).min(MAX_UNLOCK_DELAY));
     }
 
-    fn finish_unlock(&mut self, secrets: Result<VaultSecrets>) -> Result<()> {
+    pub(super) fn finish_unlock(&mut self, secrets: Result<VaultSecrets>) -> Result<()> {
         self.open = None;
         let secrets = match secrets {
             Ok(s) => s,
@@ -208,6 +211,8 @@ impl Vault {
                 return Err(e);
             }
         };
+        // A key rotation an interruption cut short is finished or undone first.
+        super::rotate::resume(&self.dir, &secrets)?;
         let conn = store::open(&self.dir.join("vault.db"), &secrets)?;
         let stored = meta::get(&conn, meta::VAULT_ID)?;
         if stored.as_deref() != Some(secrets.vault_id().to_string().as_str()) {
@@ -273,21 +278,7 @@ impl Vault {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         for path in &entries {
-            let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
-            let mut noise = vec![0u8; len.max(1)];
-            fsutil::fill_random(&mut noise);
-            let wipe = fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|mut f| {
-                    use std::io::Write;
-                    f.write_all(&noise)?;
-                    f.sync_all()
-                });
-            let removed = fs::remove_file(path);
-            if let (Err(e), Err(_)) = (wipe, removed) {
-                return Err(Error::io("destroying a keyslot")(e));
-            }
+            keys::destroy_slot(path)?;
         }
         fsutil::sync_dir(&slots)?;
         // From here the vault cannot be opened; the rest is tidying up.

@@ -14,6 +14,7 @@ mod drafts;
 mod lifecycle;
 mod queries;
 mod records;
+mod rotate;
 mod settings;
 mod types;
 mod verify;
@@ -30,8 +31,8 @@ use crate::{index, revision};
 
 pub use crate::crypto::keys::Confirmed;
 pub use types::{
-    AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, Saved,
-    Settings, VerifyReport,
+    AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, RotateReport,
+    Saved, Settings, VerifyReport,
 };
 
 /// The only content of `vault.json` (R11: no names, counts or dates outside the encryption).

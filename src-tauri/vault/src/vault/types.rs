@@ -132,3 +132,15 @@ pub struct Settings {
     /// Whether bundles encrypted to a passphrase (instead of the coordinators' keys) are allowed.
     pub passphrase_bundles: bool,
 }
+
+/// What a key rotation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RotateReport {
+    /// Attachments re-encrypted to the new attachment identity.
+    pub attachments: usize,
+    /// Recovery keyslots rewritten for the recovery keys this vault knows.
+    pub recovery_slots: usize,
+    /// Recovery keyslots removed because the vault could not tell whose key they were for (add
+    /// that key again with `kuager recovery add`).
+    pub recovery_slots_removed: usize,
+}
