@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "set_language",
     "set_autolock",
     "change_passphrase",
+    "rotate_keys",
     "erase_vault",
     "search",
     "list_records",

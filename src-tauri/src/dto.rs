@@ -396,6 +396,17 @@ pub struct ExportRequest {
     pub vault_passphrase: Option<vault::Passphrase>,
 }
 
+/// What a key rotation did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RotatedDto {
+    /// Attachments re-encrypted to the new keys.
+    pub attachments: u32,
+    /// Recovery keyslots rewritten.
+    pub recovery_slots: u32,
+    /// Recovery keyslots removed (their key unknown to the vault: add it again).
+    pub recovery_slots_removed: u32,
+}
+
 /// The vault's own settings (kept inside the encrypted vault).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct VaultSettingsDto {
@@ -462,6 +473,7 @@ pub fn typescript() -> String {
         ExportDone::decl(&cfg),
         ExportProgress::decl(&cfg),
         VaultSettingsDto::decl(&cfg),
+        RotatedDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

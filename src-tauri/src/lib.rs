@@ -162,6 +162,7 @@ pub fn run() {
             commands::session::set_language,
             commands::session::set_autolock,
             commands::session::change_passphrase,
+            commands::session::rotate_keys,
             commands::session::erase_vault,
             commands::records::search,
             commands::records::list_records,

@@ -140,6 +140,10 @@ pub enum Command {
     Verify,
     /// Change the passphrase.
     Passphrase,
+    /// Rotate the vault's keys and choose a new passphrase: afterwards no earlier copy of a
+    /// keyslot (a backup, a seized disk's image) opens anything, even with the old passphrase.
+    /// Use it when a passphrase was coerced or a keyslot copied; it re-encrypts every attachment.
+    Rotate,
     /// The organisation's coordinators this vault exports to.
     Recipients {
         #[command(subcommand)]

@@ -59,6 +59,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Init { recovery } => cmd::vault::init(out, &dir, &recovery),
         Command::Passphrase => cmd::vault::passphrase(out, &dir),
+        Command::Rotate => cmd::vault::rotate(out, &dir),
         Command::Recovery { action } => cmd::vault::recovery(out, &dir, action),
         Command::Verify => cmd::vault::verify(out, &dir),
         Command::Audit => cmd::vault::audit(out, &dir),

@@ -198,3 +198,42 @@ fn device_key_verifies_signatures_with_minisign() {
         "minisign accepted a changed file"
     );
 }
+
+/// `kuager rotate`: new keys and a new passphrase; the old passphrase opens nothing after, and
+/// the records are all there.
+#[test]
+fn rotate_gives_new_keys_and_the_old_passphrase_opens_nothing() {
+    let env = Env::new(KUAGER).with_vault();
+    let out = env.ok(
+        &["add", "person"],
+        r#"{"names":[{"value":"Сенбай Нұрахен"}]}"#,
+    );
+    let person = out.split_whitespace().next().unwrap().to_owned();
+    let new_pass = env.outside.join("new-pass");
+    std::fs::write(&new_pass, "lantern harbour quiet seventeen\n").unwrap();
+    let o = env
+        .cmd(&["rotate"])
+        .env("KUAGER_NEW_PASSPHRASE_FILE", &new_pass)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("Keys rotated"), "{stdout}");
+    let old = env.run(&["show", &person], "");
+    assert_eq!(
+        old.status.code(),
+        Some(3),
+        "the old passphrase: {}",
+        text(&old).1
+    );
+    let shown = env
+        .cmd(&["show", &person])
+        .env("KUAGER_PASSPHRASE_FILE", &new_pass)
+        .output()
+        .unwrap();
+    assert!(
+        text(&shown).0.contains("Сенбай Нұрахен"),
+        "{}",
+        text(&shown).1
+    );
+}

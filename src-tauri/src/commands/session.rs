@@ -2,7 +2,7 @@
 
 use tauri::{AppHandle, Manager, State};
 
-use crate::dto::{AppInfo, CreateRequest};
+use crate::dto::{AppInfo, CreateRequest, RotatedDto};
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -132,6 +132,27 @@ pub async fn change_passphrase(
     state.with_vault(|v| {
         let _confirmed = v.confirm_passphrase(&current)?;
         v.change_passphrase(&new, crate::test_work_factor())
+    })
+}
+
+/// Rotates the vault's keys and sets the passphrase (after a coerced passphrase or a copied
+/// vault): afterwards no earlier keyslot opens anything. Re-encrypts every attachment, so it
+/// may take a while; the vault's passphrase is asked again.
+#[tauri::command]
+pub async fn rotate_keys(
+    app: AppHandle,
+    current: vault::Passphrase,
+    new: vault::Passphrase,
+) -> CmdResult<RotatedDto> {
+    let state = app.state::<AppState>();
+    let r = state.with_vault(|v| {
+        let ok = v.confirm_passphrase(&current)?;
+        v.rotate_keys(ok, &new, crate::test_work_factor())
+    })?;
+    Ok(RotatedDto {
+        attachments: r.attachments as u32,
+        recovery_slots: r.recovery_slots as u32,
+        recovery_slots_removed: r.recovery_slots_removed as u32,
     })
 }
 

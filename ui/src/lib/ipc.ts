@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, RecordKind,
-  SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
+  RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
 
 export type { IpcError };
@@ -24,6 +24,8 @@ export const ipc = {
   setAutolock: (minutes: number) => invoke<null>('set_autolock', { minutes }),
   changePassphrase: (current: string, next: string) =>
     invoke<null>('change_passphrase', { current, new: next }),
+  rotateKeys: (current: string, next: string) =>
+    invoke<RotatedDto>('rotate_keys', { current, new: next }),
   eraseVault: (confirmation: string) => invoke<null>('erase_vault', { confirmation }),
 
   search: (query: string, limit = 50) => invoke<HitDto[]>('search', { query, limit }),

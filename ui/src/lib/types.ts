@@ -326,3 +326,17 @@ label: string | null,
  * Whether bundles encrypted to a passphrase are allowed.
  */
 passphrase_bundles: boolean, };
+
+export type RotatedDto = { 
+/**
+ * Attachments re-encrypted to the new keys.
+ */
+attachments: number, 
+/**
+ * Recovery keyslots rewritten.
+ */
+recovery_slots: number, 
+/**
+ * Recovery keyslots removed (their key unknown to the vault: add it again).
+ */
+recovery_slots_removed: number, };

@@ -54,6 +54,26 @@ pub fn passphrase(out: Out, dir: &Path) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+pub fn rotate(out: Out, dir: &Path) -> anyhow::Result<u8> {
+    let (mut v, ok) = unlock_confirmed(dir)?;
+    eprintln!("New keys: choose the passphrase from now on (it may be the same).");
+    let p = passphrase::new_passphrase()?;
+    let r = v.rotate_keys(ok, &p, None)?;
+    writeln!(
+        out,
+        "Keys rotated: {} attachment(s) re-encrypted, {} recovery keyslot(s) rewritten.",
+        r.attachments, r.recovery_slots
+    )?;
+    if r.recovery_slots_removed > 0 {
+        eprintln!(
+            "{} recovery keyslot(s) whose key this vault could not tell were removed: add the organisation's recovery key again with `kuager recovery add`.",
+            r.recovery_slots_removed
+        );
+    }
+    eprintln!("Old keyslot copies and old bundles are not touched by this: delete the backups and bundles you no longer need. On SSDs, old blocks may survive deletion (docs/threat-model.md).");
+    Ok(0)
+}
+
 pub fn recovery(out: Out, dir: &Path, action: RecoveryCmd) -> anyhow::Result<u8> {
     let RecoveryCmd::Add { recipient } = action;
     let r = age::x25519::Recipient::from_str(recipient.trim())
