@@ -67,14 +67,16 @@ pub fn reload(app: &AppHandle) {
 
 /// Locks the vault and reloads the window, at once: a busy vault is locked by a thread of its
 /// own as soon as it is free (issue #10, item 5).
-pub fn lock_and_reload(app: &AppHandle) {
-    if app.state::<AppState>().lock_now() == state::Lock::Pending {
+pub fn lock_and_reload(app: &AppHandle) -> state::Lock {
+    let done = app.state::<AppState>().lock_now();
+    if done == state::Lock::Pending {
         let app = app.clone();
         let _ = std::thread::Builder::new()
             .name("kuager-lock".into())
             .spawn(move || app.state::<AppState>().settle_pending_lock());
     }
     reload(app);
+    done
 }
 
 /// Whether tauri-driver is driving this (debug) build. WebKitGTK cannot automate an ephemeral
@@ -130,7 +132,9 @@ fn idle_timer(app: AppHandle) {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .elapsed();
-            let unlocked = state.slot().as_ref().is_some_and(|v| !v.is_locked());
+            // Never waits for a busy vault: an export left running unattended is cancelled by
+            // the idle lock like anything else (raise the idle minutes for very large ones).
+            let unlocked = state.may_be_unlocked();
             if unlocked && idle >= Duration::from_secs(u64::from(minutes) * 60) {
                 lock_and_reload(&app);
             }

@@ -94,13 +94,19 @@ pub fn handle(app: &AppHandle, request: Request<Vec<u8>>) -> Response<Cow<'stati
                 source: e,
             })
     });
+    drop(slot);
+    // A lock asked for while this read: the plaintext goes nowhere. (The buffer grows as it
+    // reads, so earlier, smaller copies are freed unwiped: the same heap SQLite leaves
+    // decrypted pages in, covered by full-disk encryption — docs/threat-model.md.)
+    let refused = |mut body: Vec<u8>, status| {
+        zeroize::Zeroize::zeroize(&mut body);
+        reply(status, vec![], "text/plain")
+    };
     match read {
-        Ok(_) if body.len() as u64 > MAX_PREVIEW => {
-            zeroize::Zeroize::zeroize(&mut body);
-            reply(StatusCode::PAYLOAD_TOO_LARGE, vec![], "text/plain")
-        }
+        _ if state.lock_is_pending() => refused(body, StatusCode::FORBIDDEN),
+        Ok(_) if body.len() as u64 > MAX_PREVIEW => refused(body, StatusCode::PAYLOAD_TOO_LARGE),
         Ok(_) => reply(StatusCode::OK, body, kind),
-        Err(vault::Error::Locked) => reply(StatusCode::FORBIDDEN, vec![], "text/plain"),
-        Err(_) => reply(StatusCode::NOT_FOUND, vec![], "text/plain"),
+        Err(vault::Error::Locked) => refused(body, StatusCode::FORBIDDEN),
+        Err(_) => refused(body, StatusCode::NOT_FOUND),
     }
 }

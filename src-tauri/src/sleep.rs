@@ -47,9 +47,15 @@ pub fn watch(app: &AppHandle) -> Vec<&'static str> {
             DBusSignalFlags::NONE,
             move |bus, _, _, _, _, params| match params.get::<(bool,)>() {
                 Some((true,)) => {
-                    crate::lock_and_reload(&app);
-                    // Closing our end lets the sleep go on.
-                    inhibitor.borrow_mut().take();
+                    if crate::lock_and_reload(&app) == crate::state::Lock::Done {
+                        // Closing our end lets the sleep go on.
+                        inhibitor.borrow_mut().take();
+                    } else {
+                        // The vault was busy (an export, an unlock's back-off): the sleep
+                        // waits until the lock is done (logind waits at most its
+                        // InhibitDelayMaxSec).
+                        release_once_locked(&app, inhibitor.clone());
+                    }
                 }
                 Some((false,)) => *inhibitor.borrow_mut() = inhibit(bus),
                 None => {}
@@ -66,7 +72,9 @@ pub fn watch(app: &AppHandle) -> Vec<&'static str> {
             Some(&session),
             None,
             DBusSignalFlags::NONE,
-            move |_, _, _, _, _, _| crate::lock_and_reload(&lock),
+            move |_, _, _, _, _, _| {
+                crate::lock_and_reload(&lock);
+            },
         );
         let hint = app.clone();
         bus.signal_subscribe(
@@ -93,6 +101,18 @@ pub fn watch(app: &AppHandle) -> Vec<&'static str> {
 /// The system bus connection the subscriptions live on.
 struct SystemBus {
     _connection: DBusConnection,
+}
+
+/// Closes the inhibitor once the pending lock is applied, checking on the GLib loop.
+fn release_once_locked(app: &AppHandle, inhibitor: Rc<RefCell<Option<UnixFDList>>>) {
+    let app = app.clone();
+    gio::glib::timeout_add_local(std::time::Duration::from_millis(20), move || {
+        if app.state::<crate::state::AppState>().lock_is_pending() {
+            return gio::glib::ControlFlow::Continue;
+        }
+        inhibitor.borrow_mut().take();
+        gio::glib::ControlFlow::Break
+    });
 }
 
 /// A delay inhibitor for sleep: logind waits for us to close it before suspending.

@@ -52,6 +52,8 @@ pub struct AppState {
     /// A lock asked for while the vault was busy (an export, an unlock's back-off): whoever
     /// takes the vault next locks it first ([`AppState::slot`]).
     lock_pending: AtomicBool,
+    /// How many locks were asked for since the app started ([`AppState::locks`]).
+    locks: AtomicU64,
     /// Which load of the page is the current one (counted in its query as `page=N`): the
     /// window navigates only to the current one, never back to an earlier (unlocked) one.
     page: AtomicU64,
@@ -78,6 +80,7 @@ impl AppState {
             export_folder: Mutex::new(None),
             page: AtomicU64::new(0),
             lock_pending: AtomicBool::new(false),
+            locks: AtomicU64::new(0),
         }
     }
 
@@ -185,6 +188,7 @@ impl AppState {
     /// take the vault on a thread of its own ([`AppState::settle_pending_lock`]) so that the
     /// lock happens as soon as the vault is free even if no other command comes.
     pub fn lock_now(&self) -> Lock {
+        self.locks.fetch_add(1, Ordering::SeqCst);
         self.lock_pending.store(true, Ordering::SeqCst);
         self.export_cancel.store(true, Ordering::SeqCst);
         // An upload's worker holds the vault while the page streams: closing its queue ends it
@@ -200,6 +204,29 @@ impl AppState {
         };
         self.settle_lock(&mut slot);
         Lock::Done
+    }
+
+    /// Whether the vault may be unlocked, without waiting for it: one busy with a command (an
+    /// export) counts as unlocked, unless a lock already waits for it.
+    pub fn may_be_unlocked(&self) -> bool {
+        match self.vault.try_lock() {
+            Ok(slot) => slot.as_ref().is_some_and(|v| !v.is_locked()),
+            Err(TryLockError::Poisoned(p)) => {
+                p.into_inner().as_ref().is_some_and(|v| !v.is_locked())
+            }
+            Err(TryLockError::WouldBlock) => !self.lock_is_pending(),
+        }
+    }
+
+    /// How many locks were asked for so far: an unlock asked for before a lock must not open
+    /// the vault after it.
+    pub fn locks(&self) -> u64 {
+        self.locks.load(Ordering::SeqCst)
+    }
+
+    /// Whether a lock was asked for that waits for the vault to be free.
+    pub fn lock_is_pending(&self) -> bool {
+        self.lock_pending.load(Ordering::SeqCst)
     }
 
     /// Waits for the vault and applies a pending lock (see [`AppState::lock_now`]); for a

@@ -64,14 +64,18 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
     Ok(())
 }
 
-/// Unlocks the vault.
+/// Unlocks the vault. A lock pressed while this waited for the vault wins: the unlock is
+/// refused (the page that asked is gone, and the unlock screen must not open by itself).
 #[tauri::command]
 pub async fn unlock(app: AppHandle, passphrase: vault::Passphrase) -> CmdResult<()> {
     let state = app.state::<AppState>();
-    state
-        .export_cancel
-        .store(false, std::sync::atomic::Ordering::Relaxed);
-    state.with_vault(|v| v.unlock(&passphrase))
+    let locks = state.locks();
+    state.with_vault(|v| {
+        if state.locks() != locks {
+            return Err(vault::Error::Locked);
+        }
+        v.unlock(&passphrase)
+    })
 }
 
 /// Locks now (button, panic shortcut) and reloads the window so no decrypted text survives.

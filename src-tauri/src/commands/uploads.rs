@@ -101,7 +101,7 @@ pub async fn upload_finish(app: AppHandle, upload: u64) -> CmdResult<SavedDto> {
         .unwrap_or_else(|p| p.into_inner())
         .remove(&upload)
         .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such upload (it was stopped)"))?;
-    u.tx.send(Piece::End)
+    crate::state::blocking(|| u.tx.send(Piece::End))
         .map_err(|_| IpcError::new(ErrorCode::Io, "the upload stopped"))?;
     drop(u.tx);
     let saved = crate::state::blocking(|| u.worker.join())
@@ -125,7 +125,7 @@ pub async fn upload_abort(state: State<'_, AppState>, upload: u64) -> CmdResult<
         .remove(&upload);
     if let Some(u) = u {
         drop(u.tx); // the reader sees the channel close without End: an error, nothing stored
-        let _ = u.worker.join();
+        let _ = crate::state::blocking(|| u.worker.join());
     }
     Ok(())
 }

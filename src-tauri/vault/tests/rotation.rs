@@ -102,3 +102,33 @@ fn after_rotation_an_old_keyslot_and_its_passphrase_open_nothing() {
     v.unlock_with_recovery(&org).unwrap();
     assert_eq!(v.get(p).unwrap().id, p);
 }
+
+/// Keys change only with the vault to itself: while another program (another handle here)
+/// has it unlocked, rotation is refused with a clear reason and nothing changes.
+#[test]
+fn rotation_waits_until_no_other_program_has_the_vault_open() {
+    let mut v = TempVault::new();
+    let p = add_person(&mut v, "Сенбай");
+    let mut other = Vault::open(&v.dir()).unwrap();
+    other.unlock(&pass()).unwrap();
+    let ok = confirmed(&mut v);
+    let e = v
+        .rotate_keys(ok, &Passphrase::new(NEW.into()), Some(10))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("another Kuager program has this vault open"),
+        "{e}"
+    );
+    assert_eq!(other.get(p).unwrap().id, p);
+    other.lock();
+    let ok = confirmed(&mut v);
+    v.rotate_keys(ok, &Passphrase::new(NEW.into()), Some(10))
+        .unwrap();
+    assert!(matches!(
+        other.unlock(&pass()),
+        Err(vault::Error::WrongPassphrase)
+    ));
+    other.unlock(&Passphrase::new(NEW.into())).unwrap();
+    assert_eq!(other.get(p).unwrap().id, p);
+}

@@ -133,6 +133,31 @@ fn sleep_and_the_session_lock_lock_the_vault() {
     logind.expect("inhibit");
     eprintln!("sleep: unlock screen after {} ms", took.as_millis());
 
+    // Sleep while the vault is busy (a wrong passphrase's back-off holds it for a second): the
+    // inhibitor is kept until the lock is really done, not dropped at once.
+    unlock_and_wait(&s);
+    s.exec(
+        "window.__TAURI_INTERNALS__.invoke('recipients_remove', { recipient: 'x', passphrase: 'not the passphrase at all' }).catch(() => {});",
+        serde_json::json!([]),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    logind.send("sleep");
+    logind.expect("released");
+    let held = t.elapsed();
+    locked_within(&s, "PrepareForSleep(true) with the vault busy");
+    eprintln!(
+        "sleep with the vault busy: inhibitor held {} ms",
+        held.as_millis()
+    );
+    assert!(
+        held >= Duration::from_millis(300),
+        "the sleep went on before the busy vault was locked ({} ms)",
+        held.as_millis()
+    );
+    logind.send("wake");
+    logind.expect("inhibit");
+
     unlock_and_wait(&s);
     logind.send("lock");
     let took = locked_within(&s, "the session's Lock");

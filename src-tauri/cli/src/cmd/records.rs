@@ -166,7 +166,8 @@ pub fn search(out: Out, dir: &Path, query: &str, limit: usize) -> anyhow::Result
     let hits = v.search(query, limit)?;
     output::hits(out, &hits)?;
     if hits.is_empty() {
-        eprintln!("no matches for {query:?}");
+        // Not the query: it may have come from standard input to stay out of logs.
+        eprintln!("no matches");
     }
     Ok(0)
 }

@@ -78,6 +78,10 @@ pub fn unlock_memory<T>(v: &T) {
     }
 }
 
+// The wipe below relies on minisign 0.10.0's `SecretKey` being 158 bytes of arrays: a release
+// that changes its layout fails to build here (and the workspace pins the version).
+const _: () = assert!(std::mem::size_of::<minisign::SecretKey>() == 158);
+
 /// The device's minisign secret key, wiped when dropped: the `minisign` crate's `SecretKey`
 /// does not wipe itself, and it is made from the locked keyslot bytes for each signature.
 pub(crate) struct WipedMinisignKey(minisign::SecretKey);

@@ -38,6 +38,37 @@ pub(super) fn check_strength(p: &Passphrase) -> Result<()> {
 
 /// The `meta` key under which the recovery keyslot of `recipient` is named (inside the
 /// encrypted database only: the file name says nothing about the key).
+/// The vault's in-use lock, shared while this program has the vault unlocked (`held`: a lock
+/// file this program already holds, as key rotation hands over). Refused while another program
+/// rotates the keys.
+pub(super) fn in_use(dir: &Path, held: Option<fs::File>) -> Result<fs::File> {
+    let f = match held {
+        Some(f) => {
+            let _ = f.unlock();
+            f
+        }
+        None => {
+            let mut o = fs::OpenOptions::new();
+            o.read(true).write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            o.open(dir.join(IN_USE))
+                .map_err(Error::io("opening the vault's lock file"))?
+        }
+    };
+    match f.try_lock_shared() {
+        Ok(()) => Ok(f),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Io {
+            context: "another Kuager program is replacing this vault's keys: wait until it has finished, then unlock again".into(),
+            source: std::io::ErrorKind::WouldBlock.into(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io("locking the vault's lock file")(e)),
+    }
+}
+
+/// The vault's in-use lock file (empty; its lock is all that matters).
+pub(super) const IN_USE: &str = "vault.lock";
+
 /// Where the vault remembers which recovery keyslot is whose: `recovery_slot:<recipient>`.
 pub(super) const RECOVERY_PREFIX: &str = "recovery_slot:";
 
@@ -117,6 +148,7 @@ impl Vault {
         Ok(Vault {
             dir: dir.to_owned(),
             open: Some(Open {
+                in_use: in_use(dir, None)?,
                 conn,
                 secrets,
                 device,
@@ -165,7 +197,7 @@ impl Vault {
     /// (1 s, 2 s, 4 s … up to [`MAX_UNLOCK_DELAY`]) on top of the KDF's own cost (R3).
     pub fn unlock(&mut self, passphrase: &Passphrase) -> Result<()> {
         let r = keys::open_with_passphrase(&self.dir, passphrase);
-        self.finish_unlock(r)
+        self.finish_unlock(r, None)
     }
 
     /// [`Vault::unlock`], for a program that asks the passphrase for each command (the
@@ -183,7 +215,7 @@ impl Vault {
             Ok((s, slot)) => (Ok(s), Some(slot)),
             Err(e) => (Err(e), None),
         };
-        self.finish_unlock(secrets)?;
+        self.finish_unlock(secrets, None)?;
         if let Some(slot) = slot {
             // Now that its key is known: a slot of an older vault gets a random name, and the
             // vault remembers it as this key's (adding the key again replaces it).
@@ -200,7 +232,13 @@ impl Vault {
         std::thread::sleep(Duration::from_secs(1 << exp).min(MAX_UNLOCK_DELAY));
     }
 
-    pub(super) fn finish_unlock(&mut self, secrets: Result<VaultSecrets>) -> Result<()> {
+    /// Opens the database with `secrets` (from a keyslot), holding the vault's in-use lock
+    /// (`held`: the one a key rotation already holds, else taken here).
+    pub(super) fn finish_unlock(
+        &mut self,
+        secrets: Result<VaultSecrets>,
+        held: Option<fs::File>,
+    ) -> Result<()> {
         self.open = None;
         let secrets = match secrets {
             Ok(s) => s,
@@ -211,6 +249,7 @@ impl Vault {
                 return Err(e);
             }
         };
+        let in_use = in_use(&self.dir, held)?;
         // A key rotation an interruption cut short is finished or undone first.
         super::rotate::resume(&self.dir, &secrets)?;
         let conn = store::open(&self.dir.join("vault.db"), &secrets)?;
@@ -239,6 +278,7 @@ impl Vault {
         self.failed_unlocks = 0;
         let text_queue = index::queue_len(&conn)?;
         self.open = Some(Open {
+            in_use,
             conn,
             secrets,
             device,

@@ -46,6 +46,9 @@ pub const MAX_REPORTED_ERRORS: usize = 50;
 
 /// An unlocked vault's state: the database, the keys, and this device's id.
 struct Open {
+    /// A shared lock on `vault.lock` while unlocked: key rotation takes it exclusively, so it
+    /// never runs while another program has the vault open (`lifecycle::in_use`).
+    in_use: std::fs::File,
     conn: Connection,
     secrets: VaultSecrets,
     device: String,

@@ -70,60 +70,36 @@ impl Vault {
         check_strength(new)?;
         let dir = self.dir.clone();
         let o = self.o()?;
+        // Alone on the vault: no other program may have it open while its keys change.
+        let _ = o.in_use.unlock();
+        if o.in_use.try_lock().is_err() {
+            let _ = o.in_use.try_lock_shared();
+            return Err(Error::Io {
+                context: "another Kuager program has this vault open: close it (or lock it), then replace the keys".into(),
+                source: std::io::ErrorKind::WouldBlock.into(),
+            });
+        }
         let fresh = o.secrets.rotated();
-        // Whatever an earlier, interrupted rotation left is cleared first.
-        undo(&dir)?;
-
-        // 1. Every attachment, re-encrypted to the new identity, as new files pending in the
-        //    old database (an interruption leaves them to be removed at the next unlock).
-        let recipient = fresh.identity().to_public();
-        let mut moved = Vec::new();
-        for (sha, file) in store::blobs::all(&o.conn)? {
-            let plain = blobs::open(&dir, &file, o.secrets.identity())?;
-            let b = blobs::write(&dir, &recipient, plain, &mut |f| {
-                purge::expect_file(&o.conn, f)
-            })?;
-            if b.sha256 != sha {
-                return Err(Error::Verify(format!(
-                    "attachment {sha} does not decrypt to what was stored: run `kuager verify`"
-                )));
-            }
-            moved.push((file, b.rel));
-        }
-
-        // 2. The database, copied under the new key, pointing at the new files.
-        rekey::export_rekeyed(&o.conn, &dir.join(NEW_DB), &fresh, &moved)?;
-
-        // 3. New keyslots beside the old; recovery slots of unknown keys set aside.
         let pass_slot = keys::passphrase_slot_path(&dir);
-        keys::write_passphrase_slot_at(&with_suffix(&pass_slot, NEW), new, &fresh, work_factor)?;
-        let mut rewritten = Vec::new();
-        for (key, name) in meta::with_prefix(&o.conn, super::lifecycle::RECOVERY_PREFIX)? {
-            let slot = dir.join("keyslots").join(&name);
-            let Some(recipient) = key
-                .strip_prefix(super::lifecycle::RECOVERY_PREFIX)
-                .and_then(|r| r.parse::<age::x25519::Recipient>().ok())
-            else {
-                continue;
-            };
-            if slot.is_file() {
-                keys::write_recovery_slot(&with_suffix(&slot, NEW), &recipient, &fresh)?;
-                rewritten.push(slot);
+        let prepared = match prepare(o, &dir, &fresh, new, work_factor) {
+            Ok(p) => p,
+            Err(e) => {
+                // Nothing was committed: the old keys stand, the extras go, others may open.
+                let _ = undo(&dir);
+                let _ = o.in_use.unlock();
+                let _ = o.in_use.try_lock_shared();
+                return Err(e);
             }
-        }
-        let mut retired = 0;
-        for slot in keys::recovery_slots(&dir) {
-            if !rewritten.contains(&slot) {
-                fs::rename(&slot, with_suffix(&slot, RETIRED))
-                    .map_err(Error::io("setting aside a recovery keyslot"))?;
-                retired += 1;
-            }
-        }
-        fsutil::sync_dir(&dir.join("keyslots"))?;
+        };
+        let Prepared {
+            moved,
+            rewritten,
+            retired,
+        } = prepared;
 
         // 4. The commit point: the new passphrase keyslot replaces the old. The database is
         //    closed first (its log folded in), then moved in by `resume`.
-        self.open = None;
+        let held = self.open.take().map(|o| o.in_use);
         fs::rename(with_suffix(&pass_slot, NEW), &pass_slot)
             .map_err(Error::io("replacing the passphrase keyslot"))?;
         fsutil::sync_dir(&dir.join("keyslots"))?;
@@ -131,7 +107,7 @@ impl Vault {
 
         // 5. Open under the new keys: the old attachment files, doomed in the new database,
         //    are removed as it opens.
-        self.finish_unlock(Ok(fresh))?;
+        self.finish_unlock(Ok(fresh), held)?;
         let report = RotateReport {
             attachments: moved.len(),
             recovery_slots: rewritten.len(),
@@ -151,6 +127,81 @@ impl Vault {
         )?;
         Ok(report)
     }
+}
+
+/// What the preparation made (before the commit point).
+struct Prepared {
+    /// Attachment files: (old, new).
+    moved: Vec<(String, String)>,
+    /// Recovery keyslots rewritten beside themselves.
+    rewritten: Vec<PathBuf>,
+    /// Recovery keyslots of unknown keys, set aside.
+    retired: usize,
+}
+
+/// Steps 1 to 3: new attachment files, the re-keyed copy of the database, new keyslots beside
+/// the old. Nothing of the old is changed.
+fn prepare(
+    o: &super::Open,
+    dir: &Path,
+    fresh: &VaultSecrets,
+    new: &Passphrase,
+    work_factor: Option<u8>,
+) -> Result<Prepared> {
+    // Whatever an earlier, interrupted rotation left is cleared first.
+    undo(dir)?;
+
+    // 1. Every attachment, re-encrypted to the new identity, as new files pending in the
+    //    old database (an interruption leaves them to be removed at the next unlock).
+    let recipient = fresh.identity().to_public();
+    let mut moved = Vec::new();
+    for (sha, file) in store::blobs::all(&o.conn)? {
+        let plain = blobs::open(dir, &file, o.secrets.identity())?;
+        let b = blobs::write(dir, &recipient, plain, &mut |f| {
+            purge::expect_file(&o.conn, f)
+        })?;
+        if b.sha256 != sha {
+            return Err(Error::Verify(format!(
+                "attachment {sha} does not decrypt to what was stored: run `kuager verify`"
+            )));
+        }
+        moved.push((file, b.rel));
+    }
+
+    // 2. The database, copied under the new key, pointing at the new files.
+    rekey::export_rekeyed(&o.conn, &dir.join(NEW_DB), fresh, &moved)?;
+
+    // 3. New keyslots beside the old; recovery slots of unknown keys set aside.
+    let pass_slot = keys::passphrase_slot_path(dir);
+    keys::write_passphrase_slot_at(&with_suffix(&pass_slot, NEW), new, fresh, work_factor)?;
+    let mut rewritten = Vec::new();
+    for (key, name) in meta::with_prefix(&o.conn, super::lifecycle::RECOVERY_PREFIX)? {
+        let slot = dir.join("keyslots").join(&name);
+        let Some(recipient) = key
+            .strip_prefix(super::lifecycle::RECOVERY_PREFIX)
+            .and_then(|r| r.parse::<age::x25519::Recipient>().ok())
+        else {
+            continue;
+        };
+        if slot.is_file() {
+            keys::write_recovery_slot(&with_suffix(&slot, NEW), &recipient, fresh)?;
+            rewritten.push(slot);
+        }
+    }
+    let mut retired = 0;
+    for slot in keys::recovery_slots(dir) {
+        if !rewritten.contains(&slot) {
+            fs::rename(&slot, with_suffix(&slot, RETIRED))
+                .map_err(Error::io("setting aside a recovery keyslot"))?;
+            retired += 1;
+        }
+    }
+    fsutil::sync_dir(&dir.join("keyslots"))?;
+    Ok(Prepared {
+        moved,
+        rewritten,
+        retired,
+    })
 }
 
 /// Finishes or undoes an interrupted rotation, before the database is opened with `secrets`
