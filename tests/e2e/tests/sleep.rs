@@ -14,6 +14,9 @@ use e2e::{launcher, root, Sandbox, Session, Steps};
 use testkit::driver::Proc;
 use testkit::fixture::{add_person, new_vault, PASS};
 
+/// The passphrase chosen in Settings when the keys are replaced.
+const NEW_PASS: &str = "harbour lantern quiet seventeen";
+
 /// The stand-in logind: commands in, events out.
 struct Logind {
     _proc: Proc,
@@ -89,7 +92,11 @@ fn private_bus(sb: &Sandbox) -> (Proc, String) {
 }
 
 fn unlock_and_wait(s: &Session) {
-    s.unlock(PASS);
+    unlock_and_wait_with(s, PASS);
+}
+
+fn unlock_and_wait_with(s: &Session, passphrase: &str) {
+    s.unlock(passphrase);
     s.find("[data-testid=new-person]", 60);
 }
 
@@ -167,5 +174,26 @@ fn sleep_and_the_session_lock_lock_the_vault() {
     logind.send("hint");
     let took = locked_within(&s, "LockedHint turning true");
     eprintln!("LockedHint: unlock screen after {} ms", took.as_millis());
+
+    // Settings: a new passphrase with new keys (issue #10, item 6), through the app's command.
+    unlock_and_wait(&s);
+    s.click(&s.find("[data-testid=nav-settings]", 10));
+    s.type_text(&s.find("[data-testid=change-current]", 10), PASS);
+    for field in ["change-new1", "change-new2"] {
+        s.type_text(&s.find(&format!("[data-testid={field}]"), 5), NEW_PASS);
+    }
+    s.click(&s.find("[data-testid=rotate-keys]", 5));
+    s.click(&s.find("[data-testid=change-passphrase]", 5));
+    s.wait_for(
+        "const m = document.querySelector('[data-testid=settings-message]'); return !!m && /\\d/.test(m.textContent)",
+        60,
+        "the keys to be replaced",
+    );
+    s.click(&s.find("[data-testid=lock]", 5));
+    // The old passphrase opens nothing any more; the new one does.
+    s.unlock(PASS);
+    s.find("[data-testid=unlock] [role=alert]", 30);
+    s.clear(&s.find("[data-testid=passphrase]", 5));
+    unlock_and_wait_with(&s, NEW_PASS);
     s.quit();
 }
