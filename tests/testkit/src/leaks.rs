@@ -30,8 +30,15 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Files under `dir` (recursively, not following links, skipping `skip`) whose content holds
-/// `needle`, or whose name says WebKit buffered media there.
-pub fn bytes_hits(dir: &Path, needle: &[u8], skip: &[&Path]) -> Vec<String> {
+/// `needle`, or whose name says WebKit buffered media there. With `since`, only files written
+/// since then are read (a copy made during a test is newer than its start; a shared `/tmp` may
+/// hold gigabytes of older files).
+pub fn bytes_hits(
+    dir: &Path,
+    needle: &[u8],
+    skip: &[&Path],
+    since: Option<std::time::SystemTime>,
+) -> Vec<String> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -47,7 +54,12 @@ pub fn bytes_hits(dir: &Path, needle: &[u8], skip: &[&Path]) -> Vec<String> {
                 if media_buffer_name(&p.to_string_lossy()) {
                     hits.push(format!("{} (a media buffer)", p.display()));
                 }
-                if read_capped(&p).is_some_and(|b| contains(&b, needle)) {
+                let fresh = since.is_none_or(|t| {
+                    e.metadata()
+                        .and_then(|m| m.modified())
+                        .map_or(true, |m| m >= t)
+                });
+                if fresh && read_capped(&p).is_some_and(|b| contains(&b, needle)) {
                     hits.push(p.display().to_string());
                 }
             }
@@ -127,7 +139,7 @@ mod tests {
         let mut f = std::fs::File::create(&p).unwrap();
         std::io::Write::write_all(&mut f, b"....needle-7c1e....").unwrap();
         std::fs::remove_file(&p).unwrap();
-        assert!(bytes_hits(dir.path(), b"needle-7c1e", &[]).is_empty());
+        assert!(bytes_hits(dir.path(), b"needle-7c1e", &[], None).is_empty());
         let hits = open_file_hits(&[std::process::id()], b"needle-7c1e");
         assert_eq!(hits.len(), 1, "{hits:?}");
         drop(f);
@@ -141,9 +153,11 @@ mod tests {
         std::fs::write(dir.path().join("mine/a"), b"xx-needle-xx").unwrap();
         std::fs::write(dir.path().join("WebKit-Media-abc"), b"nothing").unwrap();
         let mine = dir.path().join("mine");
-        let hits = bytes_hits(dir.path(), b"needle", &[&mine]);
+        let hits = bytes_hits(dir.path(), b"needle", &[&mine], None);
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert!(hits[0].contains("media buffer"));
-        assert_eq!(bytes_hits(dir.path(), b"needle", &[]).len(), 2);
+        assert_eq!(bytes_hits(dir.path(), b"needle", &[], None).len(), 2);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert_eq!(bytes_hits(dir.path(), b"needle", &[], Some(later)).len(), 1);
     }
 }
