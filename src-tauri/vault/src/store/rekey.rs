@@ -10,16 +10,25 @@ use rusqlite::Connection;
 use crate::crypto::keys::VaultSecrets;
 use crate::error::Result;
 
-/// Writes the database open on `conn` into `path` (which must not exist) under `fresh`'s key,
-/// with each attachment row moved from its old file to its new one (`moved`: old, new), the new
-/// files no longer listed as pending and the old ones listed as doomed (removed once the copy
-/// is the vault's database).
+/// Writes the database at `db` (under `old`'s key) into `path` (which must not exist) under
+/// `fresh`'s key, with each attachment row moved from its old file to its new one (`moved`:
+/// old, new), the new files no longer listed as pending and the old ones listed as doomed
+/// (removed once the copy is the vault's database).
+///
+/// On a connection of its own, opened now: SQLCipher adds `sqlcipher_export` to connections
+/// opened after SQLite's initialisation has finished, and one opened while another thread was
+/// still initialising (the first vault a process opens) can lack it.
 pub(crate) fn export_rekeyed(
-    conn: &Connection,
+    db: &Path,
+    old: &VaultSecrets,
     path: &Path,
     fresh: &VaultSecrets,
     moved: &[(String, String)],
 ) -> Result<()> {
+    let conn = Connection::open(db)?;
+    let key = old.sqlcipher_key_statement();
+    conn.execute_batch(key.as_str())?;
+    drop(key);
     let key = fresh.sqlcipher_raw_key();
     conn.execute(
         "ATTACH DATABASE ?1 AS rotating KEY ?2",

@@ -169,7 +169,13 @@ fn prepare(
     }
 
     // 2. The database, copied under the new key, pointing at the new files.
-    rekey::export_rekeyed(&o.conn, &dir.join(NEW_DB), fresh, &moved)?;
+    rekey::export_rekeyed(
+        &dir.join("vault.db"),
+        &o.secrets,
+        &dir.join(NEW_DB),
+        fresh,
+        &moved,
+    )?;
 
     // 3. New keyslots beside the old; recovery slots of unknown keys set aside.
     let pass_slot = keys::passphrase_slot_path(dir);
