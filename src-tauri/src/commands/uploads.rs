@@ -31,6 +31,21 @@ pub async fn upload_begin(
         .transpose()?
         .filter(|m| !m.is_empty() && m.len() < 100);
     let state = app.state::<AppState>();
+    // Refused at once while another upload runs (its worker holds the vault: waiting for the
+    // vault here would wait for that whole upload).
+    let busy = || {
+        IpcError::new(
+            ErrorCode::Busy,
+            "another file is being added; wait for it to finish",
+        )
+    };
+    {
+        let mut uploads = state.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        uploads.retain(|_, u| !u.worker.is_finished());
+        if !uploads.is_empty() {
+            return Err(busy());
+        }
+    }
     state.with_vault(|v| v.get(id).map(drop))?;
     // One upload at a time (the UI adds files one by one): a page calling this in a loop, or
     // twice at once, cannot pile up threads waiting for the vault. The check and the start
@@ -39,10 +54,7 @@ pub async fn upload_begin(
     let mut uploads = state.uploads.lock().unwrap_or_else(|p| p.into_inner());
     uploads.retain(|_, u| !u.worker.is_finished());
     if !uploads.is_empty() {
-        return Err(IpcError::new(
-            ErrorCode::Busy,
-            "another file is being added; wait for it to finish",
-        ));
+        return Err(busy());
     }
     let (tx, rx) = upload::channel();
     let handle = app.clone();
