@@ -416,16 +416,24 @@ pub struct VaultSettingsDto {
     pub passphrase_bundles: bool,
 }
 
-/// What an export wrote.
+/// One bundle file an export wrote.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct ExportDone {
+pub struct ExportedFile {
     /// The bundle file.
     pub path: String,
     /// Its SHA-256.
     pub sha256: String,
     /// Its size.
     pub size: u64,
-    /// Records in it.
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportDone {
+    /// The bundle files, in the order they are to be imported: more than one only when one
+    /// bundle would hold more than an importer accepts.
+    pub files: Vec<ExportedFile>,
+    /// Records in them.
     pub records: u32,
     /// Revisions.
     pub revisions: u32,
@@ -470,6 +478,7 @@ pub fn typescript() -> String {
         AttemptRow::decl(&cfg),
         RecipientDto::decl(&cfg),
         ExportRequest::decl(&cfg),
+        ExportedFile::decl(&cfg),
         ExportDone::decl(&cfg),
         ExportProgress::decl(&cfg),
         VaultSettingsDto::decl(&cfg),

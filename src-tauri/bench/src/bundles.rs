@@ -23,14 +23,16 @@ pub(crate) fn export_child(dir: &Path, out: &Path) -> anyhow::Result<()> {
             armor: false,
             passphrase: None,
             cancel: None,
+            limits: Default::default(),
         },
         &mut |_| {},
     )?;
+    anyhow::ensure!(r.bundles.len() == 1, "the bench vault fits one bundle");
     println!(
         "secs {} hwm_mib {} path {}",
         t.elapsed().as_secs_f64(),
         hwm_mib(),
-        r.path.display()
+        r.bundles[0].path.display()
     );
     Ok(())
 }

@@ -8,7 +8,8 @@ use tauri_plugin_dialog::DialogExt;
 
 use super::short;
 use crate::dto::{
-    ExportDone, ExportProgress, ExportRequest, ExportScope, RecipientDto, VaultSettingsDto,
+    ExportDone, ExportProgress, ExportRequest, ExportScope, ExportedFile, RecipientDto,
+    VaultSettingsDto,
 };
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
@@ -163,6 +164,7 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         armor: false,
         passphrase: request.passphrase,
         cancel: Some(state.export_cancel.clone()),
+        limits: Default::default(),
     };
     let emitter = app.clone();
     let mut progress = move |written: u64| {
@@ -170,9 +172,15 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
     };
     let r = state.with_vault(|v| v.export(&opts, &mut progress))?;
     Ok(ExportDone {
-        path: r.path.to_string_lossy().into_owned(),
-        sha256: r.sha256,
-        size: r.size,
+        files: r
+            .bundles
+            .into_iter()
+            .map(|b| ExportedFile {
+                path: b.path.to_string_lossy().into_owned(),
+                sha256: b.sha256,
+                size: b.size,
+            })
+            .collect(),
         records: r.records as u32,
         revisions: r.revisions as u32,
         blobs: r.blobs as u32,

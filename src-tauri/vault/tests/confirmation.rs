@@ -32,6 +32,7 @@ fn export_to(
         armor: false,
         passphrase: None,
         cancel: None,
+        limits: Default::default(),
     };
     v.export(&opts, &mut |_| {}).map(drop)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use testkit::bundles::*;
 use testkit::fixture::*;
-use vault::bundle::{ExportScope, ImportLimits, ImportOptions};
+use vault::bundle::{BundleLimits, ExportScope, ImportOptions};
 use vault::{AttachMeta, Error, Kind, Vault};
 
 /// A hostile bundle: what it is, its bytes, and words the refusal must contain.
@@ -268,7 +268,7 @@ fn bundles_over_the_caps_are_refused_and_change_nothing() {
     for (name, limits, reason) in [
         (
             "oversized entry",
-            ImportLimits {
+            BundleLimits {
                 records_bytes: 100,
                 ..Default::default()
             },
@@ -276,7 +276,7 @@ fn bundles_over_the_caps_are_refused_and_change_nothing() {
         ),
         (
             "entry count",
-            ImportLimits {
+            BundleLimits {
                 entries: 3,
                 ..Default::default()
             },
@@ -284,7 +284,7 @@ fn bundles_over_the_caps_are_refused_and_change_nothing() {
         ),
         (
             "oversized attachment",
-            ImportLimits {
+            BundleLimits {
                 blob_bytes: 5,
                 ..Default::default()
             },

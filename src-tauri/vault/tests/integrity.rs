@@ -99,6 +99,7 @@ fn export_that_fails_half_way_leaves_nothing() {
         armor: false,
         passphrase: None,
         cancel: None,
+        limits: Default::default(),
     };
     let e = v.export(&opts, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("writing"), "{e}");
@@ -145,6 +146,7 @@ fn a_cancelled_export_leaves_nothing_and_the_next_one_has_everything() {
         armor: false,
         passphrase: None,
         cancel: Some(cancel.clone()),
+        limits: Default::default(),
     };
     let audit_before = v.audit().unwrap().len();
     // Cancelled while the attachment is being written.

@@ -65,7 +65,7 @@ pub fn caseworker(org: &mut Org, name: &str) -> (tempfile::TempDir, Vault) {
     (t, v)
 }
 
-/// Exports `scope` of `v` into the folder `dest`; the bundle's path.
+/// Exports `scope` of `v` into the folder `dest`; the bundle's path (one bundle expected).
 pub fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
     std::fs::create_dir_all(dest).unwrap();
     let opts = ExportOptions {
@@ -76,8 +76,11 @@ pub fn export(v: &mut Vault, scope: ExportScope, dest: &Path) -> PathBuf {
         armor: false,
         passphrase: None,
         cancel: None,
+        limits: Default::default(),
     };
-    v.export(&opts, &mut |_| {}).unwrap().path
+    let mut bundles = v.export(&opts, &mut |_| {}).unwrap().bundles;
+    assert_eq!(bundles.len(), 1, "one bundle expected");
+    bundles.remove(0).path
 }
 
 /// What must not change when a bundle is refused: record heads, attachment files, and the

@@ -281,7 +281,7 @@ passphrase: string | null,
  */
 vault_passphrase: string | null, };
 
-export type ExportDone = { 
+export type ExportedFile = { 
 /**
  * The bundle file.
  */
@@ -293,9 +293,16 @@ sha256: string,
 /**
  * Its size.
  */
-size: number, 
+size: number, };
+
+export type ExportDone = { 
 /**
- * Records in it.
+ * The bundle files, in the order they are to be imported: more than one only when one
+ * bundle would hold more than an importer accepts.
+ */
+files: Array<ExportedFile>, 
+/**
+ * Records in them.
  */
 records: number, 
 /**

@@ -31,6 +31,7 @@ pub fn export(out: Out, dir: &Path, a: ExportArgs) -> anyhow::Result<u8> {
         armor: a.armor,
         passphrase: None,
         cancel: None,
+        limits: Default::default(),
     };
     // The passphrase typed to unlock also confirms keys given with --to.
     let (mut v, ok) = unlock_confirmed(dir)?;
@@ -56,13 +57,27 @@ pub fn export(out: Out, dir: &Path, a: ExportArgs) -> anyhow::Result<u8> {
     if tty {
         eprint!("\r");
     }
-    writeln!(out, "{}", r.path.display())?;
+    for b in &r.bundles {
+        writeln!(out, "{}", b.path.display())?;
+    }
+    let size: u64 = r.bundles.iter().map(|b| b.size).sum();
     eprintln!(
         "{} records ({} revisions), {} attachments, {} audit events; {} bytes",
-        r.records, r.revisions, r.blobs, r.audit_events, r.size
+        r.records, r.revisions, r.blobs, r.audit_events, size
     );
     eprintln!("encrypted to: {}", r.recipients.join(", "));
-    eprintln!("SHA-256: {}", r.sha256);
+    match &r.bundles[..] {
+        [one] => eprintln!("SHA-256: {}", one.sha256),
+        several => {
+            eprintln!(
+                "split into {} bundles: one would hold more than an importer accepts. Send them all; they are imported in this order.",
+                several.len()
+            );
+            for b in several {
+                eprintln!("SHA-256: {}  {}", b.sha256, b.path.display());
+            }
+        }
+    }
     Ok(0)
 }
 

@@ -9,6 +9,7 @@
 
 pub(crate) mod export;
 pub(crate) mod import;
+mod limits;
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,8 +22,11 @@ pub use export::{ExportOptions, ExportReport, ExportScope, PASSPHRASE_RECIPIENT}
 #[cfg(fuzzing)]
 pub use import::fuzz_parsers;
 pub use import::{
-    decrypt_outside, read_identity_file, ImportLimits, ImportOptions, ImportReport, Signer,
-    MAX_ENTRIES, MAX_HEADER_BYTES, MAX_OUTSIDE_WORK_FACTOR,
+    decrypt_outside, read_identity_file, ImportOptions, ImportReport, Signer, MAX_HEADER_BYTES,
+    MAX_OUTSIDE_WORK_FACTOR,
+};
+pub use limits::{
+    BundleLimits, MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
 };
 
 /// The format name in `manifest.json`.

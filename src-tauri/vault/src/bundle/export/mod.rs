@@ -9,6 +9,7 @@
 mod plan;
 mod write;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::Recipient;
+use super::{BundleLimits, Recipient};
 use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -58,20 +59,17 @@ pub struct ExportOptions {
     /// Set (from another thread) to stop the export: the partial file is removed and nothing
     /// is recorded.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// What one bundle may hold: the importer's caps (tests use smaller ones on both sides).
+    pub limits: BundleLimits,
 }
 
 /// What an export wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
-    /// The bundle file.
-    pub path: PathBuf,
-    /// SHA-256 of the file, to compare after copying it.
-    pub sha256: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// The bundle id (also in the manifest).
-    pub bundle_id: String,
-    /// Distinct records with revisions in the bundle.
+    /// The bundle files, in the order they are to be imported: one, unless one bundle would
+    /// hold more than an importer accepts (docs/bundle-format.md "Caps").
+    pub bundles: Vec<ExportedBundle>,
+    /// Distinct records with revisions in the bundles.
     pub records: usize,
     /// Revisions.
     pub revisions: usize,
@@ -81,6 +79,19 @@ pub struct ExportReport {
     pub audit_events: usize,
     /// Recipients it is encrypted to.
     pub recipients: Vec<String>,
+}
+
+/// One bundle file an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedBundle {
+    /// The file.
+    pub path: PathBuf,
+    /// SHA-256 of the file, to compare after copying it.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The bundle id (also in the manifest).
+    pub bundle_id: String,
 }
 
 /// The configured recipients.
@@ -95,24 +106,26 @@ pub(crate) fn list_recipients(conn: &Connection) -> Result<Vec<super::RecipientE
         .collect())
 }
 
-/// Where the bundle goes: its folder, its final name, and the partial file written first.
+/// Where a bundle goes: its folder, its final name, and the partial file written first.
 struct Destination {
     dir: PathBuf,
     path: PathBuf,
     partial: PathBuf,
 }
 
-/// The bundle's id, creation time and file name (a time stamp and the id's first digits:
-/// nothing about who made it or what it holds).
+/// A bundle's id, creation time and file name (a time stamp, its place among the bundles of
+/// the export, the id's first digits: nothing about who made it or what it holds).
 struct Identity {
     bundle_id: String,
     created_at: String,
     file_name: String,
     mtime: u64,
+    /// Its place: (number, of how many).
+    part: (usize, usize),
 }
 
 impl Identity {
-    fn new() -> Self {
+    fn new(part: (usize, usize)) -> Self {
         let bundle_id = uuid::Uuid::new_v4().to_string();
         let now = time::OffsetDateTime::now_utc();
         let stamp = format!(
@@ -125,17 +138,47 @@ impl Identity {
             now.second()
         );
         Identity {
-            file_name: format!("kuager-{stamp}-{}.kuager.age", &bundle_id[..8]),
+            file_name: format!(
+                "kuager-{stamp}{}-{}.kuager.age",
+                part_tag(part),
+                &bundle_id[..8]
+            ),
             bundle_id,
             created_at: revision::now(),
             mtime: now.unix_timestamp().max(0) as u64,
+            part,
         }
     }
 }
 
-fn destination(output: &Path, file_name: &str) -> Result<Destination> {
+/// `-2of3` in the names of the bundles of an export that needed several; nothing for one.
+fn part_tag((number, of): (usize, usize)) -> String {
+    if of == 1 {
+        return String::new();
+    }
+    let width = of.to_string().len();
+    format!("-{number:0width$}of{of}")
+}
+
+/// A file path given for an export of several bundles: `name-2of3.kuager.age` for the second.
+fn numbered(path: &Path, part: (usize, usize)) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match name.strip_suffix(".kuager.age") {
+        Some(stem) => (stem.to_owned(), ".kuager.age".to_owned()),
+        None => match name.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() => (stem.to_owned(), format!(".{ext}")),
+            _ => (name.clone(), String::new()),
+        },
+    };
+    path.with_file_name(format!("{stem}{}{ext}", part_tag(part)))
+}
+
+fn destination(output: &Path, id: &Identity) -> Result<Destination> {
     let (dir, path) = if output.is_dir() {
-        (output.to_owned(), output.join(file_name))
+        (output.to_owned(), output.join(&id.file_name))
     } else {
         let parent = output
             .parent()
@@ -148,7 +191,7 @@ fn destination(output: &Path, file_name: &str) -> Result<Destination> {
                 format!("the folder {} does not exist", parent.display()),
             ));
         }
-        (parent, output.to_owned())
+        (parent, numbered(output, id.part))
     };
     if path.exists() {
         return Err(Error::invalid(
@@ -160,7 +203,8 @@ fn destination(output: &Path, file_name: &str) -> Result<Destination> {
     Ok(Destination { dir, path, partial })
 }
 
-/// Writes a bundle. `progress` receives the bytes of the bundle written so far.
+/// Writes the bundles of an export, in order. `progress` receives the bytes written so far.
+/// A failure or a cancel removes every file this export wrote and records nothing.
 pub(crate) fn export(
     conn: &Connection,
     secrets: &VaultSecrets,
@@ -169,24 +213,68 @@ pub(crate) fn export(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportReport> {
     let to = plan::addressees(conn, opts)?;
-    let contents = plan::contents(conn, &opts.scope, &to.key)?;
-    let id = Identity::new();
-    let dest = destination(&opts.output, &id.file_name)?;
-    let job = write::Job {
-        conn,
-        secrets,
-        vault_dir,
-        opts,
-        to: &to,
-        contents: &contents,
-        id: &id,
-    };
+    let contents = plan::contents(conn, &opts.scope, &to, &opts.limits)?;
+    let n = contents.parts.len();
+    let ids: Vec<Identity> = (1..=n).map(|k| Identity::new((k, n))).collect();
+    let dests = ids
+        .iter()
+        .map(|id| destination(&opts.output, id))
+        .collect::<Result<Vec<_>>>()?;
+    let mut bundles: Vec<ExportedBundle> = Vec::new();
+    let mut before = 0u64;
+    for ((part, id), dest) in contents.parts.iter().zip(&ids).zip(&dests) {
+        let job = write::Job {
+            conn,
+            secrets,
+            vault_dir,
+            opts,
+            to: &to,
+            contents: &contents,
+            part,
+            id,
+        };
+        match write_one(&job, dest, &mut |b| progress(before + b)) {
+            Ok(b) => {
+                before += b.size;
+                bundles.push(b);
+            }
+            Err(e) => {
+                for b in &bundles {
+                    let _ = fs::remove_file(&b.path);
+                }
+                if !bundles.is_empty() {
+                    let _ = fsutil::sync_dir(&dest.dir);
+                }
+                return Err(e);
+            }
+        }
+    }
+    record(conn, secrets, opts, &to, &contents, &bundles)?;
+    let records: BTreeSet<&String> = contents.parts.iter().flat_map(|p| &p.records).collect();
+    Ok(ExportReport {
+        records: records.len(),
+        revisions: contents.parts.iter().map(|p| p.seqs.len()).sum(),
+        blobs: contents.parts.iter().map(|p| p.blobs.len()).sum(),
+        audit_events: contents.parts.iter().map(|p| p.audit_events).sum(),
+        recipients: to.names,
+        bundles,
+    })
+}
+
+/// One bundle: written to its partial file, then named (a reader never sees a half-written
+/// bundle under its final name).
+fn write_one(
+    job: &write::Job<'_>,
+    dest: &Destination,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ExportedBundle> {
     let cancelled = || {
-        opts.cancel
+        job.opts
+            .cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
     };
-    let (sha256, size) = match write::bundle(&job, &dest.partial, progress) {
+    let (sha256, size) = match write::bundle(job, &dest.partial, progress) {
         Ok(_) if cancelled() => {
             let _ = fs::remove_file(&dest.partial);
             return Err(Error::Cancelled);
@@ -197,48 +285,51 @@ pub(crate) fn export(
             return Err(if cancelled() { Error::Cancelled } else { e });
         }
     };
-    // A reader never sees a half-written bundle under its final name.
     if let Err(e) = fs::rename(&dest.partial, &dest.path) {
         let _ = fs::remove_file(&dest.partial);
         return Err(Error::io(format!("naming {}", dest.path.display()))(e));
     }
     fsutil::sync_dir(&dest.dir)?;
-    record(&job, &sha256)?;
-    Ok(ExportReport {
-        path: dest.path,
+    Ok(ExportedBundle {
+        path: dest.path.clone(),
         sha256,
         size,
-        bundle_id: id.bundle_id,
-        records: contents.records.len(),
-        revisions: contents.seqs.len(),
-        blobs: contents.blobs.len(),
-        audit_events: contents.audit_events,
-        recipients: to.names,
+        bundle_id: job.id.bundle_id.clone(),
     })
 }
 
-/// Remembers what these recipients have, and records the export.
-fn record(job: &write::Job<'_>, sha256: &str) -> Result<()> {
-    let (c, to) = (job.contents, job.to);
-    let last_seq = *c.seqs.last().expect("not empty");
-    let tx = job.conn.unchecked_transaction()?;
-    if !matches!(job.opts.scope, ExportScope::Records(_)) {
-        peers::advance_export_cursor(&tx, &to.key, last_seq, c.last_audit, &job.id.created_at)?;
+/// Remembers what these recipients have, and records each bundle written.
+fn record(
+    conn: &Connection,
+    secrets: &VaultSecrets,
+    opts: &ExportOptions,
+    to: &plan::Addressees,
+    contents: &plan::Contents,
+    bundles: &[ExportedBundle],
+) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    if !matches!(opts.scope, ExportScope::Records(_)) {
+        let now = revision::now();
+        peers::advance_export_cursor(&tx, &to.key, contents.last_seq(), contents.last_audit, &now)?;
     }
-    audit::append(
-        &tx,
-        &job.secrets.device_id().to_string(),
-        &revision::now(),
-        "bundle_exported",
-        serde_json::json!({
-            "bundle_id": job.id.bundle_id,
-            "recipients": to.names,
-            "revisions": c.seqs.len(),
-            "records": c.records.len(),
-            "blobs": c.blobs.len(),
-            "sha256": sha256,
-        }),
-    )?;
+    let of = bundles.len();
+    for (k, (b, part)) in bundles.iter().zip(&contents.parts).enumerate() {
+        audit::append(
+            &tx,
+            &secrets.device_id().to_string(),
+            &revision::now(),
+            "bundle_exported",
+            serde_json::json!({
+                "bundle_id": b.bundle_id,
+                "part": { "number": k + 1, "of": of },
+                "recipients": to.names,
+                "revisions": part.seqs.len(),
+                "records": part.records.len(),
+                "blobs": part.blobs.len(),
+                "sha256": b.sha256,
+            }),
+        )?;
+    }
     tx.commit()?;
     Ok(())
 }

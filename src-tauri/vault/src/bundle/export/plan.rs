@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::{ExportOptions, ExportScope};
-use crate::bundle::Recipient;
+use crate::bundle::{BundleLimits, Recipient, README};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::Revision;
@@ -68,24 +68,199 @@ fn recipients_key(recipients: &[String]) -> String {
     hex::encode(Sha256::digest(sorted.join("\n").as_bytes()))
 }
 
-/// What goes into a bundle.
+/// What an export writes: one bundle, or several where one would exceed the caps
+/// (`crate::bundle::BundleLimits`), each importable once the earlier ones are in.
 pub(super) struct Contents {
-    /// Revisions, by local sequence number, oldest first.
-    pub seqs: Vec<i64>,
+    /// The bundles, in the order they are to be imported.
+    pub parts: Vec<Part>,
     /// Where a since-last export started: (revision seq, audit seq).
     pub since: (i64, i64),
-    /// Records with revisions in the bundle.
+    /// The newest audit event of the vault (where the next since-last export starts).
+    pub last_audit: i64,
+}
+
+impl Contents {
+    /// The newest revision exported.
+    pub fn last_seq(&self) -> i64 {
+        self.parts
+            .iter()
+            .filter_map(|p| p.seqs.last())
+            .max()
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// What goes into one bundle.
+#[derive(Default)]
+pub(super) struct Part {
+    /// Revisions, by local sequence number, oldest first.
+    pub seqs: Vec<i64>,
+    /// Records with revisions in this bundle.
     pub records: BTreeSet<String>,
     /// `records.jsonl`: its size and SHA-256 (its lines are generated again while writing).
     pub records_size: u64,
     pub records_sha256: String,
-    /// Attachments the revisions refer to: (sha256, file, size).
+    /// Attachments its revisions refer to that no earlier bundle carries: (sha256, file, size).
     pub blobs: Vec<(String, String, u64)>,
     /// `audit.jsonl`, and how many events it holds.
     pub audit: Vec<u8>,
     pub audit_events: usize,
-    /// The newest audit event of the vault (where the next since-last export starts).
-    pub last_audit: i64,
+}
+
+/// An upper bound of `manifest.json` without its entries: names, ids, recipients, scope.
+fn manifest_base(names: &[String], scope: &ExportScope) -> u64 {
+    let recipients: usize = names.iter().map(|n| n.len() + 16).sum();
+    let ids = match scope {
+        ExportScope::Records(ids) => ids.len() * 48,
+        _ => 0,
+    };
+    (4096 + recipients + ids) as u64
+}
+/// An upper bound of one entry of `manifest.json` (a path, a size, a SHA-256, pretty-printed).
+const MANIFEST_ENTRY: u64 = 256;
+/// An upper bound of `manifest.json.minisig`.
+const SIGNATURE: u64 = 1024;
+/// The entries every bundle has besides attachments.
+const FIXED_ENTRIES: usize = 5;
+
+/// What a bundle would hold: its attachments (count, bytes), `records.jsonl` and `audit.jsonl`.
+struct Load {
+    blobs: usize,
+    blob_bytes: u64,
+    records: u64,
+    audit: u64,
+}
+
+/// Fills bundles in order within the caps, starting another where the next revision (with the
+/// attachments it brings) or the next audit event does not fit.
+struct Planner<'l> {
+    limits: &'l BundleLimits,
+    manifest_base: u64,
+    parts: Vec<Part>,
+    part: Part,
+    hash: Sha256,
+    /// Attachments already in a bundle of this export.
+    carried: BTreeSet<String>,
+}
+
+impl Planner<'_> {
+    /// Whether the current bundle can take `more` within every cap.
+    fn fits(&self, more: &Load) -> bool {
+        let (l, p) = (self.limits, &self.part);
+        let entries = FIXED_ENTRIES + p.blobs.len() + more.blobs;
+        let manifest = self.manifest_base + entries as u64 * MANIFEST_ENTRY;
+        let records = p.records_size + more.records;
+        let audit = p.audit.len() as u64 + more.audit;
+        let total = README.len() as u64
+            + records
+            + audit
+            + p.blobs.iter().map(|b| b.2).sum::<u64>()
+            + more.blob_bytes
+            + manifest
+            + SIGNATURE;
+        entries <= l.entries
+            && records <= l.records_bytes
+            && audit <= l.small_bytes
+            && manifest <= l.small_bytes
+            && total <= l.total_bytes
+    }
+
+    /// Makes room for `more`: in the current bundle, else in a new one; `too_big` when not
+    /// even an empty bundle can take it.
+    fn room_for(&mut self, more: &Load, too_big: impl FnOnce() -> String) -> Result<()> {
+        if self.fits(more) {
+            return Ok(());
+        }
+        self.next_part();
+        if self.fits(more) {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "export",
+            format!("{}: it cannot leave in a bundle", too_big()),
+        ))
+    }
+
+    /// Closes the current bundle (if it holds anything) and starts another.
+    fn next_part(&mut self) {
+        if self.part.seqs.is_empty() && self.part.audit.is_empty() {
+            return;
+        }
+        let mut done = std::mem::take(&mut self.part);
+        done.records_sha256 = hex::encode(std::mem::take(&mut self.hash).finalize());
+        self.parts.push(done);
+    }
+
+    /// The attachments of `rev` no bundle of this export carries yet.
+    fn new_blobs(&self, conn: &Connection, rev: &Revision) -> Result<Vec<(String, String, u64)>> {
+        let mut new: Vec<(String, String, u64)> = Vec::new();
+        for sha in rev.data.iter().flat_map(model::attachment_blobs) {
+            if self.carried.contains(sha) || new.iter().any(|(s, _, _)| s == sha) {
+                continue;
+            }
+            let (file, size) = blobs::file_and_size(conn, sha)?.ok_or_else(|| {
+                Error::Verify(format!(
+                    "attachment {} is referenced but not stored: verify the vault",
+                    &sha[..12]
+                ))
+            })?;
+            if size > self.limits.blob_bytes {
+                return Err(Error::invalid(
+                    "export",
+                    format!(
+                        "attachment {} is larger than the {} bytes an importer accepts: it cannot leave in a bundle",
+                        &sha[..12],
+                        self.limits.blob_bytes
+                    ),
+                ));
+            }
+            new.push((sha.to_owned(), file, size));
+        }
+        Ok(new)
+    }
+
+    fn revision(&mut self, conn: &Connection, seq: i64) -> Result<()> {
+        let rev = revisions::by_seq(conn, seq)?;
+        let line = revision_line(&rev)?;
+        let new = self.new_blobs(conn, &rev)?;
+        let more = Load {
+            blobs: new.len(),
+            blob_bytes: new.iter().map(|b| b.2).sum(),
+            records: line.len() as u64,
+            audit: 0,
+        };
+        self.room_for(&more, || {
+            format!(
+                "revision {} with its attachments is larger than one bundle may be",
+                rev.id.short()
+            )
+        })?;
+        let p = &mut self.part;
+        p.seqs.push(seq);
+        p.records_size += line.len() as u64;
+        self.hash.update(&line);
+        p.records.insert(rev.record.to_string());
+        self.carried.extend(new.iter().map(|b| b.0.clone()));
+        p.blobs.extend(new);
+        Ok(())
+    }
+
+    /// Audit events go after the revisions, into the last bundle while they fit.
+    fn audit_event(&mut self, line: &[u8]) -> Result<()> {
+        let more = Load {
+            blobs: 0,
+            blob_bytes: 0,
+            records: 0,
+            audit: line.len() as u64,
+        };
+        self.room_for(&more, || {
+            "an audit event is larger than one bundle may hold".into()
+        })?;
+        self.part.audit.extend_from_slice(line);
+        self.part.audit_events += 1;
+        Ok(())
+    }
 }
 
 /// One line of `records.jsonl`.
@@ -95,48 +270,45 @@ pub(super) fn revision_line(rev: &Revision) -> Result<Vec<u8>> {
     Ok(line)
 }
 
-pub(super) fn contents(conn: &Connection, scope: &ExportScope, key: &str) -> Result<Contents> {
+/// What goes in, planned into bundles within `limits`.
+pub(super) fn contents(
+    conn: &Connection,
+    scope: &ExportScope,
+    to: &Addressees,
+    limits: &BundleLimits,
+) -> Result<Contents> {
     let since = match scope {
-        ExportScope::SinceLast => peers::export_cursor(conn, key)?.unwrap_or((0, 0)),
+        ExportScope::SinceLast => peers::export_cursor(conn, &to.key)?.unwrap_or((0, 0)),
         _ => (0, 0),
     };
     let seqs = revision_seqs(conn, scope, since.0)?;
     if seqs.is_empty() {
         return Err(Error::NothingToExport);
     }
-    let mut blob_set = BTreeSet::new();
-    let mut records = BTreeSet::new();
-    let (mut records_size, mut hash) = (0u64, Sha256::new());
-    for &seq in &seqs {
-        let rev = revisions::by_seq(conn, seq)?;
-        let line = revision_line(&rev)?;
-        records_size += line.len() as u64;
-        hash.update(&line);
-        records.insert(rev.record.to_string());
-        if let Some(d) = &rev.data {
-            blob_set.extend(model::attachment_blobs(d).map(str::to_owned));
-        }
+    let mut plan = Planner {
+        limits,
+        manifest_base: manifest_base(&to.names, scope),
+        parts: Vec::new(),
+        part: Part::default(),
+        hash: Sha256::new(),
+        carried: BTreeSet::new(),
+    };
+    for seq in seqs {
+        plan.revision(conn, seq)?;
     }
-    let mut blob_rows = Vec::new();
-    for sha in blob_set {
-        let (file, size) = blobs::file_and_size(conn, &sha)?.ok_or_else(|| {
-            Error::Verify(format!(
-                "attachment {} is referenced but not stored: verify the vault",
-                &sha[..12]
-            ))
-        })?;
-        blob_rows.push((sha, file, size));
-    }
-    let (audit, audit_events, last_audit) = audit_lines(conn, scope, since.1, &records)?;
+    let records: BTreeSet<String> = plan
+        .parts
+        .iter()
+        .chain(std::iter::once(&plan.part))
+        .flat_map(|p| p.records.iter().cloned())
+        .collect();
+    let last_audit = audit_lines(conn, scope, since.1, &records, &mut |line| {
+        plan.audit_event(line)
+    })?;
+    plan.next_part();
     Ok(Contents {
-        seqs,
+        parts: plan.parts,
         since,
-        records,
-        records_size,
-        records_sha256: hex::encode(hash.finalize()),
-        blobs: blob_rows,
-        audit,
-        audit_events,
         last_audit,
     })
 }
@@ -188,13 +360,15 @@ fn travelling(e: &audit::AuditEvent) -> audit::AuditEvent {
     e
 }
 
-/// The audit events covered, as `audit.jsonl`; their count; the vault's newest event.
+/// The audit events covered, each handed to `line` as a line of `audit.jsonl`; returns the
+/// vault's newest event.
 fn audit_lines(
     conn: &Connection,
     scope: &ExportScope,
     since: i64,
     records: &BTreeSet<String>,
-) -> Result<(Vec<u8>, usize, i64)> {
+    line: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<i64> {
     let all = audit::all(conn)?;
     let last = all.last().map_or(0, |e| e.seq);
     let covered = |e: &audit::AuditEvent| match scope {
@@ -205,13 +379,11 @@ fn audit_lines(
             .is_some_and(|r| records.contains(r)),
         _ => e.seq > since,
     };
-    let mut bytes = Vec::new();
-    let mut n = 0;
     for e in all.iter().filter(|e| covered(e)) {
-        let e = travelling(e);
-        serde_json::to_writer(&mut bytes, &e).map_err(|e| Error::Verify(e.to_string()))?;
+        let mut bytes =
+            serde_json::to_vec(&travelling(e)).map_err(|e| Error::Verify(e.to_string()))?;
         bytes.push(b'\n');
-        n += 1;
+        line(&bytes)?;
     }
-    Ok((bytes, n, last))
+    Ok(last)
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::plan::{revision_line, Addressees, Contents};
+use super::plan::{revision_line, Addressees, Contents, Part};
 use super::{ExportOptions, ExportScope, Identity};
 use crate::bundle::{import::MAX_OUTSIDE_WORK_FACTOR, Recipient, FORMAT, README, ROOT, VERSION};
 use crate::crypto::blobs;
@@ -28,7 +28,10 @@ pub(super) struct Job<'a> {
     pub vault_dir: &'a Path,
     pub opts: &'a ExportOptions,
     pub to: &'a Addressees,
+    /// The whole export.
     pub contents: &'a Contents,
+    /// This bundle's share of it.
+    pub part: &'a Part,
     pub id: &'a Identity,
 }
 
@@ -192,7 +195,7 @@ pub(super) fn bundle(
     partial: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(String, u64)> {
-    let (c, mtime) = (job.contents, job.id.mtime);
+    let (c, mtime) = (job.part, job.id.mtime);
     let mut tar = tar::Builder::new(encrypted(job, partial, progress)?);
     let mut entries = Vec::new();
     put_listed(
@@ -256,10 +259,11 @@ pub(super) fn bundle(
 /// `manifest.json`: what the bundle is, who made it, for whom, and every other entry with its
 /// size and SHA-256.
 fn manifest(job: &Job<'_>, entries: &[ManifestEntry]) -> Result<Vec<u8>> {
-    let (c, s) = (job.contents, job.secrets);
+    let (c, s) = (job.part, job.secrets);
     let device_key = s.device_public_key();
     let label = meta::get(job.conn, meta::LABEL)?;
-    let (since_rev, since_audit) = c.since;
+    let (since_rev, since_audit) = job.contents.since;
+    let (number, of) = job.id.part;
     let manifest = serde_json::json!({
         "format": FORMAT,
         "version": VERSION,
@@ -272,6 +276,7 @@ fn manifest(job: &Job<'_>, entries: &[ManifestEntry]) -> Result<Vec<u8>> {
             "label": label,
         },
         "recipients": job.to.names,
+        "part": { "number": number, "of": of },
         "scope": match &job.opts.scope {
             ExportScope::Records(ids) => serde_json::json!({ "records": ids }),
             ExportScope::All => serde_json::json!({ "records": "all", "since": serde_json::Value::Null }),
@@ -288,6 +293,14 @@ fn manifest(job: &Job<'_>, entries: &[ManifestEntry]) -> Result<Vec<u8>> {
     let mut bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Verify(e.to_string()))?;
     bytes.push(b'\n');
+    // The plan keeps the manifest within the cap; checked here so that an estimate gone wrong
+    // fails the export, not every import.
+    if bytes.len() as u64 > job.opts.limits.small_bytes {
+        return Err(Error::invalid(
+            "export",
+            "the bundle's manifest would be larger than an importer accepts",
+        ));
+    }
     Ok(bytes)
 }
 
@@ -298,7 +311,7 @@ fn manifest(job: &Job<'_>, entries: &[ManifestEntry]) -> Result<Vec<u8>> {
 fn attachments(job: &Job<'_>, w: &mut impl Write) -> Result<Vec<ManifestEntry>> {
     let (tx, rx) = mpsc::sync_channel::<Chunk>(4);
     let (back_tx, back_rx) = mpsc::channel::<Zeroizing<Vec<u8>>>();
-    let rows = &job.contents.blobs;
+    let rows = &job.part.blobs;
     let (vault_dir, identity) = (job.vault_dir, job.secrets.identity());
     std::thread::scope(|s| -> Result<Vec<ManifestEntry>> {
         s.spawn(move || decrypt_attachments(rows, vault_dir, identity, &tx, &back_rx));

@@ -69,7 +69,7 @@ pub(super) fn key_id(pk: &minisign::PublicKey) -> String {
 pub(super) fn all(
     conn: &Connection,
     own_device: &str,
-    staged: &Staged,
+    staged: &mut Staged,
     trust_signer: Option<&str>,
     mode: Mode,
 ) -> Result<Checked> {
@@ -90,7 +90,9 @@ pub(super) fn all(
         sig,
     };
     let (signer, was_trusted) = signed_by_trusted(conn, &signed, trust_signer, mode)?;
-    let revisions = parse_records(staged)?;
+    // Fourth: every line of records.jsonl is a revision whose id matches its content, whose
+    // data is valid and which is listed once (checked as it streamed: `super::records`).
+    let revisions = staged.records.take()?;
     let (new, known) = joinable(conn, staged, revisions)?;
     history_holds(conn, own_device, &new)?;
     let relayed = new
@@ -198,45 +200,6 @@ fn signed_by_trusted(
         },
         was_trusted,
     ))
-}
-
-/// Fourth: every revision of `records.jsonl`: its id matches its content, its data is a valid
-/// record (or a well-formed purge), and it is listed once.
-fn parse_records(staged: &Staged) -> Result<Vec<Revision>> {
-    let bytes = staged
-        .small
-        .get("records.jsonl")
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let text = std::str::from_utf8(bytes).map_err(|_| reject("records.jsonl is not UTF-8"))?;
-    let mut revisions: Vec<Revision> = Vec::new();
-    let mut ids = BTreeSet::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = |what: String| reject(format!("records.jsonl line {}: {what}", i + 1));
-        let rev: Revision =
-            serde_json::from_str(line).map_err(|e| at(format!("not a revision ({e})")))?;
-        if rev.id_matches() != Some(true) {
-            return Err(at(
-                "revision id does not match its content (forged or altered)".into(),
-            ));
-        }
-        let data = rev.data.as_ref().expect("checked by id_matches");
-        if revision::is_purge_marker(data) {
-            if revision::purge_targets(data).is_none() {
-                return Err(at("a malformed purge".into()));
-            }
-        } else {
-            model::validate_value(rev.kind, data).map_err(|e| at(e.to_string()))?;
-        }
-        if !ids.insert(rev.id.to_string()) {
-            return Err(at("revision listed twice".into()));
-        }
-        revisions.push(rev);
-    }
-    Ok(revisions)
 }
 
 /// Every revision's parents are in the bundle or here, and its attachments too. Returns the

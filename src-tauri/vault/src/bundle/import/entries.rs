@@ -1,5 +1,6 @@
 //! Taking the decrypted tar apart: every entry checked for its type, name and size as it
-//! streams past, hashed; small entries kept in memory, attachments re-encrypted to this vault
+//! streams past, hashed; the manifest and its signature kept in memory, `records.jsonl` read
+//! into revisions line by line ([`super::records`]), attachments re-encrypted to this vault
 //! (never written in plaintext). Nothing here knows what the entries mean.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -11,32 +12,19 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::decrypt::{damaged, reject};
-use super::ImportLimits;
-use crate::bundle::ROOT;
+use super::records::{self, Records};
+use crate::bundle::{BundleLimits, ROOT};
 use crate::crypto::blobs::{self, NewBlob};
 use crate::error::{Error, Result};
 use crate::store::purge;
 
-/// Most entries a bundle may have.
-///
-/// # Security
-/// Caps what a hostile archive can make us track; a real bundle has one entry per attachment
-/// plus five.
-pub const MAX_ENTRIES: usize = 200_000;
-/// Largest `records.jsonl` (held in memory while it is checked).
-pub const MAX_RECORDS_BYTES: u64 = 512 << 20;
-/// Largest `audit.jsonl`, `manifest.json` (held in memory).
-pub const MAX_SMALL_BYTES: u64 = 64 << 20;
-/// Largest single attachment.
-pub const MAX_BLOB_BYTES: u64 = 64 << 30;
-/// Largest total of all entries.
-pub const MAX_TOTAL_BYTES: u64 = 256 << 30;
-
 /// What was read from the archive before any check of meaning.
 #[derive(Default)]
 pub(super) struct Staged {
-    /// Small entries by name, in memory.
+    /// `manifest.json` and `manifest.json.minisig`, in memory.
     pub small: HashMap<String, Vec<u8>>,
+    /// What `records.jsonl` held.
+    pub records: Records,
     /// Every entry seen: name → (size, SHA-256).
     pub seen: BTreeMap<String, (u64, String)>,
     /// Attachments re-encrypted into the vault folder, not (yet) referenced.
@@ -69,7 +57,7 @@ impl Staged {
 pub(super) struct Sink<'a> {
     pub vault_dir: &'a Path,
     pub own: &'a age::x25519::Recipient,
-    pub limits: &'a ImportLimits,
+    pub limits: &'a BundleLimits,
     /// Whether the vault already holds an attachment (checked, not stored again).
     pub known_blob: &'a dyn Fn(&str) -> bool,
     /// Notes a new attachment file as not yet part of the vault (`store::purge::expect_file`).
@@ -121,6 +109,22 @@ fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The size and SHA-256 of an entry of at most `cap` bytes, not kept.
+fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let n = io::copy(&mut r.take(cap + 1), &mut h).map_err(|e| {
+        reject(format!(
+            "the bundle could not be read ({e}): it is damaged or was altered"
+        ))
+    })?;
+    if n > cap {
+        return Err(reject(format!(
+            "{name} is larger than the {cap}-byte limit"
+        )));
+    }
+    Ok((n, hex::encode(h.finalize())))
+}
+
 /// Reads every entry of the tar `stream` into `staged`.
 pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged) -> Result<()> {
     let mut archive = tar::Archive::new(stream);
@@ -152,16 +156,16 @@ pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged)
         }
         let (size_read, sha) = if name.starts_with("blobs/") {
             stage_blob(&mut entry, &name, size, sink, staged)?
-        } else {
-            let cap = if name == "records.jsonl" {
-                sink.limits.records_bytes
-            } else {
-                sink.limits.small_bytes
-            };
-            let bytes = read_capped(&mut entry, cap, &name)?;
+        } else if name == "records.jsonl" {
+            records::read(&mut entry, sink.limits.records_bytes, &mut staged.records)?
+        } else if name.starts_with("manifest.json") {
+            let bytes = read_capped(&mut entry, sink.limits.small_bytes, &name)?;
             let r = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
             staged.small.insert(name.clone(), bytes);
             r
+        } else {
+            // README.txt, audit.jsonl: for people, hashed and passed by.
+            hash_capped(&mut entry, sink.limits.small_bytes, &name)?
         };
         if size_read != size {
             return Err(reject(format!(

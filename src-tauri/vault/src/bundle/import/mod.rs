@@ -5,8 +5,10 @@
 //!    fails; [`header`] caps the header and hands it to age whole), on its own thread, hashing the
 //!    file as it goes;
 //! 2. [`entries`]: every tar entry — regular files only, under `kuager-bundle/`, a known name,
-//!    no duplicates, within the size caps — hashed as it streams; attachments re-encrypted to
-//!    this vault's identity as they stream (nothing is written in plaintext);
+//!    no duplicates, within the caps (`crate::bundle::BundleLimits`, the exporter's too) —
+//!    hashed as it streams; `records.jsonl` parsed line by line into revisions ([`records`]),
+//!    never held whole; attachments re-encrypted to this vault's identity as they stream
+//!    (nothing is written in plaintext);
 //! 3. [`check`]: the manifest must list exactly the entries seen with their sizes and hashes;
 //!    then its signature; then the signer must be a trusted device; then every revision's id
 //!    must match its content, its record data must be valid, its parents known and of the
@@ -23,6 +25,7 @@ mod check;
 mod decrypt;
 mod entries;
 mod header;
+mod records;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -31,15 +34,13 @@ use std::path::Path;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::bundle::BundleLimits;
 use crate::crypto::keys::{Passphrase, VaultSecrets};
 use crate::error::{Error, Result};
 use crate::revision;
 use crate::store::{audit, peers, purge};
 
 pub use decrypt::{decrypt_outside, MAX_OUTSIDE_WORK_FACTOR};
-pub use entries::{
-    MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
-};
 pub use header::MAX_HEADER_BYTES;
 
 /// How to import (or inspect) a bundle.
@@ -53,34 +54,7 @@ pub struct ImportOptions {
     /// Trusts an unknown signer under this label (after checking its key with the caseworker).
     pub trust_signer: Option<String>,
     /// The caps; the defaults are the named limits.
-    pub limits: ImportLimits,
-}
-
-/// The caps an import applies (the named defaults; tests use smaller ones).
-#[derive(Debug, Clone, Copy)]
-pub struct ImportLimits {
-    /// Most entries.
-    pub entries: usize,
-    /// Largest `records.jsonl`.
-    pub records_bytes: u64,
-    /// Largest `audit.jsonl`, `manifest.json`, signature, README.
-    pub small_bytes: u64,
-    /// Largest attachment.
-    pub blob_bytes: u64,
-    /// Largest total.
-    pub total_bytes: u64,
-}
-
-impl Default for ImportLimits {
-    fn default() -> Self {
-        ImportLimits {
-            entries: MAX_ENTRIES,
-            records_bytes: MAX_RECORDS_BYTES,
-            small_bytes: MAX_SMALL_BYTES,
-            blob_bytes: MAX_BLOB_BYTES,
-            total_bytes: MAX_TOTAL_BYTES,
-        }
-    }
+    pub limits: BundleLimits,
 }
 
 /// Who signed a bundle.
