@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint supply-chain crash-long demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
+.PHONY: run test bench deps lint supply-chain crash-long mutants demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -64,6 +64,11 @@ fuzz-short:
 	cd fuzz && $(CARGO) +nightly fuzz run outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 fuzz-long:
 	$(MAKE) fuzz-short FUZZ_SECONDS=3600
+
+## Mutation testing of keys, revision ids, bundle verification, purge and the media scheme
+## (docs/mutants.md; hours; MUTANTS_AREAS="keys media" for some). Installs cargo-mutants.
+mutants: deps
+	@bash tools/mutants.sh
 
 ## R8 long mode: 1000 SIGKILL rounds instead of 200.
 crash-long: deps
