@@ -26,7 +26,8 @@ run() {
   local name=$1 pkg=$2 files=$3 tests=$4
   local args=(--package "$pkg" --output "$OUT/$name" --no-shuffle --colors never)
   for f in $files; do args+=(--file "$f"); done
-  for t in $tests; do args+=("--cargo-test-arg=$t"); done
+  # To both the build and the test run: only these test targets are built.
+  for t in $tests; do args+=("--cargo-arg=$t"); done
   echo "== $name: $files"
   # Missed mutants make cargo-mutants exit non-zero; the table below judges.
   cargo mutants "${args[@]}" || true
