@@ -268,6 +268,27 @@ mod tests {
         }
     }
 
+    /// A revision id is 64 lowercase hex digits, nothing else: a parent named by anything
+    /// else is refused when a bundle is read, before any lookup.
+    #[test]
+    fn a_revision_id_is_exactly_64_lowercase_hex_digits() {
+        let good = "0123456789abcdef".repeat(4);
+        let id: RevisionId = format!("  {good}\n").parse().unwrap();
+        assert_eq!(id.as_str(), good);
+        assert_eq!(id.short(), &good[..12]);
+        for bad in [
+            good[..63].to_owned(),
+            format!("{good}0"),
+            good.to_uppercase(),
+            format!("{}g", &good[..63]),
+            "z".repeat(64),
+            String::new(),
+        ] {
+            assert!(bad.parse::<RevisionId>().is_err(), "{bad:?} was taken");
+            assert!(RevisionId::try_from(bad.clone()).is_err());
+        }
+    }
+
     #[test]
     fn merge_patch_follows_rfc7396() {
         let mut t = serde_json::json!({"a":"b","c":{"d":"e","f":"g"}});

@@ -153,3 +153,71 @@ pub(crate) fn adopt(tx: &Connection, dir: &Path, file: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The list of attachment files not (yet) part of the vault, on a database of its own.
+    use super::*;
+
+    const FILE: &str = "blobs/ab/new-file";
+
+    fn vault_like() -> (tempfile::TempDir, Connection) {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir_all(t.path().join("blobs/ab")).unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&conn).unwrap();
+        (t, conn)
+    }
+
+    fn listed(conn: &Connection) -> i64 {
+        conn.query_row("SELECT count(*) FROM doomed_files", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A save that wrote its file and died before its commit leaves a file the next unlock
+    /// removes.
+    #[test]
+    fn an_expected_file_never_adopted_is_removed_at_the_next_unlock() {
+        let (t, conn) = vault_like();
+        expect_file(&conn, FILE).unwrap();
+        fs::write(t.path().join(FILE), b"ciphertext").unwrap();
+        // (the process dies here)
+        remove_doomed(&conn, t.path()).unwrap();
+        assert!(!t.path().join(FILE).exists(), "the stray file stayed");
+        assert_eq!(listed(&conn), 0);
+    }
+
+    /// A file its save made part of the vault is never removed.
+    #[test]
+    fn an_adopted_file_stays() {
+        let (t, conn) = vault_like();
+        expect_file(&conn, FILE).unwrap();
+        fs::write(t.path().join(FILE), b"ciphertext").unwrap();
+        adopt(&conn, t.path(), FILE).unwrap();
+        remove_doomed(&conn, t.path()).unwrap();
+        assert!(
+            t.path().join(FILE).exists(),
+            "an attachment of the vault was removed"
+        );
+        assert_eq!(listed(&conn), 0);
+    }
+
+    /// A save whose file was removed meanwhile fails rather than refer to nothing.
+    #[test]
+    fn adopting_a_file_that_is_gone_fails() {
+        let (t, conn) = vault_like();
+        expect_file(&conn, FILE).unwrap();
+        assert!(adopt(&conn, t.path(), FILE).is_err());
+    }
+
+    /// A file its save removed itself leaves the list (which would otherwise only grow).
+    #[test]
+    fn a_file_removed_by_its_save_is_forgotten() {
+        let (_t, conn) = vault_like();
+        expect_file(&conn, FILE).unwrap();
+        expect_file(&conn, "blobs/ab/other").unwrap();
+        assert_eq!(listed(&conn), 2);
+        forget_file(&conn, FILE).unwrap();
+        assert_eq!(listed(&conn), 1);
+    }
+}

@@ -132,7 +132,8 @@ pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
     Ok(conn)
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
+/// Creates or updates the tables (`pub(super)`: the store's unit tests build a database with it).
+pub(super) fn migrate(conn: &Connection) -> Result<()> {
     let has_meta: bool = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
         [],
