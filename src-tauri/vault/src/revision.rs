@@ -258,6 +258,9 @@ mod tests {
             serde_json::json!({"narrative":"line\nbreak\u{2028}","size":9007199254740992u64,"n":-9007199254740992i64}),
             serde_json::json!({"é":1,"e":2,"\u{10000}":3,"\u{FB33}":4}),
             serde_json::json!({"x":1.5,"y":1e21,"big":9007199254740993u64}),
+            // The same, inside arrays: the fast path must look into them too.
+            serde_json::json!({"list":[{"\u{10000}":3,"\u{FB33}":4}]}),
+            serde_json::json!([[1e21], [9007199254740993u64], [18446744073709551615u64]]),
         ];
         for v in samples {
             assert_eq!(
