@@ -292,6 +292,23 @@ mod tests {
         }
     }
 
+    /// Revisions and audit events are stamped with the time now, in one fixed form.
+    #[test]
+    fn now_is_the_time_now_in_rfc3339_with_milliseconds() {
+        let before = time::OffsetDateTime::now_utc();
+        let stamp = now();
+        let after = time::OffsetDateTime::now_utc();
+        assert_eq!(stamp.len(), "2026-11-28T09:01:02.345Z".len(), "{stamp}");
+        assert!(
+            stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.',
+            "{stamp}"
+        );
+        let t = time::OffsetDateTime::parse(&stamp, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let ms = |t: time::OffsetDateTime| t.unix_timestamp_nanos() / 1_000_000;
+        assert!(ms(before) <= ms(t) && ms(t) <= ms(after), "{stamp}");
+    }
+
     #[test]
     fn merge_patch_follows_rfc7396() {
         let mut t = serde_json::json!({"a":"b","c":{"d":"e","f":"g"}});

@@ -167,7 +167,34 @@ fn forged(m: &Material, to: &str) -> Vec<Case> {
             .replace("the account", "a forged account")
             .into_bytes();
     });
+    // A purge marker (continuing the first revision, its id right) whose list is no list.
+    let malformed_purge = altered(&m.entries, "records.jsonl", |b| {
+        let first: vault::Revision =
+            serde_json::from_slice(b.split(|&c| c == b'\n').next().unwrap()).unwrap();
+        let data =
+            serde_json::json!({ "kuager_purge": { "revisions": "all of them", "blobs": [] } });
+        let at = "2026-11-29T00:00:00.000Z";
+        let id = vault::revision::compute_id(
+            &first.record,
+            first.kind,
+            std::slice::from_ref(&first.id),
+            &first.device,
+            at,
+            &data,
+        )
+        .unwrap();
+        let purge = serde_json::json!({
+            "id": id, "record": first.record, "kind": first.kind, "parents": [first.id],
+            "device": first.device, "at": at, "data": data,
+        });
+        b.extend_from_slice(format!("{purge}\n").as_bytes());
+    });
     vec![
+        (
+            "malformed purge",
+            resigned(malformed_purge, &m.cw),
+            "a malformed purge",
+        ),
         (
             "manifest entry missing",
             seal(&files(&without("audit.jsonl")), to),
@@ -228,7 +255,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let cases = [damaged(&m), crafted(&m, &to), forged(&m, &to)].concat();
-    assert_eq!(cases.len(), 23);
+    assert_eq!(cases.len(), 24);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org
