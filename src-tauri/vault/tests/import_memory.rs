@@ -36,6 +36,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// The tests of this file one at a time: the counts are the whole process's.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Bytes in use now, after the peak is set back to it.
 fn reset() -> usize {
     let now = IN_USE.load(Ordering::Relaxed);
@@ -45,6 +48,7 @@ fn reset() -> usize {
 
 #[test]
 fn an_import_holds_the_revisions_not_the_text_of_records_jsonl() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut org = coordinator();
     let (t, mut cw) = caseworker(&mut org, "caseworker 1");
     let p = add_person(&mut cw, "Сенбай");
@@ -86,4 +90,53 @@ fn an_import_holds_the_revisions_not_the_text_of_records_jsonl() {
         peak < records * 3 / 2,
         "the import needed {peak} bytes for a records.jsonl of {records}"
     );
+}
+
+/// Anyone holding the organisation's public key can send a bundle. Nothing of its
+/// `records.jsonl` is parsed before its signature is found to be a trusted device's: a line of
+/// JSON that would take hundreds of MiB to parse (a long array of zeros) costs nothing but
+/// the refusal. The same line from a trusted device is refused unparsed for its length.
+#[test]
+fn records_jsonl_is_not_parsed_before_the_signature_holds() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut org = coordinator();
+    let t = tempfile::tempdir().unwrap();
+    let stranger = new_vault(&t.path().join("stranger"));
+    let (_ct, cw) = caseworker(&mut org, "caseworker 1");
+    // 40 MiB of `0,`: about 640 MiB as a parsed JSON array.
+    let mut line = b"{\"data\":[".to_vec();
+    line.extend(b"0,".repeat(20 << 20));
+    line.extend(b"0]}\n");
+    let bundle_by = |signer: &vault::Vault, name: &str| {
+        let mut e = vec![
+            ("kuager-bundle/README.txt".to_owned(), b"x".to_vec()),
+            ("kuager-bundle/records.jsonl".to_owned(), line.clone()),
+        ];
+        resign(&mut e, signer);
+        let path = t.path().join(name);
+        std::fs::write(&path, seal(&files(&e), &org.recipient)).unwrap();
+        path
+    };
+    let from_stranger = bundle_by(&stranger, "stranger.kuager.age");
+    let from_caseworker = bundle_by(&cw, "caseworker.kuager.age");
+
+    let before = reset();
+    let e = org
+        .v
+        .import(&from_stranger, &Default::default())
+        .unwrap_err();
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    assert!(matches!(e, vault::Error::UnknownSigner { .. }), "{e}");
+    assert!(peak < 16 << 20, "{} MiB for a refused bundle", peak >> 20);
+
+    let before = reset();
+    let e = org
+        .v
+        .import(&from_caseworker, &Default::default())
+        .unwrap_err();
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    assert!(e.to_string().contains("line 1 is longer than"), "{e}");
+    // The line buffer stops at the cap (32 MiB; 96 MiB in flight while the vector doubles):
+    // parsed, the line would take about 640 MiB.
+    assert!(peak < 128 << 20, "{} MiB for a refused line", peak >> 20);
 }

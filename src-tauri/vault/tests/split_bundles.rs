@@ -256,3 +256,36 @@ fn an_export_of_several_bundles_that_fails_leaves_none_of_them() {
     let r = export_with(&mut cw, ExportScope::SinceLast, &out, small()).unwrap();
     assert_eq!((r.records, r.revisions, r.blobs), (16, 25, 8));
 }
+
+/// A record the coordinator purged keeps no attachments: a later bundle of the export, whose
+/// revisions of it refer to an attachment only the first carried (and the coordinator dropped),
+/// still imports, and the record stays purged.
+#[test]
+fn the_parts_import_where_the_coordinator_purged_a_record_they_carry() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker 1");
+    let p = add_person(&mut cw, "Сенбай");
+    let tid = add_testimony(&mut cw, p, "an account the witness withdrew");
+    cw.attach(tid, &vec![9u8; 40_000][..], AttachMeta::default())
+        .unwrap();
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("first"));
+    org.v.import(&first, &Default::default()).unwrap();
+    org.v.purge(tid, "the witness withdrew consent").unwrap();
+
+    // More work, then an edit of the testimony: its last revision lands in a later bundle.
+    material(&mut cw);
+    cw.edit(tid, br#"{"place":"Almaty"}"#, None, false).unwrap();
+    let r = export_with(&mut cw, ExportScope::All, &t.path().join("all"), small()).unwrap();
+    assert!(r.bundles.len() > 2);
+    for f in paths(&r) {
+        org.v.import(&f, &with(small())).unwrap();
+    }
+    assert!(org.v.verify().unwrap().problems.is_empty());
+    let after = org.v.get(tid).unwrap();
+    assert!(
+        after.heads.iter().all(|h| h.data.is_none()
+            || vault::revision::is_purge_marker(h.data.as_ref().unwrap())),
+        "the purged testimony came back: {:?}",
+        after.heads
+    );
+}

@@ -11,9 +11,13 @@
 /// Caps what a hostile archive can make us track; a real bundle has one entry per attachment
 /// plus five.
 pub const MAX_ENTRIES: usize = 200_000;
-/// Largest `records.jsonl`. The importer reads it line by line and keeps the revisions, not
-/// the text.
+/// Largest `records.jsonl`. The importer spools it, re-encrypted, into the vault folder and
+/// reads it line by line once the signature holds, keeping the revisions, not the text.
 pub const MAX_RECORDS_BYTES: u64 = 512 << 20;
+/// Longest line of `records.jsonl`, one revision: a record's data is at most
+/// `crate::model::MAX_RECORD_BYTES` (8 MiB), and its line, with the revision's other fields,
+/// stays well under this. The importer refuses a longer line before parsing it.
+pub const MAX_REVISION_LINE_BYTES: u64 = 32 << 20;
 /// Largest `audit.jsonl`, `manifest.json`, signature, README (the manifest and its signature
 /// are held in memory until checked).
 pub const MAX_SMALL_BYTES: u64 = 64 << 20;

@@ -26,7 +26,8 @@ pub use import::{
     MAX_OUTSIDE_WORK_FACTOR,
 };
 pub use limits::{
-    BundleLimits, MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
+    BundleLimits, MAX_BLOB_BYTES, MAX_ENTRIES, MAX_RECORDS_BYTES, MAX_REVISION_LINE_BYTES,
+    MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
 };
 
 /// The format name in `manifest.json`.

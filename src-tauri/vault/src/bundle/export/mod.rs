@@ -191,7 +191,11 @@ fn destination(output: &Path, id: &Identity) -> Result<Destination> {
                 format!("the folder {} does not exist", parent.display()),
             ));
         }
-        (parent, numbered(output, id.part))
+        let path = match id.part {
+            (_, 1) => output.to_owned(),
+            part => numbered(output, part),
+        };
+        (parent, path)
     };
     if path.exists() {
         return Err(Error::invalid(
@@ -238,18 +242,13 @@ pub(crate) fn export(
                 before += b.size;
                 bundles.push(b);
             }
-            Err(e) => {
-                for b in &bundles {
-                    let _ = fs::remove_file(&b.path);
-                }
-                if !bundles.is_empty() {
-                    let _ = fsutil::sync_dir(&dest.dir);
-                }
-                return Err(e);
-            }
+            Err(e) => return Err(remove_all(&bundles, &dest.dir, e)),
         }
     }
-    record(conn, secrets, opts, &to, &contents, &bundles)?;
+    // What left is on record, or nothing left.
+    if let Err(e) = record(conn, secrets, opts, &to, &contents, &bundles) {
+        return Err(remove_all(&bundles, &dests[0].dir, e));
+    }
     let records: BTreeSet<&String> = contents.parts.iter().flat_map(|p| &p.records).collect();
     Ok(ExportReport {
         records: records.len(),
@@ -259,6 +258,17 @@ pub(crate) fn export(
         recipients: to.names,
         bundles,
     })
+}
+
+/// Removes the bundles an export wrote before `e` stopped it; returns `e`.
+fn remove_all(bundles: &[ExportedBundle], dir: &Path, e: Error) -> Error {
+    for b in bundles {
+        let _ = fs::remove_file(&b.path);
+    }
+    if !bundles.is_empty() {
+        let _ = fsutil::sync_dir(dir);
+    }
+    e
 }
 
 /// One bundle: written to its partial file, then named (a reader never sees a half-written
@@ -289,7 +299,10 @@ fn write_one(
         let _ = fs::remove_file(&dest.partial);
         return Err(Error::io(format!("naming {}", dest.path.display()))(e));
     }
-    fsutil::sync_dir(&dest.dir)?;
+    if let Err(e) = fsutil::sync_dir(&dest.dir) {
+        let _ = fs::remove_file(&dest.path);
+        return Err(e);
+    }
     Ok(ExportedBundle {
         path: dest.path.clone(),
         sha256,

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::{ExportOptions, ExportScope};
-use crate::bundle::{BundleLimits, Recipient, README};
+use crate::bundle::{BundleLimits, Recipient, MAX_REVISION_LINE_BYTES, README};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::Revision;
@@ -223,6 +223,15 @@ impl Planner<'_> {
     fn revision(&mut self, conn: &Connection, seq: i64) -> Result<()> {
         let rev = revisions::by_seq(conn, seq)?;
         let line = revision_line(&rev)?;
+        if line.len() as u64 > MAX_REVISION_LINE_BYTES {
+            return Err(Error::invalid(
+                "export",
+                format!(
+                    "revision {} is longer than an importer reads: it cannot leave in a bundle",
+                    rev.id.short()
+                ),
+            ));
+        }
         let new = self.new_blobs(conn, &rev)?;
         let more = Load {
             blobs: new.len(),

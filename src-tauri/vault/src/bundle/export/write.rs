@@ -52,12 +52,15 @@ enum Chunk {
 /// Size of the plaintext pieces handed from the decrypting thread to the writer.
 const CHUNK: usize = 256 * 1024;
 
-/// Generates `records.jsonl` line by line from revision `seq`s (never all in memory).
+/// Generates `records.jsonl` line by line from revision `seq`s (never all in memory),
+/// counting and hashing what it gives, to be compared with the plan the manifest states.
 struct RecordLines<'c> {
     conn: &'c Connection,
     seqs: std::slice::Iter<'c, i64>,
     buf: Vec<u8>,
     pos: usize,
+    size: u64,
+    hash: Sha256,
 }
 
 impl Read for RecordLines<'_> {
@@ -70,6 +73,8 @@ impl Read for RecordLines<'_> {
                 .and_then(|r| revision_line(&r))
                 .map_err(io::Error::other)?;
             self.pos = 0;
+            self.size += self.buf.len() as u64;
+            self.hash.update(&self.buf);
         }
         let n = out.len().min(self.buf.len() - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -210,8 +215,17 @@ pub(super) fn bundle(
         seqs: c.seqs.iter(),
         buf: Vec::new(),
         pos: 0,
+        size: 0,
+        hash: Sha256::new(),
     };
     put(&mut tar, "records.jsonl", c.records_size, mtime, &mut lines)?;
+    // The tar pads what falls short of its header: a revision changed since the plan (another
+    // program on the vault) would give a bundle every importer refuses. Said here instead.
+    if lines.size != c.records_size || hex::encode(lines.hash.finalize()) != c.records_sha256 {
+        return Err(Error::Verify(
+            "the vault changed while the bundle was written: export again".into(),
+        ));
+    }
     entries.push(ManifestEntry {
         path: "records.jsonl".into(),
         size: c.records_size,

@@ -15,7 +15,7 @@ use crate::bundle::{FORMAT, VERSION};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::{self, Revision};
-use crate::store::{self, blobs, peers, revisions};
+use crate::store::{self, blobs, peers, purge, revisions};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,14 +64,15 @@ pub(super) fn key_id(pk: &minisign::PublicKey) -> String {
     hex::encode_upper(id)
 }
 
-/// Every check, in order. `trust_signer` names an unknown signer (or, when inspecting, lets it
+/// Every check, in order; `read_records` reads `records.jsonl` (`super::records`). `trust_signer` names an unknown signer (or, when inspecting, lets it
 /// be reported instead of refused).
 pub(super) fn all(
     conn: &Connection,
     own_device: &str,
-    staged: &mut Staged,
+    staged: &Staged,
     trust_signer: Option<&str>,
     mode: Mode,
+    read_records: impl FnOnce() -> Result<Vec<Revision>>,
 ) -> Result<Checked> {
     let manifest_bytes = staged
         .small
@@ -90,9 +91,9 @@ pub(super) fn all(
         sig,
     };
     let (signer, was_trusted) = signed_by_trusted(conn, &signed, trust_signer, mode)?;
-    // Fourth: every line of records.jsonl is a revision whose id matches its content, whose
-    // data is valid and which is listed once (checked as it streamed: `super::records`).
-    let revisions = staged.records.take()?;
+    // Fourth, only now that the signature holds: every line of records.jsonl is a revision
+    // whose id matches its content, whose data is valid and which is listed once.
+    let revisions = read_records()?;
     let (new, known) = joinable(conn, staged, revisions)?;
     history_holds(conn, own_device, &new)?;
     let relayed = new
@@ -214,6 +215,11 @@ fn joinable(
         .map(|r| (r.id.to_string(), r.record.to_string()))
         .collect();
     let staged_blobs: BTreeSet<&str> = staged.blobs.iter().map(|b| b.sha256.as_str()).collect();
+    let purged_in_bundle: BTreeSet<String> = revisions
+        .iter()
+        .filter(|r| r.data.as_ref().is_some_and(revision::is_purge_marker))
+        .map(|r| r.record.to_string())
+        .collect();
     let mut new = Vec::new();
     let mut known = 0;
     for rev in revisions {
@@ -237,7 +243,10 @@ fn joinable(
             }
         }
         for b in rev.data.iter().flat_map(model::attachment_blobs) {
-            if !staged_blobs.contains(b) && !blobs::exists(conn, b)? {
+            if !staged_blobs.contains(b)
+                && !blobs::exists(conn, b)?
+                && !purged(conn, &purged_in_bundle, &rev.record)?
+            {
                 return Err(reject(format!(
                     "revision {} refers to attachment {} which is neither in the bundle nor in this vault",
                     rev.id.short(),
@@ -252,6 +261,17 @@ fn joinable(
         }
     }
     Ok((new, known))
+}
+
+/// Whether `record`'s content is destroyed here or by this bundle: its revisions keep no
+/// attachments, so none need come with them (an export of several bundles sends each
+/// attachment once, and this vault dropped it with the first if the record was purged here).
+fn purged(
+    conn: &Connection,
+    in_bundle: &BTreeSet<String>,
+    record: &model::RecordId,
+) -> Result<bool> {
+    Ok(in_bundle.contains(&record.to_string()) || purge::is_purged(conn, *record)?)
 }
 
 /// Fifth: the new revisions continue only what their signer could have held. A record begins

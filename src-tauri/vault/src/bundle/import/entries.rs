@@ -1,7 +1,8 @@
 //! Taking the decrypted tar apart: every entry checked for its type, name and size as it
-//! streams past, hashed; the manifest and its signature kept in memory, `records.jsonl` read
-//! into revisions line by line ([`super::records`]), attachments re-encrypted to this vault
-//! (never written in plaintext). Nothing here knows what the entries mean.
+//! streams past, hashed; the manifest and its signature kept in memory; `records.jsonl` and
+//! attachments re-encrypted to this vault as they stream (never written in plaintext), the
+//! former to be read once the signature holds ([`super::records`]); the README and
+//! `audit.jsonl` only hashed. Nothing here knows what the entries mean.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -12,7 +13,6 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::decrypt::{damaged, reject};
-use super::records::{self, Records};
 use crate::bundle::{BundleLimits, ROOT};
 use crate::crypto::blobs::{self, NewBlob};
 use crate::error::{Error, Result};
@@ -23,8 +23,8 @@ use crate::store::purge;
 pub(super) struct Staged {
     /// `manifest.json` and `manifest.json.minisig`, in memory.
     pub small: HashMap<String, Vec<u8>>,
-    /// What `records.jsonl` held.
-    pub records: Records,
+    /// `records.jsonl`, re-encrypted into the vault folder until it has been read.
+    pub records: Option<NewBlob>,
     /// Every entry seen: name → (size, SHA-256).
     pub seen: BTreeMap<String, (u64, String)>,
     /// Attachments re-encrypted into the vault folder, not (yet) referenced.
@@ -41,7 +41,8 @@ impl Staged {
         vault_dir: &Path,
         keep: &BTreeSet<String>,
     ) {
-        for b in self.blobs.iter().filter(|b| !keep.contains(&b.rel)) {
+        let unkept = self.blobs.iter().filter(|b| !keep.contains(&b.rel));
+        for b in unkept.chain(&self.records) {
             let path = vault_dir.join(&b.rel);
             if fs::remove_file(&path).is_ok() {
                 let _ = purge::forget_file(conn, &b.rel);
@@ -96,11 +97,13 @@ pub(super) fn entry_name(raw: &[u8]) -> Result<String> {
 
 fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    r.take(cap + 1).read_to_end(&mut buf).map_err(|e| {
-        reject(format!(
-            "the bundle could not be read ({e}): it is damaged or was altered"
-        ))
-    })?;
+    r.take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| {
+            reject(format!(
+                "the bundle could not be read ({e}): it is damaged or was altered"
+            ))
+        })?;
     if buf.len() as u64 > cap {
         return Err(reject(format!(
             "{name} is larger than the {cap}-byte limit"
@@ -112,7 +115,7 @@ fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
 /// The size and SHA-256 of an entry of at most `cap` bytes, not kept.
 fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)> {
     let mut h = Sha256::new();
-    let n = io::copy(&mut r.take(cap + 1), &mut h).map_err(|e| {
+    let n = io::copy(&mut r.take(cap.saturating_add(1)), &mut h).map_err(|e| {
         reject(format!(
             "the bundle could not be read ({e}): it is damaged or was altered"
         ))
@@ -157,7 +160,7 @@ pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged)
         let (size_read, sha) = if name.starts_with("blobs/") {
             stage_blob(&mut entry, &name, size, sink, staged)?
         } else if name == "records.jsonl" {
-            records::read(&mut entry, sink.limits.records_bytes, &mut staged.records)?
+            stage_records(&mut entry, size, sink, staged)?
         } else if name.starts_with("manifest.json") {
             let bytes = read_capped(&mut entry, sink.limits.small_bytes, &name)?;
             let r = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
@@ -175,6 +178,38 @@ pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged)
         staged.seen.insert(name, (size_read, sha));
     }
     Ok(())
+}
+
+/// `records.jsonl`: re-encrypted into the vault folder as it streams, to be read line by line
+/// once the bundle's signature holds. Returns (size read, SHA-256).
+fn stage_records(
+    entry: &mut impl Read,
+    size: u64,
+    sink: &Sink<'_>,
+    staged: &mut Staged,
+) -> Result<(u64, String)> {
+    let cap = sink.limits.records_bytes;
+    if size > cap {
+        return Err(reject(format!(
+            "records.jsonl is larger than the {cap}-byte limit"
+        )));
+    }
+    let f = spool(entry, sink)?;
+    let r = (f.size, f.sha256.clone());
+    staged.records = Some(f);
+    Ok(r)
+}
+
+/// An entry's content re-encrypted to the vault, under a random name noted as not (yet) part
+/// of the vault.
+fn spool(entry: &mut impl Read, sink: &Sink<'_>) -> Result<NewBlob> {
+    blobs::write_serial(sink.vault_dir, sink.own, entry, &mut |f| {
+        (sink.expect_file)(f)
+    })
+    .map_err(|e| match e {
+        Error::Io { source, .. } => damaged(source),
+        other => other,
+    })
 }
 
 /// An attachment entry: only checked when the vault has it, else re-encrypted to the vault as
@@ -196,13 +231,7 @@ fn stage_blob(
         let n = io::copy(entry, &mut h).map_err(damaged)?;
         return Ok((n, hex::encode(h.finalize())));
     }
-    let b = blobs::write_serial(sink.vault_dir, sink.own, entry, &mut |f| {
-        (sink.expect_file)(f)
-    })
-    .map_err(|e| match e {
-        Error::Io { source, .. } => damaged(source),
-        other => other,
-    })?;
+    let b = spool(entry, sink)?;
     let r = (b.size, b.sha256.clone());
     staged.blobs.push(b);
     Ok(r)

@@ -6,11 +6,11 @@
 //!    file as it goes;
 //! 2. [`entries`]: every tar entry — regular files only, under `kuager-bundle/`, a known name,
 //!    no duplicates, within the caps (`crate::bundle::BundleLimits`, the exporter's too) —
-//!    hashed as it streams; `records.jsonl` parsed line by line into revisions ([`records`]),
-//!    never held whole; attachments re-encrypted to this vault's identity as they stream
-//!    (nothing is written in plaintext);
+//!    hashed as it streams; `records.jsonl` and attachments re-encrypted to this vault's
+//!    identity as they stream (nothing is written in plaintext);
 //! 3. [`check`]: the manifest must list exactly the entries seen with their sizes and hashes;
-//!    then its signature; then the signer must be a trusted device; then every revision's id
+//!    then its signature; then the signer must be a trusted device; then, only then,
+//!    `records.jsonl` is read back a line at a time ([`records`]), and every revision's id
 //!    must match its content, its record data must be valid, its parents known and of the
 //!    same record, its attachments present; a record begins once, a purge continues what it
 //!    destroys, and no revision is in this vault's own name;
@@ -244,7 +244,22 @@ fn read_and_apply(
         expect_file: &|f| purge::expect_file(t.conn, f),
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
-    let checked = check::all(t.conn, t.device, staged, opts.trust_signer.as_deref(), mode)?;
+    let read_records = || match &staged.records {
+        None => Ok(Vec::new()),
+        Some(f) => records::read(
+            crate::crypto::blobs::open(t.dir, &f.rel, t.secrets.identity()).map_err(|e| {
+                decrypt::reject(format!("records.jsonl could not be read back ({e})"))
+            })?,
+        ),
+    };
+    let checked = check::all(
+        t.conn,
+        t.device,
+        staged,
+        opts.trust_signer.as_deref(),
+        mode,
+        read_records,
+    )?;
     apply::commit(t, staged, checked, mode, (&file_sha, size))
 }
 
@@ -342,6 +357,7 @@ pub fn read_identity_file(path: &Path) -> Result<Vec<age::x25519::Identity>> {
 #[cfg(fuzzing)]
 pub fn fuzz_parsers(data: &[u8]) {
     let _ = serde_json::from_slice::<check::Manifest>(data);
+    records::fuzz(data);
     for line in data.split(|&b| b == b'\n') {
         let _ = entries::entry_name(line);
         if let Ok(rev) = serde_json::from_slice::<revision::Revision>(line) {
