@@ -433,7 +433,7 @@ pub fn recovery_slots(vault_dir: &Path) -> Vec<PathBuf> {
 
 /// Destroys a keyslot file: overwritten with random bytes and synced, then removed. On SSDs and
 /// copy-on-write file systems the overwrite may not reach the old blocks (docs/threat-model.md).
-/// Fails only if the file can be neither overwritten nor removed.
+/// Fails only if the file can be neither overwritten nor removed (one already gone is no error).
 pub fn destroy_slot(path: &Path) -> Result<()> {
     let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
     let mut noise = vec![0u8; len.max(1)];
@@ -445,7 +445,11 @@ pub fn destroy_slot(path: &Path) -> Result<()> {
             f.write_all(&noise)?;
             f.sync_all()
         });
-    let removed = fs::remove_file(path);
+    // Already gone is destroyed.
+    let removed = match fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    };
     match (wipe, removed) {
         (Err(e), Err(_)) => Err(Error::io("destroying a keyslot")(e)),
         _ => Ok(()),
@@ -648,6 +652,46 @@ mod tests {
             "{}",
             json.len()
         );
+    }
+
+    /// A vault and its device are named by random ids, kept in the keyslot with the keys.
+    #[test]
+    fn a_vault_and_its_device_get_ids_of_their_own() {
+        let (a, b) = (VaultSecrets::generate(), VaultSecrets::generate());
+        assert!(!a.vault_id().is_nil() && !a.device_id().is_nil());
+        assert_ne!(a.vault_id(), a.device_id());
+        assert_ne!(a.vault_id(), b.vault_id());
+        assert_ne!(a.device_id(), b.device_id());
+        let again = VaultSecrets::from_json(Path::new("slot"), a.to_json().as_bytes()).unwrap();
+        assert_eq!(
+            (again.vault_id(), again.device_id()),
+            (a.vault_id(), a.device_id())
+        );
+    }
+
+    /// A keyslot destroyed is overwritten in place (another name for the same file sees only
+    /// noise) and gone; one that is already gone is no error; one that can be neither
+    /// overwritten nor removed is.
+    #[test]
+    fn a_destroyed_keyslot_is_overwritten_then_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let slot = t.path().join("passphrase.age");
+        let secret = vec![b'k'; 600];
+        fs::write(&slot, &secret).unwrap();
+        let other_name = t.path().join("same-file");
+        fs::hard_link(&slot, &other_name).unwrap();
+        destroy_slot(&slot).unwrap();
+        assert!(!slot.exists());
+        let left = fs::read(&other_name).unwrap();
+        assert_eq!(left.len(), secret.len());
+        assert!(
+            left.iter().filter(|&&b| b == b'k').count() < 60,
+            "not overwritten"
+        );
+        destroy_slot(&slot).unwrap();
+        let folder = t.path().join("a-folder");
+        fs::create_dir(&folder).unwrap();
+        assert!(destroy_slot(&folder).is_err());
     }
 
     /// A passphrase with spare room (a line read from a terminal) is moved to an exact-size
