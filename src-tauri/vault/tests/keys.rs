@@ -321,3 +321,38 @@ fn recovery_keyslot_names_say_nothing_about_the_key() {
         .unlock_with_recovery(&org)
         .unwrap();
 }
+
+/// A work factor of 0, or over the most a keyslot may ask when opened, is refused when the
+/// keyslot is written: such a vault could not be opened, or only after hours.
+#[test]
+fn a_keyslot_work_factor_out_of_range_is_refused_when_written() {
+    let t = tempfile::tempdir().unwrap();
+    for n in [0u8, 23, 40] {
+        let e = Vault::create(
+            &t.path().join(format!("v{n}")),
+            &pass(),
+            vault::CreateOptions {
+                work_factor: Some(n),
+                ..Default::default()
+            },
+        )
+        .err()
+        .unwrap_or_else(|| panic!("work factor {n} was taken"));
+        assert!(e.to_string().contains("outside 1–22"), "{n}: {e}");
+    }
+}
+
+/// A vault whose passphrase keyslot is gone says so, and how to recover.
+#[test]
+fn a_missing_passphrase_keyslot_is_named() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("v");
+    drop(new_vault(&dir));
+    std::fs::remove_file(dir.join("keyslots/passphrase.age")).unwrap();
+    let mut v = Vault::open(&dir).unwrap();
+    let e = v.unlock(&pass()).unwrap_err();
+    assert!(
+        matches!(&e, Error::Keyslot { reason, .. } if reason.contains("missing")),
+        "{e}"
+    );
+}
