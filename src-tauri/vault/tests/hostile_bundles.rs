@@ -189,7 +189,46 @@ fn forged(m: &Material, to: &str) -> Vec<Case> {
         });
         b.extend_from_slice(format!("{purge}\n").as_bytes());
     });
+    // The real manifest with one field changed, signed again by the caseworker.
+    let remanifested = |field: &str, value: serde_json::Value| {
+        let mut e = m.entries.clone();
+        let at = e
+            .iter()
+            .position(|(p, _)| p.ends_with("manifest.json"))
+            .unwrap();
+        let mut manifest: serde_json::Value = serde_json::from_slice(&e[at].1).unwrap();
+        manifest[field] = value;
+        e[at].1 = serde_json::to_vec_pretty(&manifest).unwrap();
+        let sig = m.cw.sign(&e[at].1, "test").unwrap();
+        let s = e
+            .iter()
+            .position(|(p, _)| p.ends_with("manifest.json.minisig"))
+            .unwrap();
+        e[s].1 = sig.into_bytes();
+        seal(&files(&e), to)
+    };
     vec![
+        (
+            "manifest of another version",
+            remanifested("version", serde_json::json!(2)),
+            "of a version this Kuager reads",
+        ),
+        (
+            "manifest of another format",
+            remanifested("format", serde_json::json!("other-bundle")),
+            "of a version this Kuager reads",
+        ),
+        (
+            "hash mismatch at the same size",
+            seal(
+                &files(&altered(&m.entries, "records.jsonl", |b| {
+                    let at = b.windows(11).position(|w| w == b"the account").unwrap();
+                    b[at] = b'T';
+                })),
+                to,
+            ),
+            "does not match the manifest",
+        ),
         (
             "malformed purge",
             resigned(malformed_purge, &m.cw),
@@ -255,7 +294,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let cases = [damaged(&m), crafted(&m, &to), forged(&m, &to)].concat();
-    assert_eq!(cases.len(), 24);
+    assert_eq!(cases.len(), 27);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org
@@ -488,4 +527,32 @@ fn a_header_just_under_the_cap_is_read_quickly() {
     let took = started.elapsed();
     assert!(took.as_millis() < 1000, "answered after {took:?}: {err}");
     assert!(matches!(err, Error::Rejected(_)), "{err}");
+}
+
+/// An unknown signer is named by the key id its device shows (`kuager device`), to be checked
+/// with its owner; inspecting such a bundle reports it instead of refusing, and changes nothing.
+#[test]
+fn an_unknown_signer_is_named_and_inspect_reports_it() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let mut e = m.entries.clone();
+    resign(&mut e, &m.stranger);
+    let path = org.tmp.path().join("stranger.kuager.age");
+    std::fs::write(&path, seal(&files(&e), &org.recipient)).unwrap();
+    let key = m.stranger.device_public_key().unwrap();
+    match org.v.import(&path, &Default::default()) {
+        Err(Error::UnknownSigner { key_id, public_key }) => {
+            assert_eq!(
+                (key_id, public_key),
+                (key.key_id.clone(), key.minisign.clone())
+            );
+        }
+        other => panic!("expected an unknown signer, got {other:?}"),
+    }
+    let before = snapshot(&org);
+    let r = org.v.inspect(&path, &Default::default()).unwrap();
+    assert_eq!(r.signer.key_id, key.key_id);
+    assert_eq!(r.signer.label.as_deref(), Some(""));
+    assert_eq!((r.new_records, r.committed), (2, false));
+    assert_eq!(snapshot(&org), before);
 }
