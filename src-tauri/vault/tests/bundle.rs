@@ -273,3 +273,27 @@ fn the_purge_reason_stays_in_the_purging_vault() {
     assert!(audit.contains("record_purged"), "{audit}");
     assert!(!audit.contains(reason), "the purge reason travels: {audit}");
 }
+
+/// A bundle that repeats what the coordinator has counts it as known, and adds only the rest.
+#[test]
+fn revisions_already_here_are_counted_as_known() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker 1");
+    let p = add_person(&mut cw, "Сенбай");
+    add_testimony(&mut cw, p, "the first account");
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    assert_eq!(
+        org.v
+            .import(&first, &Default::default())
+            .unwrap()
+            .new_revisions,
+        2
+    );
+    add_person(&mut cw, "Айгүл");
+    let all = export(&mut cw, ExportScope::All, &t.path().join("2"));
+    let r = org.v.import(&all, &Default::default()).unwrap();
+    assert_eq!(
+        (r.known_revisions, r.new_revisions, r.new_records),
+        (2, 1, 1)
+    );
+}
