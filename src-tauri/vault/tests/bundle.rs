@@ -296,4 +296,8 @@ fn revisions_already_here_are_counted_as_known() {
         (r.known_revisions, r.new_revisions, r.new_records),
         (2, 1, 1)
     );
+    // The very same file again is recognised by its hash, not read again.
+    org.v.import(&all, &Default::default()).unwrap();
+    let last = org.v.audit().unwrap().pop().unwrap();
+    assert_eq!(last.event["type"], "bundle_reimported");
 }
