@@ -556,3 +556,123 @@ fn an_unknown_signer_is_named_and_inspect_reports_it() {
     assert_eq!((r.new_records, r.committed), (2, false));
     assert_eq!(snapshot(&org), before);
 }
+
+/// Each cap is exact: an entry (or a bundle) of exactly the cap is read, one byte more is
+/// refused — for `records.jsonl`, attachments, the small entries held (manifest, signature) and
+/// those only hashed (README, audit log), the total, and the count of entries.
+#[test]
+fn every_cap_takes_what_is_at_it_and_refuses_a_byte_more() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let size = |name: &str| {
+        m.entries
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .map(|(_, b)| b.len() as u64)
+            .unwrap()
+    };
+    // The same bundle with a README and audit log of one byte: the manifest is then the
+    // largest small entry (in the bundle as exported, the README is).
+    let mut plain = m.entries.clone();
+    for (p, b) in plain.iter_mut() {
+        if p.ends_with("README.txt") || p.ends_with("audit.jsonl") {
+            *b = b"x".to_vec();
+        }
+    }
+    resign(&mut plain, &m.cw);
+    let small_manifest = org.tmp.path().join("small-manifest.kuager.age");
+    std::fs::write(&small_manifest, seal(&files(&plain), &org.recipient)).unwrap();
+    let largest = |e: &[(String, Vec<u8>)], names: &[&str]| {
+        e.iter()
+            .filter(|(p, _)| names.iter().any(|n| p.ends_with(n)))
+            .map(|(_, b)| b.len() as u64)
+            .max()
+            .unwrap()
+    };
+    let held = ["manifest.json", "manifest.json.minisig"];
+    let hashed = ["README.txt", "audit.jsonl"];
+    assert!(largest(&m.entries, &hashed) > largest(&m.entries, &held));
+    assert!(largest(&plain, &held) > largest(&plain, &hashed));
+    let blob = m
+        .entries
+        .iter()
+        .find(|(p, _)| p.contains("/blobs/"))
+        .map(|(_, b)| b.len() as u64)
+        .unwrap();
+    let total: u64 = m.entries.iter().map(|(_, b)| b.len() as u64).sum();
+    let d = BundleLimits::default();
+    for (name, file, at) in [
+        (
+            "records",
+            &m.good,
+            BundleLimits {
+                records_bytes: size("records.jsonl"),
+                ..d
+            },
+        ),
+        (
+            "attachment",
+            &m.good,
+            BundleLimits {
+                blob_bytes: blob,
+                ..d
+            },
+        ),
+        (
+            "hashed entries",
+            &m.good,
+            BundleLimits {
+                small_bytes: largest(&m.entries, &hashed),
+                ..d
+            },
+        ),
+        (
+            "held entries",
+            &small_manifest,
+            BundleLimits {
+                small_bytes: largest(&plain, &held),
+                ..d
+            },
+        ),
+        (
+            "total",
+            &m.good,
+            BundleLimits {
+                total_bytes: total,
+                ..d
+            },
+        ),
+        (
+            "entries",
+            &m.good,
+            BundleLimits {
+                entries: m.entries.len(),
+                ..d
+            },
+        ),
+    ] {
+        let with = |limits| ImportOptions {
+            limits,
+            ..Default::default()
+        };
+        org.v
+            .inspect(file, &with(at))
+            .unwrap_or_else(|e| panic!("{name}: refused at the cap: {e}"));
+        let over = BundleLimits {
+            records_bytes: at.records_bytes - u64::from(at.records_bytes != d.records_bytes),
+            blob_bytes: at.blob_bytes - u64::from(at.blob_bytes != d.blob_bytes),
+            small_bytes: at.small_bytes - u64::from(at.small_bytes != d.small_bytes),
+            total_bytes: at.total_bytes - u64::from(at.total_bytes != d.total_bytes),
+            entries: at.entries - usize::from(at.entries != d.entries),
+        };
+        match org.v.inspect(file, &with(over)) {
+            Err(Error::Rejected(msg)) => {
+                assert!(
+                    msg.contains("larger than") || msg.contains("more than"),
+                    "{name}: {msg}"
+                )
+            }
+            other => panic!("{name}: a byte over the cap was taken: {other:?}"),
+        }
+    }
+}

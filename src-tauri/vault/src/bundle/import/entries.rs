@@ -236,3 +236,50 @@ fn stage_blob(
     staged.blobs.push(b);
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::entry_name;
+
+    /// Every entry name is checked on its own, before anything else is done with the entry.
+    #[test]
+    fn entry_names_are_the_known_ones_under_the_root_and_normalised() {
+        let sha = "0123456789abcdef".repeat(4);
+        for good in [
+            "README.txt",
+            "records.jsonl",
+            "audit.jsonl",
+            "manifest.json",
+            "manifest.json.minisig",
+            &format!("blobs/{sha}"),
+        ] {
+            assert_eq!(
+                entry_name(format!("kuager-bundle/{good}").as_bytes()).unwrap(),
+                good
+            );
+        }
+        for (bad, why) in [
+            ("records.jsonl", "outside"),
+            ("other/records.jsonl", "outside"),
+            ("kuager-bundle/./records.jsonl", "not normalised"),
+            ("kuager-bundle//records.jsonl", "not normalised"),
+            ("kuager-bundle/blobs/", "not normalised"),
+            ("kuager-bundle/../records.jsonl", "not normalised"),
+            ("kuager-bundle/blobs\\x", "not normalised"),
+            ("kuager-bundle/notes.txt", "unexpected"),
+            (&format!("kuager-bundle/blobs/{}", &sha[..63]), "unexpected"),
+            (
+                &format!("kuager-bundle/blobs/{}A", &sha[..63]),
+                "unexpected",
+            ),
+            (
+                &format!("kuager-bundle/blobs/{}", "g".repeat(64)),
+                "unexpected",
+            ),
+        ] {
+            let e = entry_name(bad.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(entry_name(b"kuager-bundle/\xff").is_err());
+    }
+}
