@@ -185,6 +185,20 @@ mod tests {
         first.clear();
         r.read_until(b'x', &mut first).unwrap();
         assert_eq!(first, b"x");
+        // Past the header, lines come one at a time, each consumed.
+        let mut r = Header::read(&b"age-encryption.org/v1\n--- mac\nab\ncd\nef"[..]).unwrap();
+        let mut lines = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = r.read_until(b'\n', &mut line).unwrap();
+            assert_eq!(n, line.len());
+            if n == 0 {
+                break;
+            }
+            lines.push(line);
+        }
+        let want: [&[u8]; 4] = [b"age-encryption.org/v1\n--- mac\n", b"ab\n", b"cd\n", b"ef"];
+        assert_eq!(lines, want);
     }
 
     #[test]
