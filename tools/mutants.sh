@@ -39,7 +39,7 @@ run() {
 V=src-tauri/vault/src
 for area in ${MUTANTS_AREAS:-keys revision bundle purge media}; do
   case $area in
-    keys) run keys vault "$V/crypto/keys.rs" \
+    keys) run keys vault "$V/crypto/keys.rs $V/crypto/passphrase.rs" \
       "--lib --test=keys --test=rotation --test=confirmation --test=strength --test=bundle" ;;
     revision) run revision vault "$V/revision.rs" \
       "--lib --test=forged_history --test=hostile_bundles --test=bundle --test=records" ;;

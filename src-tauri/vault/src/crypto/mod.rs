@@ -2,6 +2,8 @@
 //!
 //! - [`keys`]: the vault's secrets (SQLCipher key, age identity, device signing key) and the
 //!   keyslots, standard age files, that hold them on disk;
+//! - `passphrase`: the passphrase container, its strength, the proof it was typed again
+//!   (re-exported by [`keys`]);
 //! - [`blobs`]: attachments, streamed into age files encrypted to the vault's own identity;
 //! - `sink`: large ciphertext files written on their own thread, around the page cache;
 //! - [`harden`]: no core dumps, key pages locked in RAM (the crate's only `unsafe`).
@@ -11,6 +13,7 @@
 pub(crate) mod blobs;
 pub mod harden;
 pub mod keys;
+mod passphrase;
 mod sink;
 
 pub(crate) use sink::Sink;

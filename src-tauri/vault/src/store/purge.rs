@@ -165,7 +165,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         fs::create_dir_all(t.path().join("blobs/ab")).unwrap();
         let conn = Connection::open_in_memory().unwrap();
-        super::super::schema::migrate(&conn).unwrap();
+        crate::store::schema::migrate(&conn).unwrap();
         (t, conn)
     }
 
