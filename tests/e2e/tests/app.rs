@@ -308,7 +308,7 @@ fn exports(s: &Session, sb: &Sandbox) -> (String, String) {
     let sneaked = s.exec_async(&format!(
         "const done = arguments[arguments.length - 1];\
          window.__TAURI_INTERNALS__.invoke('export_bundle', {{ request: {{ scope: 'all', extra_recipients: [], passphrase: null, folder: '{}' }} }})\
-           .then((v) => done(v.path), (e) => done('refused ' + JSON.stringify(e)));",
+           .then((v) => done(v.files.length === 1 ? v.files[0].path : 'files: ' + v.files.length), (e) => done('refused ' + JSON.stringify(e)));",
         elsewhere.display()
     ));
     let sneaked = sneaked.as_str().unwrap_or_default().to_owned();
