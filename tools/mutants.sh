@@ -40,7 +40,7 @@ V=src-tauri/vault/src
 for area in ${MUTANTS_AREAS:-keys revision bundle purge media}; do
   case $area in
     keys) run keys vault "$V/crypto/keys.rs $V/crypto/passphrase.rs" \
-      "--lib --test=keys --test=rotation --test=confirmation --test=strength --test=bundle" ;;
+      "--lib --test=keys --test=rotation --test=confirmation --test=strength --test=locked_memory --test=bundle" ;;
     revision) run revision vault "$V/revision.rs" \
       "--lib --test=forged_history --test=hostile_bundles --test=bundle --test=records" ;;
     bundle) run bundle vault "$V/bundle/import/check.rs $V/bundle/import/entries.rs $V/bundle/import/records.rs $V/bundle/import/header.rs $V/bundle/import/decrypt.rs" \

@@ -102,20 +102,18 @@ pub fn compute_id(
     Ok(RevisionId(hex::encode(Sha256::digest(&canon))))
 }
 
-/// RFC 8785 (JCS) canonical JSON of a value.
+/// RFC 8785 (JCS) canonical JSON of a value, as `serde_jcs` writes it.
 ///
-/// For the common case — every object key ASCII, every number an integer that an IEEE double
-/// holds exactly — JCS output is exactly what `serde_json` writes for a `Value` (its maps are
-/// sorted, its escapes are JCS's), and several times faster than the general JCS serializer; a
-/// revision is hashed on every save. Anything else goes through `serde_jcs`.
+/// For the common case — every object key ASCII, every number an integer — that is exactly
+/// what `serde_json` writes for a `Value` (its maps are sorted, its escapes are JCS's, and
+/// `serde_jcs` writes an integer digit for digit, as `serde_json` does), and several times faster
+/// than the general JCS serializer; a revision is hashed on every save. Anything else (a
+/// fraction, a non-ASCII key, whose order JCS takes from UTF-16) goes through `serde_jcs`.
+/// docs/design-notes.md "Canonical JSON fast path" says how integers beyond 2^53 are written.
 pub fn canonical_json(v: &serde_json::Value) -> Result<Vec<u8>> {
     fn simple(v: &serde_json::Value) -> bool {
         match v {
-            serde_json::Value::Number(n) => n
-                .as_i64()
-                .map(|i| i.unsigned_abs() <= 1 << 53)
-                .or_else(|| n.as_u64().map(|u| u <= 1 << 53))
-                .unwrap_or(false),
+            serde_json::Value::Number(n) => !n.is_f64(),
             serde_json::Value::Array(a) => a.iter().all(simple),
             serde_json::Value::Object(o) => o.iter().all(|(k, x)| k.is_ascii() && simple(x)),
             _ => true,
@@ -261,6 +259,7 @@ mod tests {
             // The same, inside arrays: the fast path must look into them too.
             serde_json::json!({"list":[{"\u{10000}":3,"\u{FB33}":4}]}),
             serde_json::json!([[1e21], [9007199254740993u64], [18446744073709551615u64]]),
+            serde_json::json!({"min": i64::MIN, "max": u64::MAX, "half": 0.5, "neg": -1e-7}),
         ];
         for v in samples {
             assert_eq!(
@@ -269,6 +268,12 @@ mod tests {
                 "{v}"
             );
         }
+        // serde_jcs writes integers digit for digit, not rounded through a double as RFC 8785
+        // would: revision ids have always been computed so (docs/design-notes.md).
+        assert_eq!(
+            canonical_json(&serde_json::json!([9007199254740993u64])).unwrap(),
+            b"[9007199254740993]"
+        );
     }
 
     /// A revision id is 64 lowercase hex digits, nothing else: a parent named by anything

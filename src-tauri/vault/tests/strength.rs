@@ -44,6 +44,9 @@ const CASES: &[&str] = &[
     "ﬁ ligature ﬂ words",
     "tab\tand\nnewline here",
     "٣٤٥ arabic-indic digits ٦",
+    // Exactly on a score's boundary: 50 bits is fair, not weak; 70 bits is good, not fair.
+    "aA1!bBaA1!bB",
+    "сенбай!нұрахен",
 ];
 
 fn computed() -> Value {

@@ -453,9 +453,16 @@ fn read_slot(path: &Path) -> Result<Vec<u8>> {
         _ => Error::io(format!("reading {}", path.display()))(e),
     })?;
     let mut buf = Vec::new();
-    f.take(MAX_KEYSLOT_BYTES)
+    f.take(MAX_KEYSLOT_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(Error::io(format!("reading {}", path.display())))?;
+    if buf.len() as u64 > MAX_KEYSLOT_BYTES {
+        return Err(Error::Keyslot {
+            path: path.to_owned(),
+            reason: "larger than 64 KiB, so not a keyslot Kuager wrote (restore it from a backup)"
+                .into(),
+        });
+    }
     Ok(buf)
 }
 
@@ -522,6 +529,19 @@ pub fn open_with_recovery(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A keyslot is read whole up to 64 KiB (a real one is under 1 KiB); a bigger file is
+    /// refused as no keyslot of ours, not cut short and then reported as damaged.
+    #[test]
+    fn a_keyslot_file_over_64_kib_is_refused_as_not_a_keyslot() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("passphrase.age");
+        fs::write(&p, vec![b'x'; 64 * 1024]).unwrap();
+        assert_eq!(read_slot(&p).unwrap().len(), 64 * 1024);
+        fs::write(&p, vec![b'x'; 64 * 1024 + 1]).unwrap();
+        let e = read_slot(&p).unwrap_err().to_string();
+        assert!(e.contains("larger than 64 KiB"), "{e}");
+    }
 
     /// Secrets built as text are built in one allocation of their final size: a buffer that
     /// grows leaves the earlier, smaller copy in freed memory, where nothing wipes it.
