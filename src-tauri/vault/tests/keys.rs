@@ -6,10 +6,18 @@ use testkit::canary::*;
 use testkit::fixture::*;
 use vault::{AttachMeta, Error, Kind, Passphrase, Vault};
 
+/// R2: every public operation that reads or changes the vault refuses a locked one — the
+/// list below is every such method of `Vault` (the rest only open, unlock, lock or erase).
 #[test]
 fn every_operation_fails_with_locked_after_lock() {
     let mut v = TempVault::new();
     let p = add_person(&mut v, "Сенбай");
+    // Proofs of the passphrase, taken while unlocked, for the operations that need one.
+    let mut proofs: Vec<_> = (0..4)
+        .map(|_| v.confirm_passphrase(&pass()).unwrap())
+        .collect();
+    let bundle = v.outside("a.kuager.age");
+    std::fs::write(&bundle, b"age-encryption.org/v1\n").unwrap();
     v.lock();
     assert!(v.is_locked());
     let id = p;
@@ -36,6 +44,58 @@ fn every_operation_fails_with_locked_after_lock() {
     let r = age::x25519::Identity::generate().to_public();
     locked(v.add_recovery(&r).map(drop));
     locked(v.vault_id().map(drop));
+    locked(v.device_id().map(drop));
+    locked(v.device_public_key().map(drop));
+    locked(v.sign(b"data", "comment").map(drop));
+    locked(v.related(id).map(drop));
+    locked(v.person_attempts(id).map(drop));
+    locked(v.list_page(None, 0, 10).map(drop));
+    locked(v.conflicts().map(drop));
+    locked(v.purge(id, "consent withdrawn").map(drop));
+    locked(v.resolve(id, None, Some(b"{}")).map(drop));
+    locked(v.find_revision(id, "0123456789abcdef").map(drop));
+    locked(v.save_draft("draft", None, "text"));
+    locked(v.draft("draft").map(drop));
+    locked(v.discard_draft("draft"));
+    locked(v.settings().map(drop));
+    locked(v.set_label(Some("label")));
+    locked(v.passphrase_bundles_allowed());
+    locked(v.set_passphrase_bundles(true, Some(proofs.pop().unwrap())));
+    locked(v.recipients().map(drop));
+    let key: vault::bundle::Recipient = r.to_string().parse().unwrap();
+    locked(v.add_recipient(&key, None, proofs.pop().unwrap()));
+    locked(
+        v.remove_recipient("anyone", proofs.pop().unwrap())
+            .map(drop),
+    );
+    locked(v.identities().map(drop));
+    locked(v.new_identity(None).map(drop));
+    locked(v.import_identity_file(&bundle, None).map(drop));
+    locked(v.trust_device("RWQ", "device").map(drop));
+    locked(v.trusted_devices().map(drop));
+    locked(v.untrust_device("device").map(drop));
+    locked(v.confirm_passphrase(&pass()).map(drop));
+    locked(v.import(&bundle, &Default::default()).map(drop));
+    locked(v.inspect(&bundle, &Default::default()).map(drop));
+    let opts = vault::bundle::ExportOptions {
+        scope: vault::bundle::ExportScope::All,
+        extra_recipients: vec![],
+        confirmed: None,
+        output: v.outside("out"),
+        armor: false,
+        passphrase: None,
+        cancel: None,
+        limits: Default::default(),
+    };
+    locked(v.export(&opts, &mut |_| {}).map(drop));
+    locked(
+        v.rotate_keys(
+            proofs.pop().unwrap(),
+            &Passphrase::new("another long passphrase here".into()),
+            Some(10),
+        )
+        .map(drop),
+    );
     // and it opens again with the passphrase
     v.unlock(&pass()).unwrap();
     assert_eq!(v.get(id).unwrap().heads.len(), 1);
@@ -205,7 +265,9 @@ fn vault_files_are_readable_by_their_owner_only() {
 }
 
 /// R5: after an emergency erase nobody can open the vault — not with the passphrase, not with
-/// the recovery key — and nothing of it is left in its folder.
+/// the recovery key — and nothing of it is left in its folder. Each keyslot is given a second
+/// name outside the vault first: an erase that only unlinked it would leave that name
+/// readable; an overwrite reaches it.
 #[test]
 fn r5_emergency_erase_destroys_the_keys_then_the_data() {
     let t = tempfile::tempdir().unwrap();
@@ -222,9 +284,43 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
     )
     .unwrap();
     add_person(&mut v, "Сенбай");
-    let slots: Vec<_> = std::fs::read_dir(dir.join("keyslots")).unwrap().collect();
-    assert_eq!(slots.len(), 2);
+    let links = t.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    let copies: Vec<_> = std::fs::read_dir(dir.join("keyslots"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let to = links.join(e.file_name());
+            std::fs::hard_link(e.path(), &to).unwrap();
+            to
+        })
+        .collect();
+    // (opens with the passphrase, opens with the recovery key)
+    let opens = |p: &std::path::Path| {
+        let b = std::fs::read(p).unwrap();
+        let by_passphrase = age::scrypt::Identity::new(PASS.to_owned().into());
+        (
+            age::decrypt(&by_passphrase, &b).is_ok(),
+            age::decrypt(&recovery, &b).is_ok(),
+        )
+    };
+    let mut before: Vec<_> = copies.iter().map(|c| opens(c)).collect();
+    before.sort();
+    assert_eq!(
+        before,
+        [(false, true), (true, false)],
+        "the check below can fail"
+    );
     v.erase().unwrap();
+    for c in &copies {
+        assert_eq!(opens(c), (false, false), "{} still opens", c.display());
+        let b = std::fs::read(c).unwrap();
+        assert!(
+            !b.starts_with(b"age-encryption.org"),
+            "{} still holds a keyslot: it was unlinked, not overwritten",
+            c.display()
+        );
+    }
     assert!(!dir.exists(), "the vault folder is still there");
     assert!(matches!(Vault::open(&dir), Err(Error::NoVault(_))));
     let mut again = Vault::create(
@@ -240,8 +336,6 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
         again.list(None).unwrap().is_empty(),
         "a new vault there starts empty"
     );
-    again.lock();
-    assert!(again.unlock_with_recovery(&recovery).is_err());
 }
 
 /// The names in `keyslots/`.

@@ -99,10 +99,23 @@ impl Vault {
         event: &str,
         details: serde_json::Value,
     ) -> Result<()> {
+        self.audited_each(|c| {
+            write(c)?;
+            Ok(vec![(event, details)])
+        })
+    }
+
+    /// Runs `write` and records each event it returns in the audit log, all in one
+    /// transaction: several changes that stand or fall together.
+    fn audited_each<'e>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<Vec<(&'e str, serde_json::Value)>>,
+    ) -> Result<()> {
         let o = self.o()?;
         let tx = o.conn.unchecked_transaction()?;
-        write(&tx)?;
-        audit::append(&tx, &o.device, &revision::now(), event, details)?;
+        for (event, details) in write(&tx)? {
+            audit::append(&tx, &o.device, &revision::now(), event, details)?;
+        }
         tx.commit()?;
         Ok(())
     }

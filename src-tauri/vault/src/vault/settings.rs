@@ -145,36 +145,41 @@ impl Vault {
     /// Creates an organisation identity inside the vault (never a loose key file) and returns
     /// its public key (`age1…`), which caseworkers export to.
     pub fn new_identity(&mut self, label: Option<&str>) -> Result<String> {
+        self.o()?;
         let id = age::x25519::Identity::generate();
-        self.store_identity(&id, label)
+        Ok(self.store_identities(&[id], label)?.remove(0))
     }
 
-    /// Takes an existing `age-keygen` identity file into the vault. Returns the public keys.
+    /// Takes an existing `age-keygen` identity file into the vault, every identity in it or
+    /// none. Returns the public keys. A locked vault does not read the file.
     pub fn import_identity_file(
         &mut self,
         path: &Path,
         label: Option<&str>,
     ) -> Result<Vec<String>> {
-        bundle::read_identity_file(path)?
-            .iter()
-            .map(|id| self.store_identity(id, label))
-            .collect()
+        self.o()?;
+        let ids = bundle::read_identity_file(path)?;
+        self.store_identities(&ids, label)
     }
 
-    fn store_identity(
+    /// Stores identities in one transaction, each with its `identity_added` event.
+    fn store_identities(
         &mut self,
-        id: &age::x25519::Identity,
+        ids: &[age::x25519::Identity],
         label: Option<&str>,
-    ) -> Result<String> {
+    ) -> Result<Vec<String>> {
         use age::secrecy::ExposeSecret;
-        let public = id.to_public().to_string();
-        let secret = id.to_string();
-        self.audited(
-            |c| peers::add_identity(c, &public, secret.expose_secret(), label),
-            "identity_added",
-            serde_json::json!({ "recipient": public }),
-        )?;
-        Ok(public)
+        let publics: Vec<String> = ids.iter().map(|id| id.to_public().to_string()).collect();
+        self.audited_each(|c| {
+            let mut events = Vec::with_capacity(ids.len());
+            for (id, public) in ids.iter().zip(&publics) {
+                let secret = id.to_string();
+                peers::add_identity(c, public, secret.expose_secret(), label)?;
+                events.push(("identity_added", serde_json::json!({ "recipient": public })));
+            }
+            Ok(events)
+        })?;
+        Ok(publics)
     }
 
     /// The organisation identities held (public keys and labels only).
@@ -185,6 +190,7 @@ impl Vault {
     /// Trusts a caseworker's device key (minisign public key, as the caseworker's Kuager shows
     /// it) under a label.
     pub fn trust_device(&mut self, key: &str, label: &str) -> Result<String> {
+        self.o()?;
         let key = key
             .lines()
             .map(str::trim)
