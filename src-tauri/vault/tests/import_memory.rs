@@ -52,7 +52,7 @@ fn an_import_holds_the_revisions_not_the_text_of_records_jsonl() {
     let mut org = coordinator();
     let (t, mut cw) = caseworker(&mut org, "caseworker 1");
     let p = add_person(&mut cw, "Сенбай");
-    // 24 accounts of 1 MiB: records.jsonl of about 24 MiB.
+    // 24 accounts of a million characters, Latin and Cyrillic: records.jsonl of about 32 MiB.
     for i in 0..24u32 {
         let text: String = (0..(1 << 20) / 8)
             .map(|n| {

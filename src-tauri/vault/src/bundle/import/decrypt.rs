@@ -61,7 +61,15 @@ fn inert(s: &str) -> String {
 
 pub(super) fn damaged(e: impl std::fmt::Display) -> Error {
     reject(format!(
-        "the bundle is damaged or was altered after export ({e})"
+        "the bundle is damaged, cut short or was altered after export ({e}): ask for it again"
+    ))
+}
+
+/// A file that does not even begin like a whole age file: empty, something else, or cut
+/// short within its header.
+fn not_age(e: impl std::fmt::Display) -> Error {
+    reject(format!(
+        "this is not a Kuager bundle, or it was cut short: not a complete age file ({e}); ask for it again"
     ))
 }
 
@@ -93,10 +101,9 @@ pub fn decrypt_outside<R: Read>(
             "not a valid age file: its header is longer than the {} KiB allowed",
             MAX_HEADER_BYTES / 1024
         )),
-        HeaderError::Io(e) => reject(format!("not a valid age file ({e})")),
+        HeaderError::Io(e) => not_age(e),
     })?;
-    let dec = age::Decryptor::new_buffered(header)
-        .map_err(|e| reject(format!("not a valid age file ({e})")))?;
+    let dec = age::Decryptor::new_buffered(header).map_err(not_age)?;
     let scrypt = passphrase.map(|p| {
         let mut id = age::scrypt::Identity::new(p.secret());
         id.set_max_work_factor(MAX_OUTSIDE_WORK_FACTOR);
@@ -109,7 +116,7 @@ pub fn decrypt_outside<R: Read>(
     }
     dec.decrypt(ids.into_iter()).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => reject(
-            "this bundle is not addressed to this vault's key: ask the caseworker to export to your organisation key",
+            "this bundle is not addressed to this vault's key, or its header was damaged: ask the caseworker to export to your organisation key and send it again",
         ),
         age::DecryptError::DecryptionFailed if passphrase.is_some() => {
             reject("the passphrase does not open this file")
