@@ -139,7 +139,16 @@ fn two_caseworkers_edit_one_testimony_and_the_coordinator_sees_one_conflict() {
     assert!(org.v.verify().unwrap().problems.is_empty());
 }
 
-/// Each hostile bundle: refused with its own reason, nothing changed.
+/// Whether `canary`, as written or lower-cased (as the full-text index keeps its words), is
+/// anywhere in the database file or its WAL: in a live page, a free one, or a page's unused rest.
+fn in_the_file(dir: &std::path::Path, canary: &str) -> bool {
+    let pages = testkit::pages::decrypted_pages(dir);
+    contains(&pages, canary) || contains(&pages, &canary.to_lowercase())
+}
+
+/// A purge at the caseworker travels to the coordinator and destroys the content in both
+/// vaults: not in search, the database's content, its file (free pages included), the WAL or
+/// the attachment folder; a re-import of the older bundle does not bring it back.
 #[test]
 fn purge_travels_and_destroys_the_content_at_the_coordinator() {
     let mut org = coordinator();
@@ -169,6 +178,10 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
         contains(&dump, canary),
         "the dump sees plaintext: the check below can fail"
     );
+    assert!(
+        in_the_file(&org.dir, canary),
+        "the decrypted pages hold the text: the check below can fail"
+    );
 
     // Consent withdrawn at the caseworker.
     cw.purge(tid, "consent withdrawn").unwrap();
@@ -182,6 +195,10 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
     assert!(
         !contains(&dump, canary),
         "the caseworker's vault still holds the purged text"
+    );
+    assert!(
+        !in_the_file(cw.dir(), canary),
+        "the caseworker's database file still holds the purged text"
     );
     assert!(cw.verify().unwrap().problems.is_empty());
 
@@ -211,6 +228,10 @@ fn purge_travels_and_destroys_the_content_at_the_coordinator() {
     assert!(
         !contains(&dump, canary),
         "the coordinator's vault still holds the purged text"
+    );
+    assert!(
+        !in_the_file(&org.dir, canary),
+        "the coordinator's database file still holds the purged text"
     );
     // The first bundle again, re-encrypted so it is another file with the same content, does
     // not bring the purged content or attachment back.

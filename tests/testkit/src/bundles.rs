@@ -238,12 +238,11 @@ pub fn files(entries: &[(String, Vec<u8>)]) -> Vec<Raw> {
 }
 
 /// Everything a vault's database logically holds, decrypted into a plain SQLite file (tables,
-/// indexes and the full-text index's own tables), for looking for a canary.
+/// indexes and the full-text index's own tables), for looking for a canary. `out` is
+/// replaced if it exists (the export only fills an empty database).
 pub fn plaintext_dump(dir: &Path, out: &Path) -> Vec<u8> {
-    let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
-    let plain = age::decrypt(&age::scrypt::Identity::new(PASS.to_owned().into()), &slot).unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-    let key = v["sqlcipher_key"].as_str().unwrap();
+    let _ = std::fs::remove_file(out);
+    let key = crate::fixture::sqlcipher_key(dir);
     let c = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
     c.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
         .unwrap();

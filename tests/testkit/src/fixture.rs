@@ -132,14 +132,20 @@ pub fn add_attempt(v: &mut Vault, person: RecordId, fields: serde_json::Value) -
         .record
 }
 
-/// The vault's database opened the way docs/recovery.md tells a user to: passphrase →
-/// keyslot → raw key, with a plain SQLCipher connection.
-pub fn raw_db(dir: &Path) -> rusqlite::Connection {
+/// The vault's raw SQLCipher key, in hex, read the way docs/recovery.md tells a user to:
+/// passphrase → keyslot → `sqlcipher_key`.
+pub fn sqlcipher_key(dir: &Path) -> String {
     let slot = std::fs::read(dir.join("keyslots/passphrase.age")).unwrap();
     let id = age::scrypt::Identity::new(PASS.to_owned().into());
     let plain = age::decrypt(&id, &slot).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-    let key = v["sqlcipher_key"].as_str().unwrap();
+    v["sqlcipher_key"].as_str().unwrap().to_owned()
+}
+
+/// The vault's database opened the way docs/recovery.md tells a user to: passphrase →
+/// keyslot → raw key, with a plain SQLCipher connection.
+pub fn raw_db(dir: &Path) -> rusqlite::Connection {
+    let key = sqlcipher_key(dir);
     let c = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
     c.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
         .unwrap();
