@@ -107,6 +107,81 @@ fn the_window_is_locked_down() {
         conf["build"].get("devUrl").is_none(),
         "no dev server: assets are embedded"
     );
+    // The whole policy, exactly: any source added anywhere (a remote origin in `img-src`, an
+    // `http:` in `style-src`) must be a decision made here too. Only the app's own files, its
+    // IPC, and the `kuager-media:` scheme for pictures and for recordings fetched into memory
+    // and played with Web Audio; no media element may load anything (WebKit's player buffers
+    // what it plays to a file in /var/tmp: issue #10, item 1).
+    let media = "kuager-media: http://kuager-media.localhost";
+    assert_eq!(
+        sec["csp"],
+        serde_json::json!({
+            "default-src": "'self'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": format!("'self' {media}"),
+            "media-src": "'none'",
+            "font-src": "'self'",
+            "connect-src": format!("ipc: http://ipc.localhost {media}"),
+            "object-src": "'none'",
+            "base-uri": "'none'",
+            "form-action": "'none'",
+            "frame-ancestors": "'none'",
+        }),
+        "the content security policy changed"
+    );
+
+    let cap = json("capabilities/main.json");
+    let perms: BTreeSet<String> = cap["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().expect("plain permission names only").to_owned())
+        .collect();
+    let ours: BTreeSet<String> = declared
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    let core: BTreeSet<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
+        .map(String::from)
+        .into();
+    let expected: BTreeSet<String> = ours.union(&core).cloned().collect();
+    assert_eq!(
+        perms, expected,
+        "the capability grants something else than our commands"
+    );
+
+    let isolation = read("../ui/isolation/index.js");
+    let allowed = quoted_between(&isolation, "new Set([", "]);");
+    let mut expected: BTreeSet<String> = declared.clone();
+    expected.insert("plugin:event|listen".into());
+    expected.insert("plugin:event|unlisten".into());
+    assert_eq!(
+        allowed, expected,
+        "the isolation frame lets through other commands"
+    );
+}
+
+#[test]
+fn the_window_is_locked_down() {
+    let conf = json("tauri.conf.json");
+    let app = &conf["app"];
+    assert_eq!(app["withGlobalTauri"], false);
+    assert_eq!(
+        app["windows"],
+        serde_json::json!([]),
+        "the window is built in code (lib.rs)"
+    );
+    let sec = &app["security"];
+    assert_eq!(sec["pattern"]["use"], "isolation");
+    assert_eq!(sec["capabilities"], serde_json::json!(["main"]));
+    assert_eq!(sec["freezePrototype"], true);
+    assert_eq!(sec["dangerousDisableAssetCspModification"], false);
+    assert!(sec.get("assetProtocol").is_none(), "no asset protocol");
+    assert!(
+        conf["build"].get("devUrl").is_none(),
+        "no dev server: assets are embedded"
+    );
     let csp = sec["csp"].as_object().expect("a CSP");
     let get = |k: &str| csp.get(k).and_then(|v| v.as_str()).unwrap_or_default();
     assert_eq!(get("default-src"), "'self'");

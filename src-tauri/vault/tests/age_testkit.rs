@@ -145,7 +145,9 @@ fn age_testkit_vectors_all_give_the_expected_outcome() {
         *outcomes.entry(v.expect).or_default() += 1;
         n += 1;
     }
-    assert!(n >= 80, "only {n} vectors found in {}", dir.display());
+    // age 0.12.1 carries 123 (docs/threat-model.md says so): fewer means vectors were lost on
+    // the way; another count, another age, to be read and written down again.
+    assert_eq!(n, 123, "vectors found in {}", dir.display());
     eprintln!("{n} vectors: {outcomes:?}");
 }
 

@@ -41,6 +41,21 @@ fn after_rotation_an_old_keyslot_and_its_passphrase_open_nothing() {
         std::fs::copy(e.path(), old_slots.join(e.file_name())).unwrap();
     }
 
+    // Before: the old keyslot's key opens the database and its identity the attachment, so
+    // the checks after the rotation can fail.
+    let before = secrets_in(
+        &std::fs::read(old_slots.join("passphrase.age")).unwrap(),
+        &age::scrypt::Identity::new(PASS.to_owned().into()),
+    );
+    assert!(
+        key_opens(&dir.join("vault.db"), &before),
+        "the old key never opened the database"
+    );
+    let identity: age::x25519::Identity = before["age_identity"].as_str().unwrap().parse().unwrap();
+    let files = testkit::canary::files_under(&dir.join("blobs"));
+    assert_eq!(files.len(), 1);
+    assert!(age::decrypt(&identity, &files[0].1).is_ok());
+
     let ok = confirmed(&mut v);
     let report = v
         .rotate_keys(ok, &Passphrase::new(NEW.into()), Some(10))

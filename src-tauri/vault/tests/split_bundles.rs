@@ -228,12 +228,28 @@ fn an_export_of_several_bundles_that_fails_leaves_none_of_them() {
     let mut org = coordinator();
     let (t, mut cw) = caseworker(&mut org, "caseworker 1");
     material(&mut cw);
-    // Damage the last attachment written (the newest file), which goes in the last bundle.
-    let file = testkit::canary::files_under(&t.path().join("cw").join("blobs"))
+    // One more attachment, saved last, so it travels in the last bundle; its file is the one
+    // the folder did not have before. Damaged, it fails the export only after the earlier
+    // bundles were finished.
+    let blobs = t.path().join("cw").join("blobs");
+    let files_now = || -> Vec<PathBuf> {
+        let mut f: Vec<PathBuf> = testkit::canary::files_under(&blobs)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        f.sort();
+        f
+    };
+    let earlier = files_now();
+    let p = add_person(&mut cw, "Сенбай last");
+    let last_words = b"LAST-ATTACHMENT the last words of the export".repeat(500);
+    let tid = add_testimony(&mut cw, p, "the last account");
+    cw.attach(tid, &last_words[..], AttachMeta::default())
+        .unwrap();
+    let file = files_now()
         .into_iter()
-        .map(|(p, _)| p)
-        .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
-        .expect("attachment files");
+        .find(|f| !earlier.contains(f))
+        .expect("the new attachment's file");
     let mut bytes = std::fs::read(&file).unwrap();
     let at = bytes.len() - 100;
     bytes[at] ^= 1;
@@ -254,7 +270,20 @@ fn an_export_of_several_bundles_that_fails_leaves_none_of_them() {
     bytes[at] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
     let r = export_with(&mut cw, ExportScope::SinceLast, &out, small()).unwrap();
-    assert_eq!((r.records, r.revisions, r.blobs), (16, 25, 8));
+    assert_eq!((r.records, r.revisions, r.blobs), (18, 28, 9));
+    // ... and the damaged attachment is in its last bundle alone: the failure came after at
+    // least one whole bundle had been written, and that one was removed too.
+    let holds_it: Vec<bool> = paths(&r)
+        .iter()
+        .map(|b| {
+            open_bundle(b, &org.identity)
+                .iter()
+                .any(|(_, content)| content == &last_words)
+        })
+        .collect();
+    assert!(holds_it.len() >= 2, "{holds_it:?}");
+    assert_eq!(holds_it.iter().filter(|h| **h).count(), 1, "{holds_it:?}");
+    assert!(holds_it.last().unwrap(), "{holds_it:?}");
 }
 
 /// A record the coordinator purged keeps no attachments: a later bundle of the export, whose
