@@ -27,6 +27,18 @@ pub trait App {
     fn launch(&self) -> Session;
     /// Network calls the app made to anything but this machine's loopback (R10), from strace.
     fn network_calls(&self) -> Vec<String>;
+    /// Fails when the app, since [`App::launch`], called out beyond this machine (R10). Called
+    /// after the session quits, so the whole run is in the log.
+    fn assert_no_network_calls(&self) {
+        let calls = self.network_calls();
+        assert!(
+            calls.is_empty(),
+            "the app called beyond this machine (R10): {calls:#?}"
+        );
+    }
+    /// Fails unless the running app and every WebKit process it started may write no core
+    /// file (R12): `RLIMIT_CORE` 0, set first thing in `main` and inherited by its children.
+    fn assert_no_core_dumps(&self);
 }
 
 /// An executable script outside the scanned folders that starts the app binary after `prefix`
@@ -69,6 +81,38 @@ impl App for Sandbox {
             "strace recorded nothing: is the app running under it?"
         );
         testkit::network::foreign_network_calls(&log)
+    }
+
+    fn assert_no_core_dumps(&self) {
+        use testkit::leaks::{process_name, processes_with_home};
+        // The app and WebKit's web and network processes; not the test's own tauri-driver,
+        // WebKitWebDriver or strace. (`comm` is cut at 15 characters.)
+        let ours: Vec<(u32, String)> = processes_with_home(&self.home)
+            .into_iter()
+            .map(|pid| (pid, process_name(pid)))
+            .filter(|(_, n)| {
+                n == "kuager-app" || (n.starts_with("WebKit") && n != "WebKitWebDriver")
+            })
+            .collect();
+        for want in ["kuager-app", "WebKitWebProces"] {
+            assert!(
+                ours.iter().any(|(_, n)| n == want),
+                "no running {want} among {ours:?}"
+            );
+        }
+        for (pid, name) in ours {
+            let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+            let core = limits
+                .lines()
+                .find(|l| l.starts_with("Max core file size"))
+                .unwrap();
+            let nums: Vec<&str> = core.split_whitespace().skip(4).take(2).collect();
+            assert_eq!(
+                nums,
+                ["0", "0"],
+                "{name} ({pid}) may write a core file (R12): {core}"
+            );
+        }
     }
 }
 

@@ -119,6 +119,7 @@ fn every_screen_passes_axe_and_is_reachable_by_keyboard() {
     s.find("[data-testid=passphrase]", 20);
     check(&s, "unlock");
     s.quit();
+    sb.assert_no_network_calls();
 
     assert!(
         problems.is_empty(),

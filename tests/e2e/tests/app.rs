@@ -420,7 +420,9 @@ fn caseworker_day_in_the_real_app_leaves_no_plaintext() {
     new_keys_need_the_passphrase(&s, &testkit::goage::keygen().1);
     lock_unlock_search_and_language(&s, canary);
     let bundles = exports(&s, &sb);
+    sb.assert_no_core_dumps();
     s.quit();
+    sb.assert_no_network_calls();
     std::thread::sleep(Duration::from_secs(2));
     bundles_open_with_go_age(&sb, &key_file, &bundles, canary);
 

@@ -135,4 +135,5 @@ fn the_lock_answers_at_once_during_a_large_export_and_cancels_it() {
         .count();
     assert_eq!(fulfilled, 1, "two uploads at once: {started}");
     s.quit();
+    sb.assert_no_network_calls();
 }

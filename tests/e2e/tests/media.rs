@@ -240,6 +240,7 @@ fn recordings_play_from_memory_and_reach_the_speakers() {
     }
 
     s.quit();
+    sb.assert_no_network_calls();
     std::thread::sleep(Duration::from_secs(2));
     for file in [&opus, &wav] {
         let after = leaks(&sb, &needle(file), began);
