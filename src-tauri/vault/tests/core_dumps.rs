@@ -7,30 +7,16 @@
 //! outside by root (who runs the tests), so it is read here, from inside.
 #![cfg(target_os = "linux")]
 
+use testkit::leaks::core_file_limit;
 use vault::harden;
-
-/// The soft and hard "Max core file size" of this process, as /proc/self/limits prints them.
-fn core_limit() -> Vec<String> {
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max core file size"))
-        .expect("a core file size line in /proc/self/limits");
-    line.split_whitespace()
-        .skip(4)
-        .take(2)
-        .map(str::to_owned)
-        .collect()
-}
 
 #[test]
 fn after_disable_core_dumps_the_process_writes_no_core_and_is_not_dumpable() {
-    assert_eq!(
-        harden::is_dumpable(),
-        Some(true),
-        "the check below can fail"
-    );
+    // Before: dumpable, and a core file allowed (the hard limit at least): the checks below
+    // can fail.
+    assert_eq!(harden::is_dumpable(), Some(true));
+    assert_ne!(core_file_limit("self"), ["0", "0"]);
     assert!(harden::disable_core_dumps(), "the kernel refused");
-    assert_eq!(core_limit(), ["0", "0"]);
+    assert_eq!(core_file_limit("self"), ["0", "0"]);
     assert_eq!(harden::is_dumpable(), Some(false));
 }

@@ -52,8 +52,11 @@ fn damaged(m: &Material) -> Vec<Case> {
     ] {
         cases.push(("truncated", b[..cut].to_vec(), reason));
     }
-    // A flipped bit in the recipient stanza looks to age like a key for someone else.
+    // A flipped bit in the recipient stanza looks to age like a key for someone else; one in
+    // the header's MAC (the line after "---") is damage.
+    let mac = b.windows(4).position(|w| w == b"--- ").unwrap() + 10;
     for (what, at, reason) in [
+        ("header MAC", mac, "damaged, cut short or was altered"),
         (
             "header",
             40usize,
@@ -326,7 +329,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         misshapen(&m, &to),
     ]
     .concat();
-    assert_eq!(cases.len(), 27);
+    assert_eq!(cases.len(), 28);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org

@@ -13,7 +13,7 @@ fn every_operation_fails_with_locked_after_lock() {
     let mut v = TempVault::new();
     let p = add_person(&mut v, "Сенбай");
     // Proofs of the passphrase, taken while unlocked, for the operations that need one.
-    let mut proofs: Vec<_> = (0..4)
+    let mut proofs: Vec<_> = (0..3)
         .map(|_| v.confirm_passphrase(&pass()).unwrap())
         .collect();
     let bundle = v.outside("a.kuager.age");
@@ -22,25 +22,25 @@ fn every_operation_fails_with_locked_after_lock() {
     assert!(v.is_locked());
     let id = p;
     let locked = |r: Result<(), Error>| assert!(matches!(r, Err(Error::Locked)), "{r:?}");
+    // Where an operation takes input, it is given input it would refuse anyway (bad JSON, a
+    // weak passphrase, an empty reason, …): only a lock check made first answers `Locked`.
+    let weak = Passphrase::new("a".into());
+    locked(v.add(Kind::Person, b"not json").map(drop));
     locked(
-        v.add(Kind::Person, br#"{"names":[{"value":"x"}]}"#)
+        v.add_many(Kind::Person, &b"not json\n"[..], &mut |_| {})
             .map(drop),
     );
-    locked(v.add_many(Kind::Person, &b""[..], &mut |_| {}).map(drop));
-    locked(v.edit(id, b"{}", None, false).map(drop));
+    locked(v.edit(id, b"not json", None, false).map(drop));
     locked(v.attach(id, &b"data"[..], AttachMeta::default()).map(drop));
     locked(v.get(id).map(drop));
     locked(v.summary(id).map(drop));
     locked(v.history(id).map(drop));
     locked(v.list(None).map(drop));
-    locked(v.search("Сенбай", 10).map(drop));
+    locked(v.search("", 10).map(drop));
     locked(v.audit().map(drop));
     locked(v.verify().map(drop));
     locked(v.open_attachment(&"0".repeat(64)).map(drop));
-    locked(v.change_passphrase(
-        &Passphrase::new("another long passphrase here".into()),
-        Some(10),
-    ));
+    locked(v.change_passphrase(&weak, Some(10)));
     let r = age::x25519::Identity::generate().to_public();
     locked(v.add_recovery(&r).map(drop));
     locked(v.vault_id().map(drop));
@@ -51,16 +51,16 @@ fn every_operation_fails_with_locked_after_lock() {
     locked(v.person_attempts(id).map(drop));
     locked(v.list_page(None, 0, 10).map(drop));
     locked(v.conflicts().map(drop));
-    locked(v.purge(id, "consent withdrawn").map(drop));
-    locked(v.resolve(id, None, Some(b"{}")).map(drop));
-    locked(v.find_revision(id, "0123456789abcdef").map(drop));
-    locked(v.save_draft("draft", None, "text"));
-    locked(v.draft("draft").map(drop));
-    locked(v.discard_draft("draft"));
+    locked(v.purge(id, " ").map(drop));
+    locked(v.resolve(id, None, Some(b"not json")).map(drop));
+    locked(v.find_revision(id, "xyz").map(drop));
+    locked(v.save_draft("", None, "text"));
+    locked(v.draft("").map(drop));
+    locked(v.discard_draft(""));
     locked(v.settings().map(drop));
-    locked(v.set_label(Some("label")));
+    locked(v.set_label(Some("a\u{7}bell")));
     locked(v.passphrase_bundles_allowed());
-    locked(v.set_passphrase_bundles(true, Some(proofs.pop().unwrap())));
+    locked(v.set_passphrase_bundles(true, None));
     locked(v.recipients().map(drop));
     let key: vault::bundle::Recipient = r.to_string().parse().unwrap();
     locked(v.add_recipient(&key, None, proofs.pop().unwrap()));
@@ -89,12 +89,8 @@ fn every_operation_fails_with_locked_after_lock() {
     };
     locked(v.export(&opts, &mut |_| {}).map(drop));
     locked(
-        v.rotate_keys(
-            proofs.pop().unwrap(),
-            &Passphrase::new("another long passphrase here".into()),
-            Some(10),
-        )
-        .map(drop),
+        v.rotate_keys(proofs.pop().unwrap(), &weak, Some(10))
+            .map(drop),
     );
     // and it opens again with the passphrase
     v.unlock(&pass()).unwrap();
@@ -449,4 +445,57 @@ fn a_missing_passphrase_keyslot_is_named() {
         matches!(&e, Error::Keyslot { reason, .. } if reason.contains("missing")),
         "{e}"
     );
+}
+
+/// An organisation's identity file is taken whole or not at all: one bad line among good ones,
+/// or a file far larger than any `age-keygen` writes, is refused with the vault unchanged; a
+/// good file's identities are all stored, each audited.
+#[test]
+fn an_identity_file_is_taken_whole_or_not_at_all() {
+    let mut v = TempVault::new();
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            use age::secrecy::ExposeSecret;
+            age::x25519::Identity::generate()
+                .to_string()
+                .expose_secret()
+                .to_owned()
+        })
+        .collect();
+    let before = (v.identities().unwrap().len(), v.audit().unwrap().len());
+    let bad = v.outside("bad.key");
+    std::fs::write(
+        &bad,
+        format!(
+            "# created: now\n{}\nAGE-SECRET-KEY-1NOTAKEY\n{}\n",
+            ids[0], ids[1]
+        ),
+    )
+    .unwrap();
+    let big = v.outside("big.key");
+    std::fs::write(&big, format!("{}\n{}", ids[0], "#".repeat(70 * 1024))).unwrap();
+    for (file, says) in [(&bad, "invalid age identity"), (&big, "larger than 64 KiB")] {
+        match v.import_identity_file(file, None) {
+            Err(Error::Invalid { message, .. }) => assert!(message.contains(says), "{message}"),
+            other => panic!("{}: {other:?}", file.display()),
+        }
+        assert_eq!(
+            (v.identities().unwrap().len(), v.audit().unwrap().len()),
+            before,
+            "{}: the vault changed",
+            file.display()
+        );
+    }
+    let good = v.outside("good.key");
+    std::fs::write(&good, format!("# created: now\n{}\n\n{}\n", ids[0], ids[1])).unwrap();
+    let publics = v.import_identity_file(&good, Some("org")).unwrap();
+    assert_eq!(publics.len(), 2);
+    assert_eq!(v.identities().unwrap().len(), before.0 + 2);
+    let added = v
+        .audit()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event["type"] == "identity_added")
+        .count();
+    assert_eq!(added, 2);
 }

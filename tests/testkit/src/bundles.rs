@@ -8,7 +8,7 @@ use vault::bundle::{ExportOptions, ExportScope};
 use vault::{RecordId, Vault};
 
 use crate::canary::files_under;
-use crate::fixture::{confirmed, new_vault, PASS};
+use crate::fixture::{confirmed, new_vault};
 
 /// A coordinator: a vault holding an organisation identity.
 pub struct Org {

@@ -92,6 +92,18 @@ pub fn processes_with_home(home: &Path) -> Vec<u32> {
     pids
 }
 
+/// The soft and hard "Max core file size" of a process (`"self"` or a pid), as
+/// `/proc/<pid>/limits` prints them: `["0", "0"]` when it may write no core file (R12).
+pub fn core_file_limit(pid: &str) -> [String; 2] {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("a core file size line in /proc/<pid>/limits");
+    let mut nums = line.split_whitespace().skip(4).map(str::to_owned);
+    [nums.next().unwrap(), nums.next().unwrap()]
+}
+
 /// The name of a process (`/proc/<pid>/comm`).
 pub fn process_name(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))

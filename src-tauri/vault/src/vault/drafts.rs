@@ -21,6 +21,7 @@ impl Vault {
     /// Keeps a draft under `key`. `record` ties it to a record (a purge of that record removes
     /// it).
     pub fn save_draft(&mut self, key: &str, record: Option<RecordId>, body: &str) -> Result<()> {
+        self.o()?;
         check_key(key)?;
         if body.len() > model::MAX_RECORD_BYTES {
             return Err(Error::invalid(
@@ -34,12 +35,14 @@ impl Vault {
 
     /// A kept draft: its text and when it was saved.
     pub fn draft(&self, key: &str) -> Result<Option<(String, String)>> {
+        self.o()?;
         check_key(key)?;
         drafts::get(&self.o()?.conn, key)
     }
 
     /// Removes a draft (after a save, or when the user discards it).
     pub fn discard_draft(&mut self, key: &str) -> Result<()> {
+        self.o()?;
         check_key(key)?;
         drafts::remove(&self.o()?.conn, key)
     }

@@ -353,6 +353,7 @@ impl Vault {
 
     /// Changes the passphrase: the keyslot is rewritten atomically (R3).
     pub fn change_passphrase(&mut self, new: &Passphrase, work_factor: Option<u8>) -> Result<()> {
+        self.o()?;
         check_strength(new)?;
         let o = self.o()?;
         keys::write_passphrase_slot(&self.dir, new, &o.secrets, work_factor)?;

@@ -84,6 +84,9 @@ impl Vault {
         self.open.is_none()
     }
 
+    /// The open vault, or `Locked`. Every public operation asks for it before it looks at its
+    /// input: a locked vault answers `Locked` whatever it is given, and reads, parses and
+    /// computes nothing (tests/keys.rs, `every_operation_fails_with_locked_after_lock`).
     fn o(&self) -> Result<&Open> {
         self.open.as_ref().ok_or(Error::Locked)
     }

@@ -162,6 +162,7 @@ fn json_object(json: &[u8]) -> Result<serde_json::Value> {
 impl Vault {
     /// Adds one record from JSON.
     pub fn add(&mut self, kind: Kind, json: &[u8]) -> Result<Saved> {
+        self.o()?;
         let v = model::validate(kind, json)?;
         let o = self.o_mut()?;
         let tx = o.conn.transaction()?;
@@ -182,6 +183,7 @@ impl Vault {
         base: Option<RevisionId>,
         replace: bool,
     ) -> Result<Saved> {
+        self.o()?;
         let patch = json_object(json)?;
         if !patch.is_object() {
             return Err(Error::invalid("", "expected a JSON object"));
@@ -210,6 +212,7 @@ impl Vault {
     /// and attachments, never their content) replaces the heads and travels in the next bundle,
     /// so coordinators' copies are purged on import too. `reason` goes to the audit log.
     pub fn purge(&mut self, id: RecordId, reason: &str) -> Result<Saved> {
+        self.o()?;
         if reason.trim().is_empty() {
             return Err(Error::invalid("reason", "say why the record is purged"));
         }
@@ -407,6 +410,7 @@ impl Vault {
     /// The full id of a revision of `record` from a prefix of it (as `history` prints, 8 or more
     /// hex digits).
     pub fn find_revision(&self, record: RecordId, prefix: &str) -> Result<RevisionId> {
+        self.o()?;
         let p = prefix.trim().to_ascii_lowercase();
         if p.len() < 8 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::BadId(prefix.chars().take(80).collect()));

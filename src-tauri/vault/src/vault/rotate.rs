@@ -66,6 +66,7 @@ impl Vault {
         new: &Passphrase,
         work_factor: Option<u8>,
     ) -> Result<RotateReport> {
+        self.o()?;
         let _ = confirmed;
         check_strength(new)?;
         let dir = self.dir.clone();

@@ -55,6 +55,7 @@ impl Vault {
     /// Names this vault (e.g. "Almaty office, laptop 3"): shown to coordinators inside every
     /// bundle's manifest (never in the file name, which anyone holding the file can read).
     pub fn set_label(&mut self, label: Option<&str>) -> Result<()> {
+        self.o()?;
         let label = label.map(str::trim).filter(|l| !l.is_empty());
         if let Some(l) = label {
             if l.chars().count() > 100 || l.chars().any(char::is_control) {
@@ -93,6 +94,7 @@ impl Vault {
         allow: bool,
         confirmed: Option<Confirmed>,
     ) -> Result<()> {
+        self.o()?;
         if allow && confirmed.is_none() {
             return Err(Error::NeedsPassphrase);
         }

@@ -124,6 +124,7 @@ pub fn decrypt_outside<R: Read>(
         age::DecryptError::ExcessiveWork { required, .. } => reject(format!(
             "the file asks for an unreasonable amount of work to decrypt (scrypt work factor {required}, the limit is {MAX_OUTSIDE_WORK_FACTOR})"
         )),
+        e @ (age::DecryptError::InvalidMac | age::DecryptError::InvalidHeader) => damaged(e),
         other => reject(format!("the file cannot be decrypted: {other}")),
     })
 }

@@ -323,10 +323,29 @@ fn already_imported(
     Ok(Some(ImportReport::empty(bundle_id, signer)))
 }
 
-/// Reads an `age-keygen` identity file (X25519 identities only).
+/// The largest identity file read: `age-keygen` writes about 200 bytes per identity.
+pub const MAX_IDENTITY_FILE_BYTES: usize = 64 * 1024;
+
+/// Reads an `age-keygen` identity file (X25519 identities only), into one buffer of its
+/// final size that is wiped when dropped: it holds secret keys.
 pub fn read_identity_file(path: &Path) -> Result<Vec<age::x25519::Identity>> {
-    let text =
-        fs::read_to_string(path).map_err(Error::io(format!("reading {}", path.display())))?;
+    use std::io::Read;
+    let reading = || Error::io(format!("reading {}", path.display()));
+    let file = fs::File::open(path).map_err(reading())?;
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(MAX_IDENTITY_FILE_BYTES + 1));
+    file.take(MAX_IDENTITY_FILE_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(reading())?;
+    if text.len() > MAX_IDENTITY_FILE_BYTES {
+        return Err(Error::invalid(
+            "identity",
+            format!(
+                "{} is larger than {} KiB: not an age identity file",
+                path.display(),
+                MAX_IDENTITY_FILE_BYTES / 1024
+            ),
+        ));
+    }
     let ids: Vec<age::x25519::Identity> = text
         .lines()
         .map(str::trim)
