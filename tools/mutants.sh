@@ -44,7 +44,7 @@ for area in ${MUTANTS_AREAS:-keys revision bundle purge media}; do
     revision) run revision vault "$V/revision.rs" \
       "--lib --test=forged_history --test=hostile_bundles --test=bundle --test=records" ;;
     bundle) run bundle vault "$V/bundle/import/check.rs $V/bundle/import/entries.rs $V/bundle/import/records.rs $V/bundle/import/header.rs $V/bundle/import/decrypt.rs" \
-      "--lib --test=hostile_bundles --test=forged_history --test=bundle --test=age_testkit --test=split_bundles --test=import_memory" ;;
+      "--lib --test=hostile_bundles --test=hostile_headers --test=forged_history --test=bundle --test=age_testkit --test=split_bundles --test=import_memory" ;;
     purge) run purge vault "$V/store/purge.rs" \
       "--lib --test=records --test=purge_races --test=integrity --test=bundle" ;;
     media) run media kuager-media "src-tauri/media/src/lib.rs" "--lib" ;;

@@ -319,7 +319,7 @@ fn r5_emergency_erase_destroys_the_keys_then_the_data() {
     }
     assert!(!dir.exists(), "the vault folder is still there");
     assert!(matches!(Vault::open(&dir), Err(Error::NoVault(_))));
-    let mut again = Vault::create(
+    let again = Vault::create(
         &dir,
         &pass(),
         vault::CreateOptions {
