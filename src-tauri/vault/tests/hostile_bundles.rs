@@ -52,16 +52,27 @@ fn damaged(m: &Material) -> Vec<Case> {
     ] {
         cases.push(("truncated", b[..cut].to_vec(), reason));
     }
-    // A flipped bit in the recipient stanza looks to age like a key for someone else; one in
-    // the header's MAC (the line after "---") is damage.
+    // The recipient stanza's key share (base64 from byte 32) changed to another share looks to
+    // age like a key for someone else; changed to a character base64 does not have, it is
+    // damage, as is any change to the header's MAC (the line after "---").
+    let at = 40;
+    let mut other_key = b.clone();
+    other_key[at] = if b[at] == b'A' { b'B' } else { b'A' };
+    cases.push((
+        "another key share",
+        other_key,
+        "not addressed to this vault's key, or its header was damaged",
+    ));
+    let mut not_base64 = b.clone();
+    not_base64[at] = b'!';
+    cases.push((
+        "header syntax",
+        not_base64,
+        "damaged, cut short or was altered",
+    ));
     let mac = b.windows(4).position(|w| w == b"--- ").unwrap() + 10;
     for (what, at, reason) in [
         ("header MAC", mac, "damaged, cut short or was altered"),
-        (
-            "header",
-            40usize,
-            "not addressed to this vault's key, or its header was damaged",
-        ),
         ("payload", b.len() / 2, "damaged, cut short or was altered"),
         (
             "last chunk",
@@ -329,7 +340,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         misshapen(&m, &to),
     ]
     .concat();
-    assert_eq!(cases.len(), 28);
+    assert_eq!(cases.len(), 29);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org
