@@ -47,6 +47,9 @@ const CASES: &[&str] = &[
     // Exactly on a score's boundary: 50 bits is fair, not weak; 70 bits is good, not fair.
     "aA1!bBaA1!bB",
     "сенбай!нұрахен",
+    // Exactly at the 90-bit line between "good" and "strong": 15 distinct lowercase Cyrillic
+    // letters (a pool of 66: 15 × log2 66 = 90.7).
+    "абвгдежзийклмно",
 ];
 
 fn computed() -> Value {
