@@ -84,6 +84,12 @@ fn damaged(m: &Material) -> Vec<Case> {
         b[at] ^= 0x01;
         cases.push((what, b, reason));
     }
+    // Whitespace may come before an armored file only (C2SP age), never before a binary one.
+    cases.push((
+        "whitespace before a binary file",
+        [b"\n", b.as_slice()].concat(),
+        "not a Kuager bundle",
+    ));
     let elsewhere = age::x25519::Identity::generate().to_public().to_string();
     cases.push((
         "wrong recipient",
@@ -340,7 +346,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         misshapen(&m, &to),
     ]
     .concat();
-    assert_eq!(cases.len(), 29);
+    assert_eq!(cases.len(), 30);
     for (name, bytes, reason) in cases {
         let before = snapshot(&org);
         let path = org
