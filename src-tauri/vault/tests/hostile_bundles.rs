@@ -43,10 +43,12 @@ fn material(org: &mut Org) -> Material {
 fn damaged(m: &Material) -> Vec<Case> {
     let b = &m.good_bytes;
     let mut cases: Vec<Case> = Vec::new();
-    // Cut within the header, then within the payload.
+    // Cut within the header (its length varies: age adds a random stanza), then within the
+    // payload.
+    let mac_line = b.windows(4).position(|w| w == b"--- ").unwrap();
     for (cut, reason) in [
         (10usize, "cut short: not a complete age file"),
-        (200, "cut short: not a complete age file"),
+        (mac_line - 1, "cut short: not a complete age file"),
         (b.len() / 2, "damaged, cut short or was altered"),
         (b.len() - 1, "damaged, cut short or was altered"),
     ] {
@@ -54,7 +56,8 @@ fn damaged(m: &Material) -> Vec<Case> {
     }
     // The recipient stanza's key share (base64 from byte 32) changed to another share looks to
     // age like a key for someone else; changed to a character base64 does not have, it is
-    // damage, as is any change to the header's MAC (the line after "---").
+    // damage, as is another MAC (the line after "---"; changed to another base64 character, so
+    // that it is age's MAC check that refuses it, whatever the random MAC was).
     let at = 40;
     let mut other_key = b.clone();
     other_key[at] = if b[at] == b'A' { b'B' } else { b'A' };
@@ -70,9 +73,11 @@ fn damaged(m: &Material) -> Vec<Case> {
         not_base64,
         "damaged, cut short or was altered",
     ));
-    let mac = b.windows(4).position(|w| w == b"--- ").unwrap() + 10;
+    let mac = mac_line + 10;
+    let mut other_mac = b.clone();
+    other_mac[mac] = if b[mac] == b'A' { b'B' } else { b'A' };
+    cases.push(("header MAC", other_mac, "damaged, cut short or was altered"));
     for (what, at, reason) in [
-        ("header MAC", mac, "damaged, cut short or was altered"),
         ("payload", b.len() / 2, "damaged, cut short or was altered"),
         (
             "last chunk",
@@ -88,7 +93,7 @@ fn damaged(m: &Material) -> Vec<Case> {
     cases.push((
         "whitespace before a binary file",
         [b"\n", b.as_slice()].concat(),
-        "not a Kuager bundle",
+        "damaged, cut short or was altered",
     ));
     let elsewhere = age::x25519::Identity::generate().to_public().to_string();
     cases.push((

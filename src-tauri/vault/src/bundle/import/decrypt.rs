@@ -103,7 +103,12 @@ pub fn decrypt_outside<R: Read>(
         )),
         HeaderError::Io(e) => not_age(e),
     })?;
-    let dec = age::Decryptor::new_buffered(header).map_err(not_age)?;
+    // A whole header that age cannot parse (a character base64 does not have, say) is damage;
+    // anything else at this point is not an age file at all.
+    let dec = age::Decryptor::new_buffered(header).map_err(|e| match e {
+        age::DecryptError::InvalidHeader => damaged(e),
+        e => not_age(e),
+    })?;
     let scrypt = passphrase.map(|p| {
         let mut id = age::scrypt::Identity::new(p.secret());
         id.set_max_work_factor(MAX_OUTSIDE_WORK_FACTOR);
