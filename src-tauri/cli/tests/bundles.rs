@@ -64,8 +64,9 @@ fn caseworker_with_keys(env: &Env, canary: &str) -> String {
         .to_owned()
 }
 
-/// Go `age` opens `bundle` with either key and `tar` lists exactly the entries, in order.
-fn listed_by_go_age_and_tar(env: &Env, bundle: &Path, blob_sha: &str) {
+/// Go `age` opens `bundle` with either key and `tar` lists exactly the entries, in order: the
+/// manifest and its signature first, one attachment under a random name.
+fn listed_by_go_age_and_tar(env: &Env, bundle: &Path) {
     let (o, b) = (env.outside.display(), bundle.display());
     let listing = sh(&format!("age -d -i {o}/coord.key {b} | tar -t"));
     assert!(
@@ -73,27 +74,35 @@ fn listed_by_go_age_and_tar(env: &Env, bundle: &Path, blob_sha: &str) {
         "{}",
         String::from_utf8_lossy(&listing.stderr)
     );
-    let expected = [
-        "kuager-bundle/README.txt".to_owned(),
-        "kuager-bundle/records.jsonl".to_owned(),
-        "kuager-bundle/audit.jsonl".to_owned(),
-        format!("kuager-bundle/blobs/{blob_sha}"),
-        "kuager-bundle/manifest.json".to_owned(),
-        "kuager-bundle/manifest.json.minisig".to_owned(),
-    ];
     let got: Vec<String> = String::from_utf8_lossy(&listing.stdout)
         .lines()
         .map(str::to_owned)
         .collect();
-    assert_eq!(got, expected);
+    let expected = [
+        "kuager-bundle/manifest.json",
+        "kuager-bundle/manifest.json.minisig",
+        "kuager-bundle/README.txt",
+        "kuager-bundle/bundle.key",
+        "kuager-bundle/records.jsonl",
+        "kuager-bundle/audit.jsonl",
+    ];
+    assert_eq!(got[..6], expected, "{got:?}");
+    assert_eq!(got.len(), 7, "{got:?}");
+    let blob = got[6].strip_prefix("kuager-bundle/blobs/").unwrap();
+    let name = blob.strip_suffix(".age").unwrap();
+    assert!(
+        name.len() == 32 && name.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{blob}"
+    );
     // The ssh-ed25519 recipient opens it too.
     let x = sh(&format!("age -d -i {o}/id_ed25519 {b} | tar -t | wc -l"));
-    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "6");
+    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "7");
 }
 
 /// Extracted with Go `age` and `tar`: `minisign` verifies the manifest with the device key,
-/// and the manifest's sizes and hashes, the revision ids and the attachment all check out.
-fn extracted_contents_check_out(env: &Env, bundle: &Path, canary: &str, blob_sha: &str) {
+/// the manifest's sizes and hashes and the revision ids check out, and Go `age` opens the
+/// attachment with `bundle.key` to the bytes attached, whose payload the manifest binds.
+fn extracted_contents_check_out(env: &Env, bundle: &Path, canary: &str) {
     let (o, b) = (env.outside.display(), bundle.display());
     let out = env.outside.join("extracted");
     std::fs::create_dir_all(&out).unwrap();
@@ -118,6 +127,7 @@ fn extracted_contents_check_out(env: &Env, bundle: &Path, canary: &str, blob_sha
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     assert_eq!(manifest["format"], "kuager-bundle");
+    assert_eq!(manifest["version"], 2);
     assert_eq!(manifest["counts"]["revisions"], 3);
     let entries = manifest["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 4);
@@ -133,10 +143,33 @@ fn extracted_contents_check_out(env: &Env, bundle: &Path, canary: &str, blob_sha
         let rev: vault::Revision = serde_json::from_str(line).unwrap();
         assert_eq!(rev.id_matches(), Some(true), "{line}");
     }
+    let a = &manifest["attachments"].as_array().unwrap()[0];
+    let file = root.join(a["path"].as_str().unwrap());
+    let plain = out.join("attachment");
+    let d = sh(&format!(
+        "age -d -i {}/bundle.key -o {} {}",
+        root.display(),
+        plain.display(),
+        file.display()
+    ));
+    assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
+    let content = std::fs::read(&plain).unwrap();
+    assert_eq!(content, format!("{canary} audio").as_bytes());
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256sum(&content));
+    assert_eq!(a["size"].as_u64().unwrap(), content.len() as u64);
+    // The payload: everything after the age header's MAC line.
+    let bytes = std::fs::read(&file).unwrap();
+    let mac = bytes.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+    let start = mac + bytes[mac..].iter().position(|&c| c == b'\n').unwrap() + 1;
     assert_eq!(
-        std::fs::read(root.join(format!("blobs/{blob_sha}"))).unwrap(),
-        format!("{canary} audio").as_bytes()
+        a["payload_sha256"].as_str().unwrap(),
+        sha256sum(&bytes[start..])
     );
+    assert_eq!(
+        a["payload_size"].as_u64().unwrap(),
+        (bytes.len() - start) as u64
+    );
+    std::fs::remove_file(&plain).unwrap();
 }
 
 /// docs/bundle-format.md read with tools we did not write: Go `age -d -i` (X25519 from
@@ -163,9 +196,8 @@ fn export_is_read_by_go_age_tar_and_minisign() {
         "a temp file was left behind"
     );
     assert_no_canary(&env, &[canary], "after export");
-    let sha = sha256sum(format!("{canary} audio").as_bytes());
-    listed_by_go_age_and_tar(&env, &bundle, &sha);
-    extracted_contents_check_out(&env, &bundle, canary, &sha);
+    listed_by_go_age_and_tar(&env, &bundle);
+    extracted_contents_check_out(&env, &bundle, canary);
 
     // Nothing new for the same recipients: no second file. The cursor is per recipient set:
     // the coordinators alone have not had it yet.
@@ -183,7 +215,7 @@ fn export_is_read_by_go_age_tar_and_minisign() {
         "age -d -i {o}/coord.key {} | tar -t | wc -l",
         armored.trim()
     ));
-    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "6");
+    assert_eq!(String::from_utf8_lossy(&x.stdout).trim(), "7");
     assert_no_canary(&env, &[canary], "after the exports");
     assert!(env.ok(&["audit"], "").contains("bundle exported"));
 }

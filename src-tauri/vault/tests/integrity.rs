@@ -102,7 +102,7 @@ fn export_that_fails_half_way_leaves_nothing() {
         limits: Default::default(),
     };
     let e = v.export(&opts, &mut |_| {}).unwrap_err();
-    assert!(e.to_string().contains("writing"), "{e}");
+    assert!(e.to_string().contains("not what was stored"), "{e}");
     assert_eq!(
         std::fs::read_dir(&dest).unwrap().count(),
         0,

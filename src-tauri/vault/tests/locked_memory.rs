@@ -33,10 +33,13 @@ fn an_unlocked_vault_keeps_its_secrets_in_locked_memory_and_locking_releases_the
     );
 
     v.unlock(&pass()).unwrap();
-    assert_eq!(
-        locked_kib(),
-        unlocked,
-        "an unlocked vault's secrets are not in locked memory"
+    // Not necessarily the same count as at the first unlock: where the heap places each
+    // secret decides whether two share a page, or one straddles two (60 and 64 kB seen).
+    let relocked = locked_kib();
+    assert!(
+        relocked > locked && relocked.abs_diff(unlocked) <= 8,
+        "an unlocked vault's secrets are not in locked memory ({relocked} kB unlocked again, \
+         {unlocked} kB at first, {locked} kB locked)"
     );
     drop(v);
     assert_eq!(

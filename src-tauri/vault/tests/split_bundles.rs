@@ -258,7 +258,7 @@ fn an_export_of_several_bundles_that_fails_leaves_none_of_them() {
     let out = t.path().join("out");
     let audit_before = cw.audit().unwrap().len();
     let e = export_with(&mut cw, ExportScope::SinceLast, &out, small()).unwrap_err();
-    assert!(e.to_string().contains("writing"), "{e}");
+    assert!(e.to_string().contains("not what was stored"), "{e}");
     assert_eq!(
         std::fs::read_dir(&out).unwrap().count(),
         0,
@@ -276,7 +276,7 @@ fn an_export_of_several_bundles_that_fails_leaves_none_of_them() {
     let holds_it: Vec<bool> = paths(&r)
         .iter()
         .map(|b| {
-            open_bundle(b, &org.identity)
+            attachments_of(&open_bundle(b, &org.identity))
                 .iter()
                 .any(|(_, content)| content == &last_words)
         })

@@ -185,37 +185,124 @@ pub fn sha(b: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(b))
 }
 
-/// Rebuilds manifest.json for `entries` (keeping the original's other fields) and signs it.
+/// Rebuilds manifest.json for `entries` (keeping the original's other fields) and signs it:
+/// a format-2 manifest, first in the archive, when the entries hold a `bundle.key`; else a
+/// format-1 manifest, last.
 pub fn resign(entries: &mut Vec<(String, Vec<u8>)>, signer: &Vault) {
     resign_listing(entries, signer, &[]);
 }
 
-/// [`resign`], with `extra` lines in the manifest's list of entries.
+/// [`resign`], with `extra` lines in the manifest's list of entries (format 1) or of
+/// attachments (format 2).
 pub fn resign_listing(
     entries: &mut Vec<(String, Vec<u8>)>,
     signer: &Vault,
     extra: &[serde_json::Value],
 ) {
-    entries.retain(|(p, _)| !p.ends_with("manifest.json") && !p.ends_with("manifest.json.minisig"));
-    let mut list: Vec<serde_json::Value> = entries
+    let old: Option<serde_json::Value> = entries
         .iter()
-        .map(|(p, b)| {
-            serde_json::json!({ "path": p.trim_start_matches("kuager-bundle/"), "size": b.len(), "sha256": sha(b) })
-        })
-        .collect();
-    list.extend_from_slice(extra);
-    let manifest = serde_json::json!({
+        .find(|(p, _)| p.ends_with("/manifest.json"))
+        .and_then(|(_, b)| serde_json::from_slice(b).ok());
+    entries.retain(|(p, _)| !p.ends_with("manifest.json") && !p.ends_with("manifest.json.minisig"));
+    let format2 = entries.iter().any(|(p, _)| p.ends_with("/bundle.key"));
+    let mut manifest = serde_json::json!({
         "format": "kuager-bundle", "version": 1, "bundle_id": uuid_like(), "created_at": "2026-11-28T00:00:00.000Z",
         "source": { "vault_id": "x", "device_id": "x", "device_public_key": signer.device_public_key().unwrap().minisign, "label": null },
-        "recipients": [], "scope": { "records": "all" }, "entries": list, "counts": {},
+        "recipients": [], "scope": { "records": "all" }, "counts": {},
     });
+    if format2 {
+        let key = bundle_key(entries);
+        let mut list = Vec::new();
+        let mut attachments = Vec::new();
+        for (p, b) in entries.iter() {
+            let rel = p.trim_start_matches("kuager-bundle/");
+            if rel.starts_with("blobs/") {
+                let payload = &b[age_header_len(b).unwrap_or(0)..];
+                let (sha256, size) = match age::decrypt(&key, b) {
+                    Ok(plain) => (sha(&plain), plain.len() as u64),
+                    // Altered on purpose: what the original manifest said.
+                    Err(_) => {
+                        let was = old.as_ref().and_then(|m| {
+                            m["attachments"]
+                                .as_array()?
+                                .iter()
+                                .find(|a| a["path"] == rel)
+                                .cloned()
+                        });
+                        let was = was.expect("an attachment the original manifest lists");
+                        (
+                            was["sha256"].as_str().unwrap().to_owned(),
+                            was["size"].as_u64().unwrap(),
+                        )
+                    }
+                };
+                attachments.push(serde_json::json!({
+                    "path": rel, "sha256": sha256, "size": size,
+                    "payload_sha256": sha(payload), "payload_size": payload.len(),
+                }));
+            } else {
+                list.push(serde_json::json!({ "path": rel, "size": b.len(), "sha256": sha(b) }));
+            }
+        }
+        attachments.extend_from_slice(extra);
+        manifest["version"] = 2.into();
+        manifest["entries"] = list.into();
+        manifest["attachments"] = attachments.into();
+    } else {
+        let mut list: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(p, b)| {
+                serde_json::json!({ "path": p.trim_start_matches("kuager-bundle/"), "size": b.len(), "sha256": sha(b) })
+            })
+            .collect();
+        list.extend_from_slice(extra);
+        manifest["entries"] = list.into();
+    }
     let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
     let sig = signer.sign(&bytes, "test").unwrap();
-    entries.push(("kuager-bundle/manifest.json".into(), bytes));
-    entries.push((
-        "kuager-bundle/manifest.json.minisig".into(),
-        sig.into_bytes(),
-    ));
+    let signed = [
+        ("kuager-bundle/manifest.json".to_owned(), bytes),
+        (
+            "kuager-bundle/manifest.json.minisig".to_owned(),
+            sig.into_bytes(),
+        ),
+    ];
+    if format2 {
+        entries.splice(0..0, signed);
+    } else {
+        entries.extend(signed);
+    }
+}
+
+/// The identity in a format-2 bundle's `bundle.key`.
+pub fn bundle_key(entries: &[(String, Vec<u8>)]) -> age::x25519::Identity {
+    let text = &entries
+        .iter()
+        .find(|(p, _)| p.ends_with("/bundle.key"))
+        .expect("a format-2 bundle")
+        .1;
+    String::from_utf8_lossy(text)
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .expect("an identity")
+        .parse()
+        .unwrap()
+}
+
+/// The length of the binary age header at the start of `file`: through the line after `---`.
+pub fn age_header_len(file: &[u8]) -> Option<usize> {
+    let mac = file.windows(4).position(|w| w == b"\n---")? + 1;
+    Some(mac + file[mac..].iter().position(|&b| b == b'\n')? + 1)
+}
+
+/// The attachments of a format-2 bundle, decrypted with its `bundle.key`: (entry, plaintext).
+pub fn attachments_of(entries: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    let key = bundle_key(entries);
+    entries
+        .iter()
+        .filter(|(p, _)| p.contains("/blobs/"))
+        .map(|(p, b)| (p.clone(), age::decrypt(&key, b).unwrap()))
+        .collect()
 }
 
 /// A unique id of the right length for a bundle id.
@@ -257,4 +344,68 @@ pub fn plaintext_dump(dir: &Path, out: &Path) -> Vec<u8> {
 /// Whether `needle` occurs in `hay`.
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// A format-2 bundle's entries as format 1 wrote them (docs/bundle-format.md "Format 1"):
+/// attachments decrypted with `bundle.key` and named by their content's SHA-256, no
+/// `bundle.key`, the manifest (signed by `signer`) last. For the format-1 cases of the
+/// hostile-bundle tests: format 1 is still read.
+pub fn as_format1(entries: &[(String, Vec<u8>)], signer: &Vault) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = ["README.txt", "records.jsonl", "audit.jsonl"]
+        .iter()
+        .filter_map(|n| {
+            entries
+                .iter()
+                .find(|(p, _)| p.ends_with(&format!("/{n}")))
+                .cloned()
+        })
+        .collect();
+    for (_, plain) in attachments_of(entries) {
+        out.push((format!("kuager-bundle/blobs/{}", sha(&plain)), plain));
+    }
+    resign(&mut out, signer);
+    out
+}
+
+/// One caseworker's real bundle (a person, a testimony, a short attachment) as exported, in
+/// format 2, and the same as format 1 wrote it.
+pub struct BothFormats {
+    /// Format 1, sealed to the organisation.
+    pub good: PathBuf,
+    /// Its entries.
+    pub entries: Vec<(String, Vec<u8>)>,
+    /// Format 2, as exported.
+    pub good2: PathBuf,
+    /// Its entries.
+    pub entries2: Vec<(String, Vec<u8>)>,
+    /// The caseworker, trusted by `org`.
+    pub cw: Vault,
+    /// The folder all of it is in.
+    pub tmp: tempfile::TempDir,
+}
+
+/// [`BothFormats`] for `org`.
+pub fn both_formats(org: &mut Org) -> BothFormats {
+    let (t, mut cw) = caseworker(org, "caseworker");
+    let p = crate::fixture::add_person(&mut cw, "Сенбай");
+    let tid = crate::fixture::add_testimony(&mut cw, p, "the account");
+    cw.attach(
+        tid,
+        &b"scan of a passport"[..],
+        vault::AttachMeta::default(),
+    )
+    .unwrap();
+    let good2 = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    let entries2 = open_bundle(&good2, &org.identity);
+    let entries = as_format1(&entries2, &cw);
+    let good = t.path().join("format1.kuager.age");
+    std::fs::write(&good, seal(&files(&entries), &org.recipient)).unwrap();
+    BothFormats {
+        good,
+        entries,
+        good2,
+        entries2,
+        cw,
+        tmp: t,
+    }
 }

@@ -139,6 +139,9 @@ fn print_import(out: Out, r: &ImportReport, done: bool) -> anyhow::Result<()> {
         _ => format!("unknown key {}", r.signer.key_id),
     };
     writeln!(out, "bundle {}", r.bundle_id)?;
+    if r.format > 0 {
+        writeln!(out, "format {}", r.format)?;
+    }
     writeln!(out, "signed by {signer}")?;
     let verb = if done {
         "imported"

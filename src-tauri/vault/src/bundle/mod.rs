@@ -1,11 +1,14 @@
 //! Bundles (docs/bundle-format.md): the only way anything leaves a vault.
 //!
-//! A bundle is a standard age file holding a POSIX tar stream under `kuager-bundle/`: a README,
-//! `records.jsonl` (one revision per line, oldest first), `audit.jsonl`, `blobs/<sha256>` (the
-//! attachments' plaintext, named by its hash), `manifest.json` listing every other entry with
-//! its size and SHA-256, and `manifest.json.minisig`, the device's minisign signature of the
-//! manifest. Any age implementation with a matching identity decrypts it; `tar` lists it;
-//! `minisign -Vm manifest.json -P <device key>` checks who made it.
+//! A bundle (format 2) is a standard age file holding a POSIX tar stream under
+//! `kuager-bundle/`: first `manifest.json`, listing every other entry in order with its size and
+//! SHA-256, and `manifest.json.minisig`, the device's minisign signature of it; then a README,
+//! `bundle.key` (an X25519 identity made for this bundle), `records.jsonl` (one revision per
+//! line, oldest first), `audit.jsonl`, and `blobs/<random>.age`: each attachment, an age file
+//! re-addressed from the vault to `bundle.key` without being decrypted. Any age implementation
+//! with a matching identity decrypts it; `tar` lists it; `minisign -Vm manifest.json -P <device
+//! key>` checks who made it; `age -d -i bundle.key` opens an attachment. Format 1 bundles
+//! (manifest last, attachments in plaintext inside) are still read.
 
 pub(crate) mod export;
 pub(crate) mod import;
@@ -30,10 +33,24 @@ pub use limits::{
     MAX_SMALL_BYTES, MAX_TOTAL_BYTES,
 };
 
+/// Re-addresses the binary age file read from `input` (X25519, to `from`) to `to` alone: returns
+/// the new header, and leaves `input` at the payload, which follows it unchanged
+/// (docs/bundle-format.md "Re-addressing an attachment"). What a bundle does to every
+/// attachment, for tools and tests; refused with a reason when the header is not a well-formed
+/// one for `from`, or its MAC does not hold.
+pub fn readdress(
+    input: &mut impl std::io::BufRead,
+    from: &age::x25519::Identity,
+    to: &age::x25519::Recipient,
+) -> Result<Vec<u8>> {
+    crate::crypto::agefile::readdress(input, from, to)
+        .map_err(|e| Error::Rejected(format!("this age file cannot be re-addressed: {e}")))
+}
+
 /// The format name in `manifest.json`.
 pub const FORMAT: &str = "kuager-bundle";
 /// The format version this build writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The folder every entry lives under.
 pub const ROOT: &str = "kuager-bundle";
 
@@ -120,12 +137,14 @@ Kuager bundle
 This archive was exported from a Kuager vault. It holds witness testimonies and other records:
 handle it as the most sensitive material you have, and keep it only on encrypted disks.
 
-- records.jsonl        one revision of a record per line (JSON), oldest first
-- audit.jsonl          the vault's audit events covered by this bundle
-- blobs/<sha256>       attachments, each named by the SHA-256 of its content
-- manifest.json        every other file with its size and SHA-256
+- manifest.json        every other file, in order, with its size and SHA-256
 - manifest.json.minisig  the exporting device's signature of manifest.json:
                        minisign -Vm manifest.json -P <the device key you were given>
+- bundle.key           the key that opens the attachments (keep it as secret as the bundle)
+- records.jsonl        one revision of a record per line (JSON), oldest first
+- audit.jsonl          the vault's audit events covered by this bundle
+- blobs/<name>.age     attachments, each an age file: age -d -i bundle.key blobs/<name>.age
+                       (manifest.json gives each one's SHA-256 and size)
 
 Import it with `kuager import`, which checks all of the above before changing anything.
 
@@ -133,15 +152,17 @@ Import it with `kuager import`, which checks all of the above before changing an
 ============
 Этот архив выгружен из хранилища Kuager. В нём показания свидетелей и другие записи:
 обращайтесь с ним как с самыми чувствительными данными и храните только на зашифрованных дисках.
-records.jsonl — версии записей (JSON), audit.jsonl — журнал аудита, blobs/ — вложения,
 manifest.json — список файлов с размерами и SHA-256, manifest.json.minisig — подпись устройства
-(проверка: minisign -Vm manifest.json -P <ключ устройства>). Импорт: kuager import.
+(проверка: minisign -Vm manifest.json -P <ключ устройства>), records.jsonl — версии записей
+(JSON), audit.jsonl — журнал аудита, blobs/ — вложения, файлы age (открыть:
+age -d -i bundle.key blobs/<имя>.age). Импорт: kuager import.
 
 Kuager бумасы
 =============
 Бұл мұрағат Kuager қоймасынан шығарылған. Онда куәгерлердің айғақтары мен басқа жазбалар бар:
 оны ең құпия дерек ретінде ұстап, тек шифрланған дискілерде сақтаңыз.
-records.jsonl — жазбалардың нұсқалары (JSON), audit.jsonl — аудит журналы, blobs/ — тіркемелер,
 manifest.json — файлдар тізімі (өлшемі мен SHA-256), manifest.json.minisig — құрылғы қолтаңбасы
-(тексеру: minisign -Vm manifest.json -P <құрылғы кілті>). Импорттау: kuager import.
+(тексеру: minisign -Vm manifest.json -P <құрылғы кілті>), records.jsonl — жазбалардың нұсқалары
+(JSON), audit.jsonl — аудит журналы, blobs/ — тіркемелер, age файлдары (ашу:
+age -d -i bundle.key blobs/<аты>.age). Импорттау: kuager import.
 ";

@@ -14,7 +14,8 @@ use std::sync::mpsc;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::Sink;
+use super::agefile::{self, HeaderError};
+use super::{Hash, Sink};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -30,6 +31,9 @@ pub(crate) struct NewBlob {
     pub size: u64,
     /// Path relative to the vault folder, e.g. `blobs/3f/9a…e1.age`.
     pub rel: String,
+    /// SHA-256 of the file's age payload (everything after its header): what a bundle binds
+    /// the attachment by when it re-addresses the file (super::agefile).
+    pub payload_sha256: String,
 }
 
 fn blobs_dir(vault: &Path) -> PathBuf {
@@ -52,7 +56,7 @@ pub(crate) fn write(
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
-    let result = (|| -> Result<(String, u64)> {
+    let result = (|| -> Result<(String, u64, String)> {
         let mut w = encrypt_to_new(&tmp, recipient)?;
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
@@ -104,10 +108,10 @@ pub(crate) fn write(
             }
             read.map_err(Error::io("reading the file to attach"))
         })?;
-        finish(w)?;
-        Ok(reader)
+        let payload = finish(w)?;
+        Ok((reader.0, reader.1, payload))
     })();
-    let (sha256, size) = match result {
+    let (sha256, size, payload_sha256) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
@@ -115,7 +119,12 @@ pub(crate) fn write(
         }
     };
     let rel = place(vault, &dir, &tmp, announce)?;
-    Ok(NewBlob { sha256, size, rel })
+    Ok(NewBlob {
+        sha256,
+        size,
+        rel,
+        payload_sha256,
+    })
 }
 
 /// A new temp file (which must not exist) taking age-encrypted data, written on its own thread
@@ -124,18 +133,19 @@ fn encrypt_to_new(
     tmp: &Path,
     recipient: &age::x25519::Recipient,
 ) -> Result<age::stream::StreamWriter<Sink>> {
-    let sink = Sink::create(tmp, false).map_err(Error::io("creating an attachment file"))?;
+    let sink =
+        Sink::create(tmp, Hash::AgePayload).map_err(Error::io("creating an attachment file"))?;
     let enc = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
         .map_err(|e| Error::Crypto(e.to_string()))?;
     enc.wrap_output(sink)
         .map_err(Error::io("writing an attachment"))
 }
 
-/// Ends the age stream and makes the file durable.
-fn finish(w: age::stream::StreamWriter<Sink>) -> Result<()> {
+/// Ends the age stream and makes the file durable; returns its payload's SHA-256.
+fn finish(w: age::stream::StreamWriter<Sink>) -> Result<String> {
     w.finish()
         .and_then(Sink::finish)
-        .map(drop)
+        .map(|w| hex::encode(w.sha256.expect("asked for")))
         .map_err(Error::io("writing an attachment"))
 }
 
@@ -170,7 +180,7 @@ pub(crate) fn write_serial(
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
-    let result = (|| -> Result<(String, u64)> {
+    let result = (|| -> Result<(String, u64, String)> {
         let mut w = encrypt_to_new(&tmp, recipient)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -188,10 +198,10 @@ pub(crate) fn write_serial(
         })();
         buf.zeroize();
         res.map_err(Error::io("reading the attachment"))?;
-        finish(w)?;
-        Ok((hex::encode(hasher.finalize()), size))
+        let payload = finish(w)?;
+        Ok((hex::encode(hasher.finalize()), size, payload))
     })();
-    let (sha256, size) = match result {
+    let (sha256, size, payload_sha256) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
@@ -199,7 +209,77 @@ pub(crate) fn write_serial(
         }
     };
     let rel = place(vault, &dir, &tmp, announce)?;
-    Ok(NewBlob { sha256, size, rel })
+    Ok(NewBlob {
+        sha256,
+        size,
+        rel,
+        payload_sha256,
+    })
+}
+
+/// An attachment arriving already encrypted: `header` (addressed to this vault's identity by
+/// the caller, super::agefile) and the payload read from `payload`, copied as they are into a
+/// new file under a random name. Returns the file and its payload's size and SHA-256; the
+/// caller compares them with what it expected before the file becomes part of the vault.
+pub(crate) fn write_readdressed(
+    vault: &Path,
+    header: &[u8],
+    payload: &mut dyn Read,
+    announce: Announce<'_>,
+) -> Result<(String, u64, String)> {
+    let dir = blobs_dir(vault);
+    fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
+    let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
+    let result = (|| -> io::Result<(u64, String)> {
+        let mut sink = Sink::create(&tmp, Hash::AgePayload)?;
+        sink.write_all(header)?;
+        let n = io::copy(payload, &mut sink)?;
+        let w = sink.finish()?;
+        Ok((n, hex::encode(w.sha256.expect("asked for"))))
+    })();
+    let (size, sha) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("storing an attachment")(e));
+        }
+    };
+    let rel = place(vault, &dir, &tmp, announce)?;
+    Ok((rel, size, sha))
+}
+
+/// Opens a blob's file at its payload, with a new header giving its file key to `to` alone
+/// (super::agefile): the file re-addressed, at the cost of its header.
+pub(crate) fn readdressed(
+    vault: &Path,
+    rel: &str,
+    from: &age::x25519::Identity,
+    to: &age::x25519::Recipient,
+) -> Result<(Vec<u8>, io::BufReader<fs::File>)> {
+    let f = fs::File::open(vault.join(rel)).map_err(Error::io("opening an attachment"))?;
+    let mut r = io::BufReader::with_capacity(256 << 10, f);
+    let header = agefile::readdress(&mut r, from, to).map_err(damaged_header)?;
+    Ok((header, r))
+}
+
+/// The size and SHA-256 of a blob file's payload (for files stored before the payload hash
+/// was kept: computed once, then stored).
+pub(crate) fn payload_hash(vault: &Path, rel: &str) -> Result<(u64, String)> {
+    let f = fs::File::open(vault.join(rel)).map_err(Error::io("opening an attachment"))?;
+    let mut r = io::BufReader::with_capacity(256 << 10, f);
+    agefile::read_header(&mut r).map_err(damaged_header)?;
+    let mut h = Sha256::new();
+    let n = io::copy(&mut r, &mut h).map_err(Error::io("reading an attachment"))?;
+    Ok((n, hex::encode(h.finalize())))
+}
+
+fn damaged_header(e: HeaderError) -> Error {
+    match e {
+        HeaderError::Io(e) => Error::io("reading an attachment")(e),
+        e => Error::Crypto(format!(
+            "an attachment in this vault is damaged ({e}): run `kuager verify`"
+        )),
+    }
 }
 
 /// Reads until `buf` is full or the input ends; returns how much was read.

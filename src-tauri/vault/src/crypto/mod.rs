@@ -4,16 +4,18 @@
 //!   keyslots, standard age files, that hold them on disk;
 //! - `passphrase`: the passphrase container, its strength, the proof it was typed again
 //!   (re-exported by [`keys`]);
+//! - `agefile`: re-addressing an age file to another recipient by rewriting its header only;
 //! - [`blobs`]: attachments, streamed into age files encrypted to the vault's own identity;
 //! - `sink`: large ciphertext files written on their own thread, around the page cache;
 //! - [`harden`]: no core dumps, key pages locked in RAM (the crate's only `unsafe`).
 //!
 //! Nothing here knows about records, the database or bundles.
 
+pub(crate) mod agefile;
 pub(crate) mod blobs;
 pub mod harden;
 pub mod keys;
 mod passphrase;
 mod sink;
 
-pub(crate) use sink::Sink;
+pub(crate) use sink::{Hash, Sink};

@@ -9,8 +9,9 @@
 //! network file systems, other systems) the same thread writes through the page cache instead.
 //! Either way the encrypting thread only fills buffers, and `finish` returns after `fsync`.
 //!
-//! The writer can also hash what it writes (the SHA-256 an export prints), off the encrypting
-//! thread.
+//! The writer can also hash what it writes, off the encrypting thread: the whole file (the
+//! SHA-256 an export prints) or, for an age file, its payload alone (what a bundle's manifest
+//! binds an attachment by, fixed when the attachment is stored: super::agefile).
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -27,12 +28,24 @@ const BUF: usize = 1 << 20;
 /// Buffers in flight (memory: `BUF * (QUEUE + 2)`).
 const QUEUE: usize = 2;
 
+/// What a sink hashes as it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hash {
+    /// Nothing.
+    None,
+    /// Every byte.
+    All,
+    /// The payload of the age file being written: everything after its header (which must
+    /// be whole in the first buffer: headers are at most `agefile::MAX_HEADER_BYTES`).
+    AgePayload,
+}
+
 /// What a finished sink wrote.
 #[derive(Debug)]
 pub(crate) struct Written {
     /// Bytes written.
     pub size: u64,
-    /// SHA-256 of them, if asked for.
+    /// SHA-256 of them (or of the age payload among them), if asked for.
     pub sha256: Option<[u8; 32]>,
 }
 
@@ -83,7 +96,7 @@ fn open_new(path: &Path) -> io::Result<(File, bool)> {
 
 impl Sink {
     /// Creates `path` (failing if it exists) and starts the writer thread.
-    pub(crate) fn create(path: &Path, hash: bool) -> io::Result<Sink> {
+    pub(crate) fn create(path: &Path, hash: Hash) -> io::Result<Sink> {
         let (file, direct) = open_new(path)?;
         let (tx, rx) = mpsc::sync_channel::<Aligned>(QUEUE);
         let (back_tx, back) = mpsc::channel::<Aligned>();
@@ -165,18 +178,26 @@ fn write_all_from(
     mut file: File,
     mut direct: bool,
     path: &Path,
-    hash: bool,
+    hash: Hash,
     rx: &mpsc::Receiver<Aligned>,
     back: &mpsc::Sender<Aligned>,
 ) -> io::Result<Written> {
-    let mut hasher = hash.then(Sha256::new);
+    let mut hasher = (hash != Hash::None).then(Sha256::new);
+    // Whether the age header (never hashed) is behind us.
+    let mut past_header = hash != Hash::AgePayload;
     let mut size = 0u64;
     // An ordinary handle for whatever cannot go directly (opened when first needed).
     let mut cached: Option<File> = None;
     for buf in rx {
         let data = buf.data();
         if let Some(h) = hasher.as_mut() {
-            h.update(data);
+            let from = if past_header {
+                0
+            } else {
+                past_header = true;
+                super::agefile::header_len(data).map_err(io::Error::other)?
+            };
+            h.update(&data[from..]);
         }
         let mut rest = data;
         if direct {
@@ -246,7 +267,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
-        let mut s = Sink::create(&p, true).unwrap();
+        let mut s = Sink::create(&p, Hash::All).unwrap();
         for c in data.chunks(pieces.max(1)) {
             s.write_all(c).unwrap();
         }
@@ -274,12 +295,39 @@ mod tests {
         roundtrip(3 * BUF + 1, 1 << 20);
     }
 
+    /// An age file's payload hash, as the sink computes it, is that of the bytes after the
+    /// header, whatever the file's size.
+    #[test]
+    fn hashes_an_age_payload_alone() {
+        let id = age::x25519::Identity::generate();
+        for len in [0usize, 1, BUF - 300, BUF, 3 * BUF + 7] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f");
+            let enc = age::Encryptor::with_recipients(std::iter::once(
+                &id.to_public() as &dyn age::Recipient
+            ))
+            .unwrap();
+            let mut w = enc
+                .wrap_output(Sink::create(&p, Hash::AgePayload).unwrap())
+                .unwrap();
+            w.write_all(&vec![7u8; len]).unwrap();
+            let written = w.finish().unwrap().finish().unwrap();
+            let file = fs::read(&p).unwrap();
+            let header = crate::crypto::agefile::header_len(&file).unwrap();
+            assert_eq!(
+                written.sha256.unwrap(),
+                <[u8; 32]>::from(Sha256::digest(&file[header..])),
+                "{len}"
+            );
+        }
+    }
+
     #[test]
     fn refuses_an_existing_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         fs::write(&p, b"x").unwrap();
-        assert!(Sink::create(&p, false).is_err());
+        assert!(Sink::create(&p, Hash::None).is_err());
         assert_eq!(fs::read(&p).unwrap(), b"x");
     }
 }

@@ -12,7 +12,7 @@ use crate::error::Result;
 
 /// Writes the database at `db` (under `old`'s key) into `path` (which must not exist) under
 /// `fresh`'s key, with each attachment row moved from its old file to its new one (`moved`:
-/// old, new), the new files no longer listed as pending and the old ones listed as doomed
+/// old, new, the new file's payload SHA-256), the new files no longer listed as pending and the old ones listed as doomed
 /// (removed once the copy is the vault's database).
 ///
 /// On a connection of its own, opened now: SQLCipher adds `sqlcipher_export` to connections
@@ -23,7 +23,7 @@ pub(crate) fn export_rekeyed(
     old: &VaultSecrets,
     path: &Path,
     fresh: &VaultSecrets,
-    moved: &[(String, String)],
+    moved: &[(String, String, String)],
 ) -> Result<()> {
     let conn = Connection::open(db)?;
     let key = old.sqlcipher_key_statement();
@@ -38,9 +38,11 @@ pub(crate) fn export_rekeyed(
     let result = (|| -> Result<()> {
         conn.query_row("SELECT sqlcipher_export('rotating')", [], |_| Ok(()))?;
         let tx = conn.unchecked_transaction()?;
-        for (old, new) in moved {
-            tx.prepare_cached("UPDATE rotating.blobs SET file = ?2 WHERE file = ?1")?
-                .execute([old, new])?;
+        for (old, new, payload) in moved {
+            tx.prepare_cached(
+                "UPDATE rotating.blobs SET file = ?2, payload_sha256 = ?3 WHERE file = ?1",
+            )?
+            .execute([old, new, payload])?;
             tx.prepare_cached("DELETE FROM rotating.doomed_files WHERE file = ?1")?
                 .execute([new])?;
             tx.prepare_cached("INSERT OR IGNORE INTO rotating.doomed_files(file) VALUES (?1)")?

@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -190,11 +190,29 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         if version < 8 {
             tx.execute_batch(SCHEMA_V8)?;
         }
+        if version < 9 {
+            add_payload_hashes(&tx)?;
+        }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
             [SCHEMA_VERSION.to_string()],
         )?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Version 9: each attachment file's payload SHA-256 (what a format-2 bundle binds it by,
+/// docs/bundle-format.md). Empty for files stored before: computed once, at their first export
+/// (`crate::store::blobs::payload_of`'s callers).
+fn add_payload_hashes(tx: &Connection) -> Result<()> {
+    let has: bool = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('blobs') WHERE name = 'payload_sha256'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        tx.execute_batch("ALTER TABLE blobs ADD COLUMN payload_sha256 TEXT;")?;
     }
     Ok(())
 }

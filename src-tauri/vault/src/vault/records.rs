@@ -376,7 +376,13 @@ impl Vault {
             let reuse = store::blobs::exists(&tx, &blob.sha256)?;
             if !reuse {
                 store::purge::adopt(&tx, &dir, &blob.rel)?;
-                store::blobs::insert(&tx, &blob.sha256, &blob.rel, blob.size)?;
+                store::blobs::insert(
+                    &tx,
+                    &blob.sha256,
+                    &blob.rel,
+                    blob.size,
+                    &blob.payload_sha256,
+                )?;
             }
             let saved = insert_revision_of(&tx, &o.device, id, base_rev, v)?;
             tx.commit()?;

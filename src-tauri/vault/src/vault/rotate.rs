@@ -133,7 +133,7 @@ impl Vault {
 /// What the preparation made (before the commit point).
 struct Prepared {
     /// Attachment files: (old, new).
-    moved: Vec<(String, String)>,
+    moved: Vec<(String, String, String)>,
     /// Recovery keyslots rewritten beside themselves.
     rewritten: Vec<PathBuf>,
     /// Recovery keyslots of unknown keys, set aside.
@@ -166,7 +166,7 @@ fn prepare(
                 "attachment {sha} does not decrypt to what was stored: run `kuager verify`"
             )));
         }
-        moved.push((file, b.rel));
+        moved.push((file, b.rel, b.payload_sha256));
     }
 
     // 2. The database, copied under the new key, pointing at the new files.

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ExportOptions, ExportScope};
 use crate::bundle::{BundleLimits, Recipient, MAX_REVISION_LINE_BYTES, README};
+use crate::crypto::agefile::readdressed_size;
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::Revision;
@@ -117,12 +118,15 @@ fn manifest_base(names: &[String], scope: &ExportScope) -> u64 {
     };
     (4096 + recipients + ids) as u64
 }
-/// An upper bound of one entry of `manifest.json` (a path, a size, a SHA-256, pretty-printed).
-const MANIFEST_ENTRY: u64 = 256;
+/// An upper bound of one entry of `manifest.json`, pretty-printed (an attachment's has a path,
+/// two sizes and two SHA-256s).
+const MANIFEST_ENTRY: u64 = 512;
 /// An upper bound of `manifest.json.minisig`.
 const SIGNATURE: u64 = 1024;
 /// The entries every bundle has besides attachments.
-const FIXED_ENTRIES: usize = 5;
+const FIXED_ENTRIES: usize = 6;
+/// An upper bound of `bundle.key`.
+const KEY_FILE: u64 = 512;
 
 /// What a bundle would hold: its attachments (count, bytes), `records.jsonl` and `audit.jsonl`.
 struct Load {
@@ -153,9 +157,10 @@ impl Planner<'_> {
         let records = p.records_size + more.records;
         let audit = p.audit.len() as u64 + more.audit;
         let total = README.len() as u64
+            + KEY_FILE
             + records
             + audit
-            + p.blobs.iter().map(|b| b.2).sum::<u64>()
+            + p.blobs.iter().map(|b| readdressed_size(b.2)).sum::<u64>()
             + more.blob_bytes
             + manifest
             + SIGNATURE;
@@ -205,7 +210,7 @@ impl Planner<'_> {
                     &sha[..12]
                 ))
             })?;
-            if size > self.limits.blob_bytes {
+            if readdressed_size(size) > self.limits.blob_bytes {
                 return Err(Error::invalid(
                     "export",
                     format!(
@@ -235,7 +240,7 @@ impl Planner<'_> {
         let new = self.new_blobs(conn, &rev)?;
         let more = Load {
             blobs: new.len(),
-            blob_bytes: new.iter().map(|b| b.2).sum(),
+            blob_bytes: new.iter().map(|b| readdressed_size(b.2)).sum(),
             records: line.len() as u64,
             audit: 0,
         };

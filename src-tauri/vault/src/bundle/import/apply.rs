@@ -28,6 +28,7 @@ pub(super) fn commit(
 ) -> Result<Applied> {
     let mut report = ImportReport::empty(checked.bundle_id.clone(), checked.signer.clone());
     report.known_revisions = checked.known;
+    report.format = checked.format;
     report.new_revisions = checked.new.len();
     let mut by_record: BTreeMap<String, Vec<&Revision>> = BTreeMap::new();
     for r in &checked.new {
@@ -52,7 +53,7 @@ pub(super) fn commit(
     let mut kept = BTreeSet::new();
     for b in &new_blobs {
         purge::adopt(&tx, t.dir, &b.rel)?;
-        store::blobs::insert(&tx, &b.sha256, &b.rel, b.size)?;
+        store::blobs::insert(&tx, &b.sha256, &b.rel, b.size, &b.payload_sha256)?;
         kept.insert(b.rel.clone());
     }
     // A purge wins: every revision of a purged record but its markers loses its content —

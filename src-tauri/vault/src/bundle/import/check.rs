@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::decrypt::reject;
 use super::entries::Staged;
 use super::{Mode, Signer};
-use crate::bundle::{FORMAT, VERSION};
+use crate::bundle::FORMAT;
 use crate::error::{Error, Result};
 use crate::model;
 use crate::revision::{self, Revision};
@@ -43,6 +43,18 @@ pub(super) struct Manifest {
     entries: Vec<ManifestEntry>,
 }
 
+/// A format-2 manifest whose signature held, read before the rest of the bundle
+/// (`super::format2`).
+pub(crate) struct Verified {
+    pub bundle_id: String,
+    /// The signing vault's device id.
+    pub device_id: String,
+    pub signer: Signer,
+    pub was_trusted: bool,
+    /// The format read.
+    pub format: u32,
+}
+
 /// A bundle that passed every check.
 pub(super) struct Checked {
     pub bundle_id: String,
@@ -55,6 +67,8 @@ pub(super) struct Checked {
     pub known: usize,
     /// New revisions written by another device than the signer's, which it passes on.
     pub relayed: usize,
+    /// The bundle format read (1 or 2).
+    pub format: u32,
 }
 
 /// The minisign key id as minisign prints it (the key number, little-endian, in hex).
@@ -74,45 +88,64 @@ pub(super) fn all(
     mode: Mode,
     read_records: impl FnOnce() -> Result<Vec<Revision>>,
 ) -> Result<Checked> {
-    let manifest_bytes = staged
-        .small
-        .get("manifest.json")
-        .ok_or_else(|| reject("the bundle has no manifest.json"))?;
-    let sig = staged
-        .small
-        .get("manifest.json.minisig")
-        .ok_or_else(|| reject("the bundle has no signature (manifest.json.minisig)"))?;
-    let manifest: Manifest = serde_json::from_slice(manifest_bytes)
-        .map_err(|e| reject(format!("manifest.json is not valid: {e}")))?;
-    manifest_matches(&manifest, staged)?;
-    let signed = Signed {
-        manifest: &manifest,
-        manifest_bytes,
-        sig,
+    let (bundle_id, device_id, signer, was_trusted, format) = match &staged.verified {
+        // Format 2: checked before the rest was read.
+        Some(v) => (
+            v.bundle_id.clone(),
+            v.device_id.clone(),
+            v.signer.clone(),
+            v.was_trusted,
+            v.format,
+        ),
+        None => {
+            let manifest_bytes = staged
+                .small
+                .get("manifest.json")
+                .ok_or_else(|| reject("the bundle has no manifest.json"))?;
+            let sig = staged
+                .small
+                .get("manifest.json.minisig")
+                .ok_or_else(|| reject("the bundle has no signature (manifest.json.minisig)"))?;
+            let manifest: Manifest = serde_json::from_slice(manifest_bytes)
+                .map_err(|e| reject(format!("manifest.json is not valid: {e}")))?;
+            manifest_matches(&manifest, staged)?;
+            let (signer, was_trusted) = signed_by_trusted(
+                conn,
+                &manifest.source.device_public_key,
+                manifest_bytes,
+                sig,
+                trust_signer,
+                mode,
+            )?;
+            (
+                manifest.bundle_id,
+                manifest.source.device_id,
+                signer,
+                was_trusted,
+                1,
+            )
+        }
     };
-    let (signer, was_trusted) = signed_by_trusted(conn, &signed, trust_signer, mode)?;
     // Fourth, only now that the signature holds: every line of records.jsonl is a revision
     // whose id matches its content, whose data is valid and which is listed once.
     let revisions = read_records()?;
     let (new, known) = joinable(conn, staged, revisions)?;
     history_holds(conn, own_device, &new)?;
-    let relayed = new
-        .iter()
-        .filter(|r| r.device != manifest.source.device_id)
-        .count();
+    let relayed = new.iter().filter(|r| r.device != device_id).count();
     Ok(Checked {
-        bundle_id: manifest.bundle_id,
+        bundle_id,
         signer,
         was_trusted,
         new,
         known,
         relayed,
+        format,
     })
 }
 
 /// First check: the manifest lists exactly what was seen.
 fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
-    if manifest.format != FORMAT || manifest.version != VERSION {
+    if manifest.format != FORMAT || manifest.version != 1 {
         return Err(reject(format!(
             "not a Kuager bundle of a version this Kuager reads ({} {})",
             manifest.format, manifest.version
@@ -155,32 +188,23 @@ fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
     Ok(())
 }
 
-/// The manifest as read, and its signature.
-struct Signed<'a> {
-    manifest: &'a Manifest,
-    manifest_bytes: &'a [u8],
-    sig: &'a [u8],
-}
-
-/// Second and third: the signature, by the key the manifest names; that key must be trusted (or be
-/// trusted now, under the label given). Returns the signer and whether it was trusted before.
-fn signed_by_trusted(
+/// The signature over `manifest_bytes`, by `device_key` (the key the manifest names); that key
+/// must be trusted (or be trusted now, under the label given). Returns the signer and whether
+/// it was trusted before.
+pub(super) fn signed_by_trusted(
     conn: &Connection,
-    signed: &Signed<'_>,
+    device_key: &str,
+    manifest_bytes: &[u8],
+    sig: &[u8],
     trust_signer: Option<&str>,
     mode: Mode,
 ) -> Result<(Signer, bool)> {
-    let Signed {
-        manifest,
-        manifest_bytes,
-        sig,
-    } = signed;
-    let pk = minisign::PublicKey::from_base64(&manifest.source.device_public_key)
+    let pk = minisign::PublicKey::from_base64(device_key)
         .map_err(|_| reject("the manifest's device key is not a minisign key"))?;
     let sig_text = std::str::from_utf8(sig).map_err(|_| reject("the signature is not text"))?;
     let sig_box = minisign::SignatureBox::from_string(sig_text)
         .map_err(|_| reject("the signature file is not a minisign signature"))?;
-    minisign::verify(&pk, &sig_box, io::Cursor::new(*manifest_bytes), true, false, false).map_err(|_| {
+    minisign::verify(&pk, &sig_box, io::Cursor::new(manifest_bytes), true, false, false).map_err(|_| {
         reject("signature does not match: the bundle was altered after export, or signed by another key")
     })?;
     let key_id = key_id(&pk);

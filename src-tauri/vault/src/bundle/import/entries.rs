@@ -27,8 +27,11 @@ pub(super) struct Staged {
     pub records: Option<NewBlob>,
     /// Every entry seen: name → (size, SHA-256).
     pub seen: BTreeMap<String, (u64, String)>,
-    /// Attachments re-encrypted into the vault folder, not (yet) referenced.
+    /// Attachments re-encrypted (format 1) or re-addressed (format 2) into the vault folder,
+    /// not (yet) referenced.
     pub blobs: Vec<NewBlob>,
+    /// Format 2: the manifest and its signer, checked before anything else was read.
+    pub verified: Option<super::check::Verified>,
 }
 
 impl Staged {
@@ -54,6 +57,10 @@ impl Staged {
     }
 }
 
+/// Checks a manifest (its device key, its bytes, its signature): the signer, and whether it was
+/// trusted before.
+pub(super) type SignedBy<'a> = dyn Fn(&str, &[u8], &[u8]) -> Result<(super::Signer, bool)> + 'a;
+
 /// Where attachments go, and the caps.
 pub(super) struct Sink<'a> {
     pub vault_dir: &'a Path,
@@ -63,6 +70,9 @@ pub(super) struct Sink<'a> {
     pub known_blob: &'a dyn Fn(&str) -> bool,
     /// Notes a new attachment file as not yet part of the vault (`store::purge::expect_file`).
     pub expect_file: &'a dyn Fn(&str) -> Result<()>,
+    /// Checks a manifest's signature by the device key it names, and that the device is
+    /// trusted (`super::check::signed_by_trusted`): the signer, and whether it was trusted.
+    pub signed: &'a SignedBy<'a>,
 }
 
 /// A checked entry name: `README.txt`, `records.jsonl`, `audit.jsonl`, `manifest.json`,
@@ -95,7 +105,19 @@ pub(super) fn entry_name(raw: &[u8]) -> Result<String> {
     Ok(rest.to_owned())
 }
 
-fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
+/// A name only format 2 has (`bundle.key`, `blobs/<32 hex>.age`), met while reading format 1.
+fn is_format2_only(raw: &[u8]) -> bool {
+    let Some(rest) = raw.strip_prefix(format!("{ROOT}/").as_bytes()) else {
+        return false;
+    };
+    rest == b"bundle.key"
+        || rest
+            .strip_prefix(b"blobs/")
+            .and_then(|n| n.strip_suffix(b".age"))
+            .is_some_and(|n| n.len() == 32 && n.iter().all(u8::is_ascii_hexdigit))
+}
+
+pub(super) fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     r.take(cap.saturating_add(1))
         .read_to_end(&mut buf)
@@ -113,7 +135,7 @@ fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec<u8>> {
 }
 
 /// The size and SHA-256 of an entry of at most `cap` bytes, not kept.
-fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)> {
+pub(super) fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)> {
     let mut h = Sha256::new();
     let n = io::copy(&mut r.take(cap.saturating_add(1)), &mut h).map_err(|e| {
         reject(format!(
@@ -128,14 +150,22 @@ fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)>
     Ok((n, hex::encode(h.finalize())))
 }
 
-/// Reads every entry of the tar `stream` into `staged`.
+/// Reads every entry of the tar `stream` into `staged`: a format-2 bundle (its manifest first)
+/// through `super::format2`, one of format 1 here.
 pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged) -> Result<()> {
     let mut archive = tar::Archive::new(stream);
-    let entries = archive
+    let mut entries = archive
         .entries()
         .map_err(|e| reject(format!("the bundle is not a tar archive: {e}")))?;
+    let Some(first) = entries.next() else {
+        return Err(reject("the bundle holds no files"));
+    };
+    let first = first.map_err(damaged)?;
+    if first.path_bytes().as_ref() == format!("{ROOT}/manifest.json").as_bytes() {
+        return super::format2::stage(first, &mut entries, sink, staged);
+    }
     let mut total = 0u64;
-    for (n, entry) in entries.enumerate() {
+    for (n, entry) in std::iter::once(Ok(first)).chain(entries).enumerate() {
         if n >= sink.limits.entries {
             return Err(reject(format!(
                 "the bundle has more than {} entries",
@@ -143,6 +173,11 @@ pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged)
             )));
         }
         let mut entry = entry.map_err(damaged)?;
+        if is_format2_only(&entry.path_bytes()) {
+            return Err(reject(
+                "a format-2 bundle with entries before its manifest: the manifest and its signature must come first",
+            ));
+        }
         let name = entry_name(&entry.path_bytes())?;
         if !entry.header().entry_type().is_file() {
             return Err(reject(format!(
@@ -202,7 +237,7 @@ fn stage_records(
 
 /// An entry's content re-encrypted to the vault, under a random name noted as not (yet) part
 /// of the vault.
-fn spool(entry: &mut impl Read, sink: &Sink<'_>) -> Result<NewBlob> {
+pub(super) fn spool(entry: &mut impl Read, sink: &Sink<'_>) -> Result<NewBlob> {
     blobs::write_serial(sink.vault_dir, sink.own, entry, &mut |f| {
         (sink.expect_file)(f)
     })

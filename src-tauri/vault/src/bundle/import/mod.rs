@@ -24,6 +24,7 @@ mod apply;
 mod check;
 mod decrypt;
 mod entries;
+mod format2;
 mod header;
 mod records;
 
@@ -89,6 +90,9 @@ pub struct ImportReport {
     pub new_blobs: usize,
     /// Whether anything was written (false for inspect and for a bundle already imported).
     pub committed: bool,
+    /// The bundle format read: 2, or 1 for a bundle from an earlier Kuager (0 when the very
+    /// same file was imported before and was not read again).
+    pub format: u32,
 }
 
 impl ImportReport {
@@ -103,6 +107,7 @@ impl ImportReport {
             known_revisions: 0,
             new_blobs: 0,
             committed: false,
+            format: 0,
         }
     }
 }
@@ -236,12 +241,23 @@ fn read_and_apply(
         identities,
         passphrase: opts.passphrase.as_ref(),
     };
+    let signed = |key: &str, manifest: &[u8], sig: &[u8]| {
+        check::signed_by_trusted(
+            t.conn,
+            key,
+            manifest,
+            sig,
+            opts.trust_signer.as_deref(),
+            mode,
+        )
+    };
     let sink = entries::Sink {
         vault_dir: t.dir,
         own: &own,
         limits: &opts.limits,
         known_blob: &known_blob,
         expect_file: &|f| purge::expect_file(t.conn, f),
+        signed: &signed,
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
     let read_records = || match &staged.records {

@@ -1,0 +1,242 @@
+//! Hostile format-2 bundles (docs/bundle-format.md "Reading", docs/threat-model.md R7): the
+//! signature is checked before anything after it is read; every entry must be the next one the
+//! manifest lists and match it as it streams; a re-addressed attachment whose payload was
+//! altered, cut short or swapped, or whose header was altered, is refused; so is a manifest
+//! listing an attachment twice, and any entry before the manifest. Each refusal is specific and
+//! leaves the coordinator's vault as it was (no attachment file left behind).
+
+use std::path::PathBuf;
+
+use testkit::bundles::*;
+use testkit::fixture::*;
+use vault::bundle::ExportScope;
+use vault::{AttachMeta, Error, Vault};
+
+struct Material {
+    entries: Vec<(String, Vec<u8>)>,
+    cw: Vault,
+    stranger: Vault,
+    good: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+/// A real bundle with two attachments, taken apart.
+fn material(org: &mut Org) -> Material {
+    let (t, mut cw) = caseworker(org, "caseworker");
+    let p = add_person(&mut cw, "Сенбай");
+    let tid = add_testimony(&mut cw, p, "the account");
+    let scan: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
+    cw.attach(tid, &scan[..], AttachMeta::default()).unwrap();
+    cw.attach(tid, &b"a short note"[..], AttachMeta::default())
+        .unwrap();
+    let good = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    Material {
+        entries: open_bundle(&good, &org.identity),
+        stranger: new_vault(&t.path().join("stranger")),
+        good,
+        cw,
+        _tmp: t,
+    }
+}
+
+fn blob_indices(e: &[(String, Vec<u8>)]) -> Vec<usize> {
+    (0..e.len())
+        .filter(|&i| e[i].0.contains("/blobs/"))
+        .collect()
+}
+
+type Entries = Vec<(String, Vec<u8>)>;
+/// A case: what, the bundle's bytes, words the refusal must contain.
+type Case = (&'static str, Vec<u8>, &'static str);
+
+/// Entries that do not match the signed manifest, or come in another order.
+fn streamed(m: &Material, to: &str) -> Vec<Case> {
+    let e = &m.entries;
+    let blobs = blob_indices(e);
+    let (big, small) = if e[blobs[0]].1.len() > e[blobs[1]].1.len() {
+        (blobs[0], blobs[1])
+    } else {
+        (blobs[1], blobs[0])
+    };
+    let with = |f: &dyn Fn(&mut Entries)| {
+        let mut x = e.clone();
+        f(&mut x);
+        seal(&files(&x), to)
+    };
+    let payload_at = |b: &[u8]| age_header_len(b).unwrap();
+    vec![
+        (
+            "payload altered",
+            with(&|x| {
+                let at = payload_at(&x[big].1) + 70_000;
+                x[big].1[at] ^= 0x20;
+            }),
+            "does not match the manifest",
+        ),
+        (
+            "payload cut short",
+            with(&|x| {
+                let n = x[big].1.len() - 100;
+                x[big].1.truncate(n);
+            }),
+            "does not match the manifest",
+        ),
+        (
+            "payloads swapped",
+            with(&|x| {
+                let (a, b) = (x[big].1.clone(), x[small].1.clone());
+                x[big].1 = b;
+                x[small].1 = a;
+            }),
+            "does not match the manifest",
+        ),
+        (
+            "header MAC altered",
+            with(&|x| {
+                let mac = x[big].1.windows(4).position(|w| w == b"--- ").unwrap() + 10;
+                x[big].1[mac] = if x[big].1[mac] == b'A' { b'B' } else { b'A' };
+            }),
+            "header was altered",
+        ),
+        (
+            "header for another key",
+            with(&|x| {
+                let other = age::x25519::Identity::generate();
+                let f = age::encrypt(&other.to_public(), b"a short note").unwrap();
+                x[small].1 = f;
+            }),
+            "not encrypted to the expected key",
+        ),
+        (
+            "entry before the manifest",
+            with(&|x| {
+                let readme = x.remove(2);
+                x.insert(0, readme);
+            }),
+            "must come first",
+        ),
+        (
+            "signature not second",
+            with(&|x| {
+                let sig = x.remove(1);
+                x.insert(2, sig);
+            }),
+            "must follow it",
+        ),
+        (
+            "entries out of order",
+            with(&|x| x.swap(3, 4)),
+            "not the next one the manifest lists",
+        ),
+        (
+            "an attachment missing",
+            with(&|x| {
+                x.remove(small);
+            }),
+            "not in the bundle",
+        ),
+        (
+            "an entry after the last",
+            with(&|x| {
+                let again = x[small].clone();
+                x.push(again);
+            }),
+            "not in the manifest",
+        ),
+        (
+            "bundle.key replaced",
+            with(&|x| {
+                use age::secrecy::ExposeSecret;
+                let k = age::x25519::Identity::generate();
+                x[3].1 = format!("{}\n", k.to_string().expose_secret()).into_bytes();
+            }),
+            "does not match the manifest",
+        ),
+    ]
+}
+
+/// Manifests no exporter writes, signed by the trusted caseworker; a signature by a stranger.
+fn signed(m: &Material, to: &str) -> Vec<Case> {
+    let e = &m.entries;
+    let resigned = |f: &dyn Fn(&mut Entries), extra: Vec<serde_json::Value>| {
+        let mut x = e.clone();
+        f(&mut x);
+        resign_listing(&mut x, &m.cw, &extra);
+        seal(&files(&x), to)
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&e[0].1).unwrap();
+    let listed = manifest["attachments"][0].clone();
+    let mut same_content = listed.clone();
+    same_content["path"] = format!("blobs/{}.age", "ab".repeat(16)).into();
+    let mut out = vec![
+        (
+            "an attachment listed twice",
+            resigned(&|_| {}, vec![listed]),
+            "twice",
+        ),
+        (
+            "one content under two names",
+            resigned(&|_| {}, vec![same_content]),
+            "twice",
+        ),
+        (
+            "an attachment named by its content",
+            resigned(
+                &|x| {
+                    let sha = sha(&attachments_of(x)[0].1);
+                    let i = blob_indices(x)[0];
+                    x[i].0 = format!("kuager-bundle/blobs/{sha}.age");
+                },
+                vec![],
+            ),
+            "unexpected attachment name",
+        ),
+    ];
+    // Signed by a device nobody trusts, followed by an entry that would be refused on its own
+    // (a link): the signature is what is reported, so nothing after it was looked at.
+    let mut by_stranger = e.clone();
+    resign(&mut by_stranger, &m.stranger);
+    let mut raws = files(&by_stranger);
+    raws.insert(
+        2,
+        Raw::Header(
+            b"kuager-bundle/README.txt".to_vec(),
+            tar::EntryType::Symlink,
+            vec![],
+        ),
+    );
+    out.push(("signed by a stranger", seal(&raws, to), "unknown"));
+    out
+}
+
+#[test]
+fn hostile_format2_bundles_are_refused_and_change_nothing() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let to = org.recipient.clone();
+    let all = [streamed(&m, &to), signed(&m, &to)].concat();
+    assert_eq!(all.len(), 15);
+    for (name, bytes, reason) in all {
+        let before = snapshot(&org);
+        let path = org
+            .tmp
+            .path()
+            .join(format!("{}.kuager.age", name.replace(' ', "-")));
+        std::fs::write(&path, bytes).unwrap();
+        match org.v.import(&path, &Default::default()) {
+            Err(e @ Error::Rejected(_)) => assert!(e.to_string().contains(reason), "{name}: {e}"),
+            Err(e @ Error::UnknownSigner { .. }) => {
+                assert!(reason == "unknown", "{name}: {e}")
+            }
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(snapshot(&org), before, "{name}: the vault changed");
+        let left: Vec<_> = testkit::canary::files_under(&org.dir.join("blobs"))
+            .into_iter()
+            .filter(|(p, _)| !before.1.contains(p))
+            .collect();
+        assert!(left.is_empty(), "{name}: files left behind");
+    }
+    let r = org.v.import(&m.good, &Default::default()).unwrap();
+    assert_eq!((r.format, r.new_blobs), (2, 2));
+}
