@@ -58,9 +58,9 @@ test: deps lint ui-test supply-chain
 ## The cargo-fuzz targets (nightly): a short run in `make test`, `make fuzz-long` for an hour each.
 FUZZ_SECONDS ?= 20
 fuzz-short:
+	fuzz/seeds.sh
 	cd fuzz && $(CARGO) +nightly fuzz run bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 	cd fuzz && $(CARGO) +nightly fuzz run import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
-	fuzz/seeds.sh
 	cd fuzz && $(CARGO) +nightly fuzz run outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 fuzz-long:
 	$(MAKE) fuzz-short FUZZ_SECONDS=3600

@@ -1,8 +1,14 @@
 #!/bin/sh
-# The starting corpus of the `outside` fuzz target (fuzz/fuzz_targets/outside.rs): real age
-# files, binary and armored, to the fuzzing key and to others, made with Go age. Idempotent.
+# The starting corpora. `import` (fuzz/fuzz_targets/import.rs): real decrypted bundles, signed,
+# format 2 and format 1 (fuzz/seeds/import, made by Kuager from test data). `outside`
+# (fuzz/fuzz_targets/outside.rs): real age files, binary and armored, to the fuzzing key and to
+# others, made with Go age. Idempotent.
 set -eu
 cd "$(dirname "$0")"
+mkdir -p corpus/import
+for f in seeds/import/*; do
+    [ -e "corpus/import/seed-$(basename "$f")" ] || cp "$f" "corpus/import/seed-$(basename "$f")"
+done
 out=corpus/outside
 [ -n "$(ls -A "$out" 2>/dev/null)" ] && exit 0
 mkdir -p "$out"

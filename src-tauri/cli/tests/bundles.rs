@@ -304,7 +304,7 @@ fn coordinator_imports_what_go_age_re_encrypted_and_refuses_unknown_signers() {
         "",
     );
     assert!(
-        plan.contains("signed by caseworker 1") && plan.contains("2 new records"),
+        plan.contains("format 2\nsigned by caseworker 1") && plan.contains("2 new records"),
         "{plan}"
     );
     let done = org.ok(

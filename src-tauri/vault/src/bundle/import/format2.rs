@@ -370,3 +370,16 @@ fn attachment<R: Read>(
     }
     Ok(())
 }
+
+/// The format-2 manifest parser and the inner header reader on arbitrary bytes (for
+/// `cargo fuzz`).
+#[cfg(fuzzing)]
+pub(super) fn fuzz(data: &[u8]) {
+    let _ = serde_json::from_slice::<Signing>(data);
+    let _ = serde_json::from_slice::<Manifest>(data);
+    let _ = parse_key(data);
+    if let Ok(h) = agefile::read_header(&mut &data[..]) {
+        let _ = h.len();
+        let _ = h.file_key(&age::x25519::Identity::generate());
+    }
+}

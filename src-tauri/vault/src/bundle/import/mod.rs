@@ -387,11 +387,13 @@ pub fn read_identity_file(path: &Path) -> Result<Vec<age::x25519::Identity>> {
 }
 
 /// Runs the bundle text parsers on arbitrary bytes (for `cargo fuzz`): entry names, the
-/// manifest, and each line as a revision (id check, record validation, purge markers). Never
+/// manifests of both formats, an inner attachment's age header (read, then opened with a key it
+/// is not for), and each line as a revision (id check, record validation, purge markers). Never
 /// panics; errors are the expected outcome.
 #[cfg(fuzzing)]
 pub fn fuzz_parsers(data: &[u8]) {
     let _ = serde_json::from_slice::<check::Manifest>(data);
+    format2::fuzz(data);
     records::fuzz(data);
     for line in data.split(|&b| b == b'\n') {
         let _ = entries::entry_name(line);
