@@ -76,7 +76,7 @@ crash-long: deps
 
 bench: deps ui
 	$(CARGO) build -p kuager-app -p kuager-hello
-	$(CARGO) build --release -p kuager-bench
+	$(CARGO) build --release -p kuager-bench -p kuager-cli
 	target/release/kuager-bench
 
 ## A Debian package of the app, with the `kuager` command for coordinators:

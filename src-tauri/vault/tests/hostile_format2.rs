@@ -168,7 +168,21 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
     let listed = manifest["attachments"][0].clone();
     let mut same_content = listed.clone();
     same_content["path"] = format!("blobs/{}.age", "ab".repeat(16)).into();
+    // The manifest names content the attachment does not hold (a coerced device vouching for
+    // a file under another file's name): caught by decrypting it on the way in.
+    let mut lying = e.clone();
+    let mut manifest_v: serde_json::Value = serde_json::from_slice(&lying[0].1).unwrap();
+    let fake = b"the content another caseworker will attach";
+    manifest_v["attachments"][0]["sha256"] = sha(fake).into();
+    let bytes = serde_json::to_vec_pretty(&manifest_v).unwrap();
+    lying[1].1 = m.cw.sign(&bytes, "test").unwrap().into_bytes();
+    lying[0].1 = bytes;
     let mut out = vec![
+        (
+            "content other than the manifest names",
+            seal(&files(&lying), to),
+            "does not hold the content the manifest names",
+        ),
         (
             "an attachment listed twice",
             resigned(&|_| {}, vec![listed]),
@@ -215,7 +229,7 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let all = [streamed(&m, &to), signed(&m, &to)].concat();
-    assert_eq!(all.len(), 15);
+    assert_eq!(all.len(), 16);
     for (name, bytes, reason) in all {
         let before = snapshot(&org);
         let path = org

@@ -36,7 +36,7 @@ pub(crate) struct NewBlob {
     pub payload_sha256: String,
 }
 
-fn blobs_dir(vault: &Path) -> PathBuf {
+pub(super) fn blobs_dir(vault: &Path) -> PathBuf {
     vault.join("blobs")
 }
 
@@ -151,7 +151,12 @@ fn finish(w: age::stream::StreamWriter<Sink>) -> Result<String> {
 
 /// Moves a finished temp file to its random final name, durably, once that name is announced.
 /// Returns its relative path.
-fn place(vault: &Path, dir: &Path, tmp: &Path, announce: Announce<'_>) -> Result<String> {
+pub(super) fn place(
+    vault: &Path,
+    dir: &Path,
+    tmp: &Path,
+    announce: Announce<'_>,
+) -> Result<String> {
     let name = fsutil::random_name();
     let sub = dir.join(&name[..2]);
     let rel = format!("blobs/{}/{}.age", &name[..2], name);
@@ -215,37 +220,6 @@ pub(crate) fn write_serial(
         rel,
         payload_sha256,
     })
-}
-
-/// An attachment arriving already encrypted: `header` (addressed to this vault's identity by
-/// the caller, super::agefile) and the payload read from `payload`, copied as they are into a
-/// new file under a random name. Returns the file and its payload's size and SHA-256; the
-/// caller compares them with what it expected before the file becomes part of the vault.
-pub(crate) fn write_readdressed(
-    vault: &Path,
-    header: &[u8],
-    payload: &mut dyn Read,
-    announce: Announce<'_>,
-) -> Result<(String, u64, String)> {
-    let dir = blobs_dir(vault);
-    fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
-    let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
-    let result = (|| -> io::Result<(u64, String)> {
-        let mut sink = Sink::create(&tmp, Hash::AgePayload)?;
-        sink.write_all(header)?;
-        let n = io::copy(payload, &mut sink)?;
-        let w = sink.finish()?;
-        Ok((n, hex::encode(w.sha256.expect("asked for"))))
-    })();
-    let (size, sha) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io("storing an attachment")(e));
-        }
-    };
-    let rel = place(vault, &dir, &tmp, announce)?;
-    Ok((rel, size, sha))
 }
 
 /// Opens a blob's file at its payload, with a new header giving its file key to `to` alone

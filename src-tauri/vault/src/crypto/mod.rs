@@ -5,6 +5,7 @@
 //! - `passphrase`: the passphrase container, its strength, the proof it was typed again
 //!   (re-exported by [`keys`]);
 //! - `agefile`: re-addressing an age file to another recipient by rewriting its header only;
+//! - `arriving`: an attachment arriving already encrypted, stored as it is and its content checked;
 //! - [`blobs`]: attachments, streamed into age files encrypted to the vault's own identity;
 //! - `sink`: large ciphertext files written on their own thread, around the page cache;
 //! - [`harden`]: no core dumps, key pages locked in RAM (the crate's only `unsafe`).
@@ -12,6 +13,7 @@
 //! Nothing here knows about records, the database or bundles.
 
 pub(crate) mod agefile;
+pub(crate) mod arriving;
 pub(crate) mod blobs;
 pub mod harden;
 pub mod keys;

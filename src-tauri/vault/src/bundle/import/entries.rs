@@ -65,6 +65,8 @@ pub(super) type SignedBy<'a> = dyn Fn(&str, &[u8], &[u8]) -> Result<(super::Sign
 pub(super) struct Sink<'a> {
     pub vault_dir: &'a Path,
     pub own: &'a age::x25519::Recipient,
+    /// This vault's identity (format 2: an arriving attachment's content is checked with it).
+    pub identity: &'a age::x25519::Identity,
     pub limits: &'a BundleLimits,
     /// Whether the vault already holds an attachment (checked, not stored again).
     pub known_blob: &'a dyn Fn(&str) -> bool,

@@ -19,7 +19,8 @@ use super::decrypt::{damaged, reject};
 use super::entries::{hash_capped, read_capped, spool, Sink, Staged};
 use crate::bundle::{FORMAT, ROOT};
 use crate::crypto::agefile::{self, HeaderError};
-use crate::crypto::blobs::{self, NewBlob};
+use crate::crypto::arriving;
+use crate::crypto::blobs::NewBlob;
 use crate::error::{Error, Result};
 
 /// The version this reader reads.
@@ -215,6 +216,16 @@ pub(super) fn stage<R: Read>(
     for e in &manifest.entries {
         let entry = next(rest, &e.path)?;
         let mut entry = regular(entry, &e.path)?;
+        let altered = || {
+            reject(format!(
+                "entry {:?} does not match the manifest (size or hash): the bundle was altered",
+                e.path
+            ))
+        };
+        // Its size is known before a byte of it is read.
+        if entry.size() != e.size {
+            return Err(altered());
+        }
         let (size, sha) = match e.path.as_str() {
             "records.jsonl" => {
                 let f = spool(&mut entry, sink)?;
@@ -223,17 +234,22 @@ pub(super) fn stage<R: Read>(
                 r
             }
             "bundle.key" => {
-                let text = Zeroizing::new(read_capped(&mut entry, MAX_KEY_FILE, "bundle.key")?);
+                // Read into its final buffer (never moved, so never left behind unwiped).
+                let mut text = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE as usize + 1));
+                (&mut entry)
+                    .take(MAX_KEY_FILE + 1)
+                    .read_to_end(&mut text)
+                    .map_err(damaged)?;
+                if text.len() as u64 > MAX_KEY_FILE {
+                    return Err(altered());
+                }
                 bundle_key = Some(parse_key(&text)?);
                 (text.len() as u64, hex::encode(Sha256::digest(&text[..])))
             }
             _ => hash_capped(&mut entry, e.size, &e.path)?,
         };
         if size != e.size || sha != e.sha256 {
-            return Err(reject(format!(
-                "entry {:?} does not match the manifest (size or hash): the bundle was altered",
-                e.path
-            )));
+            return Err(altered());
         }
     }
     let bundle_key = bundle_key.expect("bundle.key is listed");
@@ -335,10 +351,10 @@ fn attachment<R: Read>(
         HeaderError::Io(e) => damaged(e),
         e => reject(format!("attachment {:?} cannot be opened: {e}", a.path)),
     })?;
-    let (got_size, got_sha) = if (sink.known_blob)(&a.sha256) {
+    let (got_size, got_sha, content) = if (sink.known_blob)(&a.sha256) {
         let mut h = Sha256::new();
         let n = io::copy(&mut r, &mut h).map_err(damaged)?;
-        (n, hex::encode(h.finalize()))
+        (n, hex::encode(h.finalize()), None)
     } else {
         let key = header.file_key(bundle_key).map_err(|e| {
             reject(format!(
@@ -348,25 +364,42 @@ fn attachment<R: Read>(
         })?;
         let new_header =
             agefile::header_for(sink.own, &key).map_err(|e| Error::Crypto(e.to_string()))?;
-        let (rel, n, sha) =
-            blobs::write_readdressed(sink.vault_dir, &new_header, &mut r, &mut |f| {
-                (sink.expect_file)(f)
-            })
-            .map_err(|e| match e {
-                Error::Io { source, .. } => damaged(source),
-                other => other,
-            })?;
+        let got = arriving::store(
+            sink.vault_dir,
+            &new_header,
+            &mut r,
+            sink.identity,
+            &mut |f| (sink.expect_file)(f),
+        )
+        .map_err(|e| match e {
+            Error::Io { source, .. } => reject(format!(
+                "attachment {:?} does not match the manifest: the bundle was altered ({source})",
+                a.path
+            )),
+            other => other,
+        })?;
         // Noted first, so that it is removed with the rest if anything is refused.
         staged.blobs.push(NewBlob {
             sha256: a.sha256.clone(),
             size: a.size,
-            rel,
-            payload_sha256: sha.clone(),
+            rel: got.rel,
+            payload_sha256: got.payload_sha256.clone(),
         });
-        (n, sha)
+        (
+            got.payload_size,
+            got.payload_sha256,
+            Some((got.size, got.sha256)),
+        )
     };
+    // The payload first (the signature binds it), then what it decrypted to.
     if got_size != a.payload_size || got_sha != a.payload_sha256 {
         return Err(altered());
+    }
+    if content.is_some_and(|(size, sha)| size != a.size || sha != a.sha256) {
+        return Err(reject(format!(
+            "attachment {:?} does not hold the content the manifest names: the bundle was forged",
+            a.path
+        )));
     }
     Ok(())
 }

@@ -254,6 +254,7 @@ fn read_and_apply(
     let sink = entries::Sink {
         vault_dir: t.dir,
         own: &own,
+        identity: t.secrets.identity(),
         limits: &opts.limits,
         known_blob: &known_blob,
         expect_file: &|f| purge::expect_file(t.conn, f),

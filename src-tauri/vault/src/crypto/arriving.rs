@@ -1,0 +1,146 @@
+//! An attachment arriving already encrypted (a format-2 bundle's, docs/bundle-format.md): a new
+//! header for this vault, then the payload copied as it is into a new file under a random name,
+//! as for every attachment (super::blobs), its payload hashed by the sink. The content is
+//! checked too: as the payload passes, another thread decrypts it in memory through the new
+//! header and hashes the plaintext, so that what is stored under an attachment's name is that
+//! content, not what a signer says it is (docs/threat-model.md "Attachments a signer vouches
+//! for"). Plaintext exists only in that thread's buffers, wiped as they are freed.
+
+use std::fs;
+use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
+use std::sync::mpsc;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::blobs::{blobs_dir, place, read_full, Announce};
+use super::{Hash, Sink};
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+/// Pieces of payload handed to the checking thread.
+const PIECE: usize = 256 * 1024;
+
+/// What was stored: the file, its payload's size and SHA-256, its content's size and SHA-256.
+pub(crate) struct Arrived {
+    pub rel: String,
+    pub payload_size: u64,
+    pub payload_sha256: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Reads the new header, then the payload pieces from the channel.
+struct Pieces {
+    head: io::Cursor<Vec<u8>>,
+    rx: mpsc::Receiver<Vec<u8>>,
+    cur: io::Cursor<Vec<u8>>,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(out)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        loop {
+            let n = self.cur.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(p) => self.cur = io::Cursor::new(p),
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
+/// The checking thread: the file (header, then payload pieces) decrypted with `identity`, its
+/// plaintext hashed: (size, SHA-256), or why it does not decrypt.
+fn content_of(pieces: Pieces, identity: &age::x25519::Identity) -> io::Result<(u64, String)> {
+    let dec = age::Decryptor::new_buffered(BufReader::with_capacity(PIECE, pieces))
+        .map_err(io::Error::other)?;
+    let mut r = dec
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(io::Error::other)?;
+    let mut buf = Zeroizing::new(vec![0u8; PIECE]);
+    let (mut h, mut n) = (Sha256::new(), 0u64);
+    loop {
+        let k = read_full(&mut r, &mut buf)?;
+        if k == 0 {
+            return Ok((n, hex::encode(h.finalize())));
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+}
+
+/// Stores the age file `header` + `payload` (the header addressed to `identity`, this vault's)
+/// under a random name, and checks what it holds. Fails, leaving nothing, when reading or
+/// writing fails or the payload does not decrypt; the caller compares the sizes and hashes with
+/// what it expected before the file becomes part of the vault.
+pub(crate) fn store(
+    vault: &Path,
+    header: &[u8],
+    payload: &mut dyn Read,
+    identity: &age::x25519::Identity,
+    announce: Announce<'_>,
+) -> Result<Arrived> {
+    let dir = blobs_dir(vault);
+    fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
+    let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
+    let result = std::thread::scope(|s| -> io::Result<(u64, String, u64, String)> {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
+        let pieces = Pieces {
+            head: io::Cursor::new(header.to_vec()),
+            rx,
+            cur: io::Cursor::new(Vec::new()),
+        };
+        let checking = s.spawn(move || content_of(pieces, identity));
+        let copied = (|| -> io::Result<(u64, String)> {
+            let mut sink = Sink::create(&tmp, Hash::AgePayload)?;
+            sink.write_all(header)?;
+            let mut n = 0u64;
+            loop {
+                let mut buf = vec![0u8; PIECE];
+                let k = read_full(payload, &mut buf)?;
+                if k == 0 {
+                    break;
+                }
+                buf.truncate(k);
+                sink.write_all(&buf)?;
+                n += k as u64;
+                if tx.send(buf).is_err() {
+                    // The checking thread stopped: its error is the one to report.
+                    break;
+                }
+            }
+            drop(tx);
+            let w = sink.finish()?;
+            Ok((n, hex::encode(w.sha256.expect("asked for"))))
+        })();
+        let checked = checking
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the checking thread failed")));
+        let (size, sha) = checked?;
+        let (payload_size, payload_sha) = copied?;
+        Ok((payload_size, payload_sha, size, sha))
+    });
+    let (payload_size, payload_sha256, size, sha256) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("storing an attachment")(e));
+        }
+    };
+    let rel = place(vault, &dir, &tmp, announce)?;
+    Ok(Arrived {
+        rel,
+        payload_size,
+        payload_sha256,
+        size,
+        sha256,
+    })
+}
