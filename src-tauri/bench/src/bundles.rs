@@ -174,6 +174,7 @@ fn setup(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result<S
 /// A key from `age-keygen`: its file and its public key.
 fn go_key(root: &Path) -> anyhow::Result<(PathBuf, String)> {
     let key_file = root.join("org-age.key");
+    let _ = std::fs::remove_file(&key_file);
     let k = Command::new("age-keygen")
         .args(["-o"])
         .arg(&key_file)
@@ -316,6 +317,25 @@ fn measure(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result
     Command::new("sync").status()?;
     std::io::copy(&mut std::fs::File::open(&cli_bundle)?, &mut std::io::sink())?;
     let (cli_import, _) = kuager_cli(&co_copy, &["import".as_ref(), cli_bundle.as_os_str()])?;
+    if std::env::var_os("KUAGER_BENCH_KEEP").is_some() {
+        eprintln!(
+            "kuager-bench: kept {} and {}",
+            s.cw_dir.display(),
+            cli_bundle.display()
+        );
+        return Ok(Mix {
+            mib: s.mib,
+            export,
+            go_enc,
+            export_hwm,
+            import,
+            go_dec,
+            again,
+            import_hwm,
+            cli_export,
+            cli_import,
+        });
+    }
     for d in [&dest, &co_copy, &s.cw_dir, &s.co_dir] {
         std::fs::remove_dir_all(d)?;
     }
@@ -417,6 +437,10 @@ pub(crate) fn bench_bundles(
         &base,
         true,
     ));
+    // KUAGER_BENCH_ONE_MIX=1: the first mix alone (for working on one figure).
+    if std::env::var_os("KUAGER_BENCH_ONE_MIX").is_some() {
+        return Ok(rows);
+    }
     for parts in [1, 4096] {
         let m = measure(root, records, size, parts)?;
         let what = format!(

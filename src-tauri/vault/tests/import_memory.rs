@@ -47,7 +47,7 @@ fn reset() -> usize {
 }
 
 #[test]
-fn an_import_holds_the_revisions_not_the_text_of_records_jsonl() {
+fn an_import_holds_neither_the_text_nor_the_data_of_records_jsonl() {
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut org = coordinator();
     let (t, mut cw) = caseworker(&mut org, "caseworker 1");
@@ -84,10 +84,12 @@ fn an_import_holds_the_revisions_not_the_text_of_records_jsonl() {
         records as f64 / 1048576.0,
         peak as f64 / 1048576.0
     );
-    // The revisions (about the text's size) and one line at a time; holding the text whole
-    // besides them needs twice the text.
+    // One line at a time, twice (checked, then written), and a few hundred bytes per revision:
+    // 8.8 MiB for 32 MiB; a third of the text is room for the largest line (1.3 MiB here,
+    // parsed) and SQLite's cache. Holding the revisions' data needed 1.2 times the text
+    // (39.5 MiB), and the text whole besides 2.8 times.
     assert!(
-        peak < records * 3 / 2,
+        peak < records / 3,
         "the import needed {peak} bytes for a records.jsonl of {records}"
     );
 }

@@ -1,7 +1,8 @@
-//! Writing a checked bundle into the vault, in one transaction: new records and revisions,
-//! their heads, the attachments they need, the purges they carry, the search index — then the
-//! signer's trust, the import itself and its audit event. When inspecting, the transaction is
-//! rolled back after the counting.
+//! Writing a checked bundle into the vault, in one transaction: new records, then the new
+//! revisions as `records.jsonl` is read a second time (`super::records::each`: their data is
+//! never all in memory), their heads, the attachments they need, the purges they carry, the
+//! search index — then the signer's trust, the import itself and its audit event. When
+//! inspecting, the transaction is rolled back after the counting.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,13 +11,17 @@ use rusqlite::Connection;
 use super::check::Checked;
 use super::decrypt::reject;
 use super::entries::Staged;
+use super::records::Light;
 use super::{Applied, ImportReport, Mode, Target};
 use crate::crypto::blobs::NewBlob;
 use crate::error::Result;
 use crate::index;
-use crate::model::{self, Kind, RecordId};
+use crate::model::{Kind, RecordId};
 use crate::revision::{self, Revision};
 use crate::store::{self, audit, heads, peers, purge, revisions};
+
+/// Hands every revision of `records.jsonl` to the function given, in order (a second read).
+pub(super) type Reread<'a> = &'a dyn Fn(&mut dyn FnMut(Revision) -> Result<()>) -> Result<()>;
 
 /// Writes what `checked` holds (or only counts it, when inspecting).
 pub(super) fn commit(
@@ -25,21 +30,20 @@ pub(super) fn commit(
     checked: Checked,
     mode: Mode,
     (file_sha, file_size): (&str, u64),
+    reread: Reread<'_>,
 ) -> Result<Applied> {
     let mut report = ImportReport::empty(checked.bundle_id.clone(), checked.signer.clone());
     report.known_revisions = checked.known;
     report.format = checked.format;
     report.new_revisions = checked.new.len();
-    let mut by_record: BTreeMap<String, Vec<&Revision>> = BTreeMap::new();
+    let mut by_record: BTreeMap<String, Vec<&Light>> = BTreeMap::new();
     for r in &checked.new {
         by_record.entry(r.record.to_string()).or_default().push(r);
     }
     // Records whose consent was withdrawn: here already, or by a marker in this bundle.
     let mut purged = BTreeSet::new();
     for (record, revs) in &by_record {
-        let marked = revs
-            .iter()
-            .any(|r| r.data.as_ref().is_some_and(revision::is_purge_marker));
+        let marked = revs.iter().any(|r| r.purge);
         if marked || purge::is_purged(t.conn, record.parse()?)? {
             purged.insert(record.clone());
         }
@@ -48,7 +52,17 @@ pub(super) fn commit(
     report.new_blobs = new_blobs.len();
     let tx = t.conn.unchecked_transaction()?;
     for (record, revs) in &by_record {
-        add_revisions(&tx, record, revs, &mut report)?;
+        add_record(&tx, record, revs, &mut report)?;
+    }
+    let new: BTreeSet<&str> = checked.new.iter().map(|r| r.id.as_str()).collect();
+    reread(&mut |rev| {
+        if new.contains(rev.id.as_str()) {
+            revisions::insert(&tx, &rev)?;
+        }
+        Ok(())
+    })?;
+    for (record, revs) in &by_record {
+        set_heads(&tx, record, revs, &mut report)?;
     }
     let mut kept = BTreeSet::new();
     for b in &new_blobs {
@@ -118,15 +132,13 @@ pub(super) fn commit(
 fn needed_blobs<'s>(
     conn: &Connection,
     staged: &'s Staged,
-    new: &[Revision],
+    new: &[Light],
     purged: &BTreeSet<String>,
 ) -> Result<Vec<&'s NewBlob>> {
     let needed: BTreeSet<&str> = new
         .iter()
         .filter(|r| !purged.contains(&r.record.to_string()))
-        .filter_map(|r| r.data.as_ref())
-        .filter(|d| !revision::is_purge_marker(d))
-        .flat_map(model::attachment_blobs)
+        .flat_map(|r| r.blobs.iter().map(String::as_str))
         .collect();
     let mut out = Vec::new();
     for b in staged
@@ -141,11 +153,11 @@ fn needed_blobs<'s>(
     Ok(out)
 }
 
-/// Stores the new revisions of one record (creating it if new) and its heads afterwards.
-fn add_revisions(
+/// Checks one record's new revisions agree with it about its kind, and creates it if new.
+fn add_record(
     tx: &Connection,
     record: &str,
-    revs: &[&Revision],
+    revs: &[&Light],
     report: &mut ImportReport,
 ) -> Result<()> {
     let kind: Kind = revs[0].kind;
@@ -166,10 +178,17 @@ fn add_revisions(
             store::insert_record(tx, record, kind, &revs[0].at, &[])?;
         }
     }
-    for r in revs {
-        revisions::insert(tx, r)?;
-    }
-    // Also every new revision (a bundle may carry two branches of one record).
+    Ok(())
+}
+
+/// A record's heads once its new revisions are in (a bundle may carry two branches of one
+/// record).
+fn set_heads(
+    tx: &Connection,
+    record: &str,
+    revs: &[&Light],
+    report: &mut ImportReport,
+) -> Result<()> {
     let added: Vec<(String, Vec<String>)> = revs
         .iter()
         .map(|r| {

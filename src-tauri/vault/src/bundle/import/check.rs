@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::decrypt::reject;
 use super::entries::Staged;
+use super::records::Light;
 use super::{Mode, Signer};
 use crate::bundle::FORMAT;
 use crate::error::{Error, Result};
 use crate::model;
-use crate::revision::{self, Revision};
 use crate::store::{self, blobs, peers, purge, revisions};
 
 #[derive(Deserialize)]
@@ -62,7 +62,7 @@ pub(super) struct Checked {
     /// The signer was trusted before this import.
     pub was_trusted: bool,
     /// Revisions this vault does not have, in bundle order.
-    pub new: Vec<Revision>,
+    pub new: Vec<Light>,
     /// Revisions of the bundle this vault has already.
     pub known: usize,
     /// New revisions written by another device than the signer's, which it passes on.
@@ -86,7 +86,7 @@ pub(super) fn all(
     staged: &Staged,
     trust_signer: Option<&str>,
     mode: Mode,
-    read_records: impl FnOnce() -> Result<Vec<Revision>>,
+    read_records: impl FnOnce() -> Result<Vec<Light>>,
 ) -> Result<Checked> {
     let (bundle_id, device_id, signer, was_trusted, format) = match &staged.verified {
         // Format 2: checked before the rest was read.
@@ -232,8 +232,8 @@ pub(super) fn signed_by_trusted(
 fn joinable(
     conn: &Connection,
     staged: &Staged,
-    revisions: Vec<Revision>,
-) -> Result<(Vec<Revision>, usize)> {
+    revisions: Vec<Light>,
+) -> Result<(Vec<Light>, usize)> {
     let in_bundle: HashMap<String, String> = revisions
         .iter()
         .map(|r| (r.id.to_string(), r.record.to_string()))
@@ -241,7 +241,7 @@ fn joinable(
     let staged_blobs: BTreeSet<&str> = staged.blobs.iter().map(|b| b.sha256.as_str()).collect();
     let purged_in_bundle: BTreeSet<String> = revisions
         .iter()
-        .filter(|r| r.data.as_ref().is_some_and(revision::is_purge_marker))
+        .filter(|r| r.purge)
         .map(|r| r.record.to_string())
         .collect();
     let mut new = Vec::new();
@@ -266,7 +266,7 @@ fn joinable(
                 Some(_) => {}
             }
         }
-        for b in rev.data.iter().flat_map(model::attachment_blobs) {
+        for b in rev.blobs.iter().map(String::as_str) {
             if !staged_blobs.contains(b)
                 && !blobs::exists(conn, b)?
                 && !purged(conn, &purged_in_bundle, &rev.record)?
@@ -303,7 +303,7 @@ fn purged(
 /// would let a device that never held the record add a version of it, and a purge always
 /// continues the versions it destroys. No device writes in this vault's name: it knows every
 /// revision it wrote itself.
-fn history_holds(conn: &Connection, own_device: &str, new: &[Revision]) -> Result<()> {
+fn history_holds(conn: &Connection, own_device: &str, new: &[Light]) -> Result<()> {
     let mut begun: BTreeSet<String> = BTreeSet::new();
     for rev in new {
         let record = rev.record.to_string();
@@ -316,7 +316,7 @@ fn history_holds(conn: &Connection, own_device: &str, new: &[Revision]) -> Resul
         if !rev.parents.is_empty() {
             continue;
         }
-        if rev.data.as_ref().is_some_and(revision::is_purge_marker) {
+        if rev.purge {
             return Err(reject(format!(
                 "revision {} purges record {record} without naming any version of it: a purge must continue the record it purges",
                 rev.id.short()

@@ -261,13 +261,23 @@ fn read_and_apply(
         signed: &signed,
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
-    let read_records = || match &staged.records {
+    let spool = || -> Result<Option<Box<dyn std::io::Read + Send>>> {
+        match &staged.records {
+            None => Ok(None),
+            Some(f) => crate::crypto::blobs::open(t.dir, &f.rel, t.secrets.identity())
+                .map(Some)
+                .map_err(|e| {
+                    decrypt::reject(format!("records.jsonl could not be read back ({e})"))
+                }),
+        }
+    };
+    let read_records = || match spool()? {
         None => Ok(Vec::new()),
-        Some(f) => records::read(
-            crate::crypto::blobs::open(t.dir, &f.rel, t.secrets.identity()).map_err(|e| {
-                decrypt::reject(format!("records.jsonl could not be read back ({e})"))
-            })?,
-        ),
+        Some(r) => records::read(r),
+    };
+    let reread = |f: &mut dyn FnMut(revision::Revision) -> Result<()>| match spool()? {
+        None => Ok(()),
+        Some(r) => records::each(r, |_, rev| f(rev)),
     };
     let checked = check::all(
         t.conn,
@@ -277,7 +287,7 @@ fn read_and_apply(
         mode,
         read_records,
     )?;
-    apply::commit(t, staged, checked, mode, (&file_sha, size))
+    apply::commit(t, staged, checked, mode, (&file_sha, size), &reread)
 }
 
 /// The vault's organisation identities, then those given.

@@ -1,10 +1,15 @@
 //! `records.jsonl`, read once the bundle's signature holds: a line at a time from its
-//! re-encrypted copy in the vault folder (`super::entries` spools it there as it streams, as it
-//! does attachments), each line parsed into a revision and checked on its own — its id matches
-//! its content, its data is a valid record (or a well-formed purge), it is listed once. The
-//! file's text is never held whole (it may be 512 MiB), and nothing of it is parsed before the
-//! manifest and its signature have been checked: JSON parsing costs many times the text's size
-//! in memory, and must not be open to anyone who merely holds the organisation's public key.
+//! re-encrypted copy in the vault folder (`super::entries` and `super::format2` spool it there
+//! as it streams), each line parsed into a revision and checked on its own — its id matches its
+//! content, its data is a valid record (or a well-formed purge), it is listed once. The file's
+//! text is never held whole (it may be 512 MiB), and nothing of it is parsed before the manifest
+//! and its signature have been checked: JSON parsing costs many times the text's size in
+//! memory, and must not be open to anyone who merely holds the organisation's public key.
+//!
+//! Read twice: first into [`Light`] revisions — everything the checks need, not the record
+//! data — then, once every check holds, again, each revision written as it is read
+//! (`super::apply`). Memory grows with the number of revisions (a few hundred bytes each), not
+//! with their text.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
@@ -14,14 +19,68 @@ use zeroize::Zeroizing;
 use super::decrypt::reject;
 use crate::bundle::MAX_REVISION_LINE_BYTES;
 use crate::error::Result;
-use crate::model;
-use crate::revision::{self, Revision};
+use crate::model::{self, Kind, RecordId};
+use crate::revision::{self, Revision, RevisionId};
 
-/// The revisions of `records.jsonl`, in order; refused at the first line that is not one.
-pub(super) fn read(input: impl Read) -> Result<Vec<Revision>> {
-    let mut input = BufReader::with_capacity(64 << 10, input);
+/// A revision without its record data: what the checks need.
+pub(super) struct Light {
+    pub id: RevisionId,
+    pub record: RecordId,
+    pub kind: Kind,
+    pub parents: Vec<RevisionId>,
+    pub device: String,
+    pub at: String,
+    /// A purge marker.
+    pub purge: bool,
+    /// The attachments its data refers to (none for a purge marker).
+    pub blobs: Vec<String>,
+}
+
+impl From<&Revision> for Light {
+    fn from(r: &Revision) -> Self {
+        let data = r.data.as_ref();
+        let purge = data.is_some_and(revision::is_purge_marker);
+        Light {
+            id: r.id.clone(),
+            record: r.record,
+            kind: r.kind,
+            parents: r.parents.clone(),
+            device: r.device.clone(),
+            at: r.at.clone(),
+            purge,
+            blobs: data
+                .filter(|_| !purge)
+                .into_iter()
+                .flat_map(model::attachment_blobs)
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// The revisions of `records.jsonl`, in order, without their data; refused at the first line
+/// that is not one.
+pub(super) fn read(input: impl Read) -> Result<Vec<Light>> {
     let mut revisions = Vec::new();
     let mut ids = BTreeSet::new();
+    each(input, |number, rev| {
+        if !ids.insert(rev.id.to_string()) {
+            return Err(reject(format!(
+                "records.jsonl line {number}: revision listed twice"
+            )));
+        }
+        revisions.push(Light::from(&rev));
+        Ok(())
+    })?;
+    Ok(revisions)
+}
+
+/// Every revision of `records.jsonl`, checked on its own, handed to `f` with its line number.
+pub(super) fn each(
+    input: impl Read,
+    mut f: impl FnMut(usize, Revision) -> Result<()>,
+) -> Result<()> {
+    let mut input = BufReader::with_capacity(64 << 10, input);
     let mut line = Zeroizing::new(Vec::new());
     for number in 1.. {
         line.clear();
@@ -42,15 +101,10 @@ pub(super) fn read(input: impl Read) -> Result<Vec<Revision>> {
             )));
         }
         if let Some(rev) = parse(number, &line)? {
-            if !ids.insert(rev.id.to_string()) {
-                return Err(reject(format!(
-                    "records.jsonl line {number}: revision listed twice"
-                )));
-            }
-            revisions.push(rev);
+            f(number, rev)?;
         }
     }
-    Ok(revisions)
+    Ok(())
 }
 
 /// One line (with its end of line), the `number`th of the file; `None` for a blank one.
