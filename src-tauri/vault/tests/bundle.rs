@@ -326,3 +326,53 @@ fn revisions_already_here_are_counted_as_known() {
     let last = org.v.audit().unwrap().pop().unwrap();
     assert_eq!(last.event["type"], "bundle_reimported");
 }
+
+/// A format-2 bundle imported before is known by its manifest, the first thing in it: the
+/// rest is not read again (nor the file hashed first). A copy whose end was cut off is
+/// recognised as the bundle already here and changes nothing; a vault that never had it
+/// refuses that copy as damaged.
+#[test]
+fn a_bundle_imported_before_is_known_by_its_manifest_alone() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker 1");
+    let p = add_person(&mut cw, "Сенбай");
+    let tid = add_testimony(&mut cw, p, "the account");
+    // Large enough that the cut is pieces away from the manifest (a piece is 256 KiB).
+    cw.attach(tid, &vec![9u8; 3_000_000][..], AttachMeta::default())
+        .unwrap();
+    let bundle = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    assert!(
+        org.v
+            .import(&bundle, &Default::default())
+            .unwrap()
+            .committed
+    );
+    let bytes = std::fs::read(&bundle).unwrap();
+    let cut = t.path().join("cut.kuager.age");
+    std::fs::write(&cut, &bytes[..bytes.len() - 70_000]).unwrap();
+    let before = snapshot(&org);
+    let again = org.v.import(&cut, &Default::default()).unwrap();
+    assert!(!again.committed);
+    assert_eq!(again.signer.label.as_deref(), Some("caseworker 1"));
+    let after = snapshot(&org);
+    assert_eq!((&after.0, &after.1), (&before.0, &before.1));
+    assert_eq!(
+        org.v.audit().unwrap().last().unwrap().event["type"],
+        "bundle_reimported"
+    );
+    let mut other = coordinator();
+    other
+        .v
+        .trust_device(&cw.device_public_key().unwrap().minisign, "caseworker 1")
+        .unwrap();
+    let ok = confirmed(&mut cw);
+    cw.add_recipient(&other.recipient.parse().unwrap(), None, ok)
+        .unwrap();
+    let fresh = export(&mut cw, ExportScope::All, &t.path().join("out2"));
+    let bytes = std::fs::read(&fresh).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 70_000]).unwrap();
+    match other.v.import(&cut, &Default::default()) {
+        Err(Error::Rejected(m)) => assert!(m.contains("damaged"), "{m}"),
+        r => panic!("a cut bundle was taken: {r:?}"),
+    }
+}

@@ -183,7 +183,9 @@ pub(crate) fn import_by_sha(c: &Connection, sha256: &str) -> Result<Option<(Stri
     .optional()?)
 }
 
-/// Records an imported bundle file.
+/// Records an imported bundle: what recognises it when it comes again — the file's SHA-256
+/// and size (format 1), or its manifest's SHA-256 and size 0 (format 2: known by its manifest,
+/// the first thing read; no file is hashed before it is opened).
 pub(crate) fn record_import(
     c: &Connection,
     bundle_id: &str,

@@ -53,6 +53,8 @@ pub(crate) struct Verified {
     pub was_trusted: bool,
     /// The format read.
     pub format: u32,
+    /// SHA-256 of `manifest.json`: what recognises this bundle when it comes again.
+    pub manifest_sha256: String,
 }
 
 /// A bundle that passed every check.

@@ -186,38 +186,51 @@ impl Read for Pieces<'_> {
     }
 }
 
-/// Hashes what is read through it.
-struct HashingReader<R> {
+/// Hashes what is read through it, until told to stop.
+struct HashingReader<'s, R> {
     inner: R,
     hasher: Sha256,
+    /// Cleared once the bundle is seen to be format 2, which is known by its manifest's hash.
+    hashing: &'s std::sync::atomic::AtomicBool,
 }
 
-impl<R: Read> Read for HashingReader<R> {
+impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if self.hashing.load(std::sync::atomic::Ordering::Relaxed) {
+            self.hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
 
-/// Decrypts and stages the bundle; returns the SHA-256 of the file as read.
+/// Whether a decrypted bundle begins as format 2 does: with `manifest.json`'s tar header.
+fn starts_format2(plain: &[u8]) -> bool {
+    let name = format!("{}/manifest.json\0", crate::bundle::ROOT);
+    plain.starts_with(name.as_bytes())
+}
+
+/// Decrypts and stages the bundle; returns the SHA-256 of the file as read (format 1: what
+/// recognises it when it comes again), or nothing for format 2 (its manifest's hash does; the
+/// file is not hashed) and for a format-2 bundle imported before, of which only the manifest
+/// is read (`Staged::reimport`).
 pub(super) fn stage(
     input: &Input<'_>,
     sink: &entries::Sink<'_>,
     staged: &mut Staged,
-) -> Result<String> {
+) -> Result<Option<String>> {
     let file = match input.source {
         Source::File(file) => *file,
         #[cfg(fuzzing)]
         Source::Plain(bytes) => {
             entries::stage_tar(*bytes, sink, staged)?;
-            return Ok(hex::encode(Sha256::digest(bytes)));
+            return Ok(Some(hex::encode(Sha256::digest(bytes))));
         }
     };
     let f = fs::File::open(file).map_err(Error::io(format!("opening {}", file.display())))?;
     let (tx, rx) = mpsc::sync_channel::<Piece>(4);
     let (back_tx, back_rx) = mpsc::channel::<Zeroizing<Vec<u8>>>();
-    std::thread::scope(|s| -> Result<String> {
+    std::thread::scope(|s| -> Result<Option<String>> {
         let reading = s.spawn(move || decrypt_into(f, file, input, &tx, &back_rx));
         let mut pieces = Pieces {
             rx: &rx,
@@ -226,6 +239,9 @@ pub(super) fn stage(
             pos: 0,
         };
         let staged_res = entries::stage_tar(&mut pieces, sink, staged).and_then(|()| {
+            if staged.reimport.is_some() {
+                return Ok(()); // known by its manifest: nothing more is read
+            }
             // The tar ends before the age stream does (padding): read on to its end, so
             // that its last chunk is authenticated too.
             io::copy(&mut pieces, &mut io::sink())
@@ -238,6 +254,7 @@ pub(super) fn stage(
             .join()
             .unwrap_or_else(|_| Err(Error::Verify("the bundle reader failed".into())));
         match (read_res, staged_res) {
+            (_, Ok(())) if staged.reimport.is_some() => Ok(None),
             // A decryption failure explains whatever the tar reader saw.
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(e),
@@ -248,26 +265,33 @@ pub(super) fn stage(
 }
 
 /// The decrypting thread: reads, hashes and decrypts `f` into pieces. Returns the file's
-/// SHA-256, or `None` when the tar reader stopped first (its error is reported).
+/// SHA-256 (none for format 2), or `None` when the tar reader stopped first (its error is
+/// reported).
 fn decrypt_into(
     f: fs::File,
     file: &Path,
     input: &Input<'_>,
     tx: &mpsc::SyncSender<Piece>,
     back_rx: &mpsc::Receiver<Zeroizing<Vec<u8>>>,
-) -> Result<Option<String>> {
+) -> Result<Option<Option<String>>> {
+    let hashing = std::sync::atomic::AtomicBool::new(true);
     let mut raw = HashingReader {
         inner: f,
         hasher: Sha256::new(),
+        hashing: &hashing,
     };
     let res = (|| -> Result<bool> {
         let mut dec = decrypt_outside(&mut raw, input.identities, input.passphrase)?;
+        let mut first = true;
         loop {
             let mut buf = back_rx.try_recv().unwrap_or_default();
             buf.resize(PIECE, 0);
             let n = blobs::read_full(&mut dec, &mut buf).map_err(damaged)?;
             if n == 0 {
                 return Ok(true);
+            }
+            if std::mem::take(&mut first) && starts_format2(&buf[..n]) {
+                hashing.store(false, std::sync::atomic::Ordering::Relaxed);
             }
             buf.truncate(n);
             if tx.send(Piece::Data(buf)).is_err() {
@@ -276,11 +300,12 @@ fn decrypt_into(
         }
     })();
     match res {
+        Ok(true) if !hashing.load(std::sync::atomic::Ordering::Relaxed) => Ok(Some(None)),
         Ok(true) => {
             // Anything after the age stream is part of the file and of its hash.
             io::copy(&mut raw, &mut io::sink())
                 .map_err(Error::io(format!("reading {}", file.display())))?;
-            Ok(Some(hex::encode(raw.hasher.finalize())))
+            Ok(Some(Some(hex::encode(raw.hasher.finalize()))))
         }
         Ok(false) => Ok(None),
         Err(e) => {

@@ -32,6 +32,9 @@ pub(super) struct Staged {
     pub blobs: Vec<NewBlob>,
     /// Format 2: the manifest and its signer, checked before anything else was read.
     pub verified: Option<super::check::Verified>,
+    /// Format 2: this very manifest was imported before (bundle id, signer's key); nothing
+    /// after it was read.
+    pub reimport: Option<(String, String)>,
 }
 
 impl Staged {
@@ -61,6 +64,9 @@ impl Staged {
 /// trusted before.
 pub(super) type SignedBy<'a> = dyn Fn(&str, &[u8], &[u8]) -> Result<(super::Signer, bool)> + 'a;
 
+/// An earlier import of a bundle by what recognises it: (bundle id, signer's key).
+pub(super) type ImportedAs<'a> = dyn Fn(&str) -> Result<Option<(String, String)>> + 'a;
+
 /// Where attachments go, and the caps.
 pub(super) struct Sink<'a> {
     pub vault_dir: &'a Path,
@@ -75,6 +81,9 @@ pub(super) struct Sink<'a> {
     /// Checks a manifest's signature by the device key it names, and that the device is
     /// trusted (`super::check::signed_by_trusted`): the signer, and whether it was trusted.
     pub signed: &'a SignedBy<'a>,
+    /// An earlier import of the format-2 bundle whose manifest has this SHA-256: its bundle id
+    /// and signer.
+    pub imported: &'a ImportedAs<'a>,
 }
 
 /// A checked entry name: `README.txt`, `records.jsonl`, `audit.jsonl`, `manifest.json`,

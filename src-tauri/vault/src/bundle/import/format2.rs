@@ -205,12 +205,20 @@ pub(super) fn stage<R: Read>(
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| reject(format!("manifest.json is not valid: {e}")))?;
     manifest.check(sink, (manifest_bytes.len() + sig.len()) as u64)?;
+    let manifest_sha256 = hex::encode(Sha256::digest(&manifest_bytes));
+    // The same bundle again: everything it holds is here already (or purged since, and must
+    // stay so). Nothing after the manifest is read.
+    if let Some(earlier) = (sink.imported)(&manifest_sha256)? {
+        staged.reimport = Some(earlier);
+        return Ok(());
+    }
     staged.verified = Some(Verified {
         bundle_id: manifest.bundle_id.clone(),
         device_id: manifest.source.device_id.clone(),
         signer,
         was_trusted,
         format: VERSION,
+        manifest_sha256,
     });
     let mut bundle_key = None;
     for e in &manifest.entries {

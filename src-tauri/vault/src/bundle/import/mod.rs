@@ -259,8 +259,23 @@ fn read_and_apply(
         known_blob: &known_blob,
         expect_file: &|f| purge::expect_file(t.conn, f),
         signed: &signed,
+        imported: &|sha| peers::import_by_sha(t.conn, sha),
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
+    if let Some((bundle_id, signer)) = staged.reimport.take() {
+        return Ok(Applied {
+            report: reimported(t, bundle_id, signer, mode)?,
+            kept: BTreeSet::new(),
+            purged: false,
+        });
+    }
+    // What recognises the bundle when it comes again: the file's hash (format 1), or its
+    // manifest's (format 2; recorded with no size, so that no file is hashed for it first).
+    let (known_by, recorded_size) = match (file_sha, &staged.verified) {
+        (Some(sha), _) => (sha, size),
+        (None, Some(v)) => (v.manifest_sha256.clone(), 0),
+        (None, None) => return Err(decrypt::reject("the bundle ended early")),
+    };
     let spool = || -> Result<Option<Box<dyn std::io::Read + Send>>> {
         match &staged.records {
             None => Ok(None),
@@ -287,7 +302,14 @@ fn read_and_apply(
         mode,
         read_records,
     )?;
-    apply::commit(t, staged, checked, mode, (&file_sha, size), &reread)
+    apply::commit(
+        t,
+        staged,
+        checked,
+        mode,
+        (&known_by, recorded_size),
+        &reread,
+    )
 }
 
 /// The vault's organisation identities, then those given.
@@ -329,6 +351,16 @@ fn already_imported(
     let Some((bundle_id, signer)) = peers::import_by_sha(t.conn, &file_sha)? else {
         return Ok(None);
     };
+    reimported(t, bundle_id, signer, mode).map(Some)
+}
+
+/// The report of a bundle imported before (recorded in the audit log when importing).
+fn reimported(
+    t: &Target<'_>,
+    bundle_id: String,
+    signer: String,
+    mode: Mode,
+) -> Result<ImportReport> {
     let label = peers::device_label(t.conn, &signer)?;
     let key_id = minisign::PublicKey::from_base64(&signer)
         .map(|pk| check::key_id(&pk))
@@ -347,7 +379,7 @@ fn already_imported(
         key_id,
         label,
     };
-    Ok(Some(ImportReport::empty(bundle_id, signer)))
+    Ok(ImportReport::empty(bundle_id, signer))
 }
 
 /// The largest identity file read: `age-keygen` writes about 200 bytes per identity.
