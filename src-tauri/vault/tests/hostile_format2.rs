@@ -251,6 +251,8 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
             .collect();
         assert!(left.is_empty(), "{name}: files left behind");
     }
+    assert!(org.v.verify().unwrap().problems.is_empty());
     let r = org.v.import(&m.good, &Default::default()).unwrap();
     assert_eq!((r.format, r.new_blobs), (2, 2));
+    assert!(org.v.verify().unwrap().problems.is_empty());
 }

@@ -118,7 +118,7 @@ pub(crate) fn write(
             return Err(e);
         }
     };
-    let rel = place(vault, &dir, &tmp, announce)?;
+    let rel = place(vault, &tmp, announce)?;
     Ok(NewBlob {
         sha256,
         size,
@@ -151,27 +151,34 @@ fn finish(w: age::stream::StreamWriter<Sink>) -> Result<String> {
 
 /// Moves a finished temp file to its random final name, durably, once that name is announced.
 /// Returns its relative path.
-pub(super) fn place(
-    vault: &Path,
-    dir: &Path,
-    tmp: &Path,
-    announce: Announce<'_>,
-) -> Result<String> {
-    let name = fsutil::random_name();
-    let sub = dir.join(&name[..2]);
-    let rel = format!("blobs/{}/{}.age", &name[..2], name);
-    let finish = (|| {
-        announce(&rel)?;
-        fs::create_dir_all(&sub).map_err(Error::io("creating a blobs folder"))?;
-        fs::rename(tmp, vault.join(&rel)).map_err(Error::io("storing an attachment"))?;
-        fsutil::sync_dir(&sub)?;
-        fsutil::sync_dir(dir)
-    })();
+fn place(vault: &Path, tmp: &Path, announce: Announce<'_>) -> Result<String> {
+    let rel = new_rel();
+    let finish = announce(&rel).and_then(|()| place_as(vault, tmp, &rel, true));
     if let Err(e) = finish {
         let _ = fs::remove_file(tmp);
         return Err(e);
     }
     Ok(rel)
+}
+
+/// A new random file name under `blobs/`, relative to the vault folder.
+pub(crate) fn new_rel() -> String {
+    let name = fsutil::random_name();
+    format!("blobs/{}/{}.age", &name[..2], name)
+}
+
+/// Moves a finished temp file to `rel` (already announced), the folders synced if `sync`
+/// (else the caller makes the file system durable later).
+pub(super) fn place_as(vault: &Path, tmp: &Path, rel: &str, sync: bool) -> Result<()> {
+    let path = vault.join(rel);
+    let sub = path.parent().expect("under blobs/");
+    fs::create_dir_all(sub).map_err(Error::io("creating a blobs folder"))?;
+    fs::rename(tmp, &path).map_err(Error::io("storing an attachment"))?;
+    if sync {
+        fsutil::sync_dir(sub)?;
+        fsutil::sync_dir(&blobs_dir(vault))?;
+    }
+    Ok(())
 }
 
 /// Like [`write`], on the calling thread, for inputs that cannot move to another thread (an
@@ -213,7 +220,7 @@ pub(crate) fn write_serial(
             return Err(e);
         }
     };
-    let rel = place(vault, &dir, &tmp, announce)?;
+    let rel = place(vault, &tmp, announce)?;
     Ok(NewBlob {
         sha256,
         size,

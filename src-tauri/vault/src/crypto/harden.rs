@@ -3,6 +3,11 @@
 //! This is the only module of the crate allowed to use `unsafe`; each block says why it is sound.
 #![allow(unsafe_code)]
 
+use std::fs;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
 /// Disables core dumps for this process: `RLIMIT_CORE` = 0 and, on Linux, `PR_SET_DUMPABLE` = 0
 /// (which also keeps other unprivileged processes of the same user from reading our memory
 /// through `/proc/<pid>/mem` or ptrace).
@@ -106,5 +111,42 @@ impl Drop for WipedMinisignKey {
         // zeros is a valid value of it. `zeroize_flat_type` writes zeros volatilely over exactly
         // `size_of::<SecretKey>()` bytes of this live value, which nothing reads afterwards.
         unsafe { zeroize::zeroize_flat_type(&mut self.0) }
+    }
+}
+
+/// Makes everything written to the file system holding `dir` durable: on Linux one `syncfs`
+/// (files and folder entries alike, in one call), elsewhere an fsync of each file under `dir`
+/// and of the folders. For many new files written without their own fsync (an import's
+/// attachments, `crate::crypto::arriving`). Here because `syncfs` takes `unsafe`.
+pub(crate) fn sync_filesystem(dir: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let d = fs::File::open(dir).map_err(Error::io("opening the vault folder"))?;
+        // SAFETY: a valid, open descriptor; syncfs reads no memory of ours.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+        Err(Error::io("making the attachments durable")(
+            std::io::Error::last_os_error(),
+        ))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        fn walk(p: &Path) -> Result<()> {
+            for e in fs::read_dir(p).map_err(Error::io("reading the vault folder"))? {
+                let e = e.map_err(Error::io("reading the vault folder"))?;
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path)?;
+                } else {
+                    fs::File::open(&path)
+                        .and_then(|f| f.sync_all())
+                        .map_err(Error::io("making the attachments durable"))?;
+                }
+            }
+            crate::fsutil::sync_dir(p)
+        }
+        walk(dir)
     }
 }

@@ -97,13 +97,19 @@ fn open_new(path: &Path) -> io::Result<(File, bool)> {
 impl Sink {
     /// Creates `path` (failing if it exists) and starts the writer thread.
     pub(crate) fn create(path: &Path, hash: Hash) -> io::Result<Sink> {
+        Self::create_with(path, hash, true)
+    }
+
+    /// [`Sink::create`], whose `finish` does not fsync when `sync` is false: for many files
+    /// made durable together afterwards (`crate::fsutil::sync_filesystem`).
+    pub(crate) fn create_with(path: &Path, hash: Hash, sync: bool) -> io::Result<Sink> {
         let (file, direct) = open_new(path)?;
         let (tx, rx) = mpsc::sync_channel::<Aligned>(QUEUE);
         let (back_tx, back) = mpsc::channel::<Aligned>();
         let path = path.to_path_buf();
         let writer = std::thread::Builder::new()
             .name("kuager-sink".into())
-            .spawn(move || write_all_from(file, direct, &path, hash, &rx, &back_tx))?;
+            .spawn(move || write_all_from(file, direct, &path, (hash, sync), &rx, &back_tx))?;
         Ok(Sink {
             cur: Aligned::new(),
             tx: Some(tx),
@@ -178,7 +184,7 @@ fn write_all_from(
     mut file: File,
     mut direct: bool,
     path: &Path,
-    hash: Hash,
+    (hash, sync): (Hash, bool),
     rx: &mpsc::Receiver<Aligned>,
     back: &mpsc::Sender<Aligned>,
 ) -> io::Result<Written> {
@@ -244,10 +250,12 @@ fn write_all_from(
         }
         let _ = back.send(buf);
     }
-    if let Some(f) = cached.as_mut() {
-        f.sync_all()?;
+    if sync {
+        if let Some(f) = cached.as_mut() {
+            f.sync_all()?;
+        }
+        file.sync_all()?;
     }
-    file.sync_all()?;
     Ok(Written {
         size,
         sha256: hasher.map(|h| h.finalize().into()),

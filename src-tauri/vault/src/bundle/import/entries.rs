@@ -32,6 +32,9 @@ pub(super) struct Staged {
     pub blobs: Vec<NewBlob>,
     /// Format 2: the manifest and its signer, checked before anything else was read.
     pub verified: Option<super::check::Verified>,
+    /// Format 2: the files noted at once for the new attachments (`Sink::expect_files`),
+    /// written or not.
+    pub noted: Vec<String>,
     /// Format 2: this very manifest was imported before (bundle id, signer's key); nothing
     /// after it was read.
     pub reimport: Option<(String, String)>,
@@ -57,6 +60,12 @@ impl Staged {
                 let _ = fs::remove_dir(sub); // only if now empty
             }
         }
+        // Names noted for files never written (the import stopped before them).
+        for rel in self.noted.iter().filter(|r| !keep.contains(*r)) {
+            if !vault_dir.join(rel).exists() {
+                let _ = purge::forget_file(conn, rel);
+            }
+        }
     }
 }
 
@@ -78,6 +87,8 @@ pub(super) struct Sink<'a> {
     pub known_blob: &'a dyn Fn(&str) -> bool,
     /// Notes a new attachment file as not yet part of the vault (`store::purge::expect_file`).
     pub expect_file: &'a dyn Fn(&str) -> Result<()>,
+    /// The same for many files at once, in one transaction.
+    pub expect_files: &'a dyn Fn(&[String]) -> Result<()>,
     /// Checks a manifest's signature by the device key it names, and that the device is
     /// trusted (`super::check::signed_by_trusted`): the signer, and whether it was trusted.
     pub signed: &'a SignedBy<'a>,

@@ -20,7 +20,7 @@ use super::entries::{hash_capped, read_capped, spool, Sink, Staged};
 use crate::bundle::{FORMAT, ROOT};
 use crate::crypto::agefile::{self, HeaderError};
 use crate::crypto::arriving;
-use crate::crypto::blobs::NewBlob;
+use crate::crypto::blobs::{self, NewBlob};
 use crate::error::{Error, Result};
 
 /// The version this reader reads.
@@ -261,9 +261,23 @@ pub(super) fn stage<R: Read>(
         }
     }
     let bundle_key = bundle_key.expect("bundle.key is listed");
-    for a in &manifest.attachments {
+    // The files the new attachments will take, noted at once as not yet part of the vault
+    // (one commit, not one per file); those the vault holds already are only checked.
+    let names: Vec<Option<String>> = manifest
+        .attachments
+        .iter()
+        .map(|a| (!(sink.known_blob)(&a.sha256)).then(blobs::new_rel))
+        .collect();
+    let noted: Vec<String> = names.iter().flatten().cloned().collect();
+    (sink.expect_files)(&noted)?;
+    staged.noted.clone_from(&noted);
+    for (a, rel) in manifest.attachments.iter().zip(&names) {
         let entry = regular(next(rest, &a.path)?, &a.path)?;
-        attachment(entry, a, &bundle_key, sink, staged)?;
+        attachment(entry, a, rel.as_deref(), &bundle_key, sink, staged)?;
+    }
+    // Written without a flush each: made durable together, before anything refers to them.
+    if !noted.is_empty() {
+        crate::crypto::harden::sync_filesystem(sink.vault_dir)?;
     }
     if let Some(e) = rest.next() {
         let e = e.map_err(damaged)?;
@@ -334,6 +348,7 @@ fn parse_key(text: &[u8]) -> Result<age::x25519::Identity> {
 fn attachment<R: Read>(
     entry: tar::Entry<'_, R>,
     a: &Attachment,
+    rel: Option<&str>,
     bundle_key: &age::x25519::Identity,
     sink: &Sink<'_>,
     staged: &mut Staged,
@@ -359,45 +374,43 @@ fn attachment<R: Read>(
         HeaderError::Io(e) => damaged(e),
         e => reject(format!("attachment {:?} cannot be opened: {e}", a.path)),
     })?;
-    let (got_size, got_sha, content) = if (sink.known_blob)(&a.sha256) {
-        let mut h = Sha256::new();
-        let n = io::copy(&mut r, &mut h).map_err(damaged)?;
-        (n, hex::encode(h.finalize()), None)
-    } else {
-        let key = header.file_key(bundle_key).map_err(|e| {
-            reject(format!(
-                "attachment {:?} cannot be opened with bundle.key: {e}",
-                a.path
-            ))
-        })?;
-        let new_header =
-            agefile::header_for(sink.own, &key).map_err(|e| Error::Crypto(e.to_string()))?;
-        let got = arriving::store(
-            sink.vault_dir,
-            &new_header,
-            &mut r,
-            sink.identity,
-            &mut |f| (sink.expect_file)(f),
-        )
-        .map_err(|e| match e {
-            Error::Io { source, .. } => reject(format!(
-                "attachment {:?} does not match the manifest: the bundle was altered ({source})",
-                a.path
-            )),
-            other => other,
-        })?;
-        // Noted first, so that it is removed with the rest if anything is refused.
-        staged.blobs.push(NewBlob {
-            sha256: a.sha256.clone(),
-            size: a.size,
-            rel: got.rel,
-            payload_sha256: got.payload_sha256.clone(),
-        });
-        (
-            got.payload_size,
-            got.payload_sha256,
-            Some((got.size, got.sha256)),
-        )
+    let (got_size, got_sha, content) = match rel {
+        // Held already: only checked.
+        None => {
+            let mut h = Sha256::new();
+            let n = io::copy(&mut r, &mut h).map_err(damaged)?;
+            (n, hex::encode(h.finalize()), None)
+        }
+        Some(rel) => {
+            let key = header.file_key(bundle_key).map_err(|e| {
+                reject(format!(
+                    "attachment {:?} cannot be opened with bundle.key: {e}",
+                    a.path
+                ))
+            })?;
+            let new_header =
+                agefile::header_for(sink.own, &key).map_err(|e| Error::Crypto(e.to_string()))?;
+            let got = arriving::store(sink.vault_dir, rel, &new_header, &mut r, sink.identity)
+                .map_err(|e| match e {
+                    Error::Io { source, .. } => reject(format!(
+                        "attachment {:?} does not match the manifest: the bundle was altered ({source})",
+                        a.path
+                    )),
+                    other => other,
+                })?;
+            // Kept in mind, so that it is removed with the rest if anything is refused.
+            staged.blobs.push(NewBlob {
+                sha256: a.sha256.clone(),
+                size: a.size,
+                rel: got.rel,
+                payload_sha256: got.payload_sha256.clone(),
+            });
+            (
+                got.payload_size,
+                got.payload_sha256,
+                Some((got.size, got.sha256)),
+            )
+        }
     };
     // The payload first (the signature binds it), then what it decrypted to.
     if got_size != a.payload_size || got_sha != a.payload_sha256 {

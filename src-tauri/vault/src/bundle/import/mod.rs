@@ -258,6 +258,14 @@ fn read_and_apply(
         limits: &opts.limits,
         known_blob: &known_blob,
         expect_file: &|f| purge::expect_file(t.conn, f),
+        expect_files: &|files| {
+            let tx = t.conn.unchecked_transaction()?;
+            for f in files {
+                purge::expect_file(&tx, f)?;
+            }
+            tx.commit()?;
+            Ok(())
+        },
         signed: &signed,
         imported: &|sha| peers::import_by_sha(t.conn, sha),
     };
