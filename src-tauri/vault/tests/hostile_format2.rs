@@ -105,7 +105,8 @@ fn streamed(m: &Material, to: &str) -> Vec<Case> {
                 let f = age::encrypt(&other.to_public(), b"a short note").unwrap();
                 x[small].1 = f;
             }),
-            "not encrypted to the expected key",
+            // A header of another length than an exporter's: refused before it is read.
+            "does not match the manifest",
         ),
         (
             "entry before the manifest",
@@ -177,7 +178,19 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
     let bytes = serde_json::to_vec_pretty(&manifest_v).unwrap();
     lying[1].1 = m.cw.sign(&bytes, "test").unwrap().into_bytes();
     lying[0].1 = bytes;
+    // A GNU long-name entry first, 8 MiB: refused for what it is, never read whole.
+    let mut raws = files(e);
+    raws.insert(
+        0,
+        Raw::Header(
+            b"././@LongLink".to_vec(),
+            tar::EntryType::GNULongName,
+            vec![b'a'; 8 << 20],
+        ),
+    );
+    let long_name = seal(&raws, to);
     let mut out = vec![
+        ("a long-name entry first", long_name, "outside"),
         (
             "content other than the manifest names",
             seal(&files(&lying), to),
@@ -229,7 +242,7 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let all = [streamed(&m, &to), signed(&m, &to)].concat();
-    assert_eq!(all.len(), 16);
+    assert_eq!(all.len(), 17);
     for (name, bytes, reason) in all {
         let before = snapshot(&org);
         let path = org

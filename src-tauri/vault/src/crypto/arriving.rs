@@ -94,7 +94,8 @@ pub(crate) fn store(
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
-    let result = std::thread::scope(|s| -> io::Result<(u64, String, u64, String)> {
+    type Hashed = io::Result<(u64, String)>;
+    let result = std::thread::scope(|s| -> io::Result<(Hashed, Hashed)> {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
         let pieces = Pieces {
             head: io::Cursor::new(header.to_vec()),
@@ -127,15 +128,19 @@ pub(crate) fn store(
         let checked = checking
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the checking thread failed")));
-        let (size, sha) = checked?;
-        let (payload_size, payload_sha) = copied?;
-        Ok((payload_size, payload_sha, size, sha))
+        Ok((copied, checked))
     });
-    let (payload_size, payload_sha256, size, sha256) = match result {
+    // Writing failed (this computer's fault), or the payload did not decrypt (the file's).
+    let outcome = match result {
+        Ok((Ok(copied), Ok(content))) => Ok((copied, content)),
+        Ok((Err(e), _)) | Err(e) => Err(Error::io("storing an attachment")(e)),
+        Ok((Ok(_), Err(e))) => Err(Error::Verify(format!("it does not decrypt: {e}"))),
+    };
+    let ((payload_size, payload_sha256), (size, sha256)) = match outcome {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            return Err(Error::io("storing an attachment")(e));
+            return Err(e);
         }
     };
     if let Err(e) = place_as(vault, &tmp, rel, false) {

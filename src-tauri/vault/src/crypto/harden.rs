@@ -114,39 +114,45 @@ impl Drop for WipedMinisignKey {
     }
 }
 
-/// Makes everything written to the file system holding `dir` durable: on Linux one `syncfs`
-/// (files and folder entries alike, in one call), elsewhere an fsync of each file under `dir`
-/// and of the folders. For many new files written without their own fsync (an import's
-/// attachments, `crate::crypto::arriving`). Here because `syncfs` takes `unsafe`.
-pub(crate) fn sync_filesystem(dir: &Path) -> Result<()> {
+/// Makes new files under `vault` (`rels`, relative to it, written without a flush each) and
+/// their folders durable, at once: an import's attachments (`crate::crypto::arriving`). On
+/// Linux one `syncfs` for the whole file system (kernels before 5.8 do not report a write-back
+/// error through it: best effort there); elsewhere each file, opened for writing as Windows
+/// requires, then each folder. Here because `syncfs` takes `unsafe`.
+pub(crate) fn sync_new_files(vault: &Path, rels: &[String]) -> Result<()> {
+    let failed = || Error::io("making the new attachments durable");
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let d = fs::File::open(dir).map_err(Error::io("opening the vault folder"))?;
+        let _ = rels;
+        let d = fs::File::open(vault).map_err(failed())?;
         // SAFETY: a valid, open descriptor; syncfs reads no memory of ours.
         if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(failed()(std::io::Error::last_os_error()))
         }
-        Err(Error::io("making the attachments durable")(
-            std::io::Error::last_os_error(),
-        ))
     }
     #[cfg(not(target_os = "linux"))]
     {
-        fn walk(p: &Path) -> Result<()> {
-            for e in fs::read_dir(p).map_err(Error::io("reading the vault folder"))? {
-                let e = e.map_err(Error::io("reading the vault folder"))?;
-                let path = e.path();
-                if path.is_dir() {
-                    walk(&path)?;
-                } else {
-                    fs::File::open(&path)
-                        .and_then(|f| f.sync_all())
-                        .map_err(Error::io("making the attachments durable"))?;
-                }
+        let mut folders = std::collections::BTreeSet::new();
+        for rel in rels {
+            let path = vault.join(rel);
+            if !path.exists() {
+                continue; // the import stopped before writing it
             }
-            crate::fsutil::sync_dir(p)
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(failed())?;
+            if let Some(p) = path.parent() {
+                folders.insert(p.to_path_buf());
+            }
         }
-        walk(dir)
+        for f in folders {
+            crate::fsutil::sync_dir(&f)?;
+        }
+        crate::fsutil::sync_dir(&vault.join("blobs"))
     }
 }

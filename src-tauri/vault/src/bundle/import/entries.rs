@@ -176,9 +176,12 @@ pub(super) fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u6
 /// through `super::format2`, one of format 1 here.
 pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged) -> Result<()> {
     let mut archive = tar::Archive::new(stream);
+    // Raw: GNU long-name and PAX entries are handed to us as entries (and refused as such),
+    // not read whole into memory by the tar reader before we see them.
     let mut entries = archive
         .entries()
-        .map_err(|e| reject(format!("the bundle is not a tar archive: {e}")))?;
+        .map_err(|e| reject(format!("the bundle is not a tar archive: {e}")))?
+        .raw(true);
     let Some(first) = entries.next() else {
         return Err(reject("the bundle holds no files"));
     };

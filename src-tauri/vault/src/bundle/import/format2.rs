@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 pub(super) const VERSION: u32 = 2;
 /// The largest `bundle.key` (one identity and two comment lines: under 300 bytes).
 const MAX_KEY_FILE: u64 = 4096;
+/// The largest signature read (minisign's are under 400 bytes): held before it is checked.
+const MAX_SIGNATURE: u64 = 4096;
 /// The entries before the attachments, in their order.
 const ENTRIES: [&str; 4] = ["README.txt", "bundle.key", "records.jsonl", "audit.jsonl"];
 
@@ -139,6 +141,12 @@ impl Manifest {
                     a.path
                 )));
             }
+            if a.size > l.blob_bytes {
+                return Err(reject(format!(
+                    "attachment {:?} is larger than the limit",
+                    a.path
+                )));
+            }
             if !is_hex(&a.sha256, 64)
                 || !is_hex(&a.payload_sha256, 64)
                 || a.payload_size != agefile::payload_size(a.size)
@@ -187,7 +195,7 @@ pub(super) fn stage<R: Read>(
                 ));
             }
             let mut e = regular(e, "manifest.json.minisig")?;
-            read_capped(&mut e, small, "manifest.json.minisig")?
+            read_capped(&mut e, MAX_SIGNATURE, "manifest.json.minisig")?
         }
         None => {
             return Err(reject(
@@ -277,7 +285,7 @@ pub(super) fn stage<R: Read>(
     }
     // Written without a flush each: made durable together, before anything refers to them.
     if !noted.is_empty() {
-        crate::crypto::harden::sync_filesystem(sink.vault_dir)?;
+        crate::crypto::harden::sync_new_files(sink.vault_dir, &noted)?;
     }
     if let Some(e) = rest.next() {
         let e = e.map_err(damaged)?;
@@ -366,7 +374,8 @@ fn attachment<R: Read>(
             a.path
         )));
     }
-    if size > a.payload_size + agefile::MAX_HEADER_BYTES as u64 {
+    // Exactly an exporter's header and the payload the manifest states.
+    if size != agefile::X25519_HEADER_BYTES + a.payload_size {
         return Err(altered());
     }
     let mut r = BufReader::with_capacity(256 << 10, entry);
@@ -390,10 +399,12 @@ fn attachment<R: Read>(
             })?;
             let new_header =
                 agefile::header_for(sink.own, &key).map_err(|e| Error::Crypto(e.to_string()))?;
+            // A payload that does not decrypt is the bundle's fault; a write that fails is this
+            // computer's (a full disk), and is said as such.
             let got = arriving::store(sink.vault_dir, rel, &new_header, &mut r, sink.identity)
                 .map_err(|e| match e {
-                    Error::Io { source, .. } => reject(format!(
-                        "attachment {:?} does not match the manifest: the bundle was altered ({source})",
+                    Error::Verify(m) => reject(format!(
+                        "attachment {:?} does not match the manifest: the bundle was altered ({m})",
                         a.path
                     )),
                     other => other,
