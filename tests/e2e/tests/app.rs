@@ -390,10 +390,26 @@ fn bundles_open_with_go_age(
         "the narrative is not in the bundle"
     );
     assert!(records.contains("Сенбай Нұрахен"));
+    // The attachment travels as an age file to the bundle's own key (format 2): Go age opens
+    // it with `bundle.key`, and nothing of it is in plaintext in the archive.
     assert!(
-        !canary_hits(&x.join("kuager-bundle/blobs"), canary).is_empty(),
-        "the attachment is not in the bundle"
+        canary_hits(&x.join("kuager-bundle/blobs"), canary).is_empty(),
+        "the attachment is in plaintext in the bundle"
     );
+    let opened = std::fs::read_dir(x.join("kuager-bundle/blobs"))
+        .unwrap()
+        .flatten()
+        .any(|f| {
+            let o = Command::new("age")
+                .arg("-d")
+                .arg("-i")
+                .arg(x.join("kuager-bundle/bundle.key"))
+                .arg(f.path())
+                .output()
+                .unwrap();
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(canary)
+        });
+    assert!(opened, "the attachment is not in the bundle");
 
     // Go age opens the passphrase bundle with the passphrase typed on a terminal.
     let tar2 = sb.outside.join("pass-bundle.tar");
