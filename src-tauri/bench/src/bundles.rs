@@ -226,6 +226,10 @@ fn time_exports(root: &Path, s: &Setup) -> anyhow::Result<(f64, f64, f64, PathBu
         t_go_enc = t_go_enc.min(go_encrypt(s, &s.tar_path, &out)?);
         std::fs::remove_file(&out)?;
         Command::new("sync").status()?;
+        if round > 0 {
+            // Room on the disk: the earlier round's bundle is not needed again.
+            std::fs::remove_dir_all(root.join(format!("bundles-{}", round - 1)))?;
+        }
         let dest = root.join(format!("bundles-{round}"));
         std::fs::create_dir_all(&dest)?;
         // Both inputs from the page cache: Go age's tar was just written through it, the
@@ -249,6 +253,8 @@ fn time_exports(root: &Path, s: &Setup) -> anyhow::Result<(f64, f64, f64, PathBu
 fn time_imports(root: &Path, s: &Setup, bundle: &Path) -> anyhow::Result<(f64, f64, f64, f64)> {
     let enc = root.join("go-bundle.age");
     go_encrypt(s, &s.tar_path, &enc)?;
+    // Room on the disk (10 GiB runs): the tar is not needed again.
+    std::fs::remove_file(&s.tar_path)?;
     let (mut t_import, mut t_go_dec, mut t_again, mut hwm) = (f64::MAX, f64::MAX, f64::MAX, 0f64);
     for round in 0..2 {
         let co_copy = root.join(format!("bundle-coord-{round}"));
@@ -310,6 +316,7 @@ fn measure(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result
     let s = setup(root, records, size, parts)?;
     let (export, go_enc, export_hwm, bundle) = time_exports(root, &s)?;
     let (import, go_dec, again, import_hwm) = time_imports(root, &s, &bundle)?;
+    std::fs::remove_file(&bundle)?;
     // Through the command: the caseworker exports, a copy of the coordinator imports.
     let dest = root.join("bundles-cli");
     std::fs::create_dir_all(&dest)?;
@@ -334,34 +341,7 @@ fn measure(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result
     Command::new("sync").status()?;
     std::io::copy(&mut std::fs::File::open(&cli_bundle)?, &mut std::io::sink())?;
     let (cli_import, _) = kuager_cli(&co_copy, &["import".as_ref(), cli_bundle.as_os_str()])?;
-    if std::env::var_os("KUAGER_BENCH_KEEP").is_some() {
-        eprintln!(
-            "kuager-bench: kept {} and {}",
-            s.cw_dir.display(),
-            cli_bundle.display()
-        );
-        return Ok(Mix {
-            mib: s.mib,
-            export,
-            go_enc,
-            export_hwm,
-            import,
-            go_dec,
-            again,
-            import_hwm,
-            cli_export,
-            cli_import,
-        });
-    }
-    for d in [&dest, &co_copy, &s.cw_dir, &s.co_dir] {
-        std::fs::remove_dir_all(d)?;
-    }
-    for round in 0..2 {
-        let _ = std::fs::remove_dir_all(root.join(format!("bundles-{round}")));
-    }
-    std::fs::remove_file(&s.tar_path)?;
-    let _ = std::fs::remove_file(root.join("go-bundle.age"));
-    Ok(Mix {
+    let mix = Mix {
         mib: s.mib,
         export,
         go_enc,
@@ -372,7 +352,23 @@ fn measure(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result
         import_hwm,
         cli_export,
         cli_import,
-    })
+    };
+    if std::env::var_os("KUAGER_BENCH_KEEP").is_some() {
+        eprintln!(
+            "kuager-bench: kept {} and {}",
+            s.cw_dir.display(),
+            cli_bundle.display()
+        );
+        return Ok(mix);
+    }
+    for d in [&dest, &co_copy, &s.cw_dir, &s.co_dir] {
+        std::fs::remove_dir_all(d)?;
+    }
+    for round in 0..2 {
+        let _ = std::fs::remove_dir_all(root.join(format!("bundles-{round}")));
+    }
+    let _ = std::fs::remove_file(root.join("go-bundle.age"));
+    Ok(mix)
 }
 
 fn gib(size: u64) -> String {

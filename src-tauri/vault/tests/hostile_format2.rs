@@ -269,3 +269,29 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     assert_eq!((r.format, r.new_blobs), (2, 2));
     assert!(org.v.verify().unwrap().problems.is_empty());
 }
+
+/// Inspecting a format-2 bundle from a device nobody trusts names the device and reads
+/// nothing after the manifest: no attachment written, no records parsed, nothing noted.
+#[test]
+fn inspecting_an_untrusted_signers_bundle_reads_nothing_after_the_manifest() {
+    let mut org = coordinator();
+    let m = material(&mut org);
+    let mut e = m.entries.clone();
+    resign(&mut e, &m.stranger);
+    // A line no parser would take, after the manifest: never reached.
+    for (p, b) in e.iter_mut() {
+        if p.ends_with("records.jsonl") {
+            b.extend_from_slice(b"{ not json\n");
+        }
+    }
+    let path = org.tmp.path().join("stranger.kuager.age");
+    std::fs::write(&path, seal(&files(&e), &org.recipient)).unwrap();
+    let before = snapshot(&org);
+    let r = org.v.inspect(&path, &Default::default()).unwrap();
+    let key = m.stranger.device_public_key().unwrap();
+    assert_eq!((r.signer.key_id, r.format, r.read), (key.key_id, 2, false));
+    assert_eq!((r.new_records, r.new_blobs, r.committed), (0, 0, false));
+    assert_eq!(snapshot(&org), before);
+    assert!(testkit::canary::files_under(&org.dir.join("blobs")).is_empty());
+    assert!(org.v.verify().unwrap().problems.is_empty());
+}

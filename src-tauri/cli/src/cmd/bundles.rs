@@ -143,6 +143,13 @@ fn print_import(out: Out, r: &ImportReport, done: bool) -> anyhow::Result<()> {
         writeln!(out, "format {}", r.format)?;
     }
     writeln!(out, "signed by {signer}")?;
+    if !r.read {
+        writeln!(
+            out,
+            "not read: a bundle is read only once its signer is trusted; check the key with its owner, then `kuager trust add` it or import with --trust-signer"
+        )?;
+        return Ok(());
+    }
     let verb = if done {
         "imported"
     } else {

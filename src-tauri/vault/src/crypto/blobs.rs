@@ -111,14 +111,25 @@ pub(crate) fn write(
         let payload = finish(w)?;
         Ok((reader.0, reader.1, payload))
     })();
-    let (sha256, size, payload_sha256) = match result {
+    placed(vault, &tmp, announce, result)
+}
+
+/// The blob written to `tmp` (its content's hash and size, its payload's hash), moved to its
+/// random final name; or, when writing failed, the temp file removed.
+fn placed(
+    vault: &Path,
+    tmp: &Path,
+    announce: Announce<'_>,
+    written: Result<(String, u64, String)>,
+) -> Result<NewBlob> {
+    let (sha256, size, payload_sha256) = match written {
         Ok(v) => v,
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(tmp);
             return Err(e);
         }
     };
-    let rel = place(vault, &tmp, announce)?;
+    let rel = place(vault, tmp, announce)?;
     Ok(NewBlob {
         sha256,
         size,
@@ -213,20 +224,7 @@ pub(crate) fn write_serial(
         let payload = finish(w)?;
         Ok((hex::encode(hasher.finalize()), size, payload))
     })();
-    let (sha256, size, payload_sha256) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    let rel = place(vault, &tmp, announce)?;
-    Ok(NewBlob {
-        sha256,
-        size,
-        rel,
-        payload_sha256,
-    })
+    placed(vault, &tmp, announce, result)
 }
 
 /// Opens a blob's file at its payload, with a new header giving its file key to `to` alone

@@ -17,20 +17,22 @@ use crate::error::{Error, Result};
 use crate::model;
 use crate::store::{self, blobs, peers, purge, revisions};
 
+/// A line of a manifest's `entries` (both formats).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ManifestEntry {
-    path: String,
-    size: u64,
-    sha256: String,
+pub(super) struct ManifestEntry {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
+/// A manifest's `source` (both formats): who signed it.
 #[derive(Deserialize)]
-struct Source {
-    device_public_key: String,
+pub(super) struct Source {
+    pub device_public_key: String,
     /// The signing vault's device id (what its own revisions name as their device).
     #[serde(default)]
-    device_id: String,
+    pub device_id: String,
 }
 
 /// The parts of `manifest.json` an import relies on.

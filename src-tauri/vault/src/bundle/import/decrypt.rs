@@ -213,7 +213,7 @@ fn starts_format2(plain: &[u8]) -> bool {
 /// Decrypts and stages the bundle; returns the SHA-256 of the file as read (format 1: what
 /// recognises it when it comes again), or nothing for format 2 (its manifest's hash does; the
 /// file is not hashed) and for a format-2 bundle imported before, of which only the manifest
-/// is read (`Staged::reimport`).
+/// is read (`Staged::stopped`).
 pub(super) fn stage(
     input: &Input<'_>,
     sink: &entries::Sink<'_>,
@@ -239,8 +239,8 @@ pub(super) fn stage(
             pos: 0,
         };
         let staged_res = entries::stage_tar(&mut pieces, sink, staged).and_then(|()| {
-            if staged.reimport.is_some() {
-                return Ok(()); // known by its manifest: nothing more is read
+            if staged.stopped() {
+                return Ok(()); // nothing more is read
             }
             // The tar ends before the age stream does (padding): read on to its end, so
             // that its last chunk is authenticated too.
@@ -254,7 +254,7 @@ pub(super) fn stage(
             .join()
             .unwrap_or_else(|_| Err(Error::Verify("the bundle reader failed".into())));
         match (read_res, staged_res) {
-            (_, Ok(())) if staged.reimport.is_some() => Ok(None),
+            (_, Ok(())) if staged.stopped() => Ok(None),
             // A decryption failure explains whatever the tar reader saw.
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(e),

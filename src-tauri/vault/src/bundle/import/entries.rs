@@ -38,6 +38,15 @@ pub(super) struct Staged {
     /// Format 2: this very manifest was imported before (bundle id, signer's key); nothing
     /// after it was read.
     pub reimport: Option<(String, String)>,
+    /// Format 2, inspected: the signer is not trusted, so nothing after the manifest was read.
+    pub unread: Option<(String, super::Signer)>,
+}
+
+impl Staged {
+    /// Whether reading stopped after the manifest (nothing more is to be read).
+    pub(super) fn stopped(&self) -> bool {
+        self.reimport.is_some() || self.unread.is_some()
+    }
 }
 
 impl Staged {

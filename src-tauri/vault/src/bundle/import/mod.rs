@@ -93,6 +93,9 @@ pub struct ImportReport {
     /// The bundle format read: 2, or 1 for a bundle from an earlier Kuager (0 when the very
     /// same file was imported before and was not read again).
     pub format: u32,
+    /// Whether what the bundle holds was read: not when inspecting a format-2 bundle whose
+    /// signer is not trusted (nothing after its manifest is read before its signer is).
+    pub read: bool,
 }
 
 impl ImportReport {
@@ -108,6 +111,7 @@ impl ImportReport {
             new_blobs: 0,
             committed: false,
             format: 0,
+            read: true,
         }
     }
 }
@@ -270,6 +274,16 @@ fn read_and_apply(
         imported: &|sha| peers::import_by_sha(t.conn, sha),
     };
     let file_sha = decrypt::stage(&input, &sink, staged)?;
+    if let Some((bundle_id, signer)) = staged.unread.take() {
+        let mut report = ImportReport::empty(bundle_id, signer);
+        report.format = format2::VERSION;
+        report.read = false;
+        return Ok(Applied {
+            report,
+            kept: BTreeSet::new(),
+            purged: false,
+        });
+    }
     if let Some((bundle_id, signer)) = staged.reimport.take() {
         return Ok(Applied {
             report: reimported(t, bundle_id, signer, mode)?,
