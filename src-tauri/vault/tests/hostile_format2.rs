@@ -189,8 +189,25 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
         ),
     );
     let long_name = seal(&raws, to);
+    // The signature's last line (the trusted comment's signature) 60 bytes instead of 64:
+    // panicked inside minisign before it was checked (found by fuzzing).
+    let mut short_sig = e.clone();
+    let text = String::from_utf8(short_sig[1].1.clone()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    {
+        use base64::prelude::{Engine, BASE64_STANDARD};
+        let last = lines.len() - 1;
+        lines[last] = BASE64_STANDARD.encode([7u8; 60]);
+    }
+    short_sig[1].1 = (lines.join("\n") + "\n").into_bytes();
+    let short_sig = seal(&files(&short_sig), to);
     let mut out = vec![
         ("a long-name entry first", long_name, "outside"),
+        (
+            "a signature of the wrong length",
+            short_sig,
+            "not a minisign signature",
+        ),
         (
             "content other than the manifest names",
             seal(&files(&lying), to),
@@ -242,7 +259,7 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let all = [streamed(&m, &to), signed(&m, &to)].concat();
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 18);
     for (name, bytes, reason) in all {
         let before = snapshot(&org);
         let path = org

@@ -206,6 +206,21 @@ pub(super) fn signed_by_trusted(
     let pk = minisign::PublicKey::from_base64(device_key)
         .map_err(|_| reject("the manifest's device key is not a minisign key"))?;
     let sig_text = std::str::from_utf8(sig).map_err(|_| reject("the signature is not text"))?;
+    // minisign 0.10 takes the trusted comment's signature (the fourth line) as 64 bytes without
+    // checking its length: another length panicked inside `verify` (found by the `import` fuzz
+    // target from a signed seed). Checked here first.
+    let global_sig_ok = sig_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .nth(3)
+        .and_then(|l| {
+            use base64::prelude::{Engine, BASE64_STANDARD};
+            BASE64_STANDARD.decode(l.trim()).ok()
+        })
+        .is_some_and(|b| b.len() == 64);
+    if !global_sig_ok {
+        return Err(reject("the signature file is not a minisign signature"));
+    }
     let sig_box = minisign::SignatureBox::from_string(sig_text)
         .map_err(|_| reject("the signature file is not a minisign signature"))?;
     minisign::verify(&pk, &sig_box, io::Cursor::new(manifest_bytes), true, false, false).map_err(|_| {
