@@ -3,6 +3,7 @@
 //! and the idle timer.
 #![deny(missing_docs)]
 
+pub mod background;
 pub mod clock;
 pub mod commands;
 pub mod dto;

@@ -140,6 +140,9 @@ pub async fn pick_export_folder(app: AppHandle) -> Option<String> {
     Some(shown)
 }
 
+/// How often an export's progress reaches the window, at most.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Writes a bundle; progress as `export-progress` events; `export_cancel` stops it.
 #[tauri::command]
 pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<ExportDone> {
@@ -167,10 +170,17 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         limits: Default::default(),
     };
     let emitter = app.clone();
+    let mut last: Option<std::time::Instant> = None;
     let mut progress = move |written: u64| {
+        // A few updates a second are all a progress bar needs; each one costs the window a
+        // message and a repaint, which at format 2's speed took time from the lock.
+        if last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+            return;
+        }
+        last = Some(std::time::Instant::now());
         let _ = emitter.emit("export-progress", ExportProgress { written });
     };
-    let r = state.with_vault(|v| v.export(&opts, &mut progress))?;
+    let r = state.with_vault(|v| crate::background::run(|| v.export(&opts, &mut progress)))?;
     Ok(ExportDone {
         files: r
             .bundles
