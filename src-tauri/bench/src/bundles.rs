@@ -444,16 +444,22 @@ pub(crate) fn bench_bundles(
     large: bool,
 ) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
+    // KUAGER_BENCH_PARTS=N: the mix with N files alone (for working on one figure).
+    if let Some(parts) = std::env::var("KUAGER_BENCH_PARTS").ok().and_then(|p| p.parse().ok()) {
+        let m = measure(root, records, size, parts)?;
+        rows.extend(mix_rows(
+            &format!("{records} records + {} in {parts} files", gib(size)),
+            &m,
+            true,
+        ));
+        return Ok(rows);
+    }
     let base = measure(root, records, size, 16)?;
     rows.extend(mix_rows(
         &format!("{records} records + {} in 16 files", gib(size)),
         &base,
         true,
     ));
-    // KUAGER_BENCH_ONE_MIX=1: the first mix alone (for working on one figure).
-    if std::env::var_os("KUAGER_BENCH_ONE_MIX").is_some() {
-        return Ok(rows);
-    }
     for parts in [1, 4096] {
         let m = measure(root, records, size, parts)?;
         let what = format!(
