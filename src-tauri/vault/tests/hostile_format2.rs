@@ -20,12 +20,14 @@ struct Material {
     _tmp: tempfile::TempDir,
 }
 
-/// A real bundle with two attachments, taken apart.
+/// A real bundle with two attachments, taken apart: one larger than the 1 MiB an import holds
+/// whole (streamed through two threads, `crypto/arriving.rs`), one smaller (held), so that
+/// every case below meets both ways in.
 fn material(org: &mut Org) -> Material {
     let (t, mut cw) = caseworker(org, "caseworker");
     let p = add_person(&mut cw, "Сенбай");
     let tid = add_testimony(&mut cw, p, "the account");
-    let scan: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
+    let scan: Vec<u8> = (0..1_200_000u32).map(|i| (i % 253) as u8).collect();
     cw.attach(tid, &scan[..], AttachMeta::default()).unwrap();
     cw.attach(tid, &b"a short note"[..], AttachMeta::default())
         .unwrap();
@@ -70,6 +72,22 @@ fn streamed(m: &Material, to: &str) -> Vec<Case> {
             with(&|x| {
                 let at = payload_at(&x[big].1) + 70_000;
                 x[big].1[at] ^= 0x20;
+            }),
+            "does not match the manifest",
+        ),
+        (
+            "payload altered near its end",
+            with(&|x| {
+                let at = x[big].1.len() - 1000;
+                x[big].1[at] ^= 0x20;
+            }),
+            "does not match the manifest",
+        ),
+        (
+            "small payload altered",
+            with(&|x| {
+                let at = x[small].1.len() - 5;
+                x[small].1[at] ^= 0x20;
             }),
             "does not match the manifest",
         ),
@@ -170,14 +188,17 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
     let mut same_content = listed.clone();
     same_content["path"] = format!("blobs/{}.age", "ab".repeat(16)).into();
     // The manifest names content the attachment does not hold (a coerced device vouching for
-    // a file under another file's name): caught by decrypting it on the way in.
-    let mut lying = e.clone();
-    let mut manifest_v: serde_json::Value = serde_json::from_slice(&lying[0].1).unwrap();
-    let fake = b"the content another caseworker will attach";
-    manifest_v["attachments"][0]["sha256"] = sha(fake).into();
-    let bytes = serde_json::to_vec_pretty(&manifest_v).unwrap();
-    lying[1].1 = m.cw.sign(&bytes, "test").unwrap().into_bytes();
-    lying[0].1 = bytes;
+    // a file under another file's name): caught by decrypting it on the way in, large or small.
+    let lying = |i: usize| {
+        let mut lying = e.clone();
+        let mut manifest_v: serde_json::Value = serde_json::from_slice(&lying[0].1).unwrap();
+        let fake = b"the content another caseworker will attach";
+        manifest_v["attachments"][i]["sha256"] = sha(fake).into();
+        let bytes = serde_json::to_vec_pretty(&manifest_v).unwrap();
+        lying[1].1 = m.cw.sign(&bytes, "test").unwrap().into_bytes();
+        lying[0].1 = bytes;
+        seal(&files(&lying), to)
+    };
     // A GNU long-name entry first, 8 MiB: refused for what it is, never read whole.
     let mut raws = files(e);
     raws.insert(
@@ -209,8 +230,13 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
             "not a minisign signature",
         ),
         (
-            "content other than the manifest names",
-            seal(&files(&lying), to),
+            "content other than the manifest names (first attachment)",
+            lying(0),
+            "does not hold the content the manifest names",
+        ),
+        (
+            "content other than the manifest names (second attachment)",
+            lying(1),
             "does not hold the content the manifest names",
         ),
         (
@@ -259,7 +285,7 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let all = [streamed(&m, &to), signed(&m, &to)].concat();
-    assert_eq!(all.len(), 18);
+    assert_eq!(all.len(), 21);
     for (name, bytes, reason) in all {
         let before = snapshot(&org);
         let path = org

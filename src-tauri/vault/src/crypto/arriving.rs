@@ -2,7 +2,8 @@
 //! header for this vault, then the payload copied as it is into a new file under a random name,
 //! as for every attachment (super::blobs), its payload hashed by the sink. The content is
 //! checked too: as the payload passes, another thread decrypts it in memory through the new
-//! header and hashes the plaintext, so that what is stored under an attachment's name is that
+//! header and hashes the plaintext (a payload of at most 1 MiB is held whole and all of this
+//! happens on the calling thread), so that what is stored under an attachment's name is that
 //! content, not what a signer says it is (docs/threat-model.md "Attachments a signer vouches
 //! for"). Plaintext exists only in that thread's buffers, wiped as they are freed.
 
@@ -21,6 +22,9 @@ use crate::fsutil;
 
 /// Pieces of payload handed to the checking thread.
 const PIECE: usize = 256 * 1024;
+/// Payloads up to this size are held whole and stored on the calling thread
+/// ([`store_held`]).
+const HELD_UP_TO: u64 = 1 << 20;
 
 /// What was stored: the file, its payload's size and SHA-256, its content's size and SHA-256.
 pub(crate) struct Arrived {
@@ -59,13 +63,27 @@ impl Read for Pieces {
 
 /// The checking thread: the file (header, then payload pieces) decrypted with `identity`, its
 /// plaintext hashed: (size, SHA-256), or why it does not decrypt.
-fn content_of(pieces: Pieces, identity: &age::x25519::Identity) -> io::Result<(u64, String)> {
-    let dec = age::Decryptor::new_buffered(BufReader::with_capacity(PIECE, pieces))
+fn content_of(
+    pieces: Pieces,
+    piece: usize,
+    identity: &age::x25519::Identity,
+) -> io::Result<(u64, String)> {
+    let dec = age::Decryptor::new_buffered(BufReader::with_capacity(piece, pieces))
         .map_err(io::Error::other)?;
+    hash_plaintext(dec, identity, piece)
+}
+
+/// The plaintext `dec` decrypts to with `identity`, read `piece` bytes at a time into a buffer
+/// wiped when freed: (size, SHA-256).
+fn hash_plaintext<R: io::BufRead>(
+    dec: age::Decryptor<R>,
+    identity: &age::x25519::Identity,
+    piece: usize,
+) -> io::Result<(u64, String)> {
     let mut r = dec
         .decrypt(std::iter::once(identity as &dyn age::Identity))
         .map_err(io::Error::other)?;
-    let mut buf = Zeroizing::new(vec![0u8; PIECE]);
+    let mut buf = Zeroizing::new(vec![0u8; piece]);
     let (mut h, mut n) = (Sha256::new(), 0u64);
     loop {
         let k = read_full(&mut r, &mut buf)?;
@@ -77,7 +95,8 @@ fn content_of(pieces: Pieces, identity: &age::x25519::Identity) -> io::Result<(u
     }
 }
 
-/// Stores the age file `header` + `payload` (the header addressed to `identity`, this vault's)
+/// Stores the age file `header` + `payload` (the header addressed to `identity`, this vault's;
+/// the payload `expected` to be that many bytes)
 /// as `rel` (a random name, already noted as not yet part of the vault), and checks what it
 /// holds. Not synced: the caller makes the file system durable once for all the files of an
 /// import (`crate::fsutil::sync_filesystem`) — one flush instead of four per file. Fails,
@@ -89,11 +108,19 @@ pub(crate) fn store(
     rel: &str,
     header: &[u8],
     payload: &mut dyn Read,
+    expected: u64,
     identity: &age::x25519::Identity,
 ) -> Result<Arrived> {
     let dir = blobs_dir(vault);
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
+    if expected <= HELD_UP_TO {
+        return store_held(vault, rel, &tmp, header, payload, identity);
+    }
+    // Pieces no larger than the payload: a small file's are not zeroed 256 KiB at a time.
+    let piece = usize::try_from(expected.saturating_add(1))
+        .unwrap_or(PIECE)
+        .clamp(4096, PIECE);
     type Hashed = io::Result<(u64, String)>;
     let result = std::thread::scope(|s| -> io::Result<(Hashed, Hashed)> {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
@@ -102,13 +129,13 @@ pub(crate) fn store(
             rx,
             cur: io::Cursor::new(Vec::new()),
         };
-        let checking = s.spawn(move || content_of(pieces, identity));
+        let checking = s.spawn(move || content_of(pieces, piece, identity));
         let copied = (|| -> io::Result<(u64, String)> {
-            let mut sink = Sink::create_with(&tmp, Hash::AgePayload, false)?;
+            let mut sink = Sink::create_unsynced(&tmp, Hash::AgePayload, expected)?;
             sink.write_all(header)?;
             let mut n = 0u64;
             loop {
-                let mut buf = vec![0u8; PIECE];
+                let mut buf = vec![0u8; piece];
                 let k = read_full(payload, &mut buf)?;
                 if k == 0 {
                     break;
@@ -154,4 +181,56 @@ pub(crate) fn store(
         size,
         sha256,
     })
+}
+
+/// [`store`] for a payload of at most [`HELD_UP_TO`] bytes, on the calling thread: read whole,
+/// hashed, decrypted in memory to check its content, written through the page cache. Two
+/// threads and their hand-offs per file cost more than such a file's bytes: 4096 attachments
+/// of 256 KiB took 12 s with them (docs/benchmarks.md).
+fn store_held(
+    vault: &Path,
+    rel: &str,
+    tmp: &Path,
+    header: &[u8],
+    payload: &mut dyn Read,
+    identity: &age::x25519::Identity,
+) -> Result<Arrived> {
+    let mut bytes = Vec::with_capacity(header.len() + 64 * 1024);
+    bytes.extend_from_slice(header);
+    payload
+        .take(HELD_UP_TO + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("storing an attachment"))?;
+    let payload_size = (bytes.len() - header.len()) as u64;
+    if payload_size > HELD_UP_TO {
+        return Err(Error::Verify("it is longer than the manifest says".into()));
+    }
+    let payload_sha256 = hex::encode(Sha256::digest(&bytes[header.len()..]));
+    let (size, sha256) = content_of_held(&bytes, identity)
+        .map_err(|e| Error::Verify(format!("it does not decrypt: {e}")))?;
+    let written = (|| -> Result<()> {
+        let mut f = fsutil::private_file()
+            .open(tmp)
+            .map_err(Error::io("storing an attachment"))?;
+        f.write_all(&bytes)
+            .map_err(Error::io("storing an attachment"))?;
+        place_as(vault, tmp, rel, false)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(tmp);
+        return Err(e);
+    }
+    Ok(Arrived {
+        rel: rel.to_owned(),
+        payload_size,
+        payload_sha256,
+        size,
+        sha256,
+    })
+}
+
+/// The content of a whole age file in memory, decrypted with `identity`: (size, SHA-256).
+fn content_of_held(file: &[u8], identity: &age::x25519::Identity) -> io::Result<(u64, String)> {
+    let dec = age::Decryptor::new_buffered(file).map_err(io::Error::other)?;
+    hash_plaintext(dec, identity, 64 * 1024)
 }

@@ -373,7 +373,10 @@ fn attachment<R: Read>(
     if size != agefile::X25519_HEADER_BYTES + a.payload_size {
         return Err(altered());
     }
-    let mut r = BufReader::with_capacity(256 << 10, entry);
+    let mut r = BufReader::with_capacity(
+        usize::try_from(size).unwrap_or(1).clamp(1, 256 << 10),
+        entry,
+    );
     let header = agefile::read_header(&mut r).map_err(|e| match e {
         HeaderError::Io(e) => damaged(e),
         e => reject(format!("attachment {:?} cannot be opened: {e}", a.path)),
@@ -396,14 +399,21 @@ fn attachment<R: Read>(
                 agefile::header_for(sink.own, &key).map_err(|e| Error::Crypto(e.to_string()))?;
             // A payload that does not decrypt is the bundle's fault; a write that fails is this
             // computer's (a full disk), and is said as such.
-            let got = arriving::store(sink.vault_dir, rel, &new_header, &mut r, sink.identity)
-                .map_err(|e| match e {
-                    Error::Verify(m) => reject(format!(
-                        "attachment {:?} does not match the manifest: the bundle was altered ({m})",
-                        a.path
-                    )),
-                    other => other,
-                })?;
+            let got = arriving::store(
+                sink.vault_dir,
+                rel,
+                &new_header,
+                &mut r,
+                a.payload_size,
+                sink.identity,
+            )
+            .map_err(|e| match e {
+                Error::Verify(m) => reject(format!(
+                    "attachment {:?} does not match the manifest: the bundle was altered ({m})",
+                    a.path
+                )),
+                other => other,
+            })?;
             // Kept in mind, so that it is removed with the rest if anything is refused.
             staged.blobs.push(NewBlob {
                 sha256: a.sha256.clone(),
