@@ -380,7 +380,10 @@ fn measure(root: &Path, records: usize, size: u64, parts: u64) -> anyhow::Result
         );
         return Ok(mix);
     }
-    for d in [&dest, &co_copy, &s.cw_dir, &s.co_dir].into_iter().chain(&later) {
+    for d in [&dest, &co_copy, &s.cw_dir, &s.co_dir]
+        .into_iter()
+        .chain(&later)
+    {
         std::fs::remove_dir_all(d)?;
     }
     for round in 0..2 {
