@@ -15,20 +15,28 @@
 pub const NICE: i32 = 10;
 
 /// Runs `f` on a thread of its own at a lower CPU priority and waits for it. A panic in `f`
-/// is passed on.
+/// is passed on. If no thread can be started, `f` runs here, at the normal priority.
 pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        let worker = std::thread::Builder::new()
+    let f = std::sync::Mutex::new(Some(f));
+    let take = || f.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let spawned = std::thread::scope(|s| {
+        std::thread::Builder::new()
             .name("kuager-bulk".into())
             .spawn_scoped(s, || {
                 lower_priority();
-                f()
+                take().map(|f| f())
             })
-            .expect("a thread for the export");
-        worker
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    })
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+    });
+    match spawned {
+        Ok(Some(v)) => v,
+        // Not started: `f` is still here.
+        _ => take().expect("bulk work runs once")(),
+    }
 }
 
 /// The calling thread's niceness (Linux), for tests.

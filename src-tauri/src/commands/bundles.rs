@@ -181,6 +181,9 @@ pub async fn export_bundle(app: AppHandle, request: ExportRequest) -> CmdResult<
         let _ = emitter.emit("export-progress", ExportProgress { written });
     };
     let r = state.with_vault(|v| crate::background::run(|| v.export(&opts, &mut progress)))?;
+    // The last figure, which the few-a-second updates may have skipped.
+    let written = r.bundles.iter().map(|b| b.size).sum();
+    let _ = app.emit("export-progress", ExportProgress { written });
     Ok(ExportDone {
         files: r
             .bundles

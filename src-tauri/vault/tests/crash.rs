@@ -54,6 +54,9 @@ fn spawn_child(test: &str, dir: &Path, mode: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// What a passphrase or rotation child prints once it has unlocked the vault.
+const READY: &str = "kuager-crash-child-ready";
+
 /// The child side: not a test on its own (returns at once without `KUAGER_CRASH_CHILD`).
 #[test]
 fn crash_child() {
@@ -68,6 +71,13 @@ fn crash_child() {
         let mut now = usize::from(vault::keys::open_with_passphrase(&dir, &pass[0]).is_err());
         let mut v = Vault::open(&dir).unwrap();
         v.unlock(&pass[now]).unwrap();
+        // The parent times its kill from here, not from the process start, which a loaded
+        // machine can stretch past every kill (found in `make test`: all 40 kills landed
+        // before the first change).
+        let mut o = out.lock();
+        writeln!(o, "{READY}").unwrap();
+        o.flush().unwrap();
+        drop(o);
         loop {
             let next = &pass[1 - now];
             if mode == "rotate" {
@@ -220,6 +230,11 @@ fn kill_and_unlock(
     round: usize,
 ) -> (Vault, usize) {
     let mut child = spawn_child("crash_child", dir, mode);
+    let ready = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains(READY)); // after libtest's "test crash_child ... "
+    assert!(ready, "round {round}: the child never unlocked the vault");
     std::thread::sleep(Duration::from_millis(10 + rng.below(max_ms)));
     child.kill().unwrap();
     child.wait().unwrap();

@@ -5,6 +5,7 @@
 //! listing an attachment twice, and any entry before the manifest. Each refusal is specific and
 //! leaves the coordinator's vault as it was (no attachment file left behind).
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use testkit::bundles::*;
@@ -21,8 +22,9 @@ struct Material {
 }
 
 /// A real bundle with two attachments, taken apart: one larger than the 1 MiB an import holds
-/// whole (streamed through two threads, `crypto/arriving.rs`), one smaller (held), so that
-/// every case below meets both ways in.
+/// whole (streamed through two threads, `crypto/arriving.rs`), one smaller (held). The cases
+/// that reach the attachments name which one they alter; those about a single attachment's
+/// listing are made for each.
 fn material(org: &mut Org) -> Material {
     let (t, mut cw) = caseworker(org, "caseworker");
     let p = add_person(&mut cw, "Сенбай");
@@ -199,6 +201,17 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
         lying[0].1 = bytes;
         seal(&files(&lying), to)
     };
+    // The manifest states another payload hash, the content being right: only the payload
+    // hash can catch it.
+    let misstated = |i: usize| {
+        let mut x = e.clone();
+        let mut manifest_v: serde_json::Value = serde_json::from_slice(&x[0].1).unwrap();
+        manifest_v["attachments"][i]["payload_sha256"] = sha(b"another payload").into();
+        let bytes = serde_json::to_vec_pretty(&manifest_v).unwrap();
+        x[1].1 = m.cw.sign(&bytes, "test").unwrap().into_bytes();
+        x[0].1 = bytes;
+        seal(&files(&x), to)
+    };
     // A GNU long-name entry first, 8 MiB: refused for what it is, never read whole.
     let mut raws = files(e);
     raws.insert(
@@ -228,6 +241,16 @@ fn signed(m: &Material, to: &str) -> Vec<Case> {
             "a signature of the wrong length",
             short_sig,
             "not a minisign signature",
+        ),
+        (
+            "payload hash misstated (first attachment)",
+            misstated(0),
+            "does not match the manifest",
+        ),
+        (
+            "payload hash misstated (second attachment)",
+            misstated(1),
+            "does not match the manifest",
         ),
         (
             "content other than the manifest names (first attachment)",
@@ -285,7 +308,7 @@ fn hostile_format2_bundles_are_refused_and_change_nothing() {
     let m = material(&mut org);
     let to = org.recipient.clone();
     let all = [streamed(&m, &to), signed(&m, &to)].concat();
-    assert_eq!(all.len(), 21);
+    assert_eq!(all.len(), 23);
     for (name, bytes, reason) in all {
         let before = snapshot(&org);
         let path = org
@@ -337,4 +360,42 @@ fn inspecting_an_untrusted_signers_bundle_reads_nothing_after_the_manifest() {
     assert_eq!(snapshot(&org), before);
     assert!(testkit::canary::files_under(&org.dir.join("blobs")).is_empty());
     assert!(org.v.verify().unwrap().problems.is_empty());
+}
+
+/// Attachments whose payload is exactly the 1 MiB an import holds whole, and one byte more
+/// (streamed), arrive as they were attached.
+#[test]
+fn attachments_at_the_held_boundary_arrive_whole() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker");
+    let p = add_person(&mut cw, "Сенбай");
+    // 16 chunks of 64 KiB: nonce 16 + plaintext + 16 × 16 tag bytes = 1,048,576 (+1).
+    let bodies: Vec<Vec<u8>> = [1_048_304usize, 1_048_305]
+        .iter()
+        .map(|&n| (0..n).map(|i| (i % 251) as u8 ^ (n as u8)).collect())
+        .collect();
+    for b in &bodies {
+        cw.attach(p, &b[..], AttachMeta::default()).unwrap();
+    }
+    let bundle = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    let entries = open_bundle(&bundle, &org.identity);
+    let sizes: Vec<u64> = blob_indices(&entries)
+        .into_iter()
+        .map(|i| (entries[i].1.len() - age_header_len(&entries[i].1).unwrap()) as u64)
+        .collect();
+    assert!(
+        sizes.contains(&(1 << 20)) && sizes.contains(&((1 << 20) + 1)),
+        "{sizes:?}"
+    );
+    org.v.import(&bundle, &Default::default()).unwrap();
+    for body in &bodies {
+        let sha = sha(body);
+        let mut got = Vec::new();
+        org.v
+            .open_attachment(&sha)
+            .unwrap()
+            .read_to_end(&mut got)
+            .unwrap();
+        assert!(&got == body, "attachment {sha} differs after import");
+    }
 }

@@ -11,7 +11,7 @@ use e2e::{App, Sandbox, Steps};
 use serde_json::json;
 use testkit::fixture::{add_person, attach_file, confirmed, new_vault, PASS};
 
-/// How long the lock may take to remove the unlocked page, busy vault or not.
+/// How long the lock may take to unload the unlocked page, busy vault or not.
 const LOCK_ANSWERS_WITHIN: Duration = Duration::from_millis(200);
 
 /// How long the unlock screen may take to show after that (its own page loads: under the
@@ -108,8 +108,9 @@ fn the_lock_answers_at_once_during_a_large_export_and_cancels_it() {
     }
     s.find("[data-testid=passphrase]", 30);
     let shown = epoch_ms() - clicked;
-    // When the unlocked page was gone, from the new page's navigation timing (same clock): the
-    // moment that matters here, before the unlock screen's own scripts load.
+    // When the unlocked page was unloaded (its scripts and document torn down), from the new
+    // page's navigation timing, on the same clock. The window may show its last frame until
+    // the unlock screen paints: `shown` (the unlock screen's field found) bounds that.
     let timing = s.exec(
         "const n = performance.getEntriesByType('navigation')[0];\
          return [performance.timeOrigin, n.unloadEventEnd];",
@@ -119,6 +120,11 @@ fn the_lock_answers_at_once_during_a_large_export_and_cancels_it() {
     assert!(
         unloaded > 0.0,
         "the new page does not say when the unlocked one was unloaded: {timing}"
+    );
+    // Both clocks are wall clocks: a step of the system clock would show as a negative time.
+    assert!(
+        origin >= clicked - 5.0,
+        "the new page began before the click: the clock stepped ({origin} < {clicked})"
     );
     let gone = origin + unloaded - clicked;
     eprintln!(

@@ -63,14 +63,10 @@ impl Read for Pieces {
 
 /// The checking thread: the file (header, then payload pieces) decrypted with `identity`, its
 /// plaintext hashed: (size, SHA-256), or why it does not decrypt.
-fn content_of(
-    pieces: Pieces,
-    piece: usize,
-    identity: &age::x25519::Identity,
-) -> io::Result<(u64, String)> {
-    let dec = age::Decryptor::new_buffered(BufReader::with_capacity(piece, pieces))
+fn content_of(pieces: Pieces, identity: &age::x25519::Identity) -> io::Result<(u64, String)> {
+    let dec = age::Decryptor::new_buffered(BufReader::with_capacity(PIECE, pieces))
         .map_err(io::Error::other)?;
-    hash_plaintext(dec, identity, piece)
+    hash_plaintext(dec, identity, PIECE)
 }
 
 /// The plaintext `dec` decrypts to with `identity`, read `piece` bytes at a time into a buffer
@@ -115,12 +111,8 @@ pub(crate) fn store(
     fs::create_dir_all(&dir).map_err(Error::io("creating the blobs folder"))?;
     let tmp = dir.join(format!(".tmp-{}", fsutil::random_name()));
     if expected <= HELD_UP_TO {
-        return store_held(vault, rel, &tmp, header, payload, identity);
+        return store_held(vault, rel, &tmp, header, payload, expected, identity);
     }
-    // Pieces no larger than the payload: a small file's are not zeroed 256 KiB at a time.
-    let piece = usize::try_from(expected.saturating_add(1))
-        .unwrap_or(PIECE)
-        .clamp(4096, PIECE);
     type Hashed = io::Result<(u64, String)>;
     let result = std::thread::scope(|s| -> io::Result<(Hashed, Hashed)> {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
@@ -129,13 +121,13 @@ pub(crate) fn store(
             rx,
             cur: io::Cursor::new(Vec::new()),
         };
-        let checking = s.spawn(move || content_of(pieces, piece, identity));
+        let checking = s.spawn(move || content_of(pieces, identity));
         let copied = (|| -> io::Result<(u64, String)> {
             let mut sink = Sink::create_unsynced(&tmp, Hash::AgePayload, expected)?;
             sink.write_all(header)?;
             let mut n = 0u64;
             loop {
-                let mut buf = vec![0u8; piece];
+                let mut buf = vec![0u8; PIECE];
                 let k = read_full(payload, &mut buf)?;
                 if k == 0 {
                     break;
@@ -193,16 +185,18 @@ fn store_held(
     tmp: &Path,
     header: &[u8],
     payload: &mut dyn Read,
+    expected: u64,
     identity: &age::x25519::Identity,
 ) -> Result<Arrived> {
-    let mut bytes = Vec::with_capacity(header.len() + 64 * 1024);
+    // Never more than the manifest states (at most HELD_UP_TO), and one more byte to tell.
+    let mut bytes = Vec::with_capacity(header.len() + expected as usize + 1);
     bytes.extend_from_slice(header);
     payload
-        .take(HELD_UP_TO + 1)
+        .take(expected + 1)
         .read_to_end(&mut bytes)
         .map_err(Error::io("storing an attachment"))?;
     let payload_size = (bytes.len() - header.len()) as u64;
-    if payload_size > HELD_UP_TO {
+    if payload_size > expected {
         return Err(Error::Verify("it is longer than the manifest says".into()));
     }
     let payload_sha256 = hex::encode(Sha256::digest(&bytes[header.len()..]));

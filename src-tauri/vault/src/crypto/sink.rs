@@ -120,10 +120,10 @@ impl Sink {
     pub(crate) fn create_unsynced(path: &Path, hash: Hash, expected: u64) -> io::Result<Sink> {
         // Buffers no larger than the file (and its age header): a small file's are not
         // zeroed a megabyte at a time, thousands of times over.
-        let cap = usize::try_from(expected.saturating_add(MAX_HEADER_BYTES as u64 + 1))
-            .unwrap_or(BUF)
-            .next_multiple_of(ALIGN)
-            .min(BUF);
+        let cap = expected
+            .saturating_add(MAX_HEADER_BYTES as u64 + 1)
+            .min(BUF as u64)
+            .next_multiple_of(ALIGN as u64) as usize;
         Self::open(path, hash, false, expected >= DIRECT_FROM, cap)
     }
 
