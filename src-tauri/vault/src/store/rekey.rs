@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
-
 use crate::crypto::keys::VaultSecrets;
 use crate::error::Result;
 
@@ -25,7 +23,7 @@ pub(crate) fn export_rekeyed(
     fresh: &VaultSecrets,
     moved: &[(String, String, String)],
 ) -> Result<()> {
-    let conn = Connection::open(db)?;
+    let conn = super::open_file(db)?;
     let key = old.sqlcipher_key_statement();
     conn.execute_batch(key.as_str())?;
     drop(key);
@@ -63,7 +61,7 @@ pub(crate) fn holds_vault(path: &Path, secrets: &VaultSecrets) -> bool {
     if !path.is_file() {
         return false;
     }
-    let Ok(conn) = Connection::open(path) else {
+    let Ok(conn) = super::open_file(path) else {
         return false;
     };
     let key = secrets.sqlcipher_key_statement();

@@ -98,7 +98,7 @@ const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHO
 
 /// Opens (and on first use creates) the database with the vault key and our settings.
 pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
-    let conn = Connection::open(path)?;
+    let conn = super::open_file(path)?;
     // SQLCipher's `cipher_memory_security` (wipe and lock every allocation SQLite frees) stays
     // off: measured, it made full-text search 250 times slower at 100,000 testimonies
     // (docs/benchmarks.md, "Memory security"). Keys live in locked, wiped memory of our own.
