@@ -15,6 +15,7 @@ pub mod state;
 pub mod upload;
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
@@ -123,11 +124,14 @@ fn idle_timer(app: AppHandle) {
         .spawn(move || loop {
             std::thread::sleep(Duration::from_secs(2));
             let state = app.state::<AppState>();
-            let minutes = state
-                .config
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .autolock_minutes;
+            let minutes = state::effective_autolock(
+                state
+                    .config
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .autolock_minutes,
+                state.policy_autolock.load(Ordering::Relaxed),
+            );
             let idle = state
                 .last_activity
                 .lock()

@@ -57,6 +57,19 @@ pub struct AppState {
     /// Which load of the page is the current one (counted in its query as `page=N`): the
     /// window navigates only to the current one, never back to an earlier (unlocked) one.
     page: AtomicU64,
+    /// The longest idle time the unlocked vault's organisation profile allows, in minutes (0:
+    /// none), read at each unlock so that the idle timer never waits for the vault.
+    pub policy_autolock: std::sync::atomic::AtomicU32,
+}
+
+/// The idle minutes after which the vault locks: the user's setting, never more than the
+/// organisation profile allows (`policy` 0: no profile limit).
+pub fn effective_autolock(setting: u32, policy: u32) -> u32 {
+    if policy == 0 {
+        setting
+    } else {
+        setting.min(policy)
+    }
 }
 
 impl AppState {
@@ -81,6 +94,7 @@ impl AppState {
             page: AtomicU64::new(0),
             lock_pending: AtomicBool::new(false),
             locks: AtomicU64::new(0),
+            policy_autolock: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -292,6 +306,13 @@ fn write_config(path: &Path, c: &Config) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_idle_time_is_the_users_but_never_more_than_the_profile_allows() {
+        assert_eq!(effective_autolock(30, 0), 30, "no profile limit");
+        assert_eq!(effective_autolock(30, 10), 10);
+        assert_eq!(effective_autolock(5, 10), 5);
+    }
 
     #[test]
     fn the_boot_query_says_only_whether_a_vault_exists_and_the_language() {

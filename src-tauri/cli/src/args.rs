@@ -233,6 +233,56 @@ pub enum Command {
         #[command(subcommand)]
         action: RecoveryCmd,
     },
+    /// The organisation profile: coordinators write it, caseworkers check and load it
+    /// instead of pasting keys.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProfileCmd {
+    /// Write the organisation profile, signed by this (coordinator's) vault, to a new file.
+    Write {
+        /// The organisation's name.
+        #[arg(long)]
+        organisation: String,
+        /// A coordinator key (age1…, or age1…=LABEL); repeat for several (default: this
+        /// vault's organisation identities).
+        #[arg(long, value_name = "AGE1…")]
+        coordinator: Vec<String>,
+        /// The organisation's recovery key (age1…).
+        #[arg(long, value_name = "AGE1…")]
+        recovery: Option<String>,
+        /// Whether caseworkers may encrypt bundles to a passphrase.
+        #[arg(long, default_value = "deny")]
+        passphrase_bundles: Permission,
+        /// The longest idle time, in minutes, before a caseworker's vault locks itself.
+        #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+        max_autolock: u32,
+        /// How many days the profile stays valid.
+        #[arg(long, default_value_t = 365, value_name = "DAYS")]
+        valid_days: u32,
+        /// The file to write (it must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Check a profile file and show what it says, with the fingerprint to compare aloud.
+    Show {
+        /// The profile file.
+        file: PathBuf,
+    },
+    /// Load a profile into this vault: its coordinators, recovery key and a stricter policy.
+    Load {
+        /// The profile file.
+        file: PathBuf,
+        /// The fingerprint the coordinator reads aloud (six groups of five digits).
+        #[arg(long, required = true)]
+        fingerprint: String,
+    },
+    /// Forget the loaded profile, so that one signed by a new organisation key can be loaded.
+    Forget,
 }
 
 #[derive(Subcommand)]

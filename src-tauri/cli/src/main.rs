@@ -69,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Policy { setting } => cmd::vault::policy(out, &dir, setting),
         Command::Device => cmd::vault::device(out, &dir),
+        Command::Profile { action } => cmd::profile::profile(out, &dir, action),
         Command::Add { kind, file } => cmd::records::add(out, &dir, kind.into(), file.as_deref()),
         Command::Edit {
             id,

@@ -1,5 +1,7 @@
 //! First run, unlock and lock, settings, passphrase change, emergency erase.
 
+use std::sync::atomic::Ordering;
+
 use tauri::{AppHandle, Manager, State};
 
 use crate::dto::{AppInfo, CreateRequest, RotatedDto};
@@ -74,7 +76,11 @@ pub async fn unlock(app: AppHandle, passphrase: vault::Passphrase) -> CmdResult<
         if state.locks() != locks {
             return Err(vault::Error::Locked);
         }
-        v.unlock(&passphrase)
+        v.unlock(&passphrase)?;
+        // The organisation profile's limit on the idle time, for the idle timer.
+        let limit = v.settings()?.max_autolock_minutes.unwrap_or(0);
+        state.policy_autolock.store(limit, Ordering::Relaxed);
+        Ok(())
     })
 }
 
@@ -115,6 +121,13 @@ pub async fn set_autolock(state: State<'_, AppState>, minutes: u32) -> CmdResult
         return Err(IpcError::new(
             ErrorCode::Invalid,
             "choose between 1 and 120 minutes",
+        ));
+    }
+    let limit = state.policy_autolock.load(Ordering::Relaxed);
+    if crate::state::effective_autolock(minutes, limit) != minutes {
+        return Err(IpcError::new(
+            ErrorCode::Invalid,
+            format!("your organisation's profile allows at most {limit} minutes"),
         ));
     }
     state

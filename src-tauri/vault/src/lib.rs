@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | [`error`], `fsutil` | the error type; durable file writes and randomness |
 //! | `crypto` | keys and keyslots, encrypted attachments, the ciphertext sink, hardening |
+//! | [`profile`] | the organisation profile file: written, signed, read, checked |
 //! | [`model`] | the records: typed, validated; helpers reading their stored JSON |
 //! | [`revision`] | revisions, their ids, purge markers, merge patches |
 //! | `store` | the SQLCipher database: schema, revisions, heads, purge, audit, settings |
@@ -29,6 +30,7 @@ pub mod error;
 mod fsutil;
 
 mod crypto;
+pub mod profile;
 
 pub mod model;
 pub mod revision;
@@ -54,7 +56,7 @@ pub use store::audit::AuditEvent;
 pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
-    AttachMeta, AttemptLine, BulkError, Confirmed, CreateOptions, HistoryEntry, Hit, RecordView,
-    RotateReport, Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY,
-    VAULT_JSON,
+    AttachMeta, AttemptLine, BulkError, Confirmed, CreateOptions, HistoryEntry, Hit, LoadedProfile,
+    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport,
+    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
 };

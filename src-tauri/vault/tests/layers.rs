@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. A module may use itself and those before it.
 const LAYERS: &[&str] = &[
-    "error", "fsutil", "crypto", "model", "revision", "store", "index", "summary", "bundle",
-    "vault",
+    "error", "fsutil", "crypto", "profile", "model", "revision", "store", "index", "summary",
+    "bundle", "vault",
 ];
 
 fn rank(module: &str) -> Option<usize> {

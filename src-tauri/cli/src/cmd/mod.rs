@@ -4,6 +4,7 @@
 
 pub mod bundles;
 pub mod keys;
+pub mod profile;
 pub mod records;
 pub mod vault;
 

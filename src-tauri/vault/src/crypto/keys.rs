@@ -286,6 +286,60 @@ impl VaultSecrets {
     }
 }
 
+/// Why a minisign signature was not accepted ([`verify_minisign`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The public key is not a minisign key.
+    Key,
+    /// The signature is not the text of a minisign signature.
+    Malformed,
+    /// The signature is not by that key over those bytes.
+    Mismatch,
+}
+
+/// The minisign key id as minisign prints it (the key number, little-endian, in hex).
+pub fn minisign_key_id(pk: &minisign::PublicKey) -> String {
+    let mut id = pk.keynum().to_vec();
+    id.reverse();
+    hex::encode_upper(id)
+}
+
+/// Checks that `sig_text` (a `.minisig` file's text) is a signature of `data` by the minisign
+/// public key `public_key` (base64); returns the key's id. minisign 0.10 takes the trusted
+/// comment's signature (the fourth line) as 64 bytes without checking its length, and panicked
+/// on another (found by the `import` fuzz target): it is checked here first.
+pub fn verify_minisign(
+    public_key: &str,
+    data: &[u8],
+    sig_text: &str,
+) -> std::result::Result<String, SignatureError> {
+    let pk = minisign::PublicKey::from_base64(public_key).map_err(|_| SignatureError::Key)?;
+    let global_sig_ok = sig_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .nth(3)
+        .and_then(|l| {
+            use base64::prelude::{Engine, BASE64_STANDARD};
+            BASE64_STANDARD.decode(l.trim()).ok()
+        })
+        .is_some_and(|b| b.len() == 64);
+    if !global_sig_ok {
+        return Err(SignatureError::Malformed);
+    }
+    let sig_box =
+        minisign::SignatureBox::from_string(sig_text).map_err(|_| SignatureError::Malformed)?;
+    minisign::verify(
+        &pk,
+        &sig_box,
+        std::io::Cursor::new(data),
+        true,
+        false,
+        false,
+    )
+    .map_err(|_| SignatureError::Mismatch)?;
+    Ok(minisign_key_id(&pk))
+}
+
 /// Where a keyslot of each kind lives.
 pub fn passphrase_slot_path(vault_dir: &Path) -> PathBuf {
     vault_dir.join("keyslots").join("passphrase.age")

@@ -9,6 +9,13 @@ use crate::error::Result;
 pub(crate) const LABEL: &str = "label";
 /// Whether bundles encrypted to a passphrase are allowed: `allow` or `deny` (the default).
 pub(crate) const PASSPHRASE_BUNDLES: &str = "policy.passphrase_bundles";
+/// The longest idle time before the vault locks itself, in minutes, set by an organisation
+/// profile (`crate::vault` only ever lowers it).
+pub(crate) const MAX_AUTOLOCK: &str = "policy.max_autolock_minutes";
+/// The organisation profile this vault loaded (its signed JSON text).
+pub(crate) const PROFILE: &str = "profile";
+/// When it was loaded.
+pub(crate) const PROFILE_LOADED_AT: &str = "profile.loaded_at";
 /// The vault's id, as the keyslot also holds it.
 pub(crate) const VAULT_ID: &str = "vault_id";
 

@@ -12,6 +12,7 @@ mod bulk;
 mod bundles;
 mod drafts;
 mod lifecycle;
+mod profile;
 mod queries;
 mod records;
 mod rotate;
@@ -30,6 +31,7 @@ use crate::store::audit;
 use crate::{index, revision};
 
 pub use crate::crypto::keys::Confirmed;
+pub use profile::{LoadedProfile, ProfileSpec};
 pub use types::{
     AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, RotateReport,
     Saved, Settings, VerifyReport,

@@ -49,6 +49,7 @@ impl Vault {
         Ok(Settings {
             label: meta::get(c, meta::LABEL)?,
             passphrase_bundles: meta::get(c, meta::PASSPHRASE_BUNDLES)?.as_deref() == Some("allow"),
+            max_autolock_minutes: meta::get(c, meta::MAX_AUTOLOCK)?.and_then(|m| m.parse().ok()),
         })
     }
 

@@ -131,6 +131,9 @@ pub struct Settings {
     pub label: Option<String>,
     /// Whether bundles encrypted to a passphrase (instead of the coordinators' keys) are allowed.
     pub passphrase_bundles: bool,
+    /// The longest idle time before the vault locks itself, in minutes, when an organisation
+    /// profile set one (the app locks at the smaller of this and its own setting).
+    pub max_autolock_minutes: Option<u32>,
 }
 
 /// What a key rotation did.

@@ -3,7 +3,6 @@
 //! what it claims to be and can join this vault's history.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io;
 
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -13,6 +12,7 @@ use super::entries::Staged;
 use super::records::Light;
 use super::{Mode, Signer};
 use crate::bundle::FORMAT;
+use crate::crypto::keys;
 use crate::error::{Error, Result};
 use crate::model;
 use crate::store::{self, blobs, peers, purge, revisions};
@@ -75,11 +75,9 @@ pub(super) struct Checked {
     pub format: u32,
 }
 
-/// The minisign key id as minisign prints it (the key number, little-endian, in hex).
+/// The minisign key id as minisign prints it.
 pub(super) fn key_id(pk: &minisign::PublicKey) -> String {
-    let mut id = pk.keynum().to_vec();
-    id.reverse();
-    hex::encode_upper(id)
+    keys::minisign_key_id(pk)
 }
 
 /// Every check, in order; `read_records` reads `records.jsonl` (`super::records`). `trust_signer` names an unknown signer (or, when inspecting, lets it
@@ -206,27 +204,13 @@ pub(super) fn signed_by_trusted(
     let pk = minisign::PublicKey::from_base64(device_key)
         .map_err(|_| reject("the manifest's device key is not a minisign key"))?;
     let sig_text = std::str::from_utf8(sig).map_err(|_| reject("the signature is not text"))?;
-    // minisign 0.10 takes the trusted comment's signature (the fourth line) as 64 bytes without
-    // checking its length: another length panicked inside `verify` (found by the `import` fuzz
-    // target from a signed seed). Checked here first.
-    let global_sig_ok = sig_text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .nth(3)
-        .and_then(|l| {
-            use base64::prelude::{Engine, BASE64_STANDARD};
-            BASE64_STANDARD.decode(l.trim()).ok()
-        })
-        .is_some_and(|b| b.len() == 64);
-    if !global_sig_ok {
-        return Err(reject("the signature file is not a minisign signature"));
-    }
-    let sig_box = minisign::SignatureBox::from_string(sig_text)
-        .map_err(|_| reject("the signature file is not a minisign signature"))?;
-    minisign::verify(&pk, &sig_box, io::Cursor::new(manifest_bytes), true, false, false).map_err(|_| {
-        reject("signature does not match: the bundle was altered after export, or signed by another key")
+    let key_id = keys::verify_minisign(device_key, manifest_bytes, sig_text).map_err(|e| match e {
+        keys::SignatureError::Key => reject("the manifest's device key is not a minisign key"),
+        keys::SignatureError::Malformed => reject("the signature file is not a minisign signature"),
+        keys::SignatureError::Mismatch => reject(
+            "signature does not match: the bundle was altered after export, or signed by another key",
+        ),
     })?;
-    let key_id = key_id(&pk);
     let public_key = pk.to_base64();
     let label = peers::device_label(conn, &public_key)?;
     let was_trusted = label.is_some();

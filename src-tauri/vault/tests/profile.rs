@@ -1,0 +1,227 @@
+//! Organisation profiles (docs/bundle-format.md "Organisation profile", docs/threat-model.md
+//! "Organisation profiles"): a caseworker's vault loads the coordinator's profile and only
+//! becomes stricter; a forged, altered, expired or replayed profile is refused and changes
+//! nothing.
+
+use std::path::Path;
+
+use testkit::bundles::*;
+use testkit::fixture::*;
+use time::OffsetDateTime;
+use vault::profile::{self, Coordinator, Policy, Profile};
+use vault::{ProfileSpec, Vault};
+
+fn spec(org: &Org, recovery: Option<String>, policy: Policy) -> ProfileSpec {
+    ProfileSpec {
+        organisation: "Атажұрт / Atajurt".into(),
+        coordinators: vec![Coordinator {
+            recipient: org.recipient.clone(),
+            label: Some("coordinators".into()),
+        }],
+        recovery,
+        policy,
+        valid_days: 365,
+    }
+}
+
+const STRICT: Policy = Policy {
+    passphrase_bundles: false,
+    max_autolock_minutes: 5,
+};
+
+/// Everything a profile may change, to compare before and after a refusal.
+fn state(v: &Vault, dir: &Path) -> String {
+    let s = v.settings().unwrap();
+    format!(
+        "{:?} {:?} {:?} {:?} {:?}",
+        s,
+        v.recipients().unwrap(),
+        v.loaded_profile().unwrap(),
+        vault::keys::recovery_slots(dir),
+        v.audit().unwrap().len()
+    )
+}
+
+fn fresh(t: &tempfile::TempDir, name: &str) -> (std::path::PathBuf, Vault) {
+    let dir = t.path().join(name);
+    let v = new_vault(&dir);
+    (dir, v)
+}
+
+#[test]
+fn a_loaded_profile_adds_the_coordinators_and_recovery_and_only_tightens_the_policy() {
+    let mut org = coordinator();
+    let recovery = age::x25519::Identity::generate();
+    let bytes = org
+        .v
+        .write_profile(&spec(&org, Some(recovery.to_public().to_string()), STRICT))
+        .unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let (dir, mut cw) = fresh(&t, "cw");
+    let ok = confirmed(&mut cw);
+    cw.set_passphrase_bundles(true, Some(ok)).unwrap();
+    let opened = profile::open(&bytes, OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(
+        opened.fingerprint,
+        profile::fingerprint(&org.v.device_public_key().unwrap().minisign)
+    );
+    let ok = confirmed(&mut cw);
+    cw.load_profile(&bytes, ok).unwrap();
+    let s = cw.settings().unwrap();
+    assert!(
+        !s.passphrase_bundles,
+        "the profile forbids passphrase bundles"
+    );
+    assert_eq!(s.max_autolock_minutes, Some(5));
+    let r = cw.recipients().unwrap();
+    assert!(r
+        .iter()
+        .any(|e| e.recipient == org.recipient && e.label.as_deref() == Some("coordinators")));
+    assert_eq!(
+        cw.loaded_profile().unwrap().unwrap().profile.organisation,
+        "Атажұрт / Atajurt"
+    );
+    // The recovery key opens the vault.
+    drop(cw);
+    let mut again = Vault::open(&dir).unwrap();
+    again.unlock_with_recovery(&recovery).unwrap();
+    assert!(again
+        .audit()
+        .unwrap()
+        .iter()
+        .any(|e| e.event["type"] == "profile_loaded"));
+
+    // A later profile that allows more loosens nothing.
+    let loose = Policy {
+        passphrase_bundles: true,
+        max_autolock_minutes: 60,
+    };
+    let later = org.v.write_profile(&spec(&org, None, loose)).unwrap();
+    let ok = confirmed(&mut again);
+    again.load_profile(&later, ok).unwrap();
+    let s = again.settings().unwrap();
+    assert!(!s.passphrase_bundles);
+    assert_eq!(s.max_autolock_minutes, Some(5));
+}
+
+/// A profile file with `f` applied to its signed content, the signature kept.
+fn altered(bytes: &[u8], f: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let mut file: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let mut p: serde_json::Value = serde_json::from_str(file["profile"].as_str().unwrap()).unwrap();
+    f(&mut p);
+    file["profile"] = serde_json::to_string_pretty(&p).unwrap().into();
+    serde_json::to_vec(&file).unwrap()
+}
+
+#[test]
+fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing() {
+    let mut org = coordinator();
+    let t = tempfile::tempdir().unwrap();
+    let good = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    // Signed a year and a day ago, valid for a year.
+    let past = OffsetDateTime::now_utc() - time::Duration::days(366);
+    let expired_profile = Profile {
+        format: profile::FORMAT.into(),
+        version: profile::VERSION,
+        organisation: "Atajurt".into(),
+        issued_at: profile::rfc3339(past),
+        expires_at: profile::rfc3339(past + time::Duration::days(365)),
+        coordinators: vec![Coordinator {
+            recipient: org.recipient.clone(),
+            label: None,
+        }],
+        recovery: None,
+        policy: STRICT,
+        signer: org.v.device_public_key().unwrap().minisign,
+    };
+    let expired = profile::write(&expired_profile, past, |d| org.v.sign(d, "test")).unwrap();
+    // The same organisation's name and a stranger's key, signed by the stranger.
+    let (_, mut stranger) = fresh(&t, "stranger");
+    let mut forged_spec = spec(&org, None, STRICT);
+    forged_spec.coordinators[0].recipient =
+        age::x25519::Identity::generate().to_public().to_string();
+    let forged = stranger.write_profile(&forged_spec).unwrap();
+    let pq_like = altered(&good, |p| {
+        p["coordinators"][0]["recipient"] = "age1pq1notakey".into()
+    });
+
+    // A caseworker that has loaded the good profile.
+    let (dir, mut cw) = fresh(&t, "cw");
+    let ok = confirmed(&mut cw);
+    cw.load_profile(&good, ok).unwrap();
+    // An older profile from the same coordinator: written before `good`'s reload below.
+    let older = good.clone();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let newer = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    let ok = confirmed(&mut cw);
+    cw.load_profile(&newer, ok).unwrap();
+
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "coordinator key swapped",
+            altered(&good, |p| {
+                p["coordinators"][0]["recipient"] =
+                    forged_spec.coordinators[0].recipient.clone().into()
+            }),
+            "signature does not match",
+        ),
+        (
+            "policy loosened",
+            altered(&good, |p| p["policy"]["passphrase_bundles"] = true.into()),
+            "signature does not match",
+        ),
+        ("expired", expired, "expired"),
+        (
+            "signed by a stranger",
+            forged.clone(),
+            "signed by another key",
+        ),
+        ("an older profile replayed", older, "older"),
+        ("not a key", pq_like, "signature does not match"),
+        (
+            "not a profile",
+            b"{\"format\":\"kuager-bundle\"}".to_vec(),
+            "not an organisation profile",
+        ),
+        (
+            "too large",
+            vec![b' '; profile::MAX_FILE_BYTES + 1],
+            "too large",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let before = state(&cw, &dir);
+        let ok = confirmed(&mut cw);
+        let e = cw.load_profile(&bytes, ok).expect_err(name);
+        assert!(e.to_string().contains(reason), "{name}: {e}");
+        assert_eq!(state(&cw, &dir), before, "{name} changed the vault");
+    }
+
+    // A caseworker with no profile yet can open the stranger's: only the fingerprint, read
+    // aloud, tells it from the coordinator's.
+    let opened = profile::open(&forged, OffsetDateTime::now_utc()).unwrap();
+    let real = profile::open(&good, OffsetDateTime::now_utc()).unwrap();
+    assert_ne!(opened.fingerprint, real.fingerprint);
+    assert_eq!(opened.profile.organisation, real.profile.organisation);
+}
+
+#[test]
+fn a_profile_checks_by_hand_with_jq_style_extraction_and_minisign() {
+    let mut org = coordinator();
+    let bytes = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("p.json");
+    std::fs::write(&p, file["profile"].as_str().unwrap()).unwrap();
+    std::fs::write(
+        t.path().join("p.json.minisig"),
+        file["signature"].as_str().unwrap(),
+    )
+    .unwrap();
+    let key = org.v.device_public_key().unwrap().minisign;
+    let o = std::process::Command::new("minisign")
+        .args(["-V", "-P", &key, "-m", p.to_str().unwrap()])
+        .output()
+        .expect("minisign is installed by packaging/linux/deps.sh");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
