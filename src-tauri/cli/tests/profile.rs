@@ -40,6 +40,7 @@ fn a_caseworker_loads_the_coordinators_profile_only_with_its_fingerprint() {
     let fingerprint = field(&written, "fingerprint");
     assert_eq!(fingerprint.len(), 35, "{fingerprint}");
     // Not overwritten by a second write.
+    let first = std::fs::read(&file).unwrap();
     let again = coord.run(
         &[
             "profile",
@@ -51,7 +52,14 @@ fn a_caseworker_loads_the_coordinators_profile_only_with_its_fingerprint() {
         ],
         "",
     );
+    let (_, err) = text(&again);
     assert!(!again.status.success());
+    assert!(err.contains("cannot write"), "{err}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        first,
+        "the profile was overwritten"
+    );
 
     let cw = Env::new(KUAGER).with_vault();
     let shown = cw.ok(&["profile", "show", file.to_str().unwrap()], "");

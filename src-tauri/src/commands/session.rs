@@ -77,10 +77,19 @@ pub async fn unlock(app: AppHandle, passphrase: vault::Passphrase) -> CmdResult<
             return Err(vault::Error::Locked);
         }
         v.unlock(&passphrase)?;
-        // The organisation profile's limit on the idle time, for the idle timer.
-        let limit = v.settings()?.max_autolock_minutes.unwrap_or(0);
-        state.policy_autolock.store(limit, Ordering::Relaxed);
-        Ok(())
+        // The organisation profile's limit on the idle time, for the idle timer; a vault whose
+        // limit cannot be read does not stay open without it.
+        match v.settings() {
+            Ok(s) => {
+                let limit = s.max_autolock_minutes.unwrap_or(0);
+                state.policy_autolock.store(limit, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                v.lock();
+                Err(e)
+            }
+        }
     })
 }
 

@@ -96,7 +96,8 @@ pub struct Opened {
     pub profile: Profile,
     /// The signing key's fingerprint to compare aloud: six groups of five digits.
     pub fingerprint: String,
-    /// The signing key's minisign key id (16 hex digits).
+    /// The signing key's minisign key id (16 hex digits). Not for checking who signed: its
+    /// owner chooses it; compare [`Opened::fingerprint`].
     pub key_id: String,
     /// The profile's SHA-256 (hex), to recognise it again.
     pub sha256: String,
@@ -117,12 +118,27 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A date as Kuager writes it (`2026-12-01T15:00:00Z`, UTC, whole seconds) and nothing else,
+/// so that two profiles' dates compare as times.
 fn parse_time(s: &str, what: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad(format!("its {what} is not a date")))
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .filter(|t| rfc3339(*t) == s)
+        .ok_or_else(|| {
+            bad(format!(
+                "its {what} is not a date of the form 2026-12-01T15:00:00Z"
+            ))
+        })
 }
 
-/// The fingerprint people compare aloud for a minisign public key (base64): SHA-256 of the
-/// key's bytes, six five-byte pieces each read as a number below 100,000.
+/// When `profile` was issued (its date is checked when the file is opened).
+pub fn issued(profile: &Profile) -> Result<OffsetDateTime> {
+    parse_time(&profile.issued_at, "issue date")
+}
+
+/// The fingerprint people compare aloud for a minisign public key: SHA-256 of a label and the
+/// key's base64 text (one text per key: 42 bytes make 56 characters, no padding), six
+/// five-byte pieces each read as a number below 100,000 (about 99.7 bits).
 pub fn fingerprint(public_key: &str) -> String {
     let digest = Sha256::digest(
         [
@@ -142,8 +158,16 @@ pub fn fingerprint(public_key: &str) -> String {
         .join(" ")
 }
 
+/// Characters that change how text around them is shown (bidirectional overrides and
+/// isolates, zero-width characters): a name that looks like another.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn check_text(s: &str, what: &str) -> Result<()> {
-    if s.trim().is_empty() || s.chars().count() > MAX_NAME_CHARS || s.chars().any(char::is_control)
+    if s.trim().is_empty()
+        || s.chars().count() > MAX_NAME_CHARS
+        || s.chars().any(|c| c.is_control() || is_invisible(c))
     {
         return Err(bad(format!(
             "its {what} must be 1–{MAX_NAME_CHARS} characters, without control characters"
@@ -163,8 +187,9 @@ impl Profile {
     fn check(&self, now: OffsetDateTime) -> Result<()> {
         if self.format != FORMAT || self.version != VERSION {
             return Err(bad(format!(
-                "it is a {} {} file, not a profile this Kuager reads",
-                self.format, self.version
+                "it is a {:?} version {} file, not a profile this Kuager reads",
+                self.format.chars().take(40).collect::<String>(),
+                self.version
             )));
         }
         check_text(&self.organisation, "organisation name")?;
@@ -231,8 +256,12 @@ pub fn open(bytes: &[u8], now: OffsetDateTime) -> Result<Opened> {
     }
     let file: File = serde_json::from_slice(bytes)
         .map_err(|_| bad("the file is not an organisation profile"))?;
-    let profile: Profile = serde_json::from_str(&file.profile)
-        .map_err(|e| bad(format!("its content is not valid: {e}")))?;
+    let profile: Profile = serde_json::from_str(&file.profile).map_err(|e| {
+        bad(format!(
+            "its content is not valid: {}",
+            e.to_string().escape_debug()
+        ))
+    })?;
     let key_id = keys::verify_minisign(&profile.signer, file.profile.as_bytes(), &file.signature)
         .map_err(|e| match e {
         keys::SignatureError::Key => bad("its signing key is not a minisign key"),

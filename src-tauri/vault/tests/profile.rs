@@ -66,7 +66,7 @@ fn a_loaded_profile_adds_the_coordinators_and_recovery_and_only_tightens_the_pol
         profile::fingerprint(&org.v.device_public_key().unwrap().minisign)
     );
     let ok = confirmed(&mut cw);
-    cw.load_profile(&bytes, ok).unwrap();
+    cw.load_profile(&bytes, &fp(&bytes), ok).unwrap();
     let s = cw.settings().unwrap();
     assert!(
         !s.passphrase_bundles,
@@ -91,17 +91,37 @@ fn a_loaded_profile_adds_the_coordinators_and_recovery_and_only_tightens_the_pol
         .iter()
         .any(|e| e.event["type"] == "profile_loaded"));
 
-    // A later profile that allows more loosens nothing.
+    // A later profile that allows more loosens nothing (a second later: two different
+    // profiles of the same second are refused).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let loose = Policy {
         passphrase_bundles: true,
         max_autolock_minutes: 60,
     };
     let later = org.v.write_profile(&spec(&org, None, loose)).unwrap();
     let ok = confirmed(&mut again);
-    again.load_profile(&later, ok).unwrap();
+    again.load_profile(&later, &fp(&later), ok).unwrap();
     let s = again.settings().unwrap();
     assert!(!s.passphrase_bundles);
     assert_eq!(s.max_autolock_minutes, Some(5));
+}
+
+/// The fingerprint of a profile file's signer (what the coordinator reads aloud).
+fn fp(bytes: &[u8]) -> String {
+    profile::open(bytes, OffsetDateTime::now_utc())
+        .unwrap()
+        .fingerprint
+}
+
+/// `bytes`' profile with `f` applied, signed again by the coordinator: content no Kuager
+/// writes, with a good signature.
+fn signed(org: &Org, bytes: &[u8], f: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let file: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let mut p: serde_json::Value = serde_json::from_str(file["profile"].as_str().unwrap()).unwrap();
+    f(&mut p);
+    let text = serde_json::to_string_pretty(&p).unwrap() + "\n";
+    let sig = org.v.sign(text.as_bytes(), "test").unwrap();
+    serde_json::to_vec(&serde_json::json!({ "profile": text, "signature": sig })).unwrap()
 }
 
 /// A profile file with `f` applied to its signed content, the signature kept.
@@ -148,14 +168,30 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
     // A caseworker that has loaded the good profile.
     let (dir, mut cw) = fresh(&t, "cw");
     let ok = confirmed(&mut cw);
-    cw.load_profile(&good, ok).unwrap();
+    cw.load_profile(&good, &fp(&good), ok).unwrap();
     // An older profile from the same coordinator: written before `good`'s reload below.
     let older = good.clone();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let newer = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
     let ok = confirmed(&mut cw);
-    cw.load_profile(&newer, ok).unwrap();
+    cw.load_profile(&newer, &fp(&newer), ok).unwrap();
 
+    // The right profile, and a fingerprint read wrong.
+    {
+        let before = state(&cw, &dir);
+        let ok = confirmed(&mut cw);
+        let e = cw
+            .load_profile(&newer, "12345 12345 12345 12345 12345 12345", ok)
+            .expect_err("a wrong fingerprint");
+        assert!(e.to_string().contains("not this profile's"), "{e}");
+        assert_eq!(state(&cw, &dir), before);
+    }
+    // The profile forbids passphrase bundles: the vault cannot allow them afterwards.
+    let ok = confirmed(&mut cw);
+    let e = cw
+        .set_passphrase_bundles(true, Some(ok))
+        .expect_err("allowed");
+    assert!(e.to_string().contains("forbids"), "{e}");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "coordinator key swapped",
@@ -177,7 +213,28 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
             "signed by another key",
         ),
         ("an older profile replayed", older, "older"),
-        ("not a key", pq_like, "signature does not match"),
+        (
+            "not a key, signed",
+            signed(&org, &good, |p| {
+                p["coordinators"][0]["recipient"] = "age1pq1notakey".into()
+            }),
+            "not an age X25519 key",
+        ),
+        (
+            "a date of another form, signed",
+            signed(&org, &good, |p| {
+                p["issued_at"] = "2026-12-01T15:00:00.5+00:00".into()
+            }),
+            "not a date of the form",
+        ),
+        (
+            "a name with a right-to-left override, signed",
+            signed(&org, &good, |p| {
+                p["organisation"] = "Atajurt\u{202E}dlrow".into()
+            }),
+            "without control characters",
+        ),
+        ("an altered copy", pq_like, "signature does not match"),
         (
             "not a profile",
             b"{\"format\":\"kuager-bundle\"}".to_vec(),
@@ -192,7 +249,12 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
     for (name, bytes, reason) in cases {
         let before = state(&cw, &dir);
         let ok = confirmed(&mut cw);
-        let e = cw.load_profile(&bytes, ok).expect_err(name);
+        // The fingerprint the caseworker was read: the file's own where it has one (a
+        // stranger who read theirs aloud), the real one otherwise.
+        let given = profile::open(&bytes, OffsetDateTime::now_utc())
+            .map(|o| o.fingerprint)
+            .unwrap_or_else(|_| fp(&newer));
+        let e = cw.load_profile(&bytes, &given, ok).expect_err(name);
         assert!(e.to_string().contains(reason), "{name}: {e}");
         assert_eq!(state(&cw, &dir), before, "{name} changed the vault");
     }
@@ -206,9 +268,10 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
 }
 
 #[test]
-fn a_profile_checks_by_hand_with_jq_style_extraction_and_minisign() {
+fn a_profile_checks_by_hand_with_minisign() {
     let mut org = coordinator();
     let bytes = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    // What `jq -j .profile` and `jq -j .signature` write: the strings, nothing added.
     let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let t = tempfile::tempdir().unwrap();
     let p = t.path().join("p.json");

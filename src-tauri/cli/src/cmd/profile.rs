@@ -14,7 +14,6 @@ fn describe(out: Out, o: &Opened) -> anyhow::Result<()> {
     let p = &o.profile;
     writeln!(out, "organisation  {}", p.organisation)?;
     writeln!(out, "fingerprint   {}", o.fingerprint)?;
-    writeln!(out, "signed by     minisign key {}", o.key_id)?;
     writeln!(out, "issued        {}", p.issued_at)?;
     writeln!(out, "expires       {}", p.expires_at)?;
     for c in &p.coordinators {
@@ -43,13 +42,12 @@ fn describe(out: Out, o: &Opened) -> anyhow::Result<()> {
 }
 
 fn read_file(file: &Path) -> anyhow::Result<Vec<u8>> {
-    let len = std::fs::metadata(file)?.len();
-    anyhow::ensure!(
-        len <= profile::MAX_FILE_BYTES as u64,
-        "{} is too large to be an organisation profile",
-        file.display()
-    );
-    Ok(std::fs::read(file)?)
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)?
+        .take(profile::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Digits only, so that "12345 67890" and "1234567890" compare equal.
@@ -133,7 +131,7 @@ pub fn profile(out: Out, dir: &Path, action: ProfileCmd) -> anyhow::Result<u8> {
                 );
             }
             let (mut v, ok) = unlock_confirmed(dir)?;
-            let loaded = v.load_profile(&bytes, ok)?;
+            let loaded = v.load_profile(&bytes, &fingerprint, ok)?;
             describe(out, &loaded)?;
             eprintln!(
                 "Loaded. The vault keeps its own copy: delete {} if you do not need it (it names the organisation).",

@@ -98,15 +98,29 @@ impl Vault {
         }))
     }
 
-    /// Loads an organisation profile file, already shown to the user with [`profile::open`]:
-    /// adds its coordinators as recipients, its recovery key as a recovery keyslot, forbids
-    /// passphrase bundles if it does, and lowers the longest auto-lock to its own. It never
-    /// loosens anything. Refused, changing nothing, if it is not valid now, if this vault
-    /// loaded a profile signed by another key, or a newer one. Loading the same profile again
-    /// applies it again (a recovery keyslot that could not be written the first time).
-    pub fn load_profile(&mut self, bytes: &[u8], _confirmed: Confirmed) -> Result<Opened> {
+    /// Loads an organisation profile file, already shown to the user with [`profile::open`],
+    /// whose signer's fingerprint the user compared aloud and gives back as `fingerprint`
+    /// (digits only count): adds its coordinators as recipients, its recovery key as a
+    /// recovery keyslot, forbids passphrase bundles if it does, and lowers the longest
+    /// auto-lock to its own. It never loosens anything. Refused, changing nothing, if the
+    /// fingerprint differs, if it is not valid now, if this vault loaded a profile signed by
+    /// another key, or a newer one. Loading the same profile again applies it again.
+    pub fn load_profile(
+        &mut self,
+        bytes: &[u8],
+        fingerprint: &str,
+        _confirmed: Confirmed,
+    ) -> Result<Opened> {
         let now = OffsetDateTime::now_utc();
         let opened = profile::open(bytes, now)?;
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        if digits(fingerprint) != digits(&opened.fingerprint) {
+            return Err(refused(format!(
+                "the fingerprint given is not this profile's ({}): do not load it; ask the \
+                 coordinator to read theirs aloud",
+                opened.fingerprint
+            )));
+        }
         let p = &opened.profile;
         if let Some(before) = self.loaded_profile()? {
             if before.profile.signer != p.signer {
@@ -117,10 +131,18 @@ impl Vault {
                     opened.fingerprint, before.fingerprint
                 )));
             }
-            if p.issued_at < before.profile.issued_at {
+            let (issued, loaded) = (profile::issued(p)?, profile::issued(&before.profile)?);
+            if issued < loaded {
                 return Err(refused(format!(
                     "it is older ({}) than the profile this vault loaded ({})",
                     p.issued_at, before.profile.issued_at
+                )));
+            }
+            if issued == loaded && *p != before.profile {
+                return Err(refused(format!(
+                    "it was issued in the same second ({}) as the profile this vault loaded, \
+                     and differs from it: ask the coordinator for a new one",
+                    p.issued_at
                 )));
             }
         }
@@ -135,14 +157,26 @@ impl Vault {
         let autolock = limit.map_or(p.policy.max_autolock_minutes, |l| {
             l.min(p.policy.max_autolock_minutes)
         });
+        // Stored as age writes them (one row per key, whatever case the file used).
+        let coordinators = p
+            .coordinators
+            .iter()
+            .map(|k| {
+                k.recipient
+                    .parse::<age::x25519::Recipient>()
+                    .map(|r| (r.to_string(), k.label.as_deref()))
+                    .map_err(|_| refused("a coordinator key is not an age key".into()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // The recovery keyslot first: if it cannot be written, nothing else has changed.
+        if let Some(r) = &recovery {
+            self.add_recovery(r)?;
+        }
         self.audited_each(|c| {
             let mut events = Vec::new();
-            for k in &p.coordinators {
-                crate::store::peers::add_recipient(c, &k.recipient, k.label.as_deref())?;
-                events.push((
-                    "recipient_added",
-                    serde_json::json!({ "recipient": k.recipient }),
-                ));
+            for (key, label) in &coordinators {
+                crate::store::peers::add_recipient(c, key, *label)?;
+                events.push(("recipient_added", serde_json::json!({ "recipient": key })));
             }
             if !p.policy.passphrase_bundles {
                 meta::set(c, meta::PASSPHRASE_BUNDLES, "deny")?;
@@ -159,20 +193,12 @@ impl Vault {
                 serde_json::json!({
                     "organisation": p.organisation,
                     "sha256": opened.sha256,
-                    "signer": opened.key_id,
+                    "signer_fingerprint": opened.fingerprint,
                     "max_autolock_minutes": autolock,
                 }),
             ));
             Ok(events)
         })?;
-        if let Some(r) = recovery {
-            self.add_recovery(&r).map_err(|e| {
-                refused(format!(
-                    "its keys and policy were loaded, but the recovery keyslot could not be \
-                     written ({e}): load the profile again"
-                ))
-            })?;
-        }
         Ok(opened)
     }
 

@@ -99,6 +99,16 @@ impl Vault {
         if allow && confirmed.is_none() {
             return Err(Error::NeedsPassphrase);
         }
+        if allow
+            && self
+                .loaded_profile()?
+                .is_some_and(|p| !p.profile.policy.passphrase_bundles)
+        {
+            return Err(Error::invalid(
+                "passphrase_bundles",
+                "the organisation's profile forbids bundles encrypted to a passphrase",
+            ));
+        }
         let value = if allow { "allow" } else { "deny" };
         self.audited(
             |c| meta::set(c, meta::PASSPHRASE_BUNDLES, value),
