@@ -162,8 +162,25 @@ pub(crate) fn store(
             return Err(e);
         }
     };
-    if let Err(e) = place_as(vault, &tmp, rel, false) {
-        let _ = fs::remove_file(&tmp);
+    placed(
+        &tmp,
+        rel,
+        place_as(vault, &tmp, rel, false),
+        (payload_size, payload_sha256),
+        (size, sha256),
+    )
+}
+
+/// The file `tmp`, stored as `rel` if `written` (else removed), and what it holds.
+fn placed(
+    tmp: &Path,
+    rel: &str,
+    written: Result<()>,
+    (payload_size, payload_sha256): (u64, String),
+    (size, sha256): (u64, String),
+) -> Result<Arrived> {
+    if let Err(e) = written {
+        let _ = fs::remove_file(tmp);
         return Err(e);
     }
     Ok(Arrived {
@@ -210,17 +227,13 @@ fn store_held(
             .map_err(Error::io("storing an attachment"))?;
         place_as(vault, tmp, rel, false)
     })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(tmp);
-        return Err(e);
-    }
-    Ok(Arrived {
-        rel: rel.to_owned(),
-        payload_size,
-        payload_sha256,
-        size,
-        sha256,
-    })
+    placed(
+        tmp,
+        rel,
+        written,
+        (payload_size, payload_sha256),
+        (size, sha256),
+    )
 }
 
 /// The content of a whole age file in memory, decrypted with `identity`: (size, SHA-256).
