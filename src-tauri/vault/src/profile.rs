@@ -103,6 +103,15 @@ pub struct Opened {
     pub sha256: String,
 }
 
+impl Opened {
+    /// Whether `given`, the fingerprint a person was read aloud, is this profile's signer's:
+    /// digits only count ("12345 67890" and "1234567890" are the same).
+    pub fn fingerprint_matches(&self, given: &str) -> bool {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        digits(given) == digits(&self.fingerprint)
+    }
+}
+
 fn bad(message: impl Into<String>) -> Error {
     Error::Invalid {
         field: "organisation profile".into(),

@@ -50,11 +50,6 @@ fn read_file(file: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Digits only, so that "12345 67890" and "1234567890" compare equal.
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
-}
-
 pub fn profile(out: Out, dir: &Path, action: ProfileCmd) -> anyhow::Result<u8> {
     match action {
         ProfileCmd::Write {
@@ -123,7 +118,8 @@ pub fn profile(out: Out, dir: &Path, action: ProfileCmd) -> anyhow::Result<u8> {
         ProfileCmd::Load { file, fingerprint } => {
             let bytes = read_file(&file)?;
             let opened = profile::open(&bytes, time::OffsetDateTime::now_utc())?;
-            if digits(&fingerprint) != digits(&opened.fingerprint) {
+            // Checked before the vault is unlocked (and by the vault again).
+            if !opened.fingerprint_matches(&fingerprint) {
                 describe(out, &opened)?;
                 anyhow::bail!(
                     "the fingerprint you typed is not this profile's ({}): do not load it; ask the coordinator",

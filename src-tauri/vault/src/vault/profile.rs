@@ -113,8 +113,7 @@ impl Vault {
     ) -> Result<Opened> {
         let now = OffsetDateTime::now_utc();
         let opened = profile::open(bytes, now)?;
-        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-        if digits(fingerprint) != digits(&opened.fingerprint) {
+        if !opened.fingerprint_matches(fingerprint) {
             return Err(refused(format!(
                 "the fingerprint given is not this profile's ({}): do not load it; ask the \
                  coordinator to read theirs aloud",
