@@ -39,6 +39,12 @@ const COMMANDS: &[&str] = &[
     "vault_settings",
     "set_vault_label",
     "set_passphrase_bundles",
+    "profile_open",
+    "profile_load",
+    "profile_forget",
+    "organisation",
+    "identity_new",
+    "profile_write",
 ];
 
 fn main() {

@@ -199,6 +199,12 @@ pub fn run() {
             commands::bundles::vault_settings,
             commands::bundles::set_vault_label,
             commands::bundles::set_passphrase_bundles,
+            commands::organisation::profile_open,
+            commands::organisation::profile_load,
+            commands::organisation::profile_forget,
+            commands::organisation::organisation,
+            commands::organisation::identity_new,
+            commands::organisation::profile_write,
         ])
         .setup(|app| {
             let boot = app.state::<AppState>().boot_query();

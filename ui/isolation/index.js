@@ -8,7 +8,8 @@ const ALLOWED = new Set([
   'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',
   'recipients_list', 'recipients_add', 'recipients_remove', 'export_folder',
   'pick_export_folder', 'export_bundle', 'export_cancel', 'vault_settings', 'set_vault_label',
-  'set_passphrase_bundles',
+  'set_passphrase_bundles', 'profile_open', 'profile_load', 'profile_forget', 'organisation',
+  'identity_new', 'profile_write',
   'plugin:event|listen', 'plugin:event|unlisten',
 ]);
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

@@ -67,6 +67,7 @@ pub async fn vault_settings(state: State<'_, AppState>) -> CmdResult<VaultSettin
     Ok(VaultSettingsDto {
         label: s.label,
         passphrase_bundles: s.passphrase_bundles,
+        max_autolock_minutes: s.max_autolock_minutes,
     })
 }
 
@@ -98,7 +99,7 @@ pub async fn set_passphrase_bundles(
 }
 
 /// The folder bundles go to: the one picked in the folder dialog, or Documents/Kuager (made).
-fn export_dir(state: &AppState) -> CmdResult<PathBuf> {
+pub(crate) fn export_dir(state: &AppState) -> CmdResult<PathBuf> {
     let picked = state
         .export_folder
         .lock()

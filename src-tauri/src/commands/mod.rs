@@ -2,6 +2,7 @@
 //! shape and bounds, call `vault`, map the result to a `dto` type.
 
 pub mod bundles;
+pub mod organisation;
 pub mod records;
 pub mod session;
 pub mod uploads;

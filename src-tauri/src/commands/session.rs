@@ -41,6 +41,19 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
         }
         _ => vec![],
     };
+    // A profile is checked before anything is written: whole, signed, valid now, and signed
+    // by the key whose fingerprint the coordinator read aloud.
+    if let Some(p) = &request.profile {
+        let opened = super::organisation::open(&p.text)?;
+        if !opened.fingerprint_matches(&p.fingerprint) {
+            return Err(IpcError::new(
+                ErrorCode::Invalid,
+                "the fingerprint typed is not this profile's: do not use this file; ask the \
+                 coordinator to read theirs aloud again",
+            )
+            .field("fingerprint"));
+        }
+    }
     let mut slot = state.slot();
     if slot.is_some() {
         return Err(IpcError::new(
@@ -49,8 +62,8 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
         ));
     }
     let passphrase = request.passphrase;
-    let v = crate::state::blocking(|| {
-        vault::Vault::create(
+    let v = crate::state::blocking(|| -> CmdResult<vault::Vault> {
+        let mut v = vault::Vault::create(
             &state.vault_dir,
             &passphrase,
             vault::CreateOptions {
@@ -58,7 +71,18 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
                 recipients,
                 work_factor: crate::test_work_factor(),
             },
-        )
+        )?;
+        if let Some(p) = &request.profile {
+            // The first run is one step: a vault whose profile cannot be loaded is not kept.
+            let loaded = v
+                .confirm_passphrase(&passphrase)
+                .and_then(|ok| super::organisation::load(&state, &mut v, p, ok));
+            if let Err(e) = loaded {
+                let _ = v.erase();
+                return Err(e.into());
+            }
+        }
+        Ok(v)
     })?;
     *slot = Some(v);
     drop(slot);

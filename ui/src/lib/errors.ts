@@ -23,3 +23,10 @@ export function explain(e: unknown): string {
   }
   return t('error.unexpected');
 }
+
+/** A refused organisation profile: says so first, in the user's language, then why. */
+export function explainProfile(e: unknown): string {
+  const aboutProfile = isIpcError(e) && (e.field === 'organisation profile' || e.field === 'fingerprint');
+  const why = aboutProfile ? e.message : explain(e);
+  return aboutProfile ? `${t('profile.refused')} ${why}` : why;
+}

@@ -4,7 +4,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
-  ExportRequest, HistoryDto, HitDto, IpcError, ListPage, RecipientDto, RecordDto, RecordKind,
+  ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
+  ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
 
@@ -62,6 +63,14 @@ export const ipc = {
   pickExportFolder: () => invoke<string | null>('pick_export_folder'),
   exportBundle: (request: ExportRequest) => invoke<ExportDone>('export_bundle', { request }),
   exportCancel: () => invoke<null>('export_cancel'),
+
+  organisation: () => invoke<OrganisationDto>('organisation'),
+  identityNew: (label: string) => invoke<string>('identity_new', { label }),
+  profileOpen: (text: string) => invoke<ProfileDto>('profile_open', { text }),
+  profileLoad: (request: ProfileLoad, passphrase: string) =>
+    invoke<ProfileDto>('profile_load', { request, passphrase }),
+  profileForget: (passphrase: string) => invoke<null>('profile_forget', { passphrase }),
+  profileWrite: (request: ProfileWriteRequest) => invoke<ProfileWritten>('profile_write', { request }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 };

@@ -11,6 +11,7 @@ export type Route =
   | { name: 'history'; id: string }
   | { name: 'export' }
   | { name: 'settings' }
+  | { name: 'organisation' }
   | { name: 'audit' };
 
 let current = $state<Route>({ name: 'home' });

@@ -1,4 +1,4 @@
-// Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.
+// Generated from src-tauri/src/dto/ and error.rs by `make types`; do not edit.
 
 export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "needs_passphrase" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
 
@@ -58,7 +58,11 @@ recipients: Array<string>,
 /**
  * Optional organisation recovery key (`age1…`).
  */
-recovery: string | null, };
+recovery: string | null, 
+/**
+ * An organisation profile to load instead of (or besides) the keys above.
+ */
+profile: ProfileLoad | null, };
 
 export type SummaryDto = { 
 /**
@@ -332,7 +336,11 @@ label: string | null,
 /**
  * Whether bundles encrypted to a passphrase are allowed.
  */
-passphrase_bundles: boolean, };
+passphrase_bundles: boolean, 
+/**
+ * The longest idle time the organisation profile allows, in minutes (none: no limit).
+ */
+max_autolock_minutes: number | null, };
 
 export type RotatedDto = { 
 /**
@@ -347,3 +355,103 @@ recovery_slots: number,
  * Recovery keyslots removed (their key unknown to the vault: add it again).
  */
 recovery_slots_removed: number, };
+
+export type ProfileDto = { 
+/**
+ * The organisation's name.
+ */
+organisation: string, 
+/**
+ * When it was written (`YYYY-MM-DDTHH:MM:SSZ`).
+ */
+issued_at: string, 
+/**
+ * When it stops being accepted.
+ */
+expires_at: string, 
+/**
+ * The keys every bundle will be encrypted to.
+ */
+coordinators: Array<RecipientDto>, 
+/**
+ * The organisation's recovery key, if it has one.
+ */
+recovery: string | null, 
+/**
+ * Whether it allows bundles encrypted to a passphrase.
+ */
+passphrase_bundles: boolean, 
+/**
+ * The longest idle time it allows before the vault locks, in minutes.
+ */
+max_autolock_minutes: number, 
+/**
+ * Its signer's fingerprint, to compare aloud: six groups of five digits.
+ */
+fingerprint: string, 
+/**
+ * When this vault loaded it (none: not loaded, only read).
+ */
+loaded_at: string | null, };
+
+export type ProfileLoad = { 
+/**
+ * The file as read by the page (at most 64 KiB; names and public keys, nothing secret).
+ */
+text: string, 
+/**
+ * The fingerprint as the person typed it (digits only count).
+ */
+fingerprint: string, };
+
+export type ProfileWriteRequest = { 
+/**
+ * The organisation's name.
+ */
+organisation: string, 
+/**
+ * The keys every bundle is to be encrypted to (none: this vault's organisation
+ * identities).
+ */
+coordinators: Array<RecipientDto>, 
+/**
+ * The organisation's recovery key (`age1…`), if any.
+ */
+recovery: string | null, 
+/**
+ * Whether bundles encrypted to a passphrase are allowed.
+ */
+passphrase_bundles: boolean, 
+/**
+ * The longest idle time before a vault locks, in minutes (1–120).
+ */
+max_autolock_minutes: number, 
+/**
+ * How many days the profile is accepted.
+ */
+valid_days: number, };
+
+export type ProfileWritten = { 
+/**
+ * Where (the folder bundles go to).
+ */
+path: string, 
+/**
+ * The signer's fingerprint, to read aloud to caseworkers.
+ */
+fingerprint: string, };
+
+export type OrganisationDto = { 
+/**
+ * The organisation identities this vault holds (a coordinator's vault): the keys
+ * caseworkers encrypt to.
+ */
+identities: Array<RecipientDto>, 
+/**
+ * This vault's signing fingerprint (what its profiles and bundles are signed with).
+ */
+fingerprint: string, 
+/**
+ * The profile this vault loaded (a caseworker's vault).
+ */
+profile: ProfileDto | null, };

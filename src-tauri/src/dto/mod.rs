@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault::model::stored_name as word;
 
+mod organisation;
+pub use organisation::*;
+
 /// Everything the first screen needs to know.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AppInfo {
@@ -30,6 +33,8 @@ pub struct CreateRequest {
     pub recipients: Vec<String>,
     /// Optional organisation recovery key (`age1…`).
     pub recovery: Option<String>,
+    /// An organisation profile to load instead of (or besides) the keys above.
+    pub profile: Option<ProfileLoad>,
 }
 
 /// The kinds of record.
@@ -361,8 +366,9 @@ pub struct AttemptRow {
     pub data: serde_json::Value,
 }
 
-/// A coordinator key this vault exports to.
-#[derive(Debug, Clone, Serialize, TS)]
+/// A coordinator key this vault exports to (or an organisation identity's public key, or a
+/// coordinator in an organisation profile).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecipientDto {
     /// `age1…` or `ssh-…`.
     pub recipient: String,
@@ -414,6 +420,8 @@ pub struct VaultSettingsDto {
     pub label: Option<String>,
     /// Whether bundles encrypted to a passphrase are allowed.
     pub passphrase_bundles: bool,
+    /// The longest idle time the organisation profile allows, in minutes (none: no limit).
+    pub max_autolock_minutes: Option<u32>,
 }
 
 /// One bundle file an export wrote.
@@ -454,7 +462,7 @@ pub struct ExportProgress {
 pub fn typescript() -> String {
     let cfg = ts_rs::Config::new().with_large_int("number");
     let mut out = String::from(
-        "// Generated from src-tauri/src/dto.rs and error.rs by `make types`; do not edit.\n\n",
+        "// Generated from src-tauri/src/dto/ and error.rs by `make types`; do not edit.\n\n",
     );
     for decl in [
         crate::error::ErrorCode::decl(&cfg),
@@ -483,6 +491,11 @@ pub fn typescript() -> String {
         ExportProgress::decl(&cfg),
         VaultSettingsDto::decl(&cfg),
         RotatedDto::decl(&cfg),
+        ProfileDto::decl(&cfg),
+        ProfileLoad::decl(&cfg),
+        ProfileWriteRequest::decl(&cfg),
+        ProfileWritten::decl(&cfg),
+        OrganisationDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);
