@@ -45,6 +45,17 @@ const COMMANDS: &[&str] = &[
     "organisation",
     "identity_new",
     "profile_write",
+    "incoming_begin",
+    "incoming_chunk",
+    "incoming_finish",
+    "incoming_remove",
+    "import_review",
+    "import_run",
+    "import_cancel",
+    "device_trust",
+    "devices_list",
+    "device_rename",
+    "device_revoke",
 ];
 
 fn main() {

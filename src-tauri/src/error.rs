@@ -68,6 +68,41 @@ impl From<&vault::Error> for ErrorCode {
     }
 }
 
+/// Why a bundle was refused ([`vault::RejectReason`]), for the UI to say in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "RejectReason")]
+#[allow(missing_docs)]
+pub enum RejectReasonDto {
+    NotABundle,
+    NotForThisVault,
+    WrongPassphrase,
+    Damaged,
+    Tampered,
+    Revoked,
+    TooLarge,
+    MissingEarlier,
+    Invalid,
+}
+
+impl From<vault::RejectReason> for RejectReasonDto {
+    fn from(r: vault::RejectReason) -> Self {
+        use vault::RejectReason as R;
+        match r {
+            R::NotABundle => RejectReasonDto::NotABundle,
+            R::NotForThisVault => RejectReasonDto::NotForThisVault,
+            R::WrongPassphrase => RejectReasonDto::WrongPassphrase,
+            R::Damaged => RejectReasonDto::Damaged,
+            R::Tampered => RejectReasonDto::Tampered,
+            R::Revoked => RejectReasonDto::Revoked,
+            R::TooLarge => RejectReasonDto::TooLarge,
+            R::MissingEarlier => RejectReasonDto::MissingEarlier,
+            // A reason this build does not know yet.
+            R::Invalid | _ => RejectReasonDto::Invalid,
+        }
+    }
+}
+
 /// An error returned by a command.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct IpcError {
@@ -77,6 +112,8 @@ pub struct IpcError {
     pub message: String,
     /// For `invalid`: the field, as a JSON path (`names[0].value`).
     pub field: Option<String>,
+    /// For `bundle_rejected`: why, as a closed set.
+    pub reason: Option<RejectReasonDto>,
 }
 
 /// The result of every command.
@@ -89,6 +126,7 @@ impl IpcError {
             code,
             message: scrub(&message.into()),
             field: None,
+            reason: None,
         }
     }
 
@@ -123,10 +161,15 @@ impl From<vault::Error> for IpcError {
             vault::Error::VaultExists(_) => ("a vault already exists here".into(), None),
             other => (other.to_string(), None),
         };
+        let reason = match &e {
+            vault::Error::Rejected(r) => Some(r.reason.into()),
+            _ => None,
+        };
         IpcError {
             code,
             message: scrub(&message),
             field,
+            reason,
         }
     }
 }

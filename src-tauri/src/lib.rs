@@ -8,6 +8,7 @@ pub mod clock;
 pub mod commands;
 pub mod dto;
 pub mod error;
+pub mod incoming;
 pub mod media;
 #[cfg(target_os = "linux")]
 mod sleep;
@@ -205,6 +206,17 @@ pub fn run() {
             commands::organisation::organisation,
             commands::organisation::identity_new,
             commands::organisation::profile_write,
+            commands::receive::incoming_begin,
+            commands::receive::incoming_chunk,
+            commands::receive::incoming_finish,
+            commands::receive::incoming_remove,
+            commands::receive::import_review,
+            commands::receive::import_run,
+            commands::receive::import_cancel,
+            commands::receive::device_trust,
+            commands::receive::devices_list,
+            commands::receive::device_rename,
+            commands::receive::device_revoke,
         ])
         .setup(|app| {
             let boot = app.state::<AppState>().boot_query();

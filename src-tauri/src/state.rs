@@ -44,6 +44,10 @@ pub struct AppState {
     pub last_activity: Mutex<Moment>,
     /// Set to stop a running export.
     pub export_cancel: Arc<AtomicBool>,
+    /// Set to stop a running import.
+    pub import_cancel: Arc<AtomicBool>,
+    /// Bundles brought in from the page, waiting for review and import.
+    pub incoming: Mutex<crate::incoming::Incoming>,
     /// Attachments being streamed in, by upload id.
     pub uploads: Mutex<HashMap<u64, Upload>>,
     /// Where bundles go, as picked in the system's folder dialog (None: Documents/Kuager). Kept
@@ -82,6 +86,8 @@ impl AppState {
             .map(sanitize)
             .unwrap_or_default();
         let vault = vault::Vault::open(&vault_dir).ok();
+        // Copies of bundles left by an earlier run (it ended before it removed them).
+        crate::incoming::clear_folder(&vault_dir);
         AppState {
             vault_dir,
             config_path,
@@ -89,6 +95,8 @@ impl AppState {
             config: Mutex::new(config),
             last_activity: Mutex::new(Moment::now()),
             export_cancel: Arc::new(AtomicBool::new(false)),
+            import_cancel: Arc::new(AtomicBool::new(false)),
+            incoming: Mutex::new(Default::default()),
             uploads: Mutex::new(HashMap::new()),
             export_folder: Mutex::new(None),
             page: AtomicU64::new(0),
@@ -205,6 +213,13 @@ impl AppState {
         self.locks.fetch_add(1, Ordering::SeqCst);
         self.lock_pending.store(true, Ordering::SeqCst);
         self.export_cancel.store(true, Ordering::SeqCst);
+        self.import_cancel.store(true, Ordering::SeqCst);
+        // Bundles waiting to be imported are put aside (this map too is only held for an
+        // instant: an import works on its own copy's path).
+        self.incoming
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear(&self.vault_dir);
         // An upload's worker holds the vault while the page streams: closing its queue ends it
         // (this map is only ever held for an instant).
         self.uploads

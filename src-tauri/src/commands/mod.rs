@@ -3,6 +3,7 @@
 
 pub mod bundles;
 pub mod organisation;
+pub mod receive;
 pub mod records;
 pub mod session;
 pub mod uploads;

@@ -12,6 +12,10 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     let (vault_exists, unlocked) = state.vault_status();
+    let coordinator = unlocked
+        && state
+            .with_vault(|v| v.identities())
+            .is_ok_and(|ids| !ids.is_empty());
     let c = state
         .config
         .lock()
@@ -20,6 +24,7 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     Ok(AppInfo {
         vault_exists,
         unlocked,
+        coordinator,
         language: c.language,
         autolock_minutes: c.autolock_minutes,
         version: env!("CARGO_PKG_VERSION").into(),
@@ -33,10 +38,9 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
     let recipients = super::recipients(&request.recipients)?;
     let recovery = match request.recovery.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => {
-            vec![r.parse::<age::x25519::Recipient>().map_err(|_| IpcError {
-                code: ErrorCode::Invalid,
-                message: "the recovery key is not an age1… key".into(),
-                field: Some("recovery".into()),
+            vec![r.parse::<age::x25519::Recipient>().map_err(|_| {
+                IpcError::new(ErrorCode::Invalid, "the recovery key is not an age1… key")
+                    .field("recovery")
             })?]
         }
         _ => vec![],

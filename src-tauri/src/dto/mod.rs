@@ -6,7 +6,9 @@ use ts_rs::TS;
 use vault::model::stored_name as word;
 
 mod organisation;
+mod receive;
 pub use organisation::*;
+pub use receive::*;
 
 /// Everything the first screen needs to know.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -15,6 +17,9 @@ pub struct AppInfo {
     pub vault_exists: bool,
     /// It is unlocked.
     pub unlocked: bool,
+    /// It is unlocked and holds an organisation identity: a coordinator's vault, which
+    /// receives bundles.
+    pub coordinator: bool,
     /// UI language: `kk`, `ru` or `en`.
     pub language: String,
     /// Idle minutes before the vault locks itself.
@@ -496,6 +501,12 @@ pub fn typescript() -> String {
         ProfileWriteRequest::decl(&cfg),
         ProfileWritten::decl(&cfg),
         OrganisationDto::decl(&cfg),
+        crate::error::RejectReasonDto::decl(&cfg),
+        IncomingDto::decl(&cfg),
+        SignerDto::decl(&cfg),
+        ReviewDto::decl(&cfg),
+        ImportProgress::decl(&cfg),
+        DeviceDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

@@ -9,6 +9,64 @@
 
 use std::path::PathBuf;
 
+/// Why a bundle was refused, as a closed set a user interface can say in its own words (the
+/// [`Rejection`]'s message gives the details, in English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// Not an age file, or not a Kuager bundle.
+    NotABundle,
+    /// Encrypted to keys this vault does not hold.
+    NotForThisVault,
+    /// The passphrase given does not open it.
+    WrongPassphrase,
+    /// Damaged or cut short on its way.
+    Damaged,
+    /// Changed after it was signed: a signature, size or hash does not match.
+    Tampered,
+    /// Signed by a device this vault revoked.
+    Revoked,
+    /// Larger than this vault accepts.
+    TooLarge,
+    /// It continues records from an earlier bundle this vault has not imported.
+    MissingEarlier,
+    /// Anything else a Kuager bundle may not hold.
+    Invalid,
+}
+
+/// A bundle's refusal: why, and the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Why, as a closed set.
+    pub reason: RejectReason,
+    /// What exactly (English; never record content).
+    pub message: String,
+}
+
+impl Rejection {
+    /// A refusal for `reason`.
+    pub fn new(reason: RejectReason, message: impl Into<String>) -> Self {
+        Rejection {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::ops::Deref for Rejection {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
 /// Everything that can go wrong in a vault operation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -81,7 +139,7 @@ pub enum Error {
 
     /// A bundle was refused on import; nothing was changed.
     #[error("bundle refused, nothing was changed: {0}")]
-    Rejected(String),
+    Rejected(Rejection),
 
     /// An export found nothing to put in the bundle.
     #[error("nothing new since the last export to these recipients")]
@@ -199,7 +257,7 @@ impl Error {
                 record: s(),
                 heads: 2,
             },
-            Error::Rejected(s()),
+            Error::Rejected(Rejection::new(RejectReason::Invalid, s())),
             Error::NothingToExport,
             Error::NoRecipients,
             Error::PassphraseBundlesNotAllowed,

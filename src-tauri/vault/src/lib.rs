@@ -47,12 +47,13 @@ mod vault;
 
 pub use crypto::harden;
 pub use crypto::keys;
-pub use error::{Error, Result};
+pub use error::{Error, RejectReason, Rejection, Result};
 pub use index::MatchKind;
 pub use keys::{passphrase_strength, DevicePublicKey, Passphrase, Strength};
 pub use model::{Kind, PartialDate, RecordId};
 pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;
+pub use store::peers::Device;
 pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{

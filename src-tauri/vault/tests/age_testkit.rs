@@ -118,8 +118,12 @@ fn age_testkit_vectors_all_give_the_expected_outcome() {
         let result = vault::bundle::decrypt_outside(&v.body[..], &v.identities, pass.as_ref())
             .and_then(|mut r| {
                 let mut out = Vec::new();
-                r.read_to_end(&mut out)
-                    .map_err(|e| Error::Rejected(format!("read: {e}")))?;
+                r.read_to_end(&mut out).map_err(|e| {
+                    Error::Rejected(vault::Rejection::new(
+                        vault::RejectReason::Damaged,
+                        format!("read: {e}"),
+                    ))
+                })?;
                 Ok(out)
             });
         match (v.expect.as_str(), result) {

@@ -1,6 +1,6 @@
 import { isIpcError } from './ipc';
 import { t, type Key } from './i18n/index.svelte';
-import type { ErrorCode } from './types';
+import type { ErrorCode, RejectReason } from './types';
 
 const KNOWN: Partial<Record<ErrorCode, Key>> = {
   wrong_passphrase: 'error.wrong_passphrase',
@@ -22,6 +22,28 @@ export function explain(e: unknown): string {
     return e.field ? `${e.field}: ${e.message}` : e.message;
   }
   return t('error.unexpected');
+}
+
+/** Why a bundle was refused, in the user's words (every reason: the type checker insists). */
+const REJECTED: Record<RejectReason, Key> = {
+  not_a_bundle: 'reject.not_a_bundle',
+  not_for_this_vault: 'reject.not_for_this_vault',
+  wrong_passphrase: 'reject.wrong_passphrase',
+  damaged: 'reject.damaged',
+  tampered: 'reject.tampered',
+  revoked: 'reject.revoked',
+  too_large: 'reject.too_large',
+  missing_earlier: 'reject.missing_earlier',
+  invalid: 'reject.invalid',
+};
+
+/** A refused bundle: why in the user's language, then the details (in English). */
+export function explainBundle(e: unknown): string {
+  if (isIpcError(e) && e.code === 'bundle_rejected' && e.reason) {
+    return `${t(REJECTED[e.reason])} (${e.message})`;
+  }
+  if (isIpcError(e) && e.code === 'unknown_signer') return t('reject.unknown_signer');
+  return explain(e);
 }
 
 /** A refused organisation profile: says so first, in the user's language, then why. */

@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
+  DeviceDto, ImportProgress, IncomingDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
@@ -71,6 +72,21 @@ export const ipc = {
     invoke<ProfileDto>('profile_load', { request, passphrase }),
   profileForget: (passphrase: string) => invoke<null>('profile_forget', { passphrase }),
   profileWrite: (request: ProfileWriteRequest) => invoke<ProfileWritten>('profile_write', { request }),
+
+  incomingBegin: (name: string, size: number) => invoke<number>('incoming_begin', { name, size }),
+  incomingChunk: (id: number, data: string) => invoke<null>('incoming_chunk', { id, data }),
+  incomingFinish: (id: number) => invoke<IncomingDto>('incoming_finish', { id }),
+  incomingRemove: (id: number) => invoke<null>('incoming_remove', { id }),
+  importReview: (id: number) => invoke<ReviewDto>('import_review', { id }),
+  importRun: (id: number) => invoke<ReviewDto>('import_run', { id }),
+  importCancel: () => invoke<null>('import_cancel'),
+  onImportProgress: (f: (p: ImportProgress) => void): Promise<UnlistenFn> =>
+    listen<ImportProgress>('import-progress', (e) => f(e.payload)),
+  deviceTrust: (publicKey: string, label: string) => invoke<null>('device_trust', { publicKey, label }),
+  devices: () => invoke<DeviceDto[]>('devices_list'),
+  deviceRename: (publicKey: string, label: string) => invoke<null>('device_rename', { publicKey, label }),
+  deviceRevoke: (publicKey: string, passphrase: string) =>
+    invoke<null>('device_revoke', { publicKey, passphrase }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 };
@@ -109,6 +125,22 @@ export async function uploadFile(
     return await ipc.uploadFinish(id);
   } catch (e) {
     await ipc.uploadAbort(id).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Brings a bundle file in from the page, in 1 MiB pieces, to wait for review. */
+export async function bringIn(file: File): Promise<IncomingDto> {
+  const id = await ipc.incomingBegin(file.name, file.size);
+  const PIECE = 1 << 20;
+  try {
+    for (let off = 0; off < file.size; off += PIECE) {
+      const buf = new Uint8Array(await file.slice(off, off + PIECE).arrayBuffer());
+      await ipc.incomingChunk(id, toBase64(buf));
+    }
+    return await ipc.incomingFinish(id);
+  } catch (e) {
+    await ipc.incomingRemove(id).catch(() => undefined);
     throw e;
   }
 }

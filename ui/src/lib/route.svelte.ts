@@ -12,6 +12,8 @@ export type Route =
   | { name: 'export' }
   | { name: 'settings' }
   | { name: 'organisation' }
+  | { name: 'receive' }
+  | { name: 'devices' }
   | { name: 'audit' };
 
 let current = $state<Route>({ name: 'home' });

@@ -14,7 +14,11 @@ message: string,
 /**
  * For `invalid`: the field, as a JSON path (`names[0].value`).
  */
-field: string | null, };
+field: string | null, 
+/**
+ * For `bundle_rejected`: why, as a closed set.
+ */
+reason: RejectReason | null, };
 
 export type RecordKind = "person" | "testimony" | "attempt" | "case";
 
@@ -33,6 +37,11 @@ vault_exists: boolean,
  * It is unlocked.
  */
 unlocked: boolean, 
+/**
+ * It is unlocked and holds an organisation identity: a coordinator's vault, which
+ * receives bundles.
+ */
+coordinator: boolean, 
 /**
  * UI language: `kk`, `ru` or `en`.
  */
@@ -455,3 +464,131 @@ fingerprint: string,
  * The profile this vault loaded (a caseworker's vault).
  */
 profile: ProfileDto | null, };
+
+export type RejectReason = "not_a_bundle" | "not_for_this_vault" | "wrong_passphrase" | "damaged" | "tampered" | "revoked" | "too_large" | "missing_earlier" | "invalid";
+
+export type IncomingDto = { 
+/**
+ * Its id while it waits.
+ */
+id: number, 
+/**
+ * The name it had where it came from.
+ */
+name: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, };
+
+export type SignerDto = { 
+/**
+ * The device's minisign public key.
+ */
+public_key: string, 
+/**
+ * The device's fingerprint, to compare aloud with the one its caseworker's Kuager shows.
+ */
+fingerprint: string, 
+/**
+ * The label it is trusted under (none: an unknown device).
+ */
+label: string | null, };
+
+export type ReviewDto = { 
+/**
+ * The waiting file this is about.
+ */
+id: number, 
+/**
+ * The signer.
+ */
+signer: SignerDto, 
+/**
+ * Whether what it holds was read: not before its signer is trusted.
+ */
+read: boolean, 
+/**
+ * Whether it was written (an import, not a review).
+ */
+committed: boolean, 
+/**
+ * It was imported before: nothing in it is new.
+ */
+already_imported: boolean, 
+/**
+ * Records this vault does not have.
+ */
+new_records: number, 
+/**
+ * Records this vault has that it changes.
+ */
+changed_records: number, 
+/**
+ * Records that will have two versions to reconcile.
+ */
+conflicts: number, 
+/**
+ * Records whose witness withdrew consent (their content is destroyed here too).
+ */
+purged_records: number, 
+/**
+ * Attachments this vault does not have.
+ */
+new_attachments: number, 
+/**
+ * The bundle format (2, or 1 from an earlier Kuager).
+ */
+format: number, };
+
+export type ImportProgress = { 
+/**
+ * The waiting file being imported.
+ */
+id: number, 
+/**
+ * Bytes of it read so far.
+ */
+read: number, 
+/**
+ * Its size.
+ */
+total: number, };
+
+export type DeviceDto = { 
+/**
+ * Its minisign public key.
+ */
+public_key: string, 
+/**
+ * Its fingerprint, to compare aloud.
+ */
+fingerprint: string, 
+/**
+ * Its label.
+ */
+label: string, 
+/**
+ * When it was trusted.
+ */
+added_at: string, 
+/**
+ * When it was revoked (its later bundles are refused).
+ */
+revoked_at: string | null, 
+/**
+ * When its first bundle was imported.
+ */
+first_import: string | null, 
+/**
+ * When its last bundle was imported.
+ */
+last_import: string | null, 
+/**
+ * Its bundles imported.
+ */
+bundles: number, 
+/**
+ * Records its bundles brought.
+ */
+records: number, };

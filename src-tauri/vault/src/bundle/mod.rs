@@ -43,8 +43,12 @@ pub fn readdress(
     from: &age::x25519::Identity,
     to: &age::x25519::Recipient,
 ) -> Result<Vec<u8>> {
-    crate::crypto::agefile::readdress(input, from, to)
-        .map_err(|e| Error::Rejected(format!("this age file cannot be re-addressed: {e}")))
+    crate::crypto::agefile::readdress(input, from, to).map_err(|e| {
+        Error::Rejected(crate::error::Rejection::new(
+            crate::error::RejectReason::Damaged,
+            format!("this age file cannot be re-addressed: {e}"),
+        ))
+    })
 }
 
 /// The format name in `manifest.json`.

@@ -113,17 +113,18 @@ pub(crate) fn identity_secrets(c: &Connection) -> Result<Vec<Zeroizing<String>>>
     )
 }
 
-/// Trusts a device key under `label` (relabels a trusted one).
+/// Trusts a device key under `label` (relabels a trusted one). A revoked key stays revoked:
+/// the caller refuses it first ([`device`]).
 pub(crate) fn trust_device(c: &Connection, key: &str, label: &str) -> Result<()> {
     c.execute(
         "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT(public_key) DO UPDATE SET label = ?2",
+         ON CONFLICT(public_key) DO UPDATE SET label = ?2 WHERE revoked_at IS NULL",
         params![key, label, revision::now()],
     )?;
     Ok(())
 }
 
-/// Trusts a device key under `label` unless it is trusted already (first import of a signer).
+/// Trusts a device key under `label` unless it is known already (first import of a signer).
 pub(crate) fn trust_device_if_new(c: &Connection, key: &str, label: &str) -> Result<()> {
     c.execute(
         "INSERT OR IGNORE INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3)",
@@ -132,25 +133,47 @@ pub(crate) fn trust_device_if_new(c: &Connection, key: &str, label: &str) -> Res
     Ok(())
 }
 
-/// Trusted device keys and their labels, oldest first.
+/// Trusted (not revoked) device keys and their labels, oldest first.
 pub(crate) fn trusted_devices(c: &Connection) -> Result<Vec<(String, String)>> {
     collect(
-        c.prepare("SELECT public_key, label FROM trusted_devices ORDER BY added_at")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+        c.prepare(
+            "SELECT public_key, label FROM trusted_devices WHERE revoked_at IS NULL \
+             ORDER BY added_at",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
     )
 }
 
-/// The label a device key is trusted under, if it is trusted.
-pub(crate) fn device_label(c: &Connection, key: &str) -> Result<Option<String>> {
+/// A device key as this vault knows it: its label, and when it was revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub label: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A device key's label and revocation, if this vault knows the key.
+pub(crate) fn device(c: &Connection, key: &str) -> Result<Option<Known>> {
     Ok(c.query_row(
-        "SELECT label FROM trusted_devices WHERE public_key = ?1",
+        "SELECT label, revoked_at FROM trusted_devices WHERE public_key = ?1",
         [key],
-        |r| r.get(0),
+        |r| {
+            Ok(Known {
+                label: r.get(0)?,
+                revoked_at: r.get(1)?,
+            })
+        },
     )
     .optional()?)
 }
 
-/// The trusted device keys whose key or label is `key_or_label`.
+/// The label a device key is trusted under, if it is trusted (and not revoked).
+pub(crate) fn device_label(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(device(c, key)?
+        .filter(|k| k.revoked_at.is_none())
+        .map(|k| k.label))
+}
+
+/// The device keys (trusted or revoked) whose key or label is `key_or_label`.
 pub(crate) fn find_devices(c: &Connection, key_or_label: &str) -> Result<Vec<String>> {
     collect(
         c.prepare("SELECT public_key FROM trusted_devices WHERE public_key = ?1 OR label = ?1")?
@@ -158,10 +181,59 @@ pub(crate) fn find_devices(c: &Connection, key_or_label: &str) -> Result<Vec<Str
     )
 }
 
-/// Stops trusting a device key.
-pub(crate) fn untrust_device(c: &Connection, key: &str) -> Result<()> {
-    c.execute("DELETE FROM trusted_devices WHERE public_key = ?1", [key])?;
+/// Revokes a device key: it stays known, so that its later bundles are refused.
+pub(crate) fn revoke_device(c: &Connection, key: &str) -> Result<()> {
+    c.execute(
+        "UPDATE trusted_devices SET revoked_at = ?2 WHERE public_key = ?1 AND revoked_at IS NULL",
+        params![key, revision::now()],
+    )?;
     Ok(())
+}
+
+/// One device as the coordinator's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Its minisign public key (base64).
+    pub public_key: String,
+    /// Its label.
+    pub label: String,
+    /// When it was first trusted.
+    pub added_at: String,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+    /// When its first and last bundles were imported.
+    pub first_import: Option<String>,
+    /// When its last bundle was imported.
+    pub last_import: Option<String>,
+    /// Its bundles imported.
+    pub bundles: u64,
+    /// Records its bundles brought (new or changed; bundles imported before Kuager counted
+    /// them are not in it).
+    pub records: u64,
+}
+
+/// Every device this vault knows, trusted first, then revoked, each oldest first.
+pub(crate) fn devices(c: &Connection) -> Result<Vec<Device>> {
+    collect(
+        c.prepare(
+            "SELECT d.public_key, d.label, d.added_at, d.revoked_at, min(i.at), max(i.at), \
+                    count(i.bundle_id), coalesce(sum(i.records), 0) \
+             FROM trusted_devices d LEFT JOIN imports i ON i.signer = d.public_key \
+             GROUP BY d.public_key ORDER BY d.revoked_at IS NOT NULL, d.added_at",
+        )?
+        .query_map([], |r| {
+            Ok(Device {
+                public_key: r.get(0)?,
+                label: r.get(1)?,
+                added_at: r.get(2)?,
+                revoked_at: r.get(3)?,
+                first_import: r.get(4)?,
+                last_import: r.get(5)?,
+                bundles: r.get::<_, i64>(6)? as u64,
+                records: r.get::<_, i64>(7)? as u64,
+            })
+        })?,
+    )
 }
 
 /// Whether an imported file may have had this size (rows from before schema 4 have none).
@@ -192,10 +264,19 @@ pub(crate) fn record_import(
     sha256: &str,
     signer: &str,
     size: u64,
+    records: usize,
 ) -> Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![bundle_id, sha256, signer, revision::now(), size as i64],
+        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size, records) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            bundle_id,
+            sha256,
+            signer,
+            revision::now(),
+            size as i64,
+            records as i64
+        ],
     )?;
     Ok(())
 }

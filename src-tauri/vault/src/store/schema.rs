@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -95,6 +95,12 @@ CREATE INDEX refs_record ON refs(record);
 /// transaction and removed after it commits; what could not be removed then (the process
 /// died, another program held the file open) is removed at the next unlock.
 const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHOUT ROWID;";
+
+/// Version 10: a revoked device stays known as revoked (its later bundles are refused, even when
+/// asked to trust their signer), and each import counts the records it brought, for the
+/// coordinator's list of devices.
+const SCHEMA_V10: &str = "ALTER TABLE trusted_devices ADD COLUMN revoked_at TEXT;
+ALTER TABLE imports ADD COLUMN records INTEGER;";
 
 /// Opens (and on first use creates) the database with the vault key and our settings.
 pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
@@ -192,6 +198,9 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 9 {
             add_payload_hashes(&tx)?;
+        }
+        if version < 10 {
+            tx.execute_batch(SCHEMA_V10)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

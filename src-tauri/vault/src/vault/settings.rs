@@ -220,6 +220,20 @@ impl Vault {
             return Err(Error::invalid("label", "give the device a name"));
         }
         let key = pk.to_base64();
+        if let Some(peers::Known {
+            revoked_at: Some(when),
+            ..
+        }) = peers::device(&self.o()?.conn, &key)?
+        {
+            return Err(Error::invalid(
+                "key",
+                format!(
+                    "this device was revoked on {}: it cannot be trusted again; the caseworker \
+                     sends their records from a new vault",
+                    when.get(..10).unwrap_or(&when)
+                ),
+            ));
+        }
         self.audited(
             |c| peers::trust_device(c, &key, label),
             "device_trusted",
@@ -233,15 +247,42 @@ impl Vault {
         peers::trusted_devices(&self.o()?.conn)
     }
 
-    /// Stops trusting a device (by key or label).
+    /// Revokes a device (by key or label): bundles it signed that were imported stay; any it
+    /// signed that come later are refused, even when asked to trust their signer. It cannot
+    /// be trusted again (a lost or seized device's key is never good again).
     pub fn untrust_device(&mut self, key_or_label: &str) -> Result<String> {
         let found = peers::find_devices(&self.o()?.conn, key_or_label.trim())?;
         let key = one_named(found, &DEVICE, key_or_label)?;
         self.audited(
-            |c| peers::untrust_device(c, &key),
-            "device_untrusted",
+            |c| peers::revoke_device(c, &key),
+            "device_revoked",
             serde_json::json!({ "key": key }),
         )?;
         Ok(key)
+    }
+
+    /// Renames a trusted device.
+    pub fn rename_device(&mut self, key: &str, label: &str) -> Result<()> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err(Error::invalid("label", "give the device a name"));
+        }
+        match peers::device(&self.o()?.conn, key)? {
+            None => Err(Error::NotFound(format!("device {key}"))),
+            Some(k) if k.revoked_at.is_some() => Err(Error::invalid(
+                "device",
+                "this device was revoked; it keeps the name it had",
+            )),
+            Some(_) => self.audited(
+                |c| peers::trust_device(c, key, label),
+                "device_renamed",
+                serde_json::json!({ "key": key, "label": label }),
+            ),
+        }
+    }
+
+    /// Every device this vault knows: trusted ones, then revoked ones, with what they sent.
+    pub fn devices(&self) -> Result<Vec<peers::Device>> {
+        peers::devices(&self.o()?.conn)
     }
 }

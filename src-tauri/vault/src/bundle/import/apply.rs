@@ -44,6 +44,7 @@ pub(super) fn commit(
     let mut purged = BTreeSet::new();
     for (record, revs) in &by_record {
         let marked = revs.iter().any(|r| r.purge);
+        report.purged_records += usize::from(marked);
         if marked || purge::is_purged(t.conn, record.parse()?)? {
             purged.insert(record.clone());
         }
@@ -101,6 +102,7 @@ pub(super) fn commit(
         file_sha,
         &signer.public_key,
         file_size,
+        report.new_records + report.changed_records,
     )?;
     audit::append(
         &tx,

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rusqlite::Connection;
 use serde::Deserialize;
 
-use super::decrypt::reject;
+use super::decrypt::{reject, reject_as};
 use super::entries::Staged;
 use super::records::Light;
 use super::{Mode, Signer};
 use crate::bundle::FORMAT;
 use crate::crypto::keys;
-use crate::error::{Error, Result};
+use crate::error::{Error, RejectReason, Result};
 use crate::model;
 use crate::store::{self, blobs, peers, purge, revisions};
 
@@ -170,16 +170,20 @@ fn manifest_matches(manifest: &Manifest, staged: &Staged) -> Result<()> {
         match listed.get(path) {
             None => return Err(reject(format!("entry {path:?} is not in the manifest"))),
             Some((s, h)) if s != size || h != sha => {
-                return Err(reject(format!(
+                return Err(reject_as(
+                    RejectReason::Tampered,
+                    format!(
                 "entry {path:?} does not match the manifest (size or hash): the bundle was altered"
-            )))
+            ),
+                ))
             }
             Some(_) => {}
         }
         if path.strip_prefix("blobs/").is_some_and(|h| h != sha) {
-            return Err(reject(format!(
-                "attachment {path:?} does not match its name"
-            )));
+            return Err(reject_as(
+                RejectReason::Tampered,
+                format!("attachment {path:?} does not match its name"),
+            ));
         }
     }
     if let Some(missing) = listed.keys().find(|p| !seen.contains_key(*p)) {
@@ -207,12 +211,29 @@ pub(super) fn signed_by_trusted(
     let key_id = keys::verify_minisign(device_key, manifest_bytes, sig_text).map_err(|e| match e {
         keys::SignatureError::Key => reject("the manifest's device key is not a minisign key"),
         keys::SignatureError::Malformed => reject("the signature file is not a minisign signature"),
-        keys::SignatureError::Mismatch => reject(
+        keys::SignatureError::Mismatch => reject_as(RejectReason::Tampered,
             "signature does not match: the bundle was altered after export, or signed by another key",
         ),
     })?;
     let public_key = pk.to_base64();
-    let label = peers::device_label(conn, &public_key)?;
+    let known = peers::device(conn, &public_key)?;
+    if let Some(peers::Known {
+        label,
+        revoked_at: Some(when),
+    }) = &known
+    {
+        // Revoked (a device lost, seized or coerced): nothing signed by it comes in again,
+        // whatever the importer says about trusting it.
+        return Err(reject_as(
+            RejectReason::Revoked,
+            format!(
+                "signed by the device {label:?}, which was revoked on {}: nothing from it is \
+                 imported any more; ask the caseworker to send their records from a new vault",
+                when.get(..10).unwrap_or(when)
+            ),
+        ));
+    }
+    let label = known.map(|k| k.label);
     let was_trusted = label.is_some();
     let label = match (label, trust_signer) {
         (Some(l), _) => Some(l),
@@ -256,7 +277,7 @@ fn joinable(
                 None => revisions::record_of(conn, p.as_str())?,
             };
             match record {
-                None => return Err(reject(format!(
+                None => return Err(reject_as(RejectReason::MissingEarlier, format!(
                     "revision {} continues a revision this vault does not have: import the earlier bundle from this caseworker first",
                     rev.id.short()
                 ))),

@@ -6,6 +6,7 @@
 use std::fs;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
@@ -16,7 +17,7 @@ use super::header::{Header, HeaderError, MAX_HEADER_BYTES};
 use super::Source;
 use crate::crypto::blobs;
 use crate::crypto::keys::Passphrase;
-use crate::error::{Error, Result};
+use crate::error::{Error, RejectReason, Rejection, Result};
 
 /// The highest scrypt work factor accepted in a file from outside (2^20 ≈ 1 GiB of memory, a few
 /// seconds).
@@ -39,7 +40,12 @@ const PIECE: usize = 256 * 1024;
 pub const MAX_REASON_CHARS: usize = 300;
 
 pub(super) fn reject(reason: impl Into<String>) -> Error {
-    Error::Rejected(inert(&reason.into()))
+    reject_as(RejectReason::Invalid, reason)
+}
+
+/// A refusal of a kind the user is told in their own words ([`RejectReason`]).
+pub(super) fn reject_as(why: RejectReason, reason: impl Into<String>) -> Error {
+    Error::Rejected(Rejection::new(why, inert(&reason.into())))
 }
 
 /// `s`, at most [`MAX_REASON_CHARS`] characters, control characters escaped.
@@ -60,15 +66,18 @@ fn inert(s: &str) -> String {
 }
 
 pub(super) fn damaged(e: impl std::fmt::Display) -> Error {
-    reject(format!(
-        "the bundle is damaged, cut short or was altered after export ({e}): ask for it again"
-    ))
+    reject_as(
+        RejectReason::Damaged,
+        format!(
+            "the bundle is damaged, cut short or was altered after export ({e}): ask for it again"
+        ),
+    )
 }
 
 /// A file that does not even begin like a whole age file: empty, something else, or cut
 /// short within its header.
 fn not_age(e: impl std::fmt::Display) -> Error {
-    reject(format!(
+    reject_as(RejectReason::NotABundle, format!(
         "this is not a Kuager bundle, or it was cut short: not a complete age file ({e}); ask for it again"
     ))
 }
@@ -120,11 +129,12 @@ pub fn decrypt_outside<R: Read>(
         ids.push(s);
     }
     dec.decrypt(ids.into_iter()).map_err(|e| match e {
-        age::DecryptError::NoMatchingKeys => reject(
+        age::DecryptError::NoMatchingKeys => reject_as(
+            RejectReason::NotForThisVault,
             "this bundle is not addressed to this vault's key, or its header was damaged: ask the caseworker to export to your organisation key and send it again",
         ),
         age::DecryptError::DecryptionFailed if passphrase.is_some() => {
-            reject("the passphrase does not open this file")
+            reject_as(RejectReason::WrongPassphrase, "the passphrase does not open this file")
         }
         age::DecryptError::ExcessiveWork { required, .. } => reject(format!(
             "the file asks for an unreasonable amount of work to decrypt (scrypt work factor {required}, the limit is {MAX_OUTSIDE_WORK_FACTOR})"
@@ -147,6 +157,10 @@ pub(super) struct Input<'a> {
     pub source: &'a Source<'a>,
     pub identities: &'a [age::x25519::Identity],
     pub passphrase: Option<&'a Passphrase>,
+    /// Bytes of the file read so far, for a progress bar.
+    pub progress: Option<&'a AtomicU64>,
+    /// Set to stop reading: the import ends with [`Error::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// A piece of the decrypted bundle on its way from the decrypting thread to the tar reader.
@@ -186,19 +200,24 @@ impl Read for Pieces<'_> {
     }
 }
 
-/// Hashes what is read through it, until told to stop.
+/// Hashes what is read through it, until told to stop, and counts it.
 struct HashingReader<'s, R> {
     inner: R,
     hasher: Sha256,
     /// Cleared once the bundle is seen to be format 2, which is known by its manifest's hash.
-    hashing: &'s std::sync::atomic::AtomicBool,
+    hashing: &'s AtomicBool,
+    /// Bytes read so far, for whoever shows progress.
+    progress: Option<&'s AtomicU64>,
 }
 
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if self.hashing.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.hashing.load(Ordering::Relaxed) {
             self.hasher.update(&buf[..n]);
+        }
+        if let Some(p) = self.progress {
+            p.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
     }
@@ -259,7 +278,7 @@ pub(super) fn stage(
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(e),
             (Ok(Some(sha)), Ok(())) => Ok(sha),
-            (Ok(None), Ok(())) => Err(reject("the bundle ended early")),
+            (Ok(None), Ok(())) => Err(reject_as(RejectReason::Damaged, "the bundle ended early")),
         }
     })
 }
@@ -274,16 +293,20 @@ fn decrypt_into(
     tx: &mpsc::SyncSender<Piece>,
     back_rx: &mpsc::Receiver<Zeroizing<Vec<u8>>>,
 ) -> Result<Option<Option<String>>> {
-    let hashing = std::sync::atomic::AtomicBool::new(true);
+    let hashing = AtomicBool::new(true);
     let mut raw = HashingReader {
         inner: f,
         hasher: Sha256::new(),
         hashing: &hashing,
+        progress: input.progress,
     };
     let res = (|| -> Result<bool> {
         let mut dec = decrypt_outside(&mut raw, input.identities, input.passphrase)?;
         let mut first = true;
         loop {
+            if input.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Error::Cancelled);
+            }
             let mut buf = back_rx.try_recv().unwrap_or_default();
             buf.resize(PIECE, 0);
             let n = blobs::read_full(&mut dec, &mut buf).map_err(damaged)?;
@@ -291,7 +314,7 @@ fn decrypt_into(
                 return Ok(true);
             }
             if std::mem::take(&mut first) && starts_format2(&buf[..n]) {
-                hashing.store(false, std::sync::atomic::Ordering::Relaxed);
+                hashing.store(false, Ordering::Relaxed);
             }
             buf.truncate(n);
             if tx.send(Piece::Data(buf)).is_err() {
@@ -300,7 +323,7 @@ fn decrypt_into(
         }
     })();
     match res {
-        Ok(true) if !hashing.load(std::sync::atomic::Ordering::Relaxed) => Ok(Some(None)),
+        Ok(true) if !hashing.load(Ordering::Relaxed) => Ok(Some(None)),
         Ok(true) => {
             // Anything after the age stream is part of the file and of its hash.
             io::copy(&mut raw, &mut io::sink())

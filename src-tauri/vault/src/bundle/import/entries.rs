@@ -12,10 +12,10 @@ use std::path::Path;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use super::decrypt::{damaged, reject};
+use super::decrypt::{damaged, reject, reject_as};
 use crate::bundle::{BundleLimits, ROOT};
 use crate::crypto::blobs::{self, NewBlob};
-use crate::error::{Error, Result};
+use crate::error::{Error, RejectReason, Result};
 use crate::store::purge;
 
 /// What was read from the archive before any check of meaning.
@@ -153,14 +153,16 @@ pub(super) fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec
     r.take(cap.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| {
-            reject(format!(
-                "the bundle could not be read ({e}): it is damaged or was altered"
-            ))
+            reject_as(
+                RejectReason::Damaged,
+                format!("the bundle could not be read ({e}): it is damaged or was altered"),
+            )
         })?;
     if buf.len() as u64 > cap {
-        return Err(reject(format!(
-            "{name} is larger than the {cap}-byte limit"
-        )));
+        return Err(reject_as(
+            RejectReason::TooLarge,
+            format!("{name} is larger than the {cap}-byte limit"),
+        ));
     }
     Ok(buf)
 }
@@ -169,14 +171,16 @@ pub(super) fn read_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<Vec
 pub(super) fn hash_capped(r: &mut impl Read, cap: u64, name: &str) -> Result<(u64, String)> {
     let mut h = Sha256::new();
     let n = io::copy(&mut r.take(cap.saturating_add(1)), &mut h).map_err(|e| {
-        reject(format!(
-            "the bundle could not be read ({e}): it is damaged or was altered"
-        ))
+        reject_as(
+            RejectReason::Damaged,
+            format!("the bundle could not be read ({e}): it is damaged or was altered"),
+        )
     })?;
     if n > cap {
-        return Err(reject(format!(
-            "{name} is larger than the {cap}-byte limit"
-        )));
+        return Err(reject_as(
+            RejectReason::TooLarge,
+            format!("{name} is larger than the {cap}-byte limit"),
+        ));
     }
     Ok((n, hex::encode(h.finalize())))
 }
@@ -224,7 +228,10 @@ pub(super) fn stage_tar(stream: impl Read, sink: &Sink<'_>, staged: &mut Staged)
         let size = entry.size();
         total = total.saturating_add(size);
         if total > sink.limits.total_bytes {
-            return Err(reject("the bundle is larger than the total size limit"));
+            return Err(reject_as(
+                RejectReason::TooLarge,
+                "the bundle is larger than the total size limit",
+            ));
         }
         let (size_read, sha) = if name.starts_with("blobs/") {
             stage_blob(&mut entry, &name, size, sink, staged)?
@@ -259,9 +266,10 @@ fn stage_records(
 ) -> Result<(u64, String)> {
     let cap = sink.limits.records_bytes;
     if size > cap {
-        return Err(reject(format!(
-            "records.jsonl is larger than the {cap}-byte limit"
-        )));
+        return Err(reject_as(
+            RejectReason::TooLarge,
+            format!("records.jsonl is larger than the {cap}-byte limit"),
+        ));
     }
     let f = spool(entry, sink)?;
     let r = (f.size, f.sha256.clone());
@@ -291,9 +299,10 @@ fn stage_blob(
     staged: &mut Staged,
 ) -> Result<(u64, String)> {
     if size > sink.limits.blob_bytes {
-        return Err(reject(format!(
-            "attachment {name:?} is larger than the limit"
-        )));
+        return Err(reject_as(
+            RejectReason::TooLarge,
+            format!("attachment {name:?} is larger than the limit"),
+        ));
     }
     if name.strip_prefix("blobs/").is_some_and(sink.known_blob) {
         let mut h = Sha256::new();

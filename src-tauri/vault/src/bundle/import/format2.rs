@@ -15,13 +15,13 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::check::{ManifestEntry, Source, Verified};
-use super::decrypt::{damaged, reject};
+use super::decrypt::{damaged, reject, reject_as};
 use super::entries::{hash_capped, read_capped, spool, Sink, Staged};
 use crate::bundle::{FORMAT, ROOT};
 use crate::crypto::agefile::{self, HeaderError};
 use crate::crypto::arriving;
 use crate::crypto::blobs::{self, NewBlob};
-use crate::error::{Error, Result};
+use crate::error::{Error, RejectReason, Result};
 
 /// The version this reader reads.
 pub(super) const VERSION: u32 = 2;
@@ -98,10 +98,10 @@ impl Manifest {
                 l.small_bytes
             };
             if e.size > cap {
-                return Err(reject(format!(
-                    "{} is larger than the {cap}-byte limit",
-                    e.path
-                )));
+                return Err(reject_as(
+                    RejectReason::TooLarge,
+                    format!("{} is larger than the {cap}-byte limit", e.path),
+                ));
             }
             if !is_hex(&e.sha256, 64) {
                 return Err(reject(format!(
@@ -127,10 +127,10 @@ impl Manifest {
                 )));
             }
             if a.size > l.blob_bytes {
-                return Err(reject(format!(
-                    "attachment {:?} is larger than the limit",
-                    a.path
-                )));
+                return Err(reject_as(
+                    RejectReason::TooLarge,
+                    format!("attachment {:?} is larger than the limit", a.path),
+                ));
             }
             if !is_hex(&a.sha256, 64)
                 || !is_hex(&a.payload_sha256, 64)
@@ -144,15 +144,18 @@ impl Manifest {
             // The entry: our exporter's header, then the payload.
             let entry = agefile::X25519_HEADER_BYTES + a.payload_size;
             if entry > l.blob_bytes {
-                return Err(reject(format!(
-                    "attachment {:?} is larger than the limit",
-                    a.path
-                )));
+                return Err(reject_as(
+                    RejectReason::TooLarge,
+                    format!("attachment {:?} is larger than the limit", a.path),
+                ));
             }
             total = total.saturating_add(entry);
         }
         if total > l.total_bytes {
-            return Err(reject("the bundle is larger than the total size limit"));
+            return Err(reject_as(
+                RejectReason::TooLarge,
+                "the bundle is larger than the total size limit",
+            ));
         }
         Ok(())
     }
@@ -228,10 +231,13 @@ pub(super) fn stage<R: Read>(
         let entry = next(rest, &e.path)?;
         let mut entry = regular(entry, &e.path)?;
         let altered = || {
-            reject(format!(
-                "entry {:?} does not match the manifest (size or hash): the bundle was altered",
-                e.path
-            ))
+            reject_as(
+                RejectReason::Tampered,
+                format!(
+                    "entry {:?} does not match the manifest (size or hash): the bundle was altered",
+                    e.path
+                ),
+            )
         };
         // Its size is known before a byte of it is read.
         if entry.size() != e.size {
@@ -358,16 +364,19 @@ fn attachment<R: Read>(
 ) -> Result<()> {
     let size = entry.size();
     let altered = || {
-        reject(format!(
-            "attachment {:?} does not match the manifest: the bundle was altered",
-            a.path
-        ))
+        reject_as(
+            RejectReason::Tampered,
+            format!(
+                "attachment {:?} does not match the manifest: the bundle was altered",
+                a.path
+            ),
+        )
     };
     if size > sink.limits.blob_bytes {
-        return Err(reject(format!(
-            "attachment {:?} is larger than the limit",
-            a.path
-        )));
+        return Err(reject_as(
+            RejectReason::TooLarge,
+            format!("attachment {:?} is larger than the limit", a.path),
+        ));
     }
     // Exactly an exporter's header and the payload the manifest states.
     if size != agefile::X25519_HEADER_BYTES + a.payload_size {
@@ -408,10 +417,13 @@ fn attachment<R: Read>(
                 sink.identity,
             )
             .map_err(|e| match e {
-                Error::Verify(m) => reject(format!(
-                    "attachment {:?} does not match the manifest: the bundle was altered ({m})",
-                    a.path
-                )),
+                Error::Verify(m) => reject_as(
+                    RejectReason::Tampered,
+                    format!(
+                        "attachment {:?} does not match the manifest: the bundle was altered ({m})",
+                        a.path
+                    ),
+                ),
                 other => other,
             })?;
             // Kept in mind, so that it is removed with the rest if anything is refused.

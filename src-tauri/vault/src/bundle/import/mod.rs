@@ -31,13 +31,15 @@ mod records;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::bundle::BundleLimits;
 use crate::crypto::keys::{Passphrase, VaultSecrets};
-use crate::error::{Error, Result};
+use crate::error::{Error, RejectReason, Result};
 use crate::revision;
 use crate::store::{audit, peers, purge};
 
@@ -56,6 +58,19 @@ pub struct ImportOptions {
     pub trust_signer: Option<String>,
     /// The caps; the defaults are the named limits.
     pub limits: BundleLimits,
+    /// Bytes of the bundle file read so far (for a progress bar; the file's size is the end).
+    pub progress: Option<Arc<AtomicU64>>,
+    /// Set to stop: the import ends with [`Error::Cancelled`] and writes nothing.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl ImportOptions {
+    fn cancelled(&self) -> Result<()> {
+        match &self.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Who signed a bundle.
@@ -82,6 +97,9 @@ pub struct ImportReport {
     pub changed_records: usize,
     /// Records that end with more than one head.
     pub conflicts: Vec<String>,
+    /// Records whose witness withdrew consent: the bundle carries their purge, and their
+    /// content is destroyed here too.
+    pub purged_records: usize,
     /// Revisions this vault did not have.
     pub new_revisions: usize,
     /// Revisions already here.
@@ -106,6 +124,7 @@ impl ImportReport {
             new_records: 0,
             changed_records: 0,
             conflicts: vec![],
+            purged_records: 0,
             new_revisions: 0,
             known_revisions: 0,
             new_blobs: 0,
@@ -178,7 +197,8 @@ pub(crate) fn run(
             Ok(a.report)
         }
         Err(e) => {
-            if mode == Mode::Import {
+            // A cancelled import was not refused: nothing to record.
+            if mode == Mode::Import && !matches!(e, Error::Cancelled) {
                 let _ = audit::append(
                     t.conn,
                     t.device,
@@ -244,6 +264,8 @@ fn read_and_apply(
         source,
         identities,
         passphrase: opts.passphrase.as_ref(),
+        progress: opts.progress.as_deref(),
+        cancel: opts.cancel.as_deref(),
     };
     let signed = |key: &str, manifest: &[u8], sig: &[u8]| {
         check::signed_by_trusted(
@@ -296,7 +318,12 @@ fn read_and_apply(
     let (known_by, recorded_size) = match (file_sha, &staged.verified) {
         (Some(sha), _) => (sha, size),
         (None, Some(v)) => (v.manifest_sha256.clone(), 0),
-        (None, None) => return Err(decrypt::reject("the bundle ended early")),
+        (None, None) => {
+            return Err(decrypt::reject_as(
+                RejectReason::Damaged,
+                "the bundle ended early",
+            ))
+        }
     };
     let spool = || -> Result<Option<Box<dyn std::io::Read + Send>>> {
         match &staged.records {
@@ -324,6 +351,7 @@ fn read_and_apply(
         mode,
         read_records,
     )?;
+    opts.cancelled()?;
     apply::commit(
         t,
         staged,

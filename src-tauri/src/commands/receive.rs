@@ -1,0 +1,204 @@
+//! Receiving bundles on a coordinator's vault: files brought in from the page (picked or
+//! dropped: `src/incoming.rs`), each reviewed before anything is written, its signer trusted
+//! after its fingerprint was compared, then imported with progress and cancel; and the devices
+//! bundles come from, renamed or revoked.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use super::short;
+use crate::dto::{DeviceDto, ImportProgress, IncomingDto, ReviewDto};
+use crate::error::{CmdResult, ErrorCode, IpcError};
+use crate::incoming::IncomingError;
+use crate::state::AppState;
+
+/// Largest piece accepted in one call (the page sends 1 MiB).
+const MAX_PIECE: usize = 4 << 20;
+
+impl From<IncomingError> for IpcError {
+    fn from(e: IncomingError) -> Self {
+        let code = match e {
+            IncomingError::Limit(_) | IncomingError::Overrun => ErrorCode::Invalid,
+            IncomingError::Gone => ErrorCode::NotFound,
+            IncomingError::Io => ErrorCode::Io,
+        };
+        IpcError::new(code, e.to_string())
+    }
+}
+
+/// Starts bringing in a bundle file of `size` bytes, known to the user as `name`; its id.
+#[tauri::command]
+pub async fn incoming_begin(state: State<'_, AppState>, name: String, size: u64) -> CmdResult<u32> {
+    let name = short(&name, "file name")?;
+    if state.vault_status() != (true, true) {
+        return Err(IpcError::new(ErrorCode::Locked, "the vault is locked"));
+    }
+    state.touch();
+    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(incoming.begin(&state.vault_dir, name, size)?)
+}
+
+/// One piece of it, base64.
+#[tauri::command]
+pub async fn incoming_chunk(state: State<'_, AppState>, id: u32, data: String) -> CmdResult<()> {
+    if data.len() > MAX_PIECE * 4 / 3 + 4 {
+        return Err(IpcError::new(ErrorCode::Invalid, "the piece is too large"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|_| IpcError::new(ErrorCode::Invalid, "the piece is not base64"))?;
+    state.touch();
+    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(incoming.write(id, &bytes)?)
+}
+
+/// The last piece was sent.
+#[tauri::command]
+pub async fn incoming_finish(state: State<'_, AppState>, id: u32) -> CmdResult<IncomingDto> {
+    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let e = incoming.finish(id)?;
+    Ok(IncomingDto {
+        id,
+        name: e.name.clone(),
+        size: e.size,
+    })
+}
+
+/// Puts a waiting file aside (its copy is removed; the file where it came from stays).
+#[tauri::command]
+pub async fn incoming_remove(state: State<'_, AppState>, id: u32) -> CmdResult<()> {
+    state
+        .incoming
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id);
+    Ok(())
+}
+
+/// The copy of a waiting file, ready to read.
+fn copy_of(state: &AppState, id: u32) -> CmdResult<(std::path::PathBuf, u64)> {
+    let incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let e = incoming.get(id)?;
+    Ok((e.path.clone(), e.size))
+}
+
+/// What a waiting bundle would bring, before anything is written: its signer, and — once the
+/// signer is trusted — what is new, changed, conflicting and purged. A refused bundle's error
+/// says why (`reason`).
+#[tauri::command]
+pub async fn import_review(state: State<'_, AppState>, id: u32) -> CmdResult<ReviewDto> {
+    let (path, _) = copy_of(&state, id)?;
+    let r = state.with_vault(|v| v.inspect(&path, &Default::default()))?;
+    Ok(ReviewDto::new(id, &r))
+}
+
+/// How often an import's progress reaches the window.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+/// Imports a waiting bundle whose signer is trusted; progress as `import-progress` events,
+/// `import_cancel` stops it (nothing is written then). Its copy is removed once it is in.
+#[tauri::command]
+pub async fn import_run(app: AppHandle, id: u32) -> CmdResult<ReviewDto> {
+    let state = app.state::<AppState>();
+    let (path, total) = copy_of(&state, id)?;
+    state.import_cancel.store(false, Ordering::Relaxed);
+    let read = Arc::new(AtomicU64::new(0));
+    let opts = vault::bundle::ImportOptions {
+        progress: Some(read.clone()),
+        cancel: Some(state.import_cancel.clone()),
+        ..Default::default()
+    };
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let (app, read, done) = (app.clone(), read.clone(), done.clone());
+        std::thread::Builder::new()
+            .name("kuager-import-progress".into())
+            .spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let read = read.load(Ordering::Relaxed);
+                    let _ = app.emit("import-progress", ImportProgress { id, read, total });
+                    std::thread::sleep(PROGRESS_EVERY);
+                }
+            })
+            .ok()
+    };
+    let r = state.with_vault(|v| crate::background::run(|| v.import(&path, &opts)));
+    done.store(true, Ordering::Relaxed);
+    if let Some(t) = ticker {
+        let _ = crate::state::blocking(|| t.join());
+    }
+    let r = r?;
+    let _ = app.emit(
+        "import-progress",
+        ImportProgress {
+            id,
+            read: total,
+            total,
+        },
+    );
+    state
+        .incoming
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id);
+    Ok(ReviewDto::new(id, &r))
+}
+
+/// Stops a running import. Not async: on the main thread, it cannot queue behind commands
+/// waiting for the vault the import holds (issue #10, item 5).
+#[tauri::command]
+pub fn import_cancel(state: State<'_, AppState>) -> CmdResult<()> {
+    state.import_cancel.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Trusts a caseworker's device under a label, after its fingerprint was compared with the
+/// one the caseworker's Kuager shows.
+#[tauri::command]
+pub async fn device_trust(
+    state: State<'_, AppState>,
+    public_key: String,
+    label: String,
+) -> CmdResult<()> {
+    let key = short(&public_key, "key")?;
+    let label = short(&label, "label")?;
+    state.with_vault(|v| v.trust_device(&key, &label).map(drop))
+}
+
+/// Every device this vault knows: trusted, then revoked.
+#[tauri::command]
+pub async fn devices_list(state: State<'_, AppState>) -> CmdResult<Vec<DeviceDto>> {
+    let devices = state.with_vault(|v| v.devices())?;
+    Ok(devices.into_iter().map(DeviceDto::from).collect())
+}
+
+/// Renames a trusted device.
+#[tauri::command]
+pub async fn device_rename(
+    state: State<'_, AppState>,
+    public_key: String,
+    label: String,
+) -> CmdResult<()> {
+    let key = short(&public_key, "key")?;
+    let label = short(&label, "label")?;
+    state.with_vault(|v| v.rename_device(&key, &label))
+}
+
+/// Revokes a device: what it sent stays, what it sends later is refused; it cannot be trusted
+/// again. After the vault's passphrase (an open window alone cannot cut a caseworker off).
+#[tauri::command]
+pub async fn device_revoke(
+    state: State<'_, AppState>,
+    public_key: String,
+    passphrase: vault::Passphrase,
+) -> CmdResult<()> {
+    let key = short(&public_key, "key")?;
+    state.with_vault(|v| {
+        let _confirmed = v.confirm_passphrase(&passphrase)?;
+        v.untrust_device(&key).map(drop)
+    })
+}

@@ -1,0 +1,130 @@
+//! Receiving bundles (a coordinator's vault): the files waiting, a review of each before
+//! anything is written, the import's progress, and the devices bundles come from.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A bundle file waiting for review.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IncomingDto {
+    /// Its id while it waits.
+    pub id: u32,
+    /// The name it had where it came from.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// Who signed a bundle.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SignerDto {
+    /// The device's minisign public key.
+    pub public_key: String,
+    /// The device's fingerprint, to compare aloud with the one its caseworker's Kuager shows.
+    pub fingerprint: String,
+    /// The label it is trusted under (none: an unknown device).
+    pub label: Option<String>,
+}
+
+/// What a bundle holds against this vault (a review), or what its import did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReviewDto {
+    /// The waiting file this is about.
+    pub id: u32,
+    /// The signer.
+    pub signer: SignerDto,
+    /// Whether what it holds was read: not before its signer is trusted.
+    pub read: bool,
+    /// Whether it was written (an import, not a review).
+    pub committed: bool,
+    /// It was imported before: nothing in it is new.
+    pub already_imported: bool,
+    /// Records this vault does not have.
+    pub new_records: u32,
+    /// Records this vault has that it changes.
+    pub changed_records: u32,
+    /// Records that will have two versions to reconcile.
+    pub conflicts: u32,
+    /// Records whose witness withdrew consent (their content is destroyed here too).
+    pub purged_records: u32,
+    /// Attachments this vault does not have.
+    pub new_attachments: u32,
+    /// The bundle format (2, or 1 from an earlier Kuager).
+    pub format: u32,
+}
+
+impl ReviewDto {
+    /// The dto of a report about waiting file `id`.
+    pub fn new(id: u32, r: &vault::bundle::ImportReport) -> Self {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        let label = r.signer.label.clone().filter(|l| !l.is_empty());
+        ReviewDto {
+            id,
+            signer: SignerDto {
+                fingerprint: vault::profile::fingerprint(&r.signer.public_key),
+                public_key: r.signer.public_key.clone(),
+                label,
+            },
+            read: r.read,
+            committed: r.committed,
+            already_imported: r.read && r.new_revisions == 0 && r.known_revisions > 0,
+            new_records: n(r.new_records),
+            changed_records: n(r.changed_records),
+            conflicts: n(r.conflicts.len()),
+            purged_records: n(r.purged_records),
+            new_attachments: n(r.new_blobs),
+            format: r.format,
+        }
+    }
+}
+
+/// Progress of an import (event `import-progress`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportProgress {
+    /// The waiting file being imported.
+    pub id: u32,
+    /// Bytes of it read so far.
+    pub read: u64,
+    /// Its size.
+    pub total: u64,
+}
+
+/// A caseworker's device, as a coordinator's vault knows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeviceDto {
+    /// Its minisign public key.
+    pub public_key: String,
+    /// Its fingerprint, to compare aloud.
+    pub fingerprint: String,
+    /// Its label.
+    pub label: String,
+    /// When it was trusted.
+    pub added_at: String,
+    /// When it was revoked (its later bundles are refused).
+    pub revoked_at: Option<String>,
+    /// When its first bundle was imported.
+    pub first_import: Option<String>,
+    /// When its last bundle was imported.
+    pub last_import: Option<String>,
+    /// Its bundles imported.
+    pub bundles: u32,
+    /// Records its bundles brought.
+    pub records: u32,
+}
+
+impl From<vault::Device> for DeviceDto {
+    fn from(d: vault::Device) -> Self {
+        let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+        DeviceDto {
+            fingerprint: vault::profile::fingerprint(&d.public_key),
+            public_key: d.public_key,
+            label: d.label,
+            added_at: d.added_at,
+            revoked_at: d.revoked_at,
+            first_import: d.first_import,
+            last_import: d.last_import,
+            bundles: n(d.bundles),
+            records: n(d.records),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The coordinator's devices and a bundle's review (issue #12): each trusted device with what
+//! it sent; a revoked device's later bundles refused — even when asked to trust their signer —
+//! while what it sent before stays; an import shows its progress and can be cancelled without
+//! writing anything; a refusal says why as a closed set the app translates.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use testkit::bundles::*;
+use testkit::fixture::*;
+use vault::bundle::{ExportScope, ImportOptions};
+use vault::{Error, RejectReason};
+
+fn reason(e: &Error) -> Option<RejectReason> {
+    match e {
+        Error::Rejected(r) => Some(r.reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_revoked_devices_later_bundles_are_refused_and_its_earlier_imports_stay() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = add_person(&mut cw, "Сенбай Нұрахен");
+    add_testimony(&mut cw, p, "held in the camp near Ghulja");
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    let r = org.v.import(&first, &Default::default()).unwrap();
+    assert_eq!(r.new_records, 2);
+
+    let devices = org.v.devices().unwrap();
+    assert_eq!(devices.len(), 1);
+    let d = &devices[0];
+    assert_eq!(
+        (
+            d.label.as_str(),
+            d.bundles,
+            d.records,
+            d.revoked_at.is_none()
+        ),
+        ("Almaty laptop", 1, 2, true)
+    );
+    assert!(d.first_import.is_some() && d.first_import == d.last_import);
+
+    org.v
+        .rename_device(&d.public_key, "Almaty laptop (Aigerim)")
+        .unwrap();
+    assert_eq!(org.v.devices().unwrap()[0].label, "Almaty laptop (Aigerim)");
+
+    add_person(&mut cw, "Нұрлан Сенбай");
+    let later = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    org.v.untrust_device("Almaty laptop (Aigerim)").unwrap();
+    let before = snapshot(&org);
+    for trust in [None, Some("trusted again".to_owned())] {
+        let opts = ImportOptions {
+            trust_signer: trust.clone(),
+            ..Default::default()
+        };
+        for (what, res) in [
+            ("inspect", org.v.inspect(&later, &opts)),
+            ("import", org.v.import(&later, &opts)),
+        ] {
+            let e = res.expect_err(what);
+            assert_eq!(
+                reason(&e),
+                Some(RejectReason::Revoked),
+                "{what} {trust:?}: {e}"
+            );
+            assert!(e.to_string().contains("revoked on"), "{e}");
+        }
+    }
+    assert_eq!(snapshot(&org), before, "a refused bundle changed the vault");
+    // What it sent before stays, and the device is listed as revoked with it.
+    assert!(org.v.get(p).is_ok());
+    let d = &org.v.devices().unwrap()[0];
+    assert!(d.revoked_at.is_some() && d.bundles == 1, "{d:?}");
+    assert!(org.v.trusted_devices().unwrap().is_empty());
+    // Its key cannot be trusted again, nor renamed.
+    let key = cw.device_public_key().unwrap().minisign;
+    let e = org.v.trust_device(&key, "new name").unwrap_err();
+    assert!(e.to_string().contains("revoked"), "{e}");
+    assert!(org.v.rename_device(&key, "x").is_err());
+    let events: Vec<String> = org
+        .v
+        .audit()
+        .unwrap()
+        .iter()
+        .map(|e| e.event["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(events.iter().any(|e| e == "device_revoked"), "{events:?}");
+    assert!(events.iter().any(|e| e == "device_renamed"), "{events:?}");
+}
+
+#[test]
+fn an_import_reports_its_progress_and_a_cancelled_one_writes_nothing() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker");
+    let p = add_person(&mut cw, "Сенбай Нұрахен");
+    let tid = add_testimony(&mut cw, p, "told in Almaty");
+    let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    cw.attach(tid, &payload[..], Default::default()).unwrap();
+    let bundle = export(&mut cw, ExportScope::All, &t.path().join("out"));
+    let size = std::fs::metadata(&bundle).unwrap().len();
+
+    let before = snapshot(&org);
+    let cancel = Arc::new(AtomicBool::new(true));
+    let opts = ImportOptions {
+        cancel: Some(cancel.clone()),
+        ..Default::default()
+    };
+    let e = org.v.import(&bundle, &opts).unwrap_err();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert_eq!(snapshot(&org), before);
+    let audit = org.v.audit().unwrap();
+    assert!(
+        !audit.iter().any(|e| e.event["type"] == "bundle_rejected"),
+        "a cancel is not a refusal"
+    );
+
+    let progress = Arc::new(AtomicU64::new(0));
+    cancel.store(false, Ordering::Relaxed);
+    let opts = ImportOptions {
+        cancel: Some(cancel),
+        progress: Some(progress.clone()),
+        ..Default::default()
+    };
+    let r = org.v.import(&bundle, &opts).unwrap();
+    assert_eq!(r.new_blobs, 1);
+    assert_eq!(
+        progress.load(Ordering::Relaxed),
+        size,
+        "read the whole file"
+    );
+}
+
+#[test]
+fn a_review_counts_purges_and_refusals_say_why() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "caseworker");
+    let p = add_person(&mut cw, "Сенбай Нұрахен");
+    let tid = add_testimony(&mut cw, p, "held in the camp near Ghulja");
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    cw.purge(tid, "the witness withdrew consent").unwrap();
+    let purge = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    let review = org.v.inspect(&purge, &Default::default()).unwrap();
+    assert_eq!((review.purged_records, review.changed_records), (1, 1));
+    assert!(!review.committed);
+
+    // Not addressed to this vault.
+    let (t2, mut stranger_org) = (tempfile::tempdir().unwrap(), coordinator());
+    let (_t3, mut other) = caseworker(&mut stranger_org, "x");
+    add_person(&mut other, "Someone");
+    let elsewhere = export(&mut other, ExportScope::All, &t2.path().join("o"));
+    let e = org.v.inspect(&elsewhere, &Default::default()).unwrap_err();
+    assert_eq!(reason(&e), Some(RejectReason::NotForThisVault), "{e}");
+
+    // Cut short on its way.
+    let bytes = std::fs::read(&purge).unwrap();
+    let cut = t.path().join("cut.age");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let e = org.v.import(&cut, &Default::default()).unwrap_err();
+    assert_eq!(reason(&e), Some(RejectReason::Damaged), "{e}");
+
+    // Not a bundle at all.
+    let text = t.path().join("notes.age");
+    std::fs::write(&text, "minutes of the meeting").unwrap();
+    let e = org.v.import(&text, &Default::default()).unwrap_err();
+    assert_eq!(reason(&e), Some(RejectReason::NotABundle), "{e}");
+
+    // Altered after it was signed: a manifest entry's hash no longer matches.
+    let mut entries = open_bundle(&purge, &org.identity);
+    let records = entries
+        .iter_mut()
+        .find(|(n, _)| n.ends_with("records.jsonl"))
+        .unwrap();
+    records.1.extend_from_slice(b"\n");
+    let altered = t.path().join("altered.age");
+    std::fs::write(&altered, seal(&files(&entries), &org.recipient)).unwrap();
+    let e = org.v.import(&altered, &Default::default()).unwrap_err();
+    assert_eq!(reason(&e), Some(RejectReason::Tampered), "{e}");
+}
