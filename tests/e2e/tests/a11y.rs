@@ -97,6 +97,27 @@ fn every_screen_passes_axe_and_is_reachable_by_keyboard() {
     s.find("[data-testid=history-list] tbody tr", 10);
     check(&s, "history");
 
+    // The organisation: an identity makes this a coordinator's vault, with the screens that
+    // receive bundles and list devices; a file that is no bundle shows a refused card.
+    s.click(&s.find("[data-testid=nav-organisation]", 5));
+    s.type_text(
+        &s.find("[data-testid=org-identity-label]", 20),
+        "coordinators",
+    );
+    s.click(&s.find("[data-testid=org-identity-new]", 5));
+    s.find("[data-testid=org-identities]", 20);
+    check(&s, "organisation");
+    s.click(&s.find("[data-testid=nav-receive]", 20));
+    s.type_text(
+        &s.find("[data-testid=receive-files]", 10),
+        image.to_str().unwrap(),
+    );
+    s.find("[data-testid=bundle-refused]", 30);
+    check(&s, "receive bundles");
+    s.click(&s.find("[data-testid=nav-devices]", 5));
+    s.find("section.devices p.muted", 10);
+    check(&s, "devices");
+
     for (nav, screen) in [
         ("nav-home", "home"),
         ("nav-testimonies", "testimonies list"),
