@@ -46,6 +46,7 @@ const COMMANDS: &[&str] = &[
     "identity_new",
     "profile_write",
     "incoming_begin",
+    "incoming_pick",
     "incoming_chunk",
     "incoming_finish",
     "incoming_remove",

@@ -15,6 +15,8 @@ for p in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk
          xvfb xauth webkit2gtk-driver dbus-x11 fonts-noto-core fonts-noto-cjk strace; do want "$p"; done
 # Reference tools we test against (written by others): Go age, minisign, a terminal driver.
 for p in age minisign bsdutils python3-venv; do want "$p"; done
+# The system file dialog in the coordinator's benchmark and end-to-end test, driven by keys.
+want xdotool
 # Recordings in the end-to-end tests: speech made with espeak-ng, sox and opusenc, played by the
 # app's GStreamer into a PulseAudio null sink whose monitor parecord records.
 for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils \

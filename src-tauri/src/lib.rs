@@ -207,6 +207,7 @@ pub fn run() {
             commands::organisation::identity_new,
             commands::organisation::profile_write,
             commands::receive::incoming_begin,
+            commands::receive::incoming_pick,
             commands::receive::incoming_chunk,
             commands::receive::incoming_finish,
             commands::receive::incoming_remove,

@@ -9,7 +9,7 @@ const ALLOWED = new Set([
   'recipients_list', 'recipients_add', 'recipients_remove', 'export_folder',
   'pick_export_folder', 'export_bundle', 'export_cancel', 'vault_settings', 'set_vault_label',
   'set_passphrase_bundles', 'profile_open', 'profile_load', 'profile_forget', 'organisation',
-  'identity_new', 'profile_write', 'incoming_begin', 'incoming_chunk', 'incoming_finish',
+  'identity_new', 'profile_write', 'incoming_begin', 'incoming_pick', 'incoming_chunk', 'incoming_finish',
   'incoming_remove', 'import_review', 'import_run', 'import_cancel', 'device_trust',
   'devices_list', 'device_rename', 'device_revoke',
   'plugin:event|listen', 'plugin:event|unlisten',

@@ -10,6 +10,7 @@ use kuager_bench::{gen, open_or_create};
 
 mod app;
 mod bundles;
+mod coordinator;
 use vault::{AttachMeta, Kind};
 
 struct Row {
@@ -65,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         if quick { " (quick)" } else { "" }
     );
 
-    // `--only save|bulk|attach|bundles|app` runs one group (for working on one figure).
+    // `--only save|bulk|attach|bundles|coordinator|app` runs one group (for working on one figure).
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -87,6 +88,13 @@ fn main() -> anyhow::Result<()> {
             if quick { 1_000 } else { 10_000 },
             attach_bytes,
             !quick,
+        )?);
+    }
+
+    if want("coordinator") {
+        rows.extend(coordinator::bench_coordinator(
+            root.path(),
+            if quick { 2_000 } else { 10_000 },
         )?);
     }
 

@@ -56,6 +56,34 @@ pub async fn incoming_chunk(state: State<'_, AppState>, id: u32, data: String) -
     Ok(incoming.write(id, &bytes)?)
 }
 
+/// The system's file dialog, opened from here, for bundles to review: they are read where
+/// they lie (no copy), and the page never names a path.
+#[tauri::command]
+pub async fn incoming_pick(app: AppHandle) -> CmdResult<Vec<IncomingDto>> {
+    use tauri_plugin_dialog::DialogExt;
+    let picked = crate::state::blocking(|| {
+        app.dialog()
+            .file()
+            .add_filter("Kuager bundles", &["age"])
+            .blocking_pick_files()
+    })
+    .unwrap_or_default();
+    let state = app.state::<AppState>();
+    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    picked
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .map(|path| {
+            let (id, e) = incoming.add_picked(path)?;
+            Ok(IncomingDto {
+                id,
+                name: e.name.clone(),
+                size: e.size,
+            })
+        })
+        .collect()
+}
+
 /// The last piece was sent.
 #[tauri::command]
 pub async fn incoming_finish(state: State<'_, AppState>, id: u32) -> CmdResult<IncomingDto> {

@@ -1,7 +1,7 @@
 //! The end-to-end tests' own steps in the Kuager app, on top of the shared harness
 //! (`testkit::driver`: Xvfb, tauri-driver, a WebDriver client, a sandboxed `$HOME`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use testkit::canary::canary_hits;
 pub use testkit::driver::{El, Sandbox, Session};
@@ -144,4 +144,44 @@ impl Steps for Session {
             "the saved case with its person and testimony",
         );
     }
+}
+
+/// Chooses `file` in the system's file dialog the app just opened (GTK's, under this
+/// sandbox's X display), with the keys a person would use: the location field (Ctrl+L), the
+/// path, Enter. `xdotool` comes from `packaging/linux/deps.sh`.
+pub fn choose_in_file_dialog(sb: &Sandbox, file: &Path) {
+    let x = |args: &[&str]| -> String {
+        let o = std::process::Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &sb.display)
+            .output()
+            .expect("xdotool (packaging/linux/deps.sh installs it)");
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    let dialog = || x(&["search", "--onlyvisible", "--name", "^Open"]);
+    let t = std::time::Instant::now();
+    let window = loop {
+        let w = dialog();
+        if let Some(w) = w.lines().last().filter(|w| !w.is_empty()) {
+            break w.to_owned();
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "no file dialog opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    x(&["windowfocus", "--sync", &window]);
+    x(&["key", "ctrl+l"]);
+    x(&["type", "--delay", "1", file.to_str().unwrap()]);
+    // Enter right after typing is taken by the path's completion: wait, then again while the
+    // dialog is still there.
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        if dialog().is_empty() {
+            return;
+        }
+        x(&["key", "Return"]);
+    }
+    panic!("the file dialog did not take {}", file.display());
 }

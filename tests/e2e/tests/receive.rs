@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use e2e::{root, App, Sandbox, Session, Steps};
+use e2e::{choose_in_file_dialog, root, App, Sandbox, Session, Steps};
 use serde_json::json;
 use testkit::bundles::{files, open_bundle, seal};
 use testkit::cli::Env;
@@ -154,7 +154,15 @@ fn a_coordinator_reviews_trusts_imports_and_revokes() {
     s.unlock(PASS);
     s.click(&s.find("[data-testid=nav-receive]", 60));
 
-    pick(&s, &a1, 1);
+    // The first in the system's file dialog (read where it lies), the others in the page's own
+    // picker (copied in).
+    s.click(&s.find("[data-testid=receive-choose]", 20));
+    choose_in_file_dialog(&sb, &a1);
+    s.wait_for(
+        "const c = document.querySelector('[data-testid=bundle-card]'); return !!c && c.dataset.status === 'ready'",
+        60,
+        "the bundle chosen in the dialog to be reviewed",
+    );
     let known = card_text(&s, 0);
     assert!(
         known.contains("Almaty laptop") && known.contains("2 new records"),
@@ -253,4 +261,8 @@ fn a_coordinator_reviews_trusts_imports_and_revokes() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(left, 0, "copies of bundles left in the vault folder");
+    assert!(
+        a1.exists(),
+        "the bundle chosen in the dialog is the user's, and stays"
+    );
 }

@@ -75,6 +75,7 @@ export const ipc = {
 
   incomingBegin: (name: string, size: number) => invoke<number>('incoming_begin', { name, size }),
   incomingChunk: (id: number, data: string) => invoke<null>('incoming_chunk', { id, data }),
+  incomingPick: () => invoke<IncomingDto[]>('incoming_pick'),
   incomingFinish: (id: number) => invoke<IncomingDto>('incoming_finish', { id }),
   incomingRemove: (id: number) => invoke<null>('incoming_remove', { id }),
   importReview: (id: number) => invoke<ReviewDto>('import_review', { id }),

@@ -2,7 +2,7 @@
 //! revisions as `records.jsonl` is read a second time (`super::records::each`: their data is
 //! never all in memory), their heads, the attachments they need, the purges they carry, the
 //! search index — then the signer's trust, the import itself and its audit event. When
-//! inspecting, the transaction is rolled back after the counting.
+//! inspecting, nothing is written: records and heads are only counted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,9 +51,23 @@ pub(super) fn commit(
     }
     let new_blobs = needed_blobs(t.conn, staged, &checked.new, &purged)?;
     report.new_blobs = new_blobs.len();
+    if mode == Mode::Inspect {
+        // A review only counts: which records are new or changed, which end with two heads.
+        // Nothing is written, not even in a transaction rolled back (the revisions, the index
+        // and the purges were most of a review's time, for nothing it shows).
+        for (record, revs) in &by_record {
+            add_record(t.conn, record, revs, &mut report, false)?;
+            set_heads(t.conn, record, revs, &mut report, false)?;
+        }
+        return Ok(Applied {
+            report,
+            kept: BTreeSet::new(),
+            purged: false,
+        });
+    }
     let tx = t.conn.unchecked_transaction()?;
     for (record, revs) in &by_record {
-        add_record(&tx, record, revs, &mut report)?;
+        add_record(&tx, record, revs, &mut report, true)?;
     }
     let new: BTreeSet<&str> = checked.new.iter().map(|r| r.id.as_str()).collect();
     reread(&mut |rev| {
@@ -63,7 +77,7 @@ pub(super) fn commit(
         Ok(())
     })?;
     for (record, revs) in &by_record {
-        set_heads(&tx, record, revs, &mut report)?;
+        set_heads(&tx, record, revs, &mut report, true)?;
     }
     let mut kept = BTreeSet::new();
     for b in &new_blobs {
@@ -79,14 +93,6 @@ pub(super) fn commit(
     }
     for record in by_record.keys() {
         index::reindex_record(&tx, record.parse()?)?;
-    }
-    if mode == Mode::Inspect {
-        drop(tx); // rolls back: inspect changes nothing
-        return Ok(Applied {
-            report,
-            kept: BTreeSet::new(),
-            purged: false,
-        });
     }
     let signer = &checked.signer;
     if !checked.was_trusted {
@@ -161,6 +167,7 @@ fn add_record(
     record: &str,
     revs: &[&Light],
     report: &mut ImportReport,
+    write: bool,
 ) -> Result<()> {
     let kind: Kind = revs[0].kind;
     if revs.iter().any(|r| r.kind != kind) {
@@ -177,7 +184,9 @@ fn add_record(
         Some(_) => report.changed_records += 1,
         None => {
             report.new_records += 1;
-            store::insert_record(tx, record, kind, &revs[0].at, &[])?;
+            if write {
+                store::insert_record(tx, record, kind, &revs[0].at, &[])?;
+            }
         }
     }
     Ok(())
@@ -190,6 +199,7 @@ fn set_heads(
     record: &str,
     revs: &[&Light],
     report: &mut ImportReport,
+    write: bool,
 ) -> Result<()> {
     let added: Vec<(String, Vec<String>)> = revs
         .iter()
@@ -205,5 +215,8 @@ fn set_heads(
     if new_heads.len() > 1 {
         report.conflicts.push(record.to_owned());
     }
-    heads::set(tx, record, &new_heads)
+    if write {
+        heads::set(tx, record, &new_heads)?;
+    }
+    Ok(())
 }
