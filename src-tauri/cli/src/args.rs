@@ -345,7 +345,8 @@ pub enum TrustCmd {
     },
     /// List the trusted devices.
     List,
-    /// Stop trusting a device (by its key, or its label).
+    /// Revoke a device (by its key, or its label): what it sent stays, any bundle it signs
+    /// later is refused, and it cannot be trusted again.
     Remove {
         /// The key or its label.
         key: String,

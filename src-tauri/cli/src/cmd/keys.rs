@@ -73,7 +73,10 @@ pub fn trust(out: Out, dir: &Path, action: TrustCmd) -> anyhow::Result<u8> {
         }
         TrustCmd::Remove { key } => {
             let k = v.untrust_device(&key)?;
-            writeln!(out, "No longer trusted: {k}")?;
+            writeln!(
+                out,
+                "Revoked: {k}. What it sent stays; bundles it signs from now on are refused."
+            )?;
         }
     }
     Ok(0)
