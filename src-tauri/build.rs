@@ -57,6 +57,8 @@ const COMMANDS: &[&str] = &[
     "devices_list",
     "device_rename",
     "device_revoke",
+    "conflicts_list",
+    "conflict_resolve",
 ];
 
 fn main() {

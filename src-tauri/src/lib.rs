@@ -218,6 +218,8 @@ pub fn run() {
             commands::receive::devices_list,
             commands::receive::device_rename,
             commands::receive::device_revoke,
+            commands::receive::conflicts_list,
+            commands::receive::conflict_resolve,
         ])
         .setup(|app| {
             let boot = app.state::<AppState>().boot_query();

@@ -11,7 +11,7 @@ const ALLOWED = new Set([
   'set_passphrase_bundles', 'profile_open', 'profile_load', 'profile_forget', 'organisation',
   'identity_new', 'profile_write', 'incoming_begin', 'incoming_pick', 'incoming_chunk', 'incoming_finish',
   'incoming_remove', 'import_review', 'import_run', 'import_cancel', 'device_trust',
-  'devices_list', 'device_rename', 'device_revoke',
+  'devices_list', 'device_rename', 'device_revoke', 'conflicts_list', 'conflict_resolve',
   'plugin:event|listen', 'plugin:event|unlisten',
 ]);
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

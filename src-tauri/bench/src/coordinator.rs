@@ -70,7 +70,7 @@ pub(crate) fn bench_coordinator(base: &Path, records: usize) -> anyhow::Result<V
     let digits = records.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

@@ -11,7 +11,7 @@ use base64::Engine;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use super::short;
-use crate::dto::{DeviceDto, ImportProgress, IncomingDto, ReviewDto};
+use crate::dto::{ConflictDto, DeviceDto, ImportProgress, IncomingDto, ReviewDto, SavedDto};
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::incoming::IncomingError;
 use crate::state::AppState;
@@ -182,6 +182,54 @@ pub async fn import_run(app: AppHandle, id: u32) -> CmdResult<ReviewDto> {
 pub fn import_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     state.import_cancel.store(true, Ordering::Relaxed);
     Ok(())
+}
+
+/// Records whose versions conflict, newest first.
+#[tauri::command]
+pub async fn conflicts_list(state: State<'_, AppState>) -> CmdResult<Vec<ConflictDto>> {
+    let rows = state.with_vault(|v| v.conflict_summaries())?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, n)| ConflictDto {
+            summary: s.into(),
+            versions: u32::try_from(n).unwrap_or(u32::MAX),
+        })
+        .collect())
+}
+
+/// Resolves a conflict with a merge revision whose parents are all its versions: the version
+/// `keep` whole, or `merged` (the whole record, as the conflicts screen put it together from
+/// the fields chosen).
+#[tauri::command]
+pub async fn conflict_resolve(
+    state: State<'_, AppState>,
+    id: String,
+    keep: Option<String>,
+    merged: Option<String>,
+) -> CmdResult<SavedDto> {
+    let id = super::record_id(&id)?;
+    if merged
+        .as_ref()
+        .is_some_and(|m| m.len() > vault::model::MAX_RECORD_BYTES)
+    {
+        return Err(IpcError::new(
+            ErrorCode::Invalid,
+            "the merged record is too large",
+        ));
+    }
+    let saved = state.with_vault(|v| {
+        let keep = keep
+            .as_deref()
+            .map(|k| v.find_revision(id, k.trim()))
+            .transpose()?;
+        v.resolve(id, keep, merged.as_deref().map(str::as_bytes))
+    })?;
+    Ok(SavedDto {
+        record: saved.record.to_string(),
+        revision: saved.revision.to_string(),
+        changed: saved.changed,
+        warnings: vec![],
+    })
 }
 
 /// Trusts a caseworker's device under a label, after its fingerprint was compared with the

@@ -507,6 +507,7 @@ pub fn typescript() -> String {
         ReviewDto::decl(&cfg),
         ImportProgress::decl(&cfg),
         DeviceDto::decl(&cfg),
+        ConflictDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

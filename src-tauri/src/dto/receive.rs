@@ -89,6 +89,15 @@ pub struct ImportProgress {
     pub total: u64,
 }
 
+/// A record whose versions conflict, as the conflicts list shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConflictDto {
+    /// The record, as the lists show it.
+    pub summary: super::SummaryDto,
+    /// How many versions it has.
+    pub versions: u32,
+}
+
 /// A caseworker's device, as a coordinator's vault knows it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeviceDto {

@@ -185,3 +185,31 @@ pub fn choose_in_file_dialog(sb: &Sandbox, file: &Path) {
     }
     panic!("the file dialog did not take {}", file.display());
 }
+
+/// The default vault folder of a sandbox (the one the app opens).
+pub fn vault_dir(sb: &Sandbox) -> PathBuf {
+    sb.home.join(".local/share/kuager/default")
+}
+
+/// A sandbox whose default vault is a coordinator's, unlocked by `testkit::fixture::PASS`: it
+/// holds an organisation identity, whose `age-keygen`-style key file is `outside/org.key`; the
+/// app speaks English. Returns the sandbox and the identity.
+pub fn coordinator_sandbox() -> (Sandbox, age::x25519::Identity) {
+    let sb = Sandbox::start();
+    let config = sb.home.join(".config/kuager/app.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, r#"{"language":"en","autolock_minutes":30}"#).unwrap();
+    let identity = age::x25519::Identity::generate();
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(
+            sb.outside.join("org.key"),
+            format!("{}\n", identity.to_string().expose_secret()),
+        )
+        .unwrap();
+    }
+    let mut v = testkit::fixture::new_vault(&vault_dir(&sb));
+    v.import_identity_file(&sb.outside.join("org.key"), Some("organisation"))
+        .unwrap();
+    (sb, identity)
+}

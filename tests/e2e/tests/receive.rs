@@ -8,15 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use e2e::{choose_in_file_dialog, root, App, Sandbox, Session, Steps};
+use e2e::{choose_in_file_dialog, coordinator_sandbox, root, vault_dir, App, Session, Steps};
 use serde_json::json;
 use testkit::bundles::{files, open_bundle, seal};
 use testkit::cli::Env;
-use testkit::fixture::{new_vault, PASS};
-
-fn vault_dir(sb: &Sandbox) -> PathBuf {
-    sb.home.join(".local/share/kuager/default")
-}
+use testkit::fixture::PASS;
 
 /// A caseworker's vault (made with the `kuager` command) exporting to `org`.
 fn caseworker(org: &str, names: &[&str]) -> Env {
@@ -104,28 +100,27 @@ fn wait_status(s: &Session, n: usize, status: &str) {
     );
 }
 
+/// The same bundle, its records changed after it was signed, sealed again to the
+/// organisation: only the signature tells.
+fn altered_copy(bundle: &Path, identity: &age::x25519::Identity, to: &Path) -> PathBuf {
+    let mut entries = open_bundle(bundle, identity);
+    let records = entries
+        .iter_mut()
+        .find(|(n, _)| n.ends_with("records.jsonl"))
+        .unwrap();
+    records.1 = String::from_utf8(records.1.clone())
+        .unwrap()
+        .replace("Ghulja", "Almaty")
+        .into_bytes();
+    let org = identity.to_public().to_string();
+    std::fs::write(to, seal(&files(&entries), &org)).unwrap();
+    to.to_owned()
+}
+
 #[test]
 fn a_coordinator_reviews_trusts_imports_and_revokes() {
-    let sb = Sandbox::start();
-    let config = sb.home.join(".config/kuager/app.json");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(&config, r#"{"language":"en","autolock_minutes":30}"#).unwrap();
-    let id_file = sb.outside.join("org.key");
-    let identity = age::x25519::Identity::generate();
-    {
-        use age::secrecy::ExposeSecret;
-        std::fs::write(
-            &id_file,
-            format!("{}\n", identity.to_string().expose_secret()),
-        )
-        .unwrap();
-    }
+    let (sb, identity) = coordinator_sandbox();
     let org = identity.to_public().to_string();
-    {
-        let mut v = new_vault(&vault_dir(&sb));
-        v.import_identity_file(&id_file, Some("organisation"))
-            .unwrap();
-    }
 
     let a = caseworker(&org, &["Сенбай Нұрахен"]);
     let b = caseworker(&org, &["Айгерім Қасым"]);
@@ -136,19 +131,7 @@ fn a_coordinator_reviews_trusts_imports_and_revokes() {
     }
     let a1 = export(&a, &sb.outside, "a1");
     let b1 = export(&b, &sb.outside, "b1");
-    // The same bundle, its records changed after it was signed, sealed again to the
-    // organisation: only the signature tells.
-    let mut entries = open_bundle(&a1, &identity);
-    let records = entries
-        .iter_mut()
-        .find(|(n, _)| n.ends_with("records.jsonl"))
-        .unwrap();
-    records.1 = String::from_utf8(records.1.clone())
-        .unwrap()
-        .replace("Ghulja", "Almaty")
-        .into_bytes();
-    let altered = sb.outside.join("altered.age");
-    std::fs::write(&altered, seal(&files(&entries), &org)).unwrap();
+    let altered = altered_copy(&a1, &identity, &sb.outside.join("altered.age"));
 
     let s = sb.launch();
     s.unlock(PASS);

@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
-  DeviceDto, ImportProgress, IncomingDto, ReviewDto,
+  ConflictDto, DeviceDto, ImportProgress, IncomingDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
@@ -88,6 +88,9 @@ export const ipc = {
   deviceRename: (publicKey: string, label: string) => invoke<null>('device_rename', { publicKey, label }),
   deviceRevoke: (publicKey: string, passphrase: string) =>
     invoke<null>('device_revoke', { publicKey, passphrase }),
+  conflicts: () => invoke<ConflictDto[]>('conflicts_list'),
+  resolve: (id: string, keep: string | null, merged: string | null) =>
+    invoke<SavedDto>('conflict_resolve', { id, keep, merged }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 };

@@ -14,6 +14,8 @@ export type Route =
   | { name: 'organisation' }
   | { name: 'receive' }
   | { name: 'devices' }
+  | { name: 'conflicts' }
+  | { name: 'resolve'; id: string }
   | { name: 'audit' };
 
 let current = $state<Route>({ name: 'home' });

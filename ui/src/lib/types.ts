@@ -592,3 +592,13 @@ bundles: number,
  * Records its bundles brought.
  */
 records: number, };
+
+export type ConflictDto = { 
+/**
+ * The record, as the lists show it.
+ */
+summary: SummaryDto, 
+/**
+ * How many versions it has.
+ */
+versions: number, };

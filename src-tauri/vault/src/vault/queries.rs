@@ -184,6 +184,25 @@ impl Vault {
         ids.iter().map(|id| self.get(id.parse()?)).collect()
     }
 
+    /// The records with conflicting versions, as the lists show them, with how many versions
+    /// each has; newest first. For the conflicts screen: no version's data is read but the
+    /// current one's summary.
+    pub fn conflict_summaries(&self) -> Result<Vec<(Summary, usize)>> {
+        let o = self.o()?;
+        let rows: Vec<(String, usize)> = store::collect(
+            o.conn
+                .prepare(
+                    "SELECT id, json_array_length(heads) FROM records \
+                     WHERE json_array_length(heads) > 1 ORDER BY id DESC",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?,
+        )?;
+        let mut s = Summarizer::new(&o.conn);
+        rows.into_iter()
+            .map(|(id, n)| Ok((s.summary(&id)?, n)))
+            .collect()
+    }
+
     /// The audit log, oldest first.
     pub fn audit(&self) -> Result<Vec<audit::AuditEvent>> {
         audit::all(&self.o()?.conn)
