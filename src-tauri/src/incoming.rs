@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_FILES: usize = 200;
 /// The largest file accepted (the importer's own total limit is lower; this only keeps a page
 /// from filling the disk).
-pub const MAX_BYTES: u64 = 64 << 30;
+pub const MAX_BYTES: u64 = 16 << 30;
 
 /// One file: the name the user knows it by, its copy, its size as announced and as written.
 pub struct Entry {
@@ -58,6 +58,12 @@ pub enum IncomingError {
     /// Too many or too large.
     #[error("{0}")]
     Limit(String),
+    /// Fewer bytes arrived than announced.
+    #[error("the file arrived incomplete: add it again")]
+    Short,
+    /// Not a regular file.
+    #[error("this is not a file (a folder, a device or a pipe): choose the bundle file itself")]
+    NotAFile,
     /// No such file (removed, or the vault locked meanwhile).
     #[error("this file is no longer waiting: add it again")]
     Gone,
@@ -74,9 +80,27 @@ pub fn folder(vault_dir: &Path) -> PathBuf {
     vault_dir.join("incoming")
 }
 
-/// Removes every copy (at start, and when the vault locks).
+/// Removes every copy (at start, and when the vault locks): only files named as this module
+/// names them, only in a vault's folder (a `--vault` pointed elsewhere never loses a folder of
+/// its own called `incoming`).
 pub fn clear_folder(vault_dir: &Path) {
-    let _ = fs::remove_dir_all(folder(vault_dir));
+    if !vault_dir.join("vault.json").is_file() {
+        return;
+    }
+    let dir = folder(vault_dir);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name.len() == 36
+            && name.ends_with(".age")
+            && name[..32].bytes().all(|b| b.is_ascii_hexdigit());
+        if ours {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+    let _ = fs::remove_dir(&dir);
 }
 
 impl Incoming {
@@ -123,13 +147,14 @@ impl Incoming {
     }
 
     /// A bundle chosen in the system's file dialog: read where it lies, never removed.
-    pub fn add_picked(&mut self, path: PathBuf) -> Result<(u32, &Entry), IncomingError> {
+    /// `size` was read before the caller took the lock this map is under (a slow disk must not
+    /// hold up a lock of the vault).
+    pub fn add_picked(&mut self, path: PathBuf, size: u64) -> Result<(u32, &Entry), IncomingError> {
         if self.files.len() >= MAX_FILES {
             return Err(IncomingError::Limit(format!(
                 "at most {MAX_FILES} files can wait at once: import or put some aside first"
             )));
         }
-        let size = fs::metadata(&path).map_err(|_| IncomingError::Io)?.len();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -168,7 +193,7 @@ impl Incoming {
         e.file = None;
         if e.written != e.size {
             self.remove(id);
-            return Err(IncomingError::Overrun);
+            return Err(IncomingError::Short);
         }
         Ok(&self.files[&id])
     }
@@ -191,10 +216,18 @@ impl Incoming {
         }
     }
 
-    /// Forgets every file and removes every copy.
+    /// Forgets every file; their copies are removed on a thread of their own (the lock that
+    /// calls this never waits for a disk).
     pub fn clear(&mut self, vault_dir: &Path) {
         self.files.clear();
-        clear_folder(vault_dir);
+        let dir = vault_dir.to_owned();
+        if std::thread::Builder::new()
+            .name("kuager-incoming-clear".into())
+            .spawn(move || clear_folder(&dir))
+            .is_err()
+        {
+            clear_folder(vault_dir);
+        }
     }
 }
 
@@ -213,6 +246,7 @@ mod tests {
     #[test]
     fn a_file_is_copied_whole_or_not_at_all() {
         let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("vault.json"), "{}").unwrap();
         let mut inc = Incoming::default();
         let id = inc.begin(t.path(), "bundle.age".into(), 6).unwrap();
         inc.write(id, b"abc").unwrap();
@@ -235,7 +269,7 @@ mod tests {
         assert!(!path.exists());
         let mine = t.path().join("mine.age");
         fs::write(&mine, b"bundle").unwrap();
-        let (picked, e) = inc.add_picked(mine.clone()).unwrap();
+        let (picked, e) = inc.add_picked(mine.clone(), 6).unwrap();
         assert_eq!(
             (e.name.as_str(), e.size, e.complete()),
             ("mine.age", 6, true)
@@ -243,8 +277,18 @@ mod tests {
         inc.remove(picked);
         assert!(mine.exists(), "the user's own file is never removed");
         inc.begin(t.path(), "x".into(), 1).unwrap();
-        inc.clear(t.path());
-        assert!(!folder(t.path()).exists());
+        fs::write(folder(t.path()).join("notes.txt"), b"mine").unwrap();
+        inc.files.clear();
+        clear_folder(t.path());
+        assert_eq!(
+            fs::read_dir(folder(t.path())).unwrap().count(),
+            1,
+            "only its own copies are removed"
+        );
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::create_dir(folder(elsewhere.path())).unwrap();
+        clear_folder(elsewhere.path());
+        assert!(folder(elsewhere.path()).exists(), "not a vault: left alone");
         assert!(matches!(
             inc.begin(t.path(), "huge".into(), MAX_BYTES + 1),
             Err(IncomingError::Limit(_))

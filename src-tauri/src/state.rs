@@ -46,8 +46,11 @@ pub struct AppState {
     pub export_cancel: Arc<AtomicBool>,
     /// Set to stop a running import.
     pub import_cancel: Arc<AtomicBool>,
-    /// Bundles brought in from the page, waiting for review and import.
-    pub incoming: Mutex<crate::incoming::Incoming>,
+    /// Bundles brought in from the page, waiting for review and import ([`AppState::incoming`]).
+    incoming: Mutex<crate::incoming::Incoming>,
+    /// A lock found the waiting bundles busy (a piece being written): whoever takes them next
+    /// puts them aside first.
+    incoming_clear_pending: AtomicBool,
     /// Attachments being streamed in, by upload id.
     pub uploads: Mutex<HashMap<u64, Upload>>,
     /// Where bundles go, as picked in the system's folder dialog (None: Documents/Kuager). Kept
@@ -97,6 +100,7 @@ impl AppState {
             export_cancel: Arc::new(AtomicBool::new(false)),
             import_cancel: Arc::new(AtomicBool::new(false)),
             incoming: Mutex::new(Default::default()),
+            incoming_clear_pending: AtomicBool::new(false),
             uploads: Mutex::new(HashMap::new()),
             export_folder: Mutex::new(None),
             page: AtomicU64::new(0),
@@ -214,12 +218,15 @@ impl AppState {
         self.lock_pending.store(true, Ordering::SeqCst);
         self.export_cancel.store(true, Ordering::SeqCst);
         self.import_cancel.store(true, Ordering::SeqCst);
-        // Bundles waiting to be imported are put aside (this map too is only held for an
-        // instant: an import works on its own copy's path).
-        self.incoming
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear(&self.vault_dir);
+        // Bundles waiting to be imported are put aside, without waiting for a piece being
+        // written: then the next to take them does it.
+        match self.incoming.try_lock() {
+            Ok(mut waiting) => waiting.clear(&self.vault_dir),
+            Err(TryLockError::Poisoned(p)) => p.into_inner().clear(&self.vault_dir),
+            Err(TryLockError::WouldBlock) => {
+                self.incoming_clear_pending.store(true, Ordering::SeqCst)
+            }
+        }
         // An upload's worker holds the vault while the page streams: closing its queue ends it
         // (this map is only ever held for an instant).
         self.uploads
@@ -233,6 +240,15 @@ impl AppState {
         };
         self.settle_lock(&mut slot);
         Lock::Done
+    }
+
+    /// The bundles waiting for review; put aside first if a lock asked for it meanwhile.
+    pub fn incoming(&self) -> MutexGuard<'_, crate::incoming::Incoming> {
+        let mut waiting = self.incoming.lock().unwrap_or_else(|p| p.into_inner());
+        if self.incoming_clear_pending.swap(false, Ordering::SeqCst) {
+            waiting.clear(&self.vault_dir);
+        }
+        waiting
     }
 
     /// Whether the vault may be unlocked, without waiting for it: one busy with a command (an

@@ -16,6 +16,17 @@ use crate::dto::{
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::state::AppState;
 
+/// A profile to load as the page sent it, its size and the typed fingerprint's length bounded.
+pub fn bounded(load: &ProfileLoad) -> CmdResult<Opened> {
+    if load.fingerprint.len() > 200 {
+        return Err(
+            IpcError::new(ErrorCode::Invalid, "the fingerprint typed is too long")
+                .field("fingerprint"),
+        );
+    }
+    open(&load.text)
+}
+
 /// Reads a profile file's text as the page sent it: whole, signed by the key it names, valid
 /// now. Nothing is kept.
 pub fn open(text: &str) -> CmdResult<Opened> {
@@ -63,7 +74,7 @@ pub async fn profile_load(
     passphrase: vault::Passphrase,
 ) -> CmdResult<ProfileDto> {
     let state = app.state::<AppState>();
-    open(&request.text)?;
+    bounded(&request)?;
     let opened = state.with_vault(|v| {
         let ok = v.confirm_passphrase(&passphrase)?;
         load(&state, v, &request, ok)
@@ -119,12 +130,14 @@ pub async fn identity_new(state: State<'_, AppState>, label: String) -> CmdResul
 }
 
 /// Writes a signed organisation profile into the folder bundles go to, as a new file (never
-/// over another), and returns where and the fingerprint to read aloud. The file is meant to be
+/// over another), and returns where and the fingerprint to read aloud. The vault's passphrase
+/// is asked again: every caseworker who loads the profile exports to the keys it names. The file is meant to be
 /// handed out: it holds the organisation's name and public keys, nothing secret.
 #[tauri::command]
 pub async fn profile_write(
     state: State<'_, AppState>,
     request: ProfileWriteRequest,
+    passphrase: vault::Passphrase,
 ) -> CmdResult<ProfileWritten> {
     let folder = super::bundles::export_dir(&state)?;
     let organisation = short(&request.organisation, "organisation's name")?;
@@ -150,6 +163,7 @@ pub async fn profile_write(
         .filter(|c: &CmdResult<Coordinator>| c.as_ref().map_or(true, |c| !c.recipient.is_empty()))
         .collect::<CmdResult<_>>()?;
     let bytes = state.with_vault(|v| {
+        let ok = v.confirm_passphrase(&passphrase)?;
         let coordinators = if typed.is_empty() {
             v.identities()?
                 .into_iter()
@@ -165,16 +179,19 @@ pub async fn profile_write(
                     .into(),
             });
         }
-        v.write_profile(&vault::ProfileSpec {
-            organisation,
-            coordinators,
-            recovery,
-            policy: Policy {
-                passphrase_bundles: request.passphrase_bundles,
-                max_autolock_minutes: request.max_autolock_minutes,
+        v.write_profile(
+            &vault::ProfileSpec {
+                organisation,
+                coordinators,
+                recovery,
+                policy: Policy {
+                    passphrase_bundles: request.passphrase_bundles,
+                    max_autolock_minutes: request.max_autolock_minutes,
+                },
+                valid_days: request.valid_days,
             },
-            valid_days: request.valid_days,
-        })
+            ok,
+        )
     })?;
     let opened = profile::open(&bytes, time::OffsetDateTime::now_utc())?;
     let path = crate::state::blocking(|| new_file(&folder, &opened, &bytes))?;

@@ -22,7 +22,10 @@ const MAX_PIECE: usize = 4 << 20;
 impl From<IncomingError> for IpcError {
     fn from(e: IncomingError) -> Self {
         let code = match e {
-            IncomingError::Limit(_) | IncomingError::Overrun => ErrorCode::Invalid,
+            IncomingError::Limit(_)
+            | IncomingError::Overrun
+            | IncomingError::Short
+            | IncomingError::NotAFile => ErrorCode::Invalid,
             IncomingError::Gone => ErrorCode::NotFound,
             IncomingError::Io => ErrorCode::Io,
         };
@@ -38,7 +41,7 @@ pub async fn incoming_begin(state: State<'_, AppState>, name: String, size: u64)
         return Err(IpcError::new(ErrorCode::Locked, "the vault is locked"));
     }
     state.touch();
-    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let mut incoming = state.incoming();
     Ok(incoming.begin(&state.vault_dir, name, size)?)
 }
 
@@ -52,7 +55,7 @@ pub async fn incoming_chunk(state: State<'_, AppState>, id: u32, data: String) -
         .decode(data.as_bytes())
         .map_err(|_| IpcError::new(ErrorCode::Invalid, "the piece is not base64"))?;
     state.touch();
-    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let mut incoming = state.incoming();
     Ok(incoming.write(id, &bytes)?)
 }
 
@@ -69,12 +72,27 @@ pub async fn incoming_pick(app: AppHandle) -> CmdResult<Vec<IncomingDto>> {
     })
     .unwrap_or_default();
     let state = app.state::<AppState>();
-    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
-    picked
+    if state.vault_status() != (true, true) {
+        return Err(IpcError::new(ErrorCode::Locked, "the vault is locked"));
+    }
+    // Each file is looked at before the list is held: only regular files (a pipe or a device
+    // would block a read), their sizes read off the lock.
+    let files = crate::state::blocking(|| {
+        picked
+            .into_iter()
+            .filter_map(|p| p.into_path().ok())
+            .map(|path| match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => Ok((path, m.len())),
+                Ok(_) => Err(IncomingError::NotAFile),
+                Err(_) => Err(IncomingError::Io),
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let mut incoming = state.incoming();
+    files
         .into_iter()
-        .filter_map(|p| p.into_path().ok())
-        .map(|path| {
-            let (id, e) = incoming.add_picked(path)?;
+        .map(|(path, size)| {
+            let (id, e) = incoming.add_picked(path, size)?;
             Ok(IncomingDto {
                 id,
                 name: e.name.clone(),
@@ -87,7 +105,7 @@ pub async fn incoming_pick(app: AppHandle) -> CmdResult<Vec<IncomingDto>> {
 /// The last piece was sent.
 #[tauri::command]
 pub async fn incoming_finish(state: State<'_, AppState>, id: u32) -> CmdResult<IncomingDto> {
-    let mut incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let mut incoming = state.incoming();
     let e = incoming.finish(id)?;
     Ok(IncomingDto {
         id,
@@ -99,17 +117,13 @@ pub async fn incoming_finish(state: State<'_, AppState>, id: u32) -> CmdResult<I
 /// Puts a waiting file aside (its copy is removed; the file where it came from stays).
 #[tauri::command]
 pub async fn incoming_remove(state: State<'_, AppState>, id: u32) -> CmdResult<()> {
-    state
-        .incoming
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(id);
+    state.incoming().remove(id);
     Ok(())
 }
 
 /// The copy of a waiting file, ready to read.
 fn copy_of(state: &AppState, id: u32) -> CmdResult<(std::path::PathBuf, u64)> {
-    let incoming = state.incoming.lock().unwrap_or_else(|p| p.into_inner());
+    let incoming = state.incoming();
     let e = incoming.get(id)?;
     Ok((e.path.clone(), e.size))
 }
@@ -120,7 +134,13 @@ fn copy_of(state: &AppState, id: u32) -> CmdResult<(std::path::PathBuf, u64)> {
 #[tauri::command]
 pub async fn import_review(state: State<'_, AppState>, id: u32) -> CmdResult<ReviewDto> {
     let (path, _) = copy_of(&state, id)?;
-    let r = state.with_vault(|v| v.inspect(&path, &Default::default()))?;
+    // A lock stops a review as it stops an import.
+    state.import_cancel.store(false, Ordering::Relaxed);
+    let opts = vault::bundle::ImportOptions {
+        cancel: Some(state.import_cancel.clone()),
+        ..Default::default()
+    };
+    let r = state.with_vault(|v| crate::background::run(|| v.inspect(&path, &opts)))?;
     Ok(ReviewDto::new(id, &r))
 }
 
@@ -141,6 +161,14 @@ pub async fn import_run(app: AppHandle, id: u32) -> CmdResult<ReviewDto> {
         ..Default::default()
     };
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The ticker stops however the import ends (a panic included).
+    struct Stop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = Stop(done.clone());
     let ticker = {
         let (app, read, done) = (app.clone(), read.clone(), done.clone());
         std::thread::Builder::new()
@@ -155,7 +183,7 @@ pub async fn import_run(app: AppHandle, id: u32) -> CmdResult<ReviewDto> {
             .ok()
     };
     let r = state.with_vault(|v| crate::background::run(|| v.import(&path, &opts)));
-    done.store(true, Ordering::Relaxed);
+    drop(stop);
     if let Some(t) = ticker {
         let _ = crate::state::blocking(|| t.join());
     }
@@ -168,11 +196,7 @@ pub async fn import_run(app: AppHandle, id: u32) -> CmdResult<ReviewDto> {
             total,
         },
     );
-    state
-        .incoming
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(id);
+    state.incoming().remove(id);
     Ok(ReviewDto::new(id, &r))
 }
 

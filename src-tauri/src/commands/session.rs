@@ -48,7 +48,7 @@ pub async fn create_vault(app: AppHandle, request: CreateRequest) -> CmdResult<(
     // A profile is checked before anything is written: whole, signed, valid now, and signed
     // by the key whose fingerprint the coordinator read aloud.
     if let Some(p) = &request.profile {
-        let opened = super::organisation::open(&p.text)?;
+        let opened = super::organisation::bounded(p)?;
         if !opened.fingerprint_matches(&p.fingerprint) {
             return Err(IpcError::new(
                 ErrorCode::Invalid,

@@ -67,7 +67,9 @@ impl ReviewDto {
             },
             read: r.read,
             committed: r.committed,
-            already_imported: r.read && r.new_revisions == 0 && r.known_revisions > 0,
+            // Format 0: the very same file came before and was not read again.
+            already_imported: r.format == 0
+                || (r.read && r.new_revisions == 0 && r.new_blobs == 0 && r.known_revisions > 0),
             new_records: n(r.new_records),
             changed_records: n(r.changed_records),
             conflicts: n(r.conflicts.len()),

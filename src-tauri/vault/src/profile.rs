@@ -145,17 +145,17 @@ pub fn issued(profile: &Profile) -> Result<OffsetDateTime> {
     parse_time(&profile.issued_at, "issue date")
 }
 
-/// The fingerprint people compare aloud for a minisign public key: SHA-256 of a label and the
-/// key's base64 text (one text per key: 42 bytes make 56 characters, no padding), six
-/// five-byte pieces each read as a number below 100,000 (about 99.7 bits).
+/// The fingerprint people compare aloud for a minisign public key (a device's): SHA-256 of a
+/// label and the key's 32 Ed25519 bytes, six five-byte pieces each read as a number below
+/// 100,000 (about 99.7 bits).
 pub fn fingerprint(public_key: &str) -> String {
-    let digest = Sha256::digest(
-        [
-            b"kuager profile signer\n".as_slice(),
-            public_key.trim().as_bytes(),
-        ]
-        .concat(),
-    );
+    // The 32 bytes of the Ed25519 key, not the base64 line: its key id is chosen by its owner,
+    // and one key must read as one number whatever id it comes with.
+    let key: Vec<u8> = match crate::crypto::keys::ed25519_key(public_key) {
+        Some(k) => k.to_vec(),
+        None => public_key.trim().as_bytes().to_vec(),
+    };
+    let digest = Sha256::digest([b"kuager device key\n".as_slice(), &key].concat());
     digest
         .chunks(5)
         .take(6)

@@ -180,3 +180,73 @@ fn a_review_counts_purges_and_refusals_say_why() {
     let e = org.v.import(&altered, &Default::default()).unwrap_err();
     assert_eq!(reason(&e), Some(RejectReason::Tampered), "{e}");
 }
+
+/// The same Ed25519 key under another key id: another base64 line, the same device.
+fn with_other_key_id(key: &str) -> String {
+    use base64::prelude::{Engine, BASE64_STANDARD};
+    let mut raw = BASE64_STANDARD.decode(key.trim()).unwrap();
+    for b in &mut raw[2..10] {
+        *b ^= 0x5a;
+    }
+    BASE64_STANDARD.encode(raw)
+}
+
+#[test]
+fn a_revoked_key_under_another_key_id_is_the_same_revoked_device() {
+    let mut org = coordinator();
+    let (_t, cw) = caseworker(&mut org, "Almaty laptop");
+    let key = cw.device_public_key().unwrap().minisign;
+    let variant = with_other_key_id(&key);
+    assert_ne!(key, variant);
+    assert_eq!(
+        vault::profile::fingerprint(&key),
+        vault::profile::fingerprint(&variant),
+        "one key reads as one number"
+    );
+    // Trusting it again under another id relabels the one device, it adds none.
+    org.v.trust_device(&variant, "renamed").unwrap();
+    let devices = org.v.devices().unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].label, "renamed");
+    org.v.untrust_device(&variant).unwrap();
+    for k in [&key, &variant] {
+        let e = org.v.trust_device(k, "again").unwrap_err();
+        assert!(e.to_string().contains("revoked"), "{e}");
+    }
+    assert!(org.v.trusted_devices().unwrap().is_empty());
+}
+
+#[test]
+fn devices_untrusted_before_revocation_was_kept_stay_revoked_after_the_upgrade() {
+    let t = TempVault::new();
+    let dir = t.dir();
+    let mut v = t.vault;
+    let cw_dir = tempfile::tempdir().unwrap();
+    let cw = new_vault(&cw_dir.path().join("cw"));
+    let key = cw.device_public_key().unwrap().minisign;
+    v.trust_device(&key, "old laptop").unwrap();
+    drop(v);
+    // What schema 9 left: the row deleted, an untrust event in the audit log.
+    let c = raw_db(&dir);
+    let seq: i64 = c
+        .query_row("SELECT max(seq) + 1 FROM audit", [], |r| r.get(0))
+        .unwrap();
+    let event = serde_json::json!({"seq": seq, "at": "2026-06-01T10:00:00Z", "device": "d", "type": "device_untrusted", "key": key});
+    c.execute_batch(&format!(
+        "DELETE FROM trusted_devices;
+         INSERT INTO audit(seq, event, hash) VALUES ({seq}, '{event}', 'x');
+         ALTER TABLE trusted_devices DROP COLUMN revoked_at;
+         ALTER TABLE imports DROP COLUMN records;
+         UPDATE meta SET value = '9' WHERE key = 'schema_version';"
+    ))
+    .unwrap();
+    drop(c);
+    let mut v = vault::Vault::open(&dir).unwrap();
+    v.unlock(&pass()).unwrap();
+    let d = v.devices().unwrap();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].label, "old laptop");
+    assert_eq!(d[0].revoked_at.as_deref(), Some("2026-06-01T10:00:00Z"));
+    assert!(v.trust_device(&key, "again").is_err());
+    drop(t.tmp);
+}

@@ -11,6 +11,12 @@ use time::OffsetDateTime;
 use vault::profile::{self, Coordinator, Policy, Profile};
 use vault::{ProfileSpec, Vault};
 
+/// A profile written by `v` (its passphrase confirmed first, as the vault asks).
+fn written(spec: &ProfileSpec, v: &mut vault::Vault) -> Vec<u8> {
+    let ok = testkit::fixture::confirmed(v);
+    v.write_profile(spec, ok).unwrap()
+}
+
 fn spec(org: &Org, recovery: Option<String>, policy: Policy) -> ProfileSpec {
     ProfileSpec {
         organisation: "Атажұрт / Atajurt".into(),
@@ -52,10 +58,10 @@ fn fresh(t: &tempfile::TempDir, name: &str) -> (std::path::PathBuf, Vault) {
 fn a_loaded_profile_adds_the_coordinators_and_recovery_and_only_tightens_the_policy() {
     let mut org = coordinator();
     let recovery = age::x25519::Identity::generate();
-    let bytes = org
-        .v
-        .write_profile(&spec(&org, Some(recovery.to_public().to_string()), STRICT))
-        .unwrap();
+    let bytes = written(
+        &spec(&org, Some(recovery.to_public().to_string()), STRICT),
+        &mut org.v,
+    );
     let t = tempfile::tempdir().unwrap();
     let (dir, mut cw) = fresh(&t, "cw");
     let ok = confirmed(&mut cw);
@@ -98,7 +104,7 @@ fn a_loaded_profile_adds_the_coordinators_and_recovery_and_only_tightens_the_pol
         passphrase_bundles: true,
         max_autolock_minutes: 60,
     };
-    let later = org.v.write_profile(&spec(&org, None, loose)).unwrap();
+    let later = written(&spec(&org, None, loose), &mut org.v);
     let ok = confirmed(&mut again);
     again.load_profile(&later, &fp(&later), ok).unwrap();
     let s = again.settings().unwrap();
@@ -137,7 +143,7 @@ fn altered(bytes: &[u8], f: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
 fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing() {
     let mut org = coordinator();
     let t = tempfile::tempdir().unwrap();
-    let good = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    let good = written(&spec(&org, None, STRICT), &mut org.v);
     // Signed a year and a day ago, valid for a year.
     let past = OffsetDateTime::now_utc() - time::Duration::days(366);
     let expired_profile = Profile {
@@ -160,7 +166,7 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
     let mut forged_spec = spec(&org, None, STRICT);
     forged_spec.coordinators[0].recipient =
         age::x25519::Identity::generate().to_public().to_string();
-    let forged = stranger.write_profile(&forged_spec).unwrap();
+    let forged = written(&forged_spec, &mut stranger);
     let pq_like = altered(&good, |p| {
         p["coordinators"][0]["recipient"] = "age1pq1notakey".into()
     });
@@ -172,7 +178,7 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
     // An older profile from the same coordinator: written before `good`'s reload below.
     let older = good.clone();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let newer = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    let newer = written(&spec(&org, None, STRICT), &mut org.v);
     let ok = confirmed(&mut cw);
     cw.load_profile(&newer, &fp(&newer), ok).unwrap();
 
@@ -270,7 +276,7 @@ fn forged_altered_expired_and_replayed_profiles_are_refused_and_change_nothing()
 #[test]
 fn a_profile_checks_by_hand_with_minisign() {
     let mut org = coordinator();
-    let bytes = org.v.write_profile(&spec(&org, None, STRICT)).unwrap();
+    let bytes = written(&spec(&org, None, STRICT), &mut org.v);
     // What `jq -j .profile` and `jq -j .signature` write: the strings, nothing added.
     let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let t = tempfile::tempdir().unwrap();

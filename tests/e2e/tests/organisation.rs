@@ -46,6 +46,7 @@ fn coordinator_writes_a_profile(sb: &Sandbox) -> (PathBuf, String, String) {
     let minutes = s.find("[data-testid=org-write] input[type=number]", 5);
     s.clear(&minutes);
     s.type_text(&minutes, "5");
+    s.type_text(&s.find("[data-testid=org-write-pass]", 5), PASS);
     s.click(&s.find("[data-testid=org-write-button]", 5));
     let written = s.text(&s.find("[data-testid=org-written]", 30));
     let shown = s.text(&s.find("[data-testid=org-fingerprint]", 5));

@@ -71,7 +71,8 @@ export const ipc = {
   profileLoad: (request: ProfileLoad, passphrase: string) =>
     invoke<ProfileDto>('profile_load', { request, passphrase }),
   profileForget: (passphrase: string) => invoke<null>('profile_forget', { passphrase }),
-  profileWrite: (request: ProfileWriteRequest) => invoke<ProfileWritten>('profile_write', { request }),
+  profileWrite: (request: ProfileWriteRequest, passphrase: string) =>
+    invoke<ProfileWritten>('profile_write', { request, passphrase }),
 
   incomingBegin: (name: string, size: number) => invoke<number>('incoming_begin', { name, size }),
   incomingChunk: (id: number, data: string) => invoke<null>('incoming_chunk', { id, data }),

@@ -7,7 +7,7 @@ use std::path::Path;
 use vault::profile::{self, Coordinator, Opened, Policy};
 use vault::ProfileSpec;
 
-use super::{unlock, unlock_confirmed, Out};
+use super::{unlock_confirmed, Out};
 use crate::args::{Permission, ProfileCmd};
 
 fn describe(out: Out, o: &Opened) -> anyhow::Result<()> {
@@ -61,7 +61,7 @@ pub fn profile(out: Out, dir: &Path, action: ProfileCmd) -> anyhow::Result<u8> {
             valid_days,
             output,
         } => {
-            let mut v = unlock(dir)?;
+            let (mut v, ok) = unlock_confirmed(dir)?;
             let coordinators: Vec<Coordinator> = if coordinator.is_empty() {
                 v.identities()?
                     .into_iter()
@@ -86,16 +86,19 @@ pub fn profile(out: Out, dir: &Path, action: ProfileCmd) -> anyhow::Result<u8> {
                 !coordinators.is_empty(),
                 "no coordinator keys: create the organisation identity first (`kuager identity new`) or give --coordinator age1…"
             );
-            let bytes = v.write_profile(&ProfileSpec {
-                organisation,
-                coordinators,
-                recovery,
-                policy: Policy {
-                    passphrase_bundles: passphrase_bundles == Permission::Allow,
-                    max_autolock_minutes: max_autolock,
+            let bytes = v.write_profile(
+                &ProfileSpec {
+                    organisation,
+                    coordinators,
+                    recovery,
+                    policy: Policy {
+                        passphrase_bundles: passphrase_bundles == Permission::Allow,
+                        max_autolock_minutes: max_autolock,
+                    },
+                    valid_days,
                 },
-                valid_days,
-            })?;
+                ok,
+            )?;
             let opened = profile::open(&bytes, time::OffsetDateTime::now_utc())?;
             // A new file only: an older profile is not overwritten by mistake.
             let mut f = std::fs::OpenOptions::new()

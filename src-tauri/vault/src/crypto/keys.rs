@@ -304,6 +304,19 @@ pub fn minisign_key_id(pk: &minisign::PublicKey) -> String {
     hex::encode_upper(id)
 }
 
+/// The Ed25519 key inside a minisign public key (base64 of `Ed` ‖ key id ‖ 32 bytes): what
+/// identifies a device. The key id is 8 bytes its owner chooses, so the same key can come with
+/// another id (and another base64 string): every comparison of devices, and every fingerprint,
+/// uses these 32 bytes. `None` for anything but a minisign Ed25519 public key.
+pub fn ed25519_key(public_key: &str) -> Option<[u8; 32]> {
+    use base64::prelude::{Engine, BASE64_STANDARD};
+    let raw = BASE64_STANDARD.decode(public_key.trim()).ok()?;
+    if raw.len() != 42 || &raw[..2] != b"Ed" {
+        return None;
+    }
+    raw[10..].try_into().ok()
+}
+
 /// Checks that `sig_text` (a `.minisig` file's text) is a signature of `data` by the minisign
 /// public key `public_key` (base64); returns the key's id. minisign 0.10 takes the trusted
 /// comment's signature (the fourth line) as 64 bytes without checking its length, and panicked
@@ -313,6 +326,9 @@ pub fn verify_minisign(
     data: &[u8],
     sig_text: &str,
 ) -> std::result::Result<String, SignatureError> {
+    if ed25519_key(public_key).is_none() {
+        return Err(SignatureError::Key);
+    }
     let pk = minisign::PublicKey::from_base64(public_key).map_err(|_| SignatureError::Key)?;
     let global_sig_ok = sig_text
         .lines()

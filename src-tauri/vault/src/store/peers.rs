@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
 
 use super::collect;
+use crate::crypto::keys;
 use crate::error::Result;
 use crate::revision;
 
@@ -113,23 +114,33 @@ pub(crate) fn identity_secrets(c: &Connection) -> Result<Vec<Zeroizing<String>>>
     )
 }
 
-/// Trusts a device key under `label` (relabels a trusted one). A revoked key stays revoked:
-/// the caller refuses it first ([`device`]).
+/// Trusts a device key under `label`, or relabels it if this vault knows its Ed25519 key
+/// already (under this or another key id). A revoked key stays revoked: the caller refuses it
+/// first ([`device`]).
 pub(crate) fn trust_device(c: &Connection, key: &str, label: &str) -> Result<()> {
-    c.execute(
-        "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT(public_key) DO UPDATE SET label = ?2 WHERE revoked_at IS NULL",
-        params![key, label, revision::now()],
-    )?;
+    match device(c, key)? {
+        Some(known) => {
+            c.execute(
+                "UPDATE trusted_devices SET label = ?2 WHERE public_key = ?1 AND revoked_at IS NULL",
+                params![known.public_key, label],
+            )?;
+        }
+        None => {
+            c.execute(
+                "INSERT INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3)",
+                params![key, label, revision::now()],
+            )?;
+        }
+    }
     Ok(())
 }
 
-/// Trusts a device key under `label` unless it is known already (first import of a signer).
+/// Trusts a device key under `label` unless this vault knows it already (first import of a
+/// signer).
 pub(crate) fn trust_device_if_new(c: &Connection, key: &str, label: &str) -> Result<()> {
-    c.execute(
-        "INSERT OR IGNORE INTO trusted_devices(public_key, label, added_at) VALUES (?1, ?2, ?3)",
-        params![key, label, revision::now()],
-    )?;
+    if device(c, key)?.is_none() {
+        trust_device(c, key, label)?;
+    }
     Ok(())
 }
 
@@ -144,26 +155,39 @@ pub(crate) fn trusted_devices(c: &Connection) -> Result<Vec<(String, String)>> {
     )
 }
 
-/// A device key as this vault knows it: its label, and when it was revoked.
+/// A device key as this vault knows it: the key as first trusted, its label, and when it was
+/// revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Known {
+    pub public_key: String,
     pub label: String,
     pub revoked_at: Option<String>,
 }
 
-/// A device key's label and revocation, if this vault knows the key.
+/// How this vault knows the device whose minisign key is `key`, if it does: matched by the
+/// 32 bytes of its Ed25519 key, never by the base64 line, whose key id its owner chooses (a
+/// revoked key signing under a new id is the same revoked device). A revoked match wins over
+/// a trusted one.
 pub(crate) fn device(c: &Connection, key: &str) -> Result<Option<Known>> {
-    Ok(c.query_row(
-        "SELECT label, revoked_at FROM trusted_devices WHERE public_key = ?1",
-        [key],
-        |r| {
-            Ok(Known {
-                label: r.get(0)?,
-                revoked_at: r.get(1)?,
-            })
-        },
-    )
-    .optional()?)
+    let Some(wanted) = keys::ed25519_key(key) else {
+        return Ok(None);
+    };
+    let rows: Vec<Known> = collect(
+        c.prepare("SELECT public_key, label, revoked_at FROM trusted_devices")?
+            .query_map([], |r| {
+                Ok(Known {
+                    public_key: r.get(0)?,
+                    label: r.get(1)?,
+                    revoked_at: r.get(2)?,
+                })
+            })?,
+    )?;
+    let mut same: Vec<Known> = rows
+        .into_iter()
+        .filter(|k| keys::ed25519_key(&k.public_key) == Some(wanted))
+        .collect();
+    same.sort_by_key(|k| k.revoked_at.is_none());
+    Ok(same.into_iter().next())
 }
 
 /// The label a device key is trusted under, if it is trusted (and not revoked).
@@ -173,11 +197,17 @@ pub(crate) fn device_label(c: &Connection, key: &str) -> Result<Option<String>> 
         .map(|k| k.label))
 }
 
-/// The device keys (trusted or revoked) whose key or label is `key_or_label`.
+/// The device keys that `key_or_label` names: the device of that key (trusted or revoked), or
+/// the trusted devices of that label (a revoked device's label may be given to a new one).
 pub(crate) fn find_devices(c: &Connection, key_or_label: &str) -> Result<Vec<String>> {
+    if let Some(k) = device(c, key_or_label)? {
+        return Ok(vec![k.public_key]);
+    }
     collect(
-        c.prepare("SELECT public_key FROM trusted_devices WHERE public_key = ?1 OR label = ?1")?
-            .query_map([key_or_label], |r| r.get(0))?,
+        c.prepare(
+            "SELECT public_key FROM trusted_devices WHERE label = ?1 AND revoked_at IS NULL",
+        )?
+        .query_map([key_or_label], |r| r.get(0))?,
     )
 }
 

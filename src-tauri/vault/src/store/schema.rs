@@ -102,6 +102,37 @@ const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHO
 const SCHEMA_V10: &str = "ALTER TABLE trusted_devices ADD COLUMN revoked_at TEXT;
 ALTER TABLE imports ADD COLUMN records INTEGER;";
 
+/// Devices untrusted before schema 10 lost their row; the audit log kept each trust and
+/// untrust. A device whose last such event is an untrust comes back as revoked (at that
+/// event's time), so that the upgrade does not make it trustable again.
+fn remember_untrusted(tx: &Connection) -> Result<()> {
+    let events: Vec<(String, String, String, Option<String>)> = super::collect(
+        tx.prepare(
+            "SELECT json_extract(event, '$.type'), json_extract(event, '$.key'), \
+                    json_extract(event, '$.at'), json_extract(event, '$.label') \
+             FROM audit WHERE json_extract(event, '$.type') IN ('device_trusted', 'device_untrusted') \
+             ORDER BY seq",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?,
+    )?;
+    let mut last: std::collections::BTreeMap<String, (bool, String, Option<String>)> =
+        Default::default();
+    for (kind, key, at, label) in events {
+        let label = label.or_else(|| last.get(&key).and_then(|(_, _, l)| l.clone()));
+        last.insert(key, (kind == "device_untrusted", at, label));
+    }
+    for (key, (untrusted, at, label)) in last {
+        if untrusted {
+            tx.execute(
+                "INSERT OR IGNORE INTO trusted_devices(public_key, label, added_at, revoked_at) \
+                 VALUES (?1, ?2, ?3, ?3)",
+                rusqlite::params![key, label.unwrap_or_else(|| "revoked device".into()), at],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Opens (and on first use creates) the database with the vault key and our settings.
 pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
     let conn = super::open_file(path)?;
@@ -201,6 +232,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 10 {
             tx.execute_batch(SCHEMA_V10)?;
+            remember_untrusted(&tx)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

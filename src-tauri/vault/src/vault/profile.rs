@@ -48,8 +48,10 @@ fn refused(message: String) -> Error {
 }
 
 impl Vault {
-    /// Writes an organisation profile signed by this vault's device key (the coordinator's).
-    pub fn write_profile(&mut self, spec: &ProfileSpec) -> Result<Vec<u8>> {
+    /// Writes an organisation profile signed by this vault's device key (the coordinator's),
+    /// after the passphrase: every caseworker who loads it exports to the keys it names, so an
+    /// open window alone (or a script in it) cannot make one.
+    pub fn write_profile(&mut self, spec: &ProfileSpec, _confirmed: Confirmed) -> Result<Vec<u8>> {
         self.o()?;
         if !(1..=MAX_VALID_DAYS).contains(&spec.valid_days) {
             return Err(refused(format!(
@@ -122,7 +124,8 @@ impl Vault {
         }
         let p = &opened.profile;
         if let Some(before) = self.loaded_profile()? {
-            if before.profile.signer != p.signer {
+            let key = crate::crypto::keys::ed25519_key;
+            if key(&before.profile.signer) != key(&p.signer) {
                 return Err(refused(format!(
                     "it is signed by another key ({}) than the profile this vault loaded \
                      ({}): ask the coordinator; if the organisation's key really changed, \

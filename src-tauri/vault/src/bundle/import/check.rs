@@ -220,6 +220,7 @@ pub(super) fn signed_by_trusted(
     if let Some(peers::Known {
         label,
         revoked_at: Some(when),
+        ..
     }) = &known
     {
         // Revoked (a device lost, seized or coerced): nothing signed by it comes in again,

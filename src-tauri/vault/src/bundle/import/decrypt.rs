@@ -56,7 +56,11 @@ fn inert(s: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        // Control characters, and the invisible ones that reorder or hide text (bidi
+        // overrides and isolates, zero-width marks): a refusal may quote a bundle's own text.
+        let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}');
+        if c.is_control() || invisible {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -335,5 +339,27 @@ fn decrypt_into(
             let _ = tx.send(Piece::Failed);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_shows_no_invisible_or_reordering_character_of_the_bundle() {
+        let quoted = "entry \"a\u{202E}gpj.exe\u{200B}\n\u{1b}[31m\" is unexpected";
+        let shown = inert(quoted);
+        for c in ['\u{202E}', '\u{200B}', '\n', '\u{1b}'] {
+            assert!(!shown.contains(c), "{c:?} left in {shown:?}");
+        }
+        assert!(
+            shown.contains("\\u{202e}") && shown.contains("\\u{200b}"),
+            "{shown}"
+        );
+        assert_eq!(
+            inert(&"x".repeat(MAX_REASON_CHARS + 5)).chars().count(),
+            MAX_REASON_CHARS + 1
+        );
     }
 }
