@@ -1,5 +1,7 @@
 //! The coordinator's figures (issue #12), in the real app under Xvfb like `app.rs`:
 //!
+//! - the conflicts screen with 1,000 records in conflict: from the click on "Conflicts" until
+//!   every row is drawn, timed in the page;
 //! - the review of a 10,000-record bundle: from the moment the system's file dialog closes on
 //!   it (driven with keys, `e2e::choose_in_file_dialog`) until its summary (signer, new and
 //!   changed records) is on screen on the Receive screen. That covers what a coordinator waits
@@ -15,7 +17,7 @@ use serde_json::json;
 
 use kuager_bench::open_or_create;
 
-use super::{median, Row, PASS};
+use super::{median, p95, Row, PASS};
 
 /// Rounds of the review, each on a fresh start of the Receive screen.
 const ROUNDS: usize = 5;
@@ -126,4 +128,74 @@ pub(crate) fn bench_coordinator(base: &Path, records: usize) -> anyhow::Result<V
             ok: worst <= 2.0,
         },
     ])
+}
+
+/// The conflicts screen with `n` records in conflict (each person edited twice from the same
+/// version), opened from the sidebar: click → every row drawn, in the page's own clock.
+pub(crate) fn bench_conflicts(n: usize) -> anyhow::Result<Row> {
+    let app = root().join("target/debug/kuager-app");
+    let sb = Sandbox::start();
+    let co_dir = sb.home.join(".local/share/kuager/default");
+    std::fs::create_dir_all(co_dir.parent().unwrap())?;
+    {
+        let mut v = open_or_create(&co_dir, PASS, Some(10))?;
+        v.new_identity(Some("org"))?;
+        let ids = kuager_bench::fill(&mut v, 31, n, 0, 0)?;
+        for id in &ids {
+            let id: vault::RecordId = id.parse()?;
+            let base = v.get(id)?.heads[0].id.clone();
+            v.edit(id, br#"{"notes":"first correction"}"#, None, false)?;
+            v.edit(id, br#"{"notes":"second correction"}"#, Some(base), false)?;
+        }
+        let made = v.conflicts()?.len();
+        anyhow::ensure!(made == n, "{made} conflicts made, {n} wanted");
+    }
+    let config = sb.home.join(".config/kuager/app.json");
+    std::fs::create_dir_all(config.parent().unwrap())?;
+    std::fs::write(&config, r#"{"language":"en","autolock_minutes":30}"#)?;
+    let s = sb.launch_binary(&app);
+    s.unlock(PASS);
+    s.find("[data-testid=nav-conflicts]", 60);
+    let mut times = Vec::new();
+    // The count as the English page writes it ("1,000"), and the first page of rows.
+    let total = n.to_string();
+    let total = if n >= 1000 {
+        format!(
+            "{},{}",
+            &total[..total.len() - 3],
+            &total[total.len() - 3..]
+        )
+    } else {
+        total
+    };
+    let first = n.min(100);
+    for _ in 0..11 {
+        s.click(&s.find("[data-testid=nav-home]", 10));
+        s.find("main h1", 10);
+        let ms = s.exec_async(&format!(
+            "const done = arguments[arguments.length - 1];\
+             const t0 = performance.now(); document.querySelector('[data-testid=nav-conflicts]').click();\
+             const tick = () => {{ const c = document.querySelector('[data-testid=conflicts-count]'); if (c && c.textContent.includes('{total}') && document.querySelectorAll('[data-testid=conflict-row]').length === {first}) done(performance.now() - t0); else requestAnimationFrame(tick); }};\
+             requestAnimationFrame(tick);"
+        ));
+        let Some(ms) = ms.as_f64() else {
+            let page = s.exec(
+                "return document.querySelector('main').textContent",
+                json!([]),
+            );
+            anyhow::bail!("the page answered {ms}; it shows: {page}");
+        };
+        times.push(ms);
+    }
+    s.quit();
+    let (m, p) = (median(&mut times.clone()), p95(&mut times));
+    Ok(Row {
+        what: format!(
+            "app: conflicts screen with {n} conflicting records, click → count and first {first} rows shown"
+        ),
+        measured: format!("p95 {p:.0} ms (median {m:.0}) of 11"),
+        baseline: "-".into(),
+        target: "≤ 200 ms".into(),
+        ok: p <= 200.0,
+    })
 }

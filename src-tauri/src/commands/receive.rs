@@ -11,7 +11,9 @@ use base64::Engine;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use super::short;
-use crate::dto::{ConflictDto, DeviceDto, ImportProgress, IncomingDto, ReviewDto, SavedDto};
+use crate::dto::{
+    ConflictDto, ConflictPage, DeviceDto, ImportProgress, IncomingDto, ReviewDto, SavedDto,
+};
 use crate::error::{CmdResult, ErrorCode, IpcError};
 use crate::incoming::IncomingError;
 use crate::state::AppState;
@@ -208,17 +210,25 @@ pub fn import_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     Ok(())
 }
 
-/// Records whose versions conflict, newest first.
+/// How many records have conflicting versions, and a page of them, newest first.
 #[tauri::command]
-pub async fn conflicts_list(state: State<'_, AppState>) -> CmdResult<Vec<ConflictDto>> {
-    let rows = state.with_vault(|v| v.conflict_summaries())?;
-    Ok(rows
-        .into_iter()
-        .map(|(s, n)| ConflictDto {
-            summary: s.into(),
-            versions: u32::try_from(n).unwrap_or(u32::MAX),
-        })
-        .collect())
+pub async fn conflicts_list(
+    state: State<'_, AppState>,
+    offset: u32,
+    limit: u32,
+) -> CmdResult<ConflictPage> {
+    let limit = limit.clamp(1, 500) as usize;
+    let (total, rows) = state.with_vault(|v| v.conflict_summaries(offset as usize, limit))?;
+    Ok(ConflictPage {
+        total: u32::try_from(total).unwrap_or(u32::MAX),
+        rows: rows
+            .into_iter()
+            .map(|(s, n)| ConflictDto {
+                summary: s.into(),
+                versions: u32::try_from(n).unwrap_or(u32::MAX),
+            })
+            .collect(),
+    })
 }
 
 /// Resolves a conflict with a merge revision whose parents are all its versions: the version

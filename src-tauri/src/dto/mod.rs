@@ -508,6 +508,7 @@ pub fn typescript() -> String {
         ImportProgress::decl(&cfg),
         DeviceDto::decl(&cfg),
         ConflictDto::decl(&cfg),
+        ConflictPage::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

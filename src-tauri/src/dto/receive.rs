@@ -100,6 +100,15 @@ pub struct ConflictDto {
     pub versions: u32,
 }
 
+/// A page of the conflicts list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConflictPage {
+    /// How many records have conflicting versions.
+    pub total: u32,
+    /// This page of them.
+    pub rows: Vec<ConflictDto>,
+}
+
 /// A caseworker's device, as a coordinator's vault knows it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeviceDto {

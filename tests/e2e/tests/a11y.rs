@@ -117,6 +117,9 @@ fn every_screen_passes_axe_and_is_reachable_by_keyboard() {
     s.click(&s.find("[data-testid=nav-devices]", 5));
     s.find("section.devices p.muted", 10);
     check(&s, "devices");
+    s.click(&s.find("[data-testid=nav-conflicts]", 5));
+    s.find("[data-testid=conflicts-none]", 10);
+    check(&s, "conflicts");
 
     for (nav, screen) in [
         ("nav-home", "home"),

@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
-  ConflictDto, DeviceDto, ImportProgress, IncomingDto, ReviewDto,
+  ConflictPage, DeviceDto, ImportProgress, IncomingDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
@@ -89,7 +89,8 @@ export const ipc = {
   deviceRename: (publicKey: string, label: string) => invoke<null>('device_rename', { publicKey, label }),
   deviceRevoke: (publicKey: string, passphrase: string) =>
     invoke<null>('device_revoke', { publicKey, passphrase }),
-  conflicts: () => invoke<ConflictDto[]>('conflicts_list'),
+  conflicts: (offset: number, limit: number) =>
+    invoke<ConflictPage>('conflicts_list', { offset, limit }),
   resolve: (id: string, keep: string | null, merged: string | null) =>
     invoke<SavedDto>('conflict_resolve', { id, keep, merged }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>

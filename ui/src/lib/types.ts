@@ -602,3 +602,13 @@ summary: SummaryDto,
  * How many versions it has.
  */
 versions: number, };
+
+export type ConflictPage = { 
+/**
+ * How many records have conflicting versions.
+ */
+total: number, 
+/**
+ * This page of them.
+ */
+rows: Array<ConflictDto>, };

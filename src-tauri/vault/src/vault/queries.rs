@@ -184,23 +184,36 @@ impl Vault {
         ids.iter().map(|id| self.get(id.parse()?)).collect()
     }
 
-    /// The records with conflicting versions, as the lists show them, with how many versions
-    /// each has; newest first. For the conflicts screen: no version's data is read but the
-    /// current one's summary.
-    pub fn conflict_summaries(&self) -> Result<Vec<(Summary, usize)>> {
+    /// How many records have conflicting versions, and a page of them (`offset`, at most
+    /// `limit`), newest first, as the lists show them, with how many versions each has. For
+    /// the conflicts screen: only the page's summaries are made.
+    pub fn conflict_summaries(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<(Summary, usize)>)> {
         let o = self.o()?;
+        let total: i64 = o.conn.query_row(
+            "SELECT count(*) FROM records WHERE json_array_length(heads) > 1",
+            [],
+            |r| r.get(0),
+        )?;
         let rows: Vec<(String, usize)> = store::collect(
             o.conn
                 .prepare(
                     "SELECT id, json_array_length(heads) FROM records \
-                     WHERE json_array_length(heads) > 1 ORDER BY id DESC",
+                     WHERE json_array_length(heads) > 1 ORDER BY id DESC LIMIT ?1 OFFSET ?2",
                 )?
-                .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?,
+                .query_map([limit as i64, offset as i64], |r| {
+                    Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))
+                })?,
         )?;
         let mut s = Summarizer::new(&o.conn);
-        rows.into_iter()
+        let page = rows
+            .into_iter()
             .map(|(id, n)| Ok((s.summary(&id)?, n)))
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok((total as usize, page))
     }
 
     /// The audit log, oldest first.
