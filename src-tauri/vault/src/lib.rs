@@ -57,7 +57,7 @@ pub use store::peers::Device;
 pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
-    AttachMeta, AttemptLine, BulkError, Confirmed, CreateOptions, HistoryEntry, Hit, LoadedProfile,
-    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport,
-    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
+    AttachMeta, AttemptLine, BirthMatch, BulkError, Confirmed, CreateOptions, Duplicate,
+    HistoryEntry, Hit, LoadedProfile, ProfileSpec, RecordView, RotateReport, Saved, Settings,
+    Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
 };

@@ -6,11 +6,13 @@
 //! text — at once, or queued and indexed in batches (`queue`). [`queries`] runs searches and
 //! returns record ids; summaries and wording are higher up.
 
+mod duplicates;
 mod indexer;
 pub mod keys;
 mod queries;
 mod queue;
 
+pub(crate) use duplicates::candidates as duplicate_candidates;
 pub(crate) use indexer::{reindex, reindex_record, Text};
 pub use queries::MatchKind;
 pub(crate) use queries::{referring, search_ids};

@@ -33,8 +33,8 @@ use crate::{index, revision};
 pub use crate::crypto::keys::Confirmed;
 pub use profile::{LoadedProfile, ProfileSpec};
 pub use types::{
-    AttachMeta, AttemptLine, BulkError, CreateOptions, HistoryEntry, Hit, RecordView, RotateReport,
-    Saved, Settings, VerifyReport,
+    AttachMeta, AttemptLine, BirthMatch, BulkError, CreateOptions, Duplicate, HistoryEntry, Hit,
+    RecordView, RotateReport, Saved, Settings, VerifyReport,
 };
 
 /// The only content of `vault.json` (R11: no names, counts or dates outside the encryption).

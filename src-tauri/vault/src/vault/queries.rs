@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::params;
 
-use super::{AttemptLine, HistoryEntry, Hit, RecordView, Vault};
+use super::{AttemptLine, BirthMatch, Duplicate, HistoryEntry, Hit, RecordView, Vault};
 use crate::error::{Error, Result};
 use crate::index;
 use crate::model::{Kind, RecordId};
@@ -182,6 +182,67 @@ impl Vault {
                 .query_map([], |r| r.get(0))?,
         )?;
         ids.iter().map(|id| self.get(id.parse()?)).collect()
+    }
+
+    /// People who may be the same person as `id`, most likely first (at most `limit`): they
+    /// share spellings of a name (in any script) or a document number, and their birth dates
+    /// agree as far as both are known. A full birth date that differs rules a person out.
+    pub fn duplicate_suggestions(&self, id: RecordId, limit: usize) -> Result<Vec<Duplicate>> {
+        let o = self.o()?;
+        if store::record_kind(&o.conn, id)? != Kind::Person {
+            return Err(Error::invalid("", "only people have duplicates"));
+        }
+        let data = |id: &str| -> Result<Option<serde_json::Value>> {
+            Ok(heads::of(&o.conn, id.parse()?)?
+                .into_iter()
+                .next_back()
+                .and_then(|h| h.data))
+        };
+        let Some(mine) = data(&id.to_string())? else {
+            return Ok(vec![]);
+        };
+        let born = |d: &serde_json::Value| {
+            d.get("date_of_birth")
+                .and_then(serde_json::Value::as_str)
+                .map(|s| s.trim_end_matches('~').to_owned())
+        };
+        let my_birth = born(&mine);
+        let mut s = Summarizer::new(&o.conn);
+        let mut out = Vec::new();
+        for c in index::duplicate_candidates(&o.conn, &id.to_string(), &mine)? {
+            let Some(theirs) = data(&c.record)? else {
+                continue; // purged
+            };
+            let birth = match (&my_birth, born(&theirs)) {
+                (Some(a), Some(b)) if a == &b => BirthMatch::Same,
+                (Some(a), Some(b)) if a.get(..4) == b.get(..4) => {
+                    // The same year; one of them is only a year or a month, or they differ.
+                    if a.len() == 10 && b.len() == 10 {
+                        continue; // two full dates that differ: not the same person
+                    }
+                    BirthMatch::SameYear
+                }
+                (Some(_), Some(_)) => continue,
+                _ => BirthMatch::Unknown,
+            };
+            let score = 10 * c.shared_numbers
+                + 3 * c.shared_names
+                + match birth {
+                    BirthMatch::Same => 4,
+                    BirthMatch::SameYear => 2,
+                    BirthMatch::Unknown => 0,
+                };
+            out.push(Duplicate {
+                summary: s.summary(&c.record)?,
+                shared_names: c.shared_names,
+                shared_numbers: c.shared_numbers,
+                birth,
+                score,
+            });
+        }
+        out.sort_by(|a, b| b.score.cmp(&a.score));
+        out.truncate(limit);
+        Ok(out)
     }
 
     /// How many records have conflicting versions, and a page of them (`offset`, at most

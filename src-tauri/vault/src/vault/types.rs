@@ -147,3 +147,30 @@ pub struct RotateReport {
     /// that key again with `kuager recovery add`).
     pub recovery_slots_removed: usize,
 }
+
+/// How two people's birth dates compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BirthMatch {
+    /// The same date (or the same year, month, as far as written).
+    Same,
+    /// The same year, one of them less precise.
+    SameYear,
+    /// One of them has none.
+    Unknown,
+}
+
+/// A person who may be the same as another ([`Vault::duplicate_suggestions`]).
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    /// Who, as the lists show them.
+    pub summary: crate::summary::Summary,
+    /// Words of their names both share (in any script).
+    pub shared_names: usize,
+    /// Document or reference numbers both have.
+    pub shared_numbers: usize,
+    /// Their birth dates.
+    pub birth: BirthMatch,
+    /// How likely, higher first (numbers count most, then names, then the birth date).
+    pub score: usize,
+}
