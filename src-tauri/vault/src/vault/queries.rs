@@ -240,7 +240,7 @@ impl Vault {
                 score,
             });
         }
-        out.sort_by(|a, b| b.score.cmp(&a.score));
+        out.sort_by_key(|d| std::cmp::Reverse(d.score));
         out.truncate(limit);
         Ok(out)
     }
