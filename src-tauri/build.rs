@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "person_attempts",
     "related_records",
     "record_summary",
+    "duplicate_suggestions",
     "draft_get",
     "draft_save",
     "draft_discard",

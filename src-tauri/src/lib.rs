@@ -183,6 +183,7 @@ pub fn run() {
             commands::records::person_attempts,
             commands::records::related_records,
             commands::records::record_summary,
+            commands::records::duplicate_suggestions,
             commands::records::draft_get,
             commands::records::draft_save,
             commands::records::draft_discard,

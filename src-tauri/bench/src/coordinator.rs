@@ -1,5 +1,7 @@
 //! The coordinator's figures (issue #12), in the real app under Xvfb like `app.rs`:
 //!
+//! - duplicate suggestions for one person among 100,000 people: the app's command, called
+//!   from the page as the person's screen calls it (through the isolation frame), timed there;
 //! - the conflicts screen with 1,000 records in conflict: from the click on "Conflicts" until
 //!   every row is drawn, timed in the page;
 //! - the review of a 10,000-record bundle: from the moment the system's file dialog closes on
@@ -18,6 +20,16 @@ use serde_json::json;
 use kuager_bench::open_or_create;
 
 use super::{median, p95, Row, PASS};
+
+/// The coordinator's rows: duplicate suggestions, the conflicts screen, the review.
+pub(crate) fn bench_all(base: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
+    let mut rows = vec![
+        bench_duplicates(if quick { 10_000 } else { 100_000 })?,
+        bench_conflicts(1_000)?,
+    ];
+    rows.extend(bench_coordinator(base, if quick { 2_000 } else { 10_000 })?);
+    Ok(rows)
+}
 
 /// Rounds of the review, each on a fresh start of the Receive screen.
 const ROUNDS: usize = 5;
@@ -197,5 +209,72 @@ pub(crate) fn bench_conflicts(n: usize) -> anyhow::Result<Row> {
         baseline: "-".into(),
         target: "≤ 200 ms".into(),
         ok: p <= 200.0,
+    })
+}
+
+/// Duplicate suggestions for one person among `n` people (generated names: Kazakh and Uyghur
+/// names in Cyrillic with two Latin spellings each, so common words are shared by thousands),
+/// the command as the person's screen calls it, timed in the page; 30 people at random.
+pub(crate) fn bench_duplicates(n: usize) -> anyhow::Result<Row> {
+    let app = root().join("target/debug/kuager-app");
+    let sb = Sandbox::start();
+    let dir = sb.home.join(".local/share/kuager/default");
+    std::fs::create_dir_all(dir.parent().unwrap())?;
+    let ids = {
+        let mut v = open_or_create(&dir, PASS, Some(10))?;
+        let t = Instant::now();
+        let ids = kuager_bench::fill(&mut v, 41, n, 0, 0)?;
+        eprintln!(
+            "duplicates: {n} people in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        // As the app finds it: the vault opened again, nothing cached.
+        drop(v);
+        let v = open_or_create(&dir, PASS, Some(10))?;
+        let mut rng = kuager_bench::gen::Rng::new(5);
+        let mut inproc = Vec::new();
+        for _ in 0..30 {
+            let id: vault::RecordId = ids[rng.below(ids.len())].parse()?;
+            let t = Instant::now();
+            v.duplicate_suggestions(id, 10)?;
+            inproc.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        eprintln!(
+            "duplicates: in-process (release) median {:.1} ms, p95 {:.1} ms",
+            median(&mut inproc.clone()),
+            p95(&mut inproc)
+        );
+        ids
+    };
+    let s = sb.launch_binary(&app);
+    s.unlock(PASS);
+    s.find("[data-testid=nav-people]", 60);
+    let mut rng = kuager_bench::gen::Rng::new(5);
+    let mut times = Vec::new();
+    let mut found = 0usize;
+    for _ in 0..30 {
+        let id = &ids[rng.below(ids.len())];
+        let r = s.exec_async(&format!(
+            "const done = arguments[arguments.length - 1];\
+             const t0 = performance.now();\
+             window.__TAURI_INTERNALS__.invoke('duplicate_suggestions', {{ id: '{id}' }})\
+               .then((d) => done([performance.now() - t0, d.length]), (e) => done(String(e && e.message || e)));"
+        ));
+        let (Some(ms), Some(k)) = (r[0].as_f64(), r[1].as_u64()) else {
+            anyhow::bail!("the page answered {r}");
+        };
+        times.push(ms);
+        found += k as usize;
+    }
+    s.quit();
+    let (m, p) = (median(&mut times.clone()), p95(&mut times));
+    Ok(Row {
+        what: format!(
+            "app: duplicate suggestions for one person among {n} people ({found} found for 30)"
+        ),
+        measured: format!("p95 {p:.0} ms (median {m:.0})"),
+        baseline: "-".into(),
+        target: "≤ 100 ms".into(),
+        ok: p <= 100.0,
     })
 }

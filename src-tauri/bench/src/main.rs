@@ -92,11 +92,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     if want("coordinator") {
-        rows.push(coordinator::bench_conflicts(1_000)?);
-        rows.extend(coordinator::bench_coordinator(
-            root.path(),
-            if quick { 2_000 } else { 10_000 },
-        )?);
+        rows.extend(coordinator::bench_all(root.path(), quick)?);
     }
 
     if want("app") {

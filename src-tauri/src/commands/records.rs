@@ -55,6 +55,17 @@ pub async fn get_record(state: State<'_, AppState>, id: String) -> CmdResult<Rec
     Ok(state.with_vault(|v| v.get(id))?.into())
 }
 
+/// People who may be the same person as `id` (most likely first, at most 10).
+#[tauri::command]
+pub async fn duplicate_suggestions(
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<Vec<crate::dto::DuplicateDto>> {
+    let id = record_id(&id)?;
+    let found = state.with_vault(|v| v.duplicate_suggestions(id, 10))?;
+    Ok(found.into_iter().map(Into::into).collect())
+}
+
 /// The one-line summary of a record, as the lists show it.
 #[tauri::command]
 pub async fn record_summary(state: State<'_, AppState>, id: String) -> CmdResult<SummaryDto> {

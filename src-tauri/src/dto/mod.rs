@@ -509,6 +509,8 @@ pub fn typescript() -> String {
         DeviceDto::decl(&cfg),
         ConflictDto::decl(&cfg),
         ConflictPage::decl(&cfg),
+        BirthMatchDto::decl(&cfg),
+        DuplicateDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

@@ -100,6 +100,45 @@ pub struct ConflictDto {
     pub versions: u32,
 }
 
+/// How two people's birth dates compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum BirthMatchDto {
+    Same,
+    SameYear,
+    Unknown,
+}
+
+/// A person who may be the same as the one on screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DuplicateDto {
+    /// Who, as the lists show them.
+    pub summary: super::SummaryDto,
+    /// Words of their names both share (in any script).
+    pub shared_names: u32,
+    /// Document or reference numbers both have.
+    pub shared_numbers: u32,
+    /// Their birth dates.
+    pub birth: BirthMatchDto,
+}
+
+impl From<vault::Duplicate> for DuplicateDto {
+    fn from(d: vault::Duplicate) -> Self {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        DuplicateDto {
+            summary: d.summary.into(),
+            shared_names: n(d.shared_names),
+            shared_numbers: n(d.shared_numbers),
+            birth: match d.birth {
+                vault::BirthMatch::Same => BirthMatchDto::Same,
+                vault::BirthMatch::SameYear => BirthMatchDto::SameYear,
+                vault::BirthMatch::Unknown => BirthMatchDto::Unknown,
+            },
+        }
+    }
+}
+
 /// A page of the conflicts list.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ConflictPage {

@@ -36,14 +36,20 @@ fn the_same_witness_in_two_scripts_is_suggested_and_a_stranger_is_not() {
     );
     // One word in common is not a suggestion.
     let one_word = person(v, serde_json::json!({"names": [{"value": "Сенбай Серік"}]}));
-    let stranger = person(v, serde_json::json!({"names": [{"value": "Айгерім Қасым"}]}));
+    let stranger = person(
+        v,
+        serde_json::json!({"names": [{"value": "Айгерім Қасым"}]}),
+    );
     let t2 = add_testimony(v, latin, "told in Almaty");
 
     let found = v.duplicate_suggestions(cyrillic, 10).unwrap();
     let ids: Vec<_> = found.iter().map(|d| d.summary.id).collect();
     assert_eq!(ids, [same_passport, latin], "{found:#?}");
     assert_eq!(found[0].shared_numbers, 1);
-    assert_eq!((found[1].shared_names, found[1].birth), (2, BirthMatch::SameYear));
+    assert_eq!(
+        (found[1].shared_names, found[1].birth),
+        (2, BirthMatch::SameYear)
+    );
     for not in [namesake, one_word, stranger, t2] {
         assert!(!ids.contains(&not));
     }
@@ -74,4 +80,22 @@ fn two_full_birth_dates_that_differ_rule_a_person_out() {
     assert_eq!(ids, [same_day]);
     assert_eq!(found[0].birth, BirthMatch::Same);
     assert!(!ids.contains(&other_day));
+}
+
+#[test]
+fn a_names_script_and_kind_are_not_name_words() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let name = |value: &str| {
+        serde_json::json!({"names": [
+            {"value": value, "script": "latn", "kind": "legal"},
+            {"value": value, "script": "cyrl", "kind": "transliteration"},
+        ]})
+    };
+    let a = person(v, name("Aigerim Kasym"));
+    person(v, name("Zhandos Toleuhan"));
+    assert!(
+        v.duplicate_suggestions(a, 10).unwrap().is_empty(),
+        "two strangers matched on \"latn\", \"legal\"…"
+    );
 }

@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
-  ConflictPage, DeviceDto, ImportProgress, IncomingDto, ReviewDto,
+  ConflictPage, DeviceDto, DuplicateDto, ImportProgress, IncomingDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
@@ -39,6 +39,7 @@ export const ipc = {
   audit: () => invoke<AuditDto[]>('audit_log'),
   summary: (id: string) => invoke<SummaryDto>('record_summary', { id }),
   related: (id: string) => invoke<SummaryDto[]>('related_records', { id }),
+  duplicates: (id: string) => invoke<DuplicateDto[]>('duplicate_suggestions', { id }),
   attempts: (person: string) => invoke<AttemptRow[]>('person_attempts', { person }),
   draftGet: (key: string) => invoke<DraftDto | null>('draft_get', { key }),
   draftSave: (key: string, record: string | null, body: string) =>

@@ -612,3 +612,23 @@ total: number,
  * This page of them.
  */
 rows: Array<ConflictDto>, };
+
+export type BirthMatchDto = "same" | "same_year" | "unknown";
+
+export type DuplicateDto = { 
+/**
+ * Who, as the lists show them.
+ */
+summary: SummaryDto, 
+/**
+ * Words of their names both share (in any script).
+ */
+shared_names: number, 
+/**
+ * Document or reference numbers both have.
+ */
+shared_numbers: number, 
+/**
+ * Their birth dates.
+ */
+birth: BirthMatchDto, };

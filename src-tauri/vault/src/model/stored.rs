@@ -67,8 +67,15 @@ pub struct SearchTerms<'d> {
 pub fn search_terms(kind: Kind, d: &Value) -> SearchTerms<'_> {
     let mut t = SearchTerms::default();
     if kind == Kind::Person {
+        // A name's value and its parts; not its script or kind ("cyrl", "legal"), which every
+        // person has: as name words they made everyone a namesake of everyone.
         for n in list(d, "names") {
-            string_leaves(n, &mut t.names);
+            if let Some(v) = n.get("value").and_then(Value::as_str) {
+                t.names.push(v);
+            }
+            if let Some(parts) = n.get("parts") {
+                string_leaves(parts, &mut t.names);
+            }
         }
         for doc in list(d, "documents") {
             let series = doc.get("series").and_then(Value::as_str).unwrap_or("");

@@ -77,6 +77,34 @@ pub(crate) fn kind_of(c: &Connection, id: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// The birth date (`date_of_birth`, as written, or none) in the current version of each of
+/// `ids` that has one with content; purged records and unknown ids are left out.
+pub(crate) fn birth_dates<'a>(
+    c: &Connection,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<std::collections::HashMap<String, Option<String>>> {
+    let ids: Vec<&str> = ids.collect();
+    let mut out = std::collections::HashMap::new();
+    // CROSS JOIN keeps SQLite's order: the few records first, then each one's revision by its
+    // unique id (the other way round reads every revision of the vault).
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = format!(
+            "SELECT r.id, json_extract(v.data, '$.date_of_birth') FROM records r \
+             CROSS JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
+             WHERE r.id IN ({marks}) AND v.data IS NOT NULL"
+        );
+        let rows: Vec<(String, Option<String>)> = collect(
+            c.prepare(&sql)?
+                .query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?,
+        )?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// A new record row, with `heads` as its current versions.
 pub(crate) fn insert_record(
     tx: &Connection,

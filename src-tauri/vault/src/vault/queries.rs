@@ -207,13 +207,19 @@ impl Vault {
                 .map(|s| s.trim_end_matches('~').to_owned())
         };
         let my_birth = born(&mine);
-        let mut s = Summarizer::new(&o.conn);
-        let mut out = Vec::new();
-        for c in index::duplicate_candidates(&o.conn, &id.to_string(), &mine)? {
-            let Some(theirs) = data(&c.record)? else {
-                continue; // purged
+        let candidates = index::duplicate_candidates(&o.conn, &id.to_string(), &mine)?;
+        // Every candidate's birth date in one query (their current version's), not one read
+        // each: the common names of a large vault give hundreds.
+        let births = store::birth_dates(&o.conn, candidates.iter().map(|c| c.record.as_str()))?;
+        let mut scored = Vec::new();
+        for c in candidates {
+            let Some(theirs) = births.get(&c.record) else {
+                continue; // purged, or no current version
             };
-            let birth = match (&my_birth, born(&theirs)) {
+            let theirs = theirs
+                .as_deref()
+                .map(|b| b.trim_end_matches('~').to_owned());
+            let birth = match (&my_birth, theirs) {
                 (Some(a), Some(b)) if a == &b => BirthMatch::Same,
                 (Some(a), Some(b)) if a.get(..4) == b.get(..4) => {
                     // The same year; one of them is only a year or a month, or they differ.
@@ -232,6 +238,13 @@ impl Vault {
                     BirthMatch::SameYear => 2,
                     BirthMatch::Unknown => 0,
                 };
+            scored.push((score, c, birth));
+        }
+        scored.sort_by_key(|(score, _, _)| std::cmp::Reverse(*score));
+        scored.truncate(limit);
+        let mut s = Summarizer::new(&o.conn);
+        let mut out = Vec::new();
+        for (score, c, birth) in scored {
             out.push(Duplicate {
                 summary: s.summary(&c.record)?,
                 shared_names: c.shared_names,
@@ -240,8 +253,6 @@ impl Vault {
                 score,
             });
         }
-        out.sort_by_key(|d| std::cmp::Reverse(d.score));
-        out.truncate(limit);
         Ok(out)
     }
 
