@@ -262,7 +262,11 @@ pub async fn conflict_resolve(
         record: saved.record.to_string(),
         revision: saved.revision.to_string(),
         changed: saved.changed,
-        warnings: vec![],
+        warnings: saved
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.field, w.message))
+            .collect(),
     })
 }
 

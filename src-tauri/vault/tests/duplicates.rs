@@ -99,3 +99,31 @@ fn a_names_script_and_kind_are_not_name_words() {
         "two strangers matched on \"latn\", \"legal\"…"
     );
 }
+
+#[test]
+fn birth_dates_rule_out_only_what_both_know_and_approximate_ones_nothing() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let born = |v: &mut vault::Vault, name: &str, date: &str| {
+        person(
+            v,
+            serde_json::json!({"names": [{"value": name}], "date_of_birth": date}),
+        )
+    };
+    let a = born(v, "Сенбай Нұрахен", "1969-03");
+    let other_month = born(v, "Senbay Nurakhen", "1969-07");
+    let same_month = born(v, "Senbai Nurakhen", "1969-03-14");
+    let approximate = born(v, "Senbay Nurahen", "1971~");
+    let ids: Vec<_> = v
+        .duplicate_suggestions(a, 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.summary.id, d.birth))
+        .collect();
+    assert!(ids.contains(&(same_month, BirthMatch::SameYear)), "{ids:?}");
+    assert!(ids.contains(&(approximate, BirthMatch::Unknown)), "{ids:?}");
+    assert!(!ids.iter().any(|(id, _)| *id == other_month), "{ids:?}");
+    // A one-word name is suggested through a number only.
+    let single = person(v, serde_json::json!({"names": [{"value": "Сенбай"}]}));
+    assert!(v.duplicate_suggestions(single, 10).unwrap().is_empty());
+}

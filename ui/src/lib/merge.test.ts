@@ -24,7 +24,8 @@ describe('a conflict, field by field', () => {
     expect(merged([a, b], { consent: 0 }, 1)).toEqual({
       narrative: "B's correction", language: 'kk', events: b.events,
     });
-    expect(merged([a, b], {}, 0)).toEqual(a);
+    // Unchosen, a field only one version has is kept (not dropped by the fallback's absence).
+    expect(merged([a, b], {}, 0)).toEqual({ ...a, consent: b.consent });
   });
 
   it('shows values as text', () => {

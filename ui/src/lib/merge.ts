@@ -34,8 +34,10 @@ export function fieldRows(versions: Record<string, unknown>[]): FieldRow[] {
   });
 }
 
-/** The record with each field taken from the version chosen for it (default: `fallback`);
- *  a field absent from the chosen version is left out. */
+/** The record with each field taken from the version chosen for it. Unchosen fields come from
+ *  `fallback`, or — when `fallback` lacks one — from the first version that has it: a field
+ *  one version added is not dropped unless someone chose to. A field absent from a chosen
+ *  version is left out. */
 export function merged(
   versions: Record<string, unknown>[],
   choice: Record<string, number>,
@@ -43,11 +45,18 @@ export function merged(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const row of fieldRows(versions)) {
-    const from = choice[row.key] ?? fallback;
+    const from = choice[row.key] ?? defaultFor(row, fallback);
     const value = row.values[from];
     if (value !== undefined) out[row.key] = value;
   }
   return out;
+}
+
+/** The version a field is taken from unless chosen: `fallback`, or the first that has it. */
+export function defaultFor(row: FieldRow, fallback: number): number {
+  if (row.values[fallback] !== undefined) return fallback;
+  const first = row.values.findIndex((v) => v !== undefined);
+  return first < 0 ? fallback : first;
 }
 
 /** A value as text for the screen (never markup). */

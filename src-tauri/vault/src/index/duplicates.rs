@@ -36,6 +36,8 @@ pub(crate) fn candidates(
         .names
         .iter()
         .flat_map(|n| keys::name_keys(n))
+        // Initials ("С.") are no name word, as in name search.
+        .filter(|k| k.chars().count() >= 2)
         .collect();
     names.sort();
     names.dedup();
@@ -52,7 +54,8 @@ pub(crate) fn candidates(
     // each of them is not to be handed up one by one. The rows of the person's keys are
     // gathered first (MATERIALIZED): left to itself, SQLite walked the whole table in record
     // order to save the grouping's sort (480 ms at 100,000 people instead of a few).
-    let least = names.len().min(2);
+    // A one-word name ("Gulnara") is shared by too many: it suggests through numbers only.
+    let least = if names.len() >= 2 { 2 } else { 0 };
     let shared = |sql: &str, keys: &[String], at_least: usize| -> Result<Vec<(String, usize)>> {
         if keys.is_empty() || at_least == 0 {
             return Ok(vec![]);

@@ -12,6 +12,26 @@ use crate::model::{Kind, RecordId};
 use crate::store::{self, audit, heads, revisions};
 use crate::summary::{self, Summarizer, Summary};
 
+/// How two birth dates as written (`1969`, `1969-03`, `1969-03-02`, `~` for approximate)
+/// compare, or `None` when they cannot be one person's: a year, month or day both give and
+/// that differs. An approximate date rules nothing out.
+fn compare_births(a: Option<&str>, b: Option<&str>) -> Option<BirthMatch> {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Some(BirthMatch::Unknown);
+    };
+    if a.ends_with('~') || b.ends_with('~') {
+        return Some(BirthMatch::Unknown);
+    }
+    let (pa, pb): (Vec<&str>, Vec<&str>) = (a.split('-').collect(), b.split('-').collect());
+    if pa.iter().zip(&pb).any(|(x, y)| x != y) {
+        return None;
+    }
+    match (pa.len(), pb.len()) {
+        (3, 3) => Some(BirthMatch::Same),
+        _ => Some(BirthMatch::SameYear),
+    }
+}
+
 impl Vault {
     /// A record and its head(s).
     pub fn get(&self, id: RecordId) -> Result<RecordView> {
@@ -201,12 +221,10 @@ impl Vault {
         let Some(mine) = data(&id.to_string())? else {
             return Ok(vec![]);
         };
-        let born = |d: &serde_json::Value| {
-            d.get("date_of_birth")
-                .and_then(serde_json::Value::as_str)
-                .map(|s| s.trim_end_matches('~').to_owned())
-        };
-        let my_birth = born(&mine);
+        let my_birth = mine
+            .get("date_of_birth")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         let candidates = index::duplicate_candidates(&o.conn, &id.to_string(), &mine)?;
         // Every candidate's birth date in one query (their current version's), not one read
         // each: the common names of a large vault give hundreds.
@@ -216,20 +234,8 @@ impl Vault {
             let Some(theirs) = births.get(&c.record) else {
                 continue; // purged, or no current version
             };
-            let theirs = theirs
-                .as_deref()
-                .map(|b| b.trim_end_matches('~').to_owned());
-            let birth = match (&my_birth, theirs) {
-                (Some(a), Some(b)) if a == &b => BirthMatch::Same,
-                (Some(a), Some(b)) if a.get(..4) == b.get(..4) => {
-                    // The same year; one of them is only a year or a month, or they differ.
-                    if a.len() == 10 && b.len() == 10 {
-                        continue; // two full dates that differ: not the same person
-                    }
-                    BirthMatch::SameYear
-                }
-                (Some(_), Some(_)) => continue,
-                _ => BirthMatch::Unknown,
+            let Some(birth) = compare_births(my_birth.as_deref(), theirs.as_deref()) else {
+                continue; // born on another day, month or year, as far as both are known
             };
             let score = 10 * c.shared_numbers
                 + 3 * c.shared_names

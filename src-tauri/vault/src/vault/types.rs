@@ -154,7 +154,7 @@ pub struct RotateReport {
 pub enum BirthMatch {
     /// The same date (or the same year, month, as far as written).
     Same,
-    /// The same year, one of them less precise.
+    /// Agree as far as both go, one of them less precise (a year, or a year and month).
     SameYear,
     /// One of them has none.
     Unknown,
