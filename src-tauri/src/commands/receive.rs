@@ -258,16 +258,7 @@ pub async fn conflict_resolve(
             .transpose()?;
         v.resolve(id, keep, merged.as_deref().map(str::as_bytes))
     })?;
-    Ok(SavedDto {
-        record: saved.record.to_string(),
-        revision: saved.revision.to_string(),
-        changed: saved.changed,
-        warnings: saved
-            .warnings
-            .iter()
-            .map(|w| format!("{}: {}", w.field, w.message))
-            .collect(),
-    })
+    Ok(saved.into())
 }
 
 /// Trusts a caseworker's device under a label, after its fingerprint was compared with the

@@ -107,16 +107,7 @@ pub async fn save_record(state: State<'_, AppState>, request: SaveRequest) -> Cm
     if let Some(key) = &request.draft_key {
         state.with_vault(|v| v.discard_draft(key))?;
     }
-    Ok(SavedDto {
-        record: saved.record.to_string(),
-        revision: saved.revision.to_string(),
-        changed: saved.changed,
-        warnings: saved
-            .warnings
-            .iter()
-            .map(|w| format!("{}: {}", w.field, w.message))
-            .collect(),
-    })
+    Ok(saved.into())
 }
 
 /// Every version of a record, who wrote it and when.

@@ -318,6 +318,21 @@ pub struct SavedDto {
     pub warnings: Vec<String>,
 }
 
+impl From<vault::Saved> for SavedDto {
+    fn from(saved: vault::Saved) -> Self {
+        SavedDto {
+            record: saved.record.to_string(),
+            revision: saved.revision.to_string(),
+            changed: saved.changed,
+            warnings: saved
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {}", w.field, w.message))
+                .collect(),
+        }
+    }
+}
+
 /// A line of a record's history.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HistoryDto {

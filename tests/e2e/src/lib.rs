@@ -171,17 +171,23 @@ pub fn choose_in_file_dialog(sb: &Sandbox, file: &Path) {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    x(&["windowfocus", "--sync", &window]);
-    x(&["key", "ctrl+l"]);
-    x(&["type", "--delay", "1", file.to_str().unwrap()]);
-    // Enter right after typing is taken by the path's completion: wait, then again while the
-    // dialog is still there.
-    for _ in 0..20 {
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        if dialog().is_empty() {
-            return;
+    // Keys typed before GTK has shown the location field go elsewhere (its search): each
+    // attempt waits for the field, replaces what it holds, and gives Enter time; up to four.
+    for _ in 0..4 {
+        x(&["windowfocus", "--sync", &window]);
+        x(&["key", "ctrl+l"]);
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        x(&["key", "ctrl+a"]);
+        x(&["type", "--delay", "1", file.to_str().unwrap()]);
+        // Enter right after typing is taken by the path's completion: wait, then again while
+        // the dialog is still there.
+        for _ in 0..6 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            if dialog().is_empty() {
+                return;
+            }
+            x(&["key", "Return"]);
         }
-        x(&["key", "Return"]);
     }
     panic!("the file dialog did not take {}", file.display());
 }
@@ -212,4 +218,19 @@ pub fn coordinator_sandbox() -> (Sandbox, age::x25519::Identity) {
     v.import_identity_file(&sb.outside.join("org.key"), Some("organisation"))
         .unwrap();
     (sb, identity)
+}
+
+/// A caseworker's vault made with the `kuager` command (the debug build `make test` builds).
+pub fn kuager_cli() -> testkit::cli::Env {
+    testkit::cli::Env::new(root().join("target/debug/kuager").to_str().unwrap()).with_vault()
+}
+
+/// `kuager export` of what `env` has not exported yet, copied to `dest/NAME.age`.
+pub fn cli_export(env: &testkit::cli::Env, dest: &Path, name: &str) -> PathBuf {
+    let out = env.outside.join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    let written = PathBuf::from(env.ok(&["export", "-o", out.to_str().unwrap()], "").trim());
+    let to = dest.join(format!("{name}.age"));
+    std::fs::copy(&written, &to).unwrap();
+    to
 }

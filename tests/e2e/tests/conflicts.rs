@@ -6,23 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use e2e::{coordinator_sandbox, root, vault_dir, App, Sandbox, Session, Steps};
+use e2e::{cli_export, coordinator_sandbox, kuager_cli, vault_dir, App, Sandbox, Session, Steps};
 use serde_json::json;
 use testkit::cli::Env;
 use testkit::fixture::PASS;
-
-fn kuager() -> Env {
-    Env::new(root().join("target/debug/kuager").to_str().unwrap()).with_vault()
-}
-
-fn export(env: &Env, dest: &Path, name: &str) -> PathBuf {
-    let out = env.outside.join(name);
-    std::fs::create_dir_all(&out).unwrap();
-    let written = PathBuf::from(env.ok(&["export", "-o", out.to_str().unwrap()], "").trim());
-    let to = dest.join(format!("{name}.age"));
-    std::fs::copy(&written, &to).unwrap();
-    to
-}
 
 fn edit(env: &Env, id: &str, patch: serde_json::Value) {
     let f = env.outside.join("patch.json");
@@ -49,8 +36,8 @@ fn pick(s: &Session, file: &Path, cards: usize) {
 /// laptop might) receives it; both correct it. The caseworkers, the testimony's id, and the
 /// bundles: A's first, A's correction, B's correction.
 fn two_versions(sb: &Sandbox, key_file: &Path, org: &str) -> (Env, Env, String, [PathBuf; 3]) {
-    let a = kuager();
-    let b = kuager();
+    let a = kuager_cli();
+    let b = kuager_cli();
     for env in [&a, &b] {
         env.ok(&["recipients", "add", org], "");
     }
@@ -68,7 +55,7 @@ fn two_versions(sb: &Sandbox, key_file: &Path, org: &str) -> (Env, Env, String, 
         )
         .trim()
         .to_owned();
-    let first = export(&a, &sb.outside, "a1");
+    let first = cli_export(&a, &sb.outside, "a1");
     b.ok(&["identity", "import", key_file.to_str().unwrap()], "");
     b.ok(
         &["trust", "add", a.ok(&["device"], "").trim(), "--label", "A"],
@@ -85,8 +72,8 @@ fn two_versions(sb: &Sandbox, key_file: &Path, org: &str) -> (Env, Env, String, 
         &t,
         json!({"narrative": "B's correction", "place": "Taldykorgan"}),
     );
-    let from_a = export(&a, &sb.outside, "a2");
-    let from_b = export(&b, &sb.outside, "b2");
+    let from_a = cli_export(&a, &sb.outside, "a2");
+    let from_b = cli_export(&b, &sb.outside, "b2");
 
     (a, b, t, [first, from_a, from_b])
 }

@@ -8,7 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
-use e2e::{choose_in_file_dialog, coordinator_sandbox, root, vault_dir, App, Session, Steps};
+use e2e::{
+    choose_in_file_dialog, cli_export, coordinator_sandbox, kuager_cli, vault_dir, App, Session,
+    Steps,
+};
 use serde_json::json;
 use testkit::bundles::{files, open_bundle, seal};
 use testkit::cli::Env;
@@ -16,7 +19,7 @@ use testkit::fixture::PASS;
 
 /// A caseworker's vault (made with the `kuager` command) exporting to `org`.
 fn caseworker(org: &str, names: &[&str]) -> Env {
-    let env = Env::new(root().join("target/debug/kuager").to_str().unwrap()).with_vault();
+    let env = kuager_cli();
     env.ok(
         &["recipients", "add", org, "--label", "Almaty coordinators"],
         "",
@@ -42,15 +45,6 @@ fn add(env: &Env, name: &str) {
 }
 
 /// A new bundle of what `env` has not exported yet, moved to `dest` under `name`.
-fn export(env: &Env, dest: &Path, name: &str) -> PathBuf {
-    let out = env.outside.join(name);
-    std::fs::create_dir_all(&out).unwrap();
-    let written = PathBuf::from(env.ok(&["export", "-o", out.to_str().unwrap()], "").trim());
-    let to = dest.join(format!("{name}.age"));
-    std::fs::copy(&written, &to).unwrap();
-    to
-}
-
 fn device_key(env: &Env) -> String {
     env.ok(&["device"], "")
 }
@@ -129,8 +123,8 @@ fn a_coordinator_reviews_trusts_imports_and_revokes() {
         v.unlock(&testkit::fixture::pass()).unwrap();
         v.trust_device(&device_key(&a), "Almaty laptop").unwrap();
     }
-    let a1 = export(&a, &sb.outside, "a1");
-    let b1 = export(&b, &sb.outside, "b1");
+    let a1 = cli_export(&a, &sb.outside, "a1");
+    let b1 = cli_export(&b, &sb.outside, "b1");
     let altered = altered_copy(&a1, &identity, &sb.outside.join("altered.age"));
 
     let s = sb.launch();
@@ -213,7 +207,7 @@ fn a_coordinator_reviews_trusts_imports_and_revokes() {
     s.find("[data-testid=device-revoked]", 20);
 
     add(&a, "Нұрлан Сенбай");
-    let a2 = export(&a, &sb.outside, "a2");
+    let a2 = cli_export(&a, &sb.outside, "a2");
     s.click(&s.find("[data-testid=nav-receive]", 5));
     pick(&s, &a2, 1);
     let revoked = card_text(&s, 0);
