@@ -233,14 +233,19 @@ pub async fn conflicts_list(
 
 /// Resolves a conflict with a merge revision whose parents are all its versions: the version
 /// `keep` whole, or `merged` (the whole record, as the conflicts screen put it together from
-/// the fields chosen).
+/// the fields chosen). `seen` are the versions the screen showed: if others arrived since, it
+/// is refused.
 #[tauri::command]
 pub async fn conflict_resolve(
     state: State<'_, AppState>,
     id: String,
+    seen: Vec<String>,
     keep: Option<String>,
     merged: Option<String>,
 ) -> CmdResult<SavedDto> {
+    if seen.len() > 64 || seen.iter().any(|s| s.len() > 128) {
+        return Err(IpcError::new(ErrorCode::Invalid, "not a list of versions"));
+    }
     let id = super::record_id(&id)?;
     if merged
         .as_ref()
@@ -256,7 +261,7 @@ pub async fn conflict_resolve(
             .as_deref()
             .map(|k| v.find_revision(id, k.trim()))
             .transpose()?;
-        v.resolve(id, keep, merged.as_deref().map(str::as_bytes))
+        v.resolve_seen(id, &seen, keep, merged.as_deref().map(str::as_bytes))
     })?;
     Ok(saved.into())
 }

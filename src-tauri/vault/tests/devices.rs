@@ -250,3 +250,38 @@ fn devices_untrusted_before_revocation_was_kept_stay_revoked_after_the_upgrade()
     assert!(v.trust_device(&key, "again").is_err());
     drop(t.tmp);
 }
+
+#[test]
+fn a_resolve_of_the_versions_seen_is_refused_when_another_arrived_meanwhile() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = add_person(v, "Сайрагүл Сауытбай");
+    let first = v.get(p).unwrap().heads[0].id.clone();
+    v.edit(p, br#"{"notes":"one"}"#, None, false).unwrap();
+    v.edit(p, br#"{"notes":"two"}"#, Some(first.clone()), false)
+        .unwrap();
+    let seen: Vec<String> = v
+        .get(p)
+        .unwrap()
+        .heads
+        .iter()
+        .map(|h| h.id.to_string())
+        .collect();
+    assert_eq!(seen.len(), 2);
+    // A third version arrives while the two are being compared.
+    v.edit(p, br#"{"notes":"three"}"#, Some(first), false)
+        .unwrap();
+    let keep = Some(seen[0].parse().unwrap());
+    let e = v.resolve_seen(p, &seen, keep.clone(), None).unwrap_err();
+    assert!(e.to_string().contains("open it again"), "{e}");
+    assert_eq!(v.get(p).unwrap().heads.len(), 3, "nothing changed");
+    let all: Vec<String> = v
+        .get(p)
+        .unwrap()
+        .heads
+        .iter()
+        .map(|h| h.id.to_string())
+        .collect();
+    v.resolve_seen(p, &all, keep, None).unwrap();
+    assert_eq!(v.get(p).unwrap().heads.len(), 1);
+}

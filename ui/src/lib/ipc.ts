@@ -92,8 +92,8 @@ export const ipc = {
     invoke<null>('device_revoke', { publicKey, passphrase }),
   conflicts: (offset: number, limit: number) =>
     invoke<ConflictPage>('conflicts_list', { offset, limit }),
-  resolve: (id: string, keep: string | null, merged: string | null) =>
-    invoke<SavedDto>('conflict_resolve', { id, keep, merged }),
+  resolve: (id: string, seen: string[], keep: string | null, merged: string | null) =>
+    invoke<SavedDto>('conflict_resolve', { id, seen, keep, merged }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 };

@@ -334,6 +334,35 @@ impl Vault {
         })
     }
 
+    /// [`Vault::resolve`] for a person who compared the versions `seen` (the conflicts
+    /// screen): refused, changing nothing, when the record's versions are no longer exactly
+    /// those (another arrived meanwhile, from an import), so that no version is merged away
+    /// without having been shown.
+    pub fn resolve_seen(
+        &mut self,
+        id: RecordId,
+        seen: &[String],
+        keep: Option<RevisionId>,
+        json: Option<&[u8]>,
+    ) -> Result<Saved> {
+        let current: BTreeSet<String> = heads::of(&self.o()?.conn, id)?
+            .iter()
+            .map(|h| h.id.to_string())
+            .collect();
+        let shown: BTreeSet<String> = seen.iter().map(|s| s.trim().to_owned()).collect();
+        if current != shown {
+            return Err(Error::invalid(
+                "",
+                format!(
+                    "this record now has {} versions, not the {} you compared: open it again",
+                    current.len(),
+                    shown.len()
+                ),
+            ));
+        }
+        self.resolve(id, keep, json)
+    }
+
     /// Streams `input` into an encrypted attachment and adds it to record `id` (a new revision).
     pub fn attach(
         &mut self,
