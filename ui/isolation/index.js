@@ -4,7 +4,7 @@
 const ALLOWED = new Set([
   'app_info', 'create_vault', 'unlock', 'lock', 'touch', 'set_language',
   'set_autolock', 'change_passphrase', 'rotate_keys', 'erase_vault', 'search', 'list_records', 'get_record',
-  'save_record', 'record_history', 'audit_log', 'person_attempts', 'related_records', 'record_summary', 'duplicate_suggestions', 'draft_get', 'draft_save',
+  'save_record', 'record_history', 'audit_log', 'person_attempts', 'related_records', 'record_summary', 'duplicate_suggestions', 'merge_group', 'merge_people', 'unmerge_people', 'draft_get', 'draft_save',
   'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',
   'recipients_list', 'recipients_add', 'recipients_remove', 'export_folder',
   'pick_export_folder', 'export_bundle', 'export_cancel', 'vault_settings', 'set_vault_label',

@@ -66,6 +66,41 @@ pub async fn duplicate_suggestions(
     Ok(found.into_iter().map(Into::into).collect())
 }
 
+/// The person `id` now is (itself, or the one it was merged into) and everyone merged into them.
+#[tauri::command]
+pub async fn merge_group(
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<crate::dto::MergeGroupDto> {
+    let id = record_id(&id)?;
+    Ok(state.with_vault(|v| v.merge_group(id))?.into())
+}
+
+/// Merges person `absorbed` into person `survivor` (a revision of each); returns the group.
+#[tauri::command]
+pub async fn merge_people(
+    state: State<'_, AppState>,
+    survivor: String,
+    absorbed: String,
+) -> CmdResult<crate::dto::MergeGroupDto> {
+    let (survivor, absorbed) = (record_id(&survivor)?, record_id(&absorbed)?);
+    state.with_vault(|v| v.merge_people(survivor, absorbed))?;
+    Ok(state.with_vault(|v| v.merge_group(survivor))?.into())
+}
+
+/// Undoes the merge of `absorbed` into `survivor` (a revision of each); returns the survivor's
+/// group.
+#[tauri::command]
+pub async fn unmerge_people(
+    state: State<'_, AppState>,
+    survivor: String,
+    absorbed: String,
+) -> CmdResult<crate::dto::MergeGroupDto> {
+    let (survivor, absorbed) = (record_id(&survivor)?, record_id(&absorbed)?);
+    state.with_vault(|v| v.unmerge_people(survivor, absorbed))?;
+    Ok(state.with_vault(|v| v.merge_group(survivor))?.into())
+}
+
 /// The one-line summary of a record, as the lists show it.
 #[tauri::command]
 pub async fn record_summary(state: State<'_, AppState>, id: String) -> CmdResult<SummaryDto> {

@@ -526,6 +526,8 @@ pub fn typescript() -> String {
         ConflictPage::decl(&cfg),
         BirthMatchDto::decl(&cfg),
         DuplicateDto::decl(&cfg),
+        MergeGroupDto::decl(&cfg),
+        MergedPersonDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

@@ -139,6 +139,40 @@ impl From<vault::Duplicate> for DuplicateDto {
     }
 }
 
+/// A person and everyone merged into them.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MergeGroupDto {
+    /// The person every id of the group leads to.
+    pub person: String,
+    /// Everyone merged into them, directly or not.
+    pub members: Vec<MergedPersonDto>,
+}
+
+/// One person merged into another.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MergedPersonDto {
+    /// Who, as the lists show them.
+    pub summary: super::SummaryDto,
+    /// The person they were merged into (where the merge is undone).
+    pub into: String,
+}
+
+impl From<vault::MergeGroup> for MergeGroupDto {
+    fn from(g: vault::MergeGroup) -> Self {
+        MergeGroupDto {
+            person: g.person.to_string(),
+            members: g
+                .members
+                .into_iter()
+                .map(|m| MergedPersonDto {
+                    summary: m.summary.into(),
+                    into: m.into.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A page of the conflicts list.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ConflictPage {

@@ -58,6 +58,7 @@ pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, Confirmed, CreateOptions, Duplicate,
-    HistoryEntry, Hit, LoadedProfile, ProfileSpec, RecordView, RotateReport, Saved, Settings,
-    Vault, VerifyReport, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
+    HistoryEntry, Hit, LoadedProfile, MergeGroup, MergeSaved, MergedPerson, ProfileSpec,
+    RecordView, RotateReport, Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS,
+    MAX_UNLOCK_DELAY, VAULT_JSON,
 };

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::{CaseStatus, Kind, Outcome, PartialDate, RecordId, ReviewStatus};
 use crate::revision;
-use crate::store::{self, heads};
+use crate::store::{self, heads, merges};
 
 /// A line in a list or search result.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,19 +91,25 @@ pub(crate) struct AttemptRef {
 
 /// A person's attempts, numbered from 1 in this order: by the date submitted (`~` ignored), then
 /// by record id. From the index of references; each attempt read in its current version (the
-/// newest head when in conflict).
+/// newest head when in conflict). A person merged with others has the attempts of every id of
+/// the group (`crate::store::merges`), whichever id is asked.
 pub(crate) fn attempts_of(c: &Connection, person: &str) -> Result<Vec<AttemptRef>> {
+    let group = merges::group(c, &merges::survivor(c, person)?)?;
     let mut st = c.prepare_cached(
         "SELECT r.id, json_extract(v.data, '$.person'), json_extract(v.data, '$.submitted_on') \
          FROM refs f JOIN records r ON r.id = f.record AND r.kind = 'attempt' \
          JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
          WHERE f.target = ?1",
     )?;
-    let rows: Vec<(String, Option<String>, Option<String>)> =
-        store::collect(st.query_map([person], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)?;
+    let mut rows: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    for id in &group {
+        rows.extend(store::collect(
+            st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+        )?);
+    }
     let mut list: Vec<AttemptRef> = rows
         .into_iter()
-        .filter(|(_, p, _)| p.as_deref() == Some(person))
+        .filter(|(_, p, _)| p.as_ref().is_some_and(|p| group.contains(p)))
         .map(|(id, _, date)| AttemptRef {
             id,
             submitted: date.unwrap_or_default(),

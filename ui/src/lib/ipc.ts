@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo, AttemptRow, AuditDto, CreateRequest, DraftDto, ExportDone, ExportProgress,
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
-  ConflictPage, DeviceDto, DuplicateDto, ImportProgress, IncomingDto, ReviewDto,
+  ConflictPage, DeviceDto, DuplicateDto, ImportProgress, IncomingDto, MergeGroupDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
 } from './types';
@@ -40,6 +40,11 @@ export const ipc = {
   summary: (id: string) => invoke<SummaryDto>('record_summary', { id }),
   related: (id: string) => invoke<SummaryDto[]>('related_records', { id }),
   duplicates: (id: string) => invoke<DuplicateDto[]>('duplicate_suggestions', { id }),
+  mergeGroup: (id: string) => invoke<MergeGroupDto>('merge_group', { id }),
+  mergePeople: (survivor: string, absorbed: string) =>
+    invoke<MergeGroupDto>('merge_people', { survivor, absorbed }),
+  unmergePeople: (survivor: string, absorbed: string) =>
+    invoke<MergeGroupDto>('unmerge_people', { survivor, absorbed }),
   attempts: (person: string) => invoke<AttemptRow[]>('person_attempts', { person }),
   draftGet: (key: string) => invoke<DraftDto | null>('draft_get', { key }),
   draftSave: (key: string, record: string | null, body: string) =>

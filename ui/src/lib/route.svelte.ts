@@ -5,7 +5,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'list'; kind: RecordKind }
   | { name: 'case'; id: string | null }
-  | { name: 'person'; id: string | null }
+  | { name: 'person'; id: string | null; mergedFrom?: string }
   | { name: 'testimony'; id: string | null; witness?: string }
   | { name: 'attempt'; id: string | null; person?: string; prefill?: Record<string, unknown> }
   | { name: 'history'; id: string }

@@ -632,3 +632,23 @@ shared_numbers: number,
  * Their birth dates.
  */
 birth: BirthMatchDto, };
+
+export type MergeGroupDto = { 
+/**
+ * The person every id of the group leads to.
+ */
+person: string, 
+/**
+ * Everyone merged into them, directly or not.
+ */
+members: Array<MergedPersonDto>, };
+
+export type MergedPersonDto = { 
+/**
+ * Who, as the lists show them.
+ */
+summary: SummaryDto, 
+/**
+ * The person they were merged into (where the merge is undone).
+ */
+into: string, };

@@ -8,7 +8,7 @@ use super::keys;
 use crate::error::Result;
 use crate::model::{self, RecordId};
 use crate::revision::{self, Revision};
-use crate::store::heads;
+use crate::store::{heads, merges};
 
 /// How a save updates the full-text index.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub(crate) fn reindex_record(tx: &Connection, id: RecordId) -> Result<()> {
     reindex(tx, id, false, Text::Now, &heads)
 }
 
-/// Rebuilds the search entries of one record from its current head(s): name and number keys
-/// and references at once, full text now or deferred. `fresh`: the record is new (nothing to
+/// Rebuilds the search entries of one record from its current head(s): name and number keys,
+/// references and the person it was merged into at once, full text now or deferred. `fresh`: the record is new (nothing to
 /// remove first).
 pub(crate) fn reindex(
     tx: &Connection,
@@ -46,10 +46,14 @@ pub(crate) fn reindex(
     let mut refs = BTreeSet::new();
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
+    let mut merged_into = None;
     for h in heads {
         let Some(d) = h.data.as_ref().filter(|d| !revision::is_purge_marker(d)) else {
             continue;
         };
+        if h.kind == model::Kind::Person && merged_into.is_none() {
+            merged_into = d.get("merged_into").and_then(serde_json::Value::as_str);
+        }
         refs.extend(model::references_in(h.kind, d));
         let terms = model::search_terms(h.kind, d);
         for s in terms.names {
@@ -58,6 +62,9 @@ pub(crate) fn reindex(
         numbers.extend(terms.numbers.iter().map(|n| keys::number_key(n)));
     }
     numbers.retain(|n: &String| !n.is_empty());
+    if !fresh || merged_into.is_some() {
+        merges::set(tx, &rid, merged_into)?;
+    }
     for (sql, set) in [
         (
             "INSERT OR IGNORE INTO refs(target, record) VALUES (?1, ?2)",

@@ -6,6 +6,7 @@
 //! a JSON path (`names[0].script`). The stored form is the struct serialised back: canonical and
 //! free of empty optional fields.
 
+pub(crate) mod merge;
 mod prc_id;
 mod records;
 mod stored;

@@ -17,7 +17,7 @@ fn list<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
 }
 
 /// The records a stored record of `kind` refers to (the same fields validation checks:
-/// relatives, witness, victims, person, follows_up, a case's members), sorted, without
+/// relatives, merged people, witness, victims, person, follows_up, a case's members), sorted, without
 /// duplicates. Used to keep the vault's index of references.
 pub fn references_in(kind: Kind, d: &Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -27,7 +27,11 @@ pub fn references_in(kind: Kind, d: &Value) -> Vec<String> {
         }
     };
     match kind {
-        Kind::Person => list(d, "relationships").for_each(|r| one(r.get("person"))),
+        Kind::Person => {
+            list(d, "relationships").for_each(|r| one(r.get("person")));
+            list(d, "merged").for_each(|m| one(Some(m)));
+            one(d.get("merged_into"));
+        }
         Kind::Testimony => {
             one(d.get("witness"));
             list(d, "events")

@@ -12,7 +12,7 @@
 //! (every revision is an ancestor of some head), so revisions need no index by record.
 //!
 //! One file a concern: [`schema`] (versions and migrations), [`revisions`] (rows and the one
-//! walk of a record's history), [`heads`] (a record's current versions), [`blobs`] (attachment
+//! walk of a record's history), [`heads`] (a record's current versions), [`merges`] (people merged into others), [`blobs`] (attachment
 //! rows), [`purge`], [`rekey`] (the database under a new key), [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
 //! identities, trusted devices, imported bundles). The search index has its own module above
 //! this one (`crate::index`).
@@ -21,6 +21,7 @@ pub(crate) mod audit;
 pub(crate) mod blobs;
 pub(crate) mod drafts;
 pub(crate) mod heads;
+pub(crate) mod merges;
 pub(crate) mod meta;
 pub(crate) mod peers;
 pub(crate) mod purge;
@@ -78,7 +79,8 @@ pub(crate) fn kind_of(c: &Connection, id: &str) -> Result<Option<String>> {
 }
 
 /// The birth date (`date_of_birth`, as written, or none) in the current version of each of
-/// `ids` that has one with content; purged records and unknown ids are left out.
+/// `ids` that has one with content; purged records, people merged into others and unknown ids
+/// are left out (for duplicate suggestions: none of them is a person to suggest).
 pub(crate) fn birth_dates<'a>(
     c: &Connection,
     ids: impl Iterator<Item = &'a str>,
@@ -92,7 +94,7 @@ pub(crate) fn birth_dates<'a>(
         let sql = format!(
             "SELECT r.id, json_extract(v.data, '$.date_of_birth') FROM records r \
              CROSS JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
-             WHERE r.id IN ({marks}) AND v.data IS NOT NULL"
+             WHERE r.id IN ({marks}) AND v.data IS NOT NULL AND r.merged_into IS NULL"
         );
         let rows: Vec<(String, Option<String>)> = collect(
             c.prepare(&sql)?

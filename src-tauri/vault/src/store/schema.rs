@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -101,6 +101,25 @@ const SCHEMA_V8: &str = "CREATE TABLE doomed_files (file TEXT PRIMARY KEY) WITHO
 /// coordinator's list of devices.
 const SCHEMA_V10: &str = "ALTER TABLE trusted_devices ADD COLUMN revoked_at TEXT;
 ALTER TABLE imports ADD COLUMN records INTEGER;";
+
+/// Version 11: the person a person was merged into (docs/design-notes.md "Duplicate people"),
+/// read from its current version by every save and import (`crate::index`), so lists can leave
+/// merged people out and an id can be followed to the person it now is. Nothing before this
+/// version could be merged, so there is nothing to fill in.
+fn add_merged_into(tx: &Connection) -> Result<()> {
+    let has: bool = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('records') WHERE name = 'merged_into'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        tx.execute_batch("ALTER TABLE records ADD COLUMN merged_into TEXT;")?;
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS records_merged_into ON records(merged_into) WHERE merged_into IS NOT NULL;",
+    )?;
+    Ok(())
+}
 
 /// Devices untrusted before schema 10 lost their row; the audit log kept each trust and
 /// untrust. A device whose last such event is an untrust comes back as revoked (at that
@@ -233,6 +252,9 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         if version < 10 {
             tx.execute_batch(SCHEMA_V10)?;
             remember_untrusted(&tx)?;
+        }
+        if version < 11 {
+            add_merged_into(&tx)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

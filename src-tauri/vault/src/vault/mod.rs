@@ -4,7 +4,7 @@
 //! lock, erase, passphrase and recovery keyslots), `records` (add, edit, purge, resolve,
 //! attach), `bulk` (many records in one transaction), `queries` (records, lists, search,
 //! history, audit), `settings` (label, policy, recipients, identities, trusted devices),
-//! `drafts`, `bundles` (export, import, inspect) and `verify`. The methods are thin: each
+//! `people` (merging duplicate people and undoing it), `drafts`, `bundles` (export, import, inspect) and `verify`. The methods are thin: each
 //! opens a transaction and calls the layers below (`crate::store`, `crate::index`,
 //! `crate::summary`, `crate::bundle`), which never call back up here.
 
@@ -12,6 +12,7 @@ mod bulk;
 mod bundles;
 mod drafts;
 mod lifecycle;
+mod people;
 mod profile;
 mod queries;
 mod records;
@@ -34,7 +35,7 @@ pub use crate::crypto::keys::Confirmed;
 pub use profile::{LoadedProfile, ProfileSpec};
 pub use types::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, CreateOptions, Duplicate, HistoryEntry, Hit,
-    RecordView, RotateReport, Saved, Settings, VerifyReport,
+    MergeGroup, MergeSaved, MergedPerson, RecordView, RotateReport, Saved, Settings, VerifyReport,
 };
 
 /// The only content of `vault.json` (R11: no names, counts or dates outside the encryption).

@@ -9,7 +9,7 @@ use super::{AttemptLine, BirthMatch, Duplicate, HistoryEntry, Hit, RecordView, V
 use crate::error::{Error, Result};
 use crate::index;
 use crate::model::{Kind, RecordId};
-use crate::store::{self, audit, heads, revisions};
+use crate::store::{self, audit, heads, merges, revisions};
 use crate::summary::{self, Summarizer, Summary};
 
 /// How two birth dates as written (`1969`, `1969-03`, `1969-03-02`, `~` for approximate)
@@ -53,10 +53,24 @@ impl Vault {
     /// (as witness or victim), attempts, relatives naming them and cases holding them; a
     /// testimony's or attempt's cases. From the index of references every save keeps (a
     /// narrative that merely quotes an id is not a reference).
+    ///
+    /// For a person, the records that refer to any id of their merge group
+    /// ([`Vault::merge_group`]), whichever id is asked.
     pub fn related(&self, id: RecordId) -> Result<Vec<Summary>> {
         let o = self.o()?;
-        store::record_kind(&o.conn, id)?;
-        let ids = index::referring(&o.conn, &id.to_string())?;
+        let ids = if store::record_kind(&o.conn, id)? == Kind::Person {
+            let group = merges::group(&o.conn, &merges::survivor(&o.conn, &id.to_string())?)?;
+            let mut all = BTreeSet::new();
+            for member in &group {
+                all.extend(index::referring(&o.conn, member)?);
+            }
+            for member in &group {
+                all.remove(member);
+            }
+            all.into_iter().rev().collect()
+        } else {
+            index::referring(&o.conn, &id.to_string())?
+        };
         let mut s = Summarizer::new(&o.conn);
         ids.iter().map(|other| s.summary(other)).collect()
     }
@@ -116,18 +130,19 @@ impl Vault {
             .collect()
     }
 
-    /// Lists records, optionally of one kind, newest first.
+    /// Lists records, optionally of one kind, newest first (a person merged into another is
+    /// listed as that other).
     pub fn list(&self, kind: Option<Kind>) -> Result<Vec<Summary>> {
         let o = self.o()?;
         let ids: Vec<String> = match kind {
             Some(k) => store::collect(
                 o.conn
-                    .prepare("SELECT id FROM records WHERE kind = ?1 ORDER BY id DESC")?
+                    .prepare("SELECT id FROM records WHERE kind = ?1 AND merged_into IS NULL ORDER BY id DESC")?
                     .query_map([k.as_str()], |r| r.get(0))?,
             )?,
             None => store::collect(
                 o.conn
-                    .prepare("SELECT id FROM records ORDER BY id DESC")?
+                    .prepare("SELECT id FROM records WHERE merged_into IS NULL ORDER BY id DESC")?
                     .query_map([], |r| r.get(0))?,
             )?,
         };
@@ -136,7 +151,8 @@ impl Vault {
     }
 
     /// One page of [`Vault::list`] and the total: only the page's summaries are computed, so a
-    /// scrolling list of 100,000 records costs the same per page as one of 100.
+    /// scrolling list of 100,000 records costs the same per page as one of 100. People merged
+    /// into others are neither listed nor counted.
     pub fn list_page(
         &self,
         kind: Option<Kind>,
@@ -156,7 +172,7 @@ impl Vault {
                 )?,
                 store::collect(
                     c.prepare_cached(
-                        "SELECT id FROM records WHERE kind = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+                        "SELECT id FROM records WHERE kind = ?1 AND merged_into IS NULL ORDER BY id DESC LIMIT ?2 OFFSET ?3",
                     )?
                     .query_map(params![k.as_str(), limit, offset], |r| r.get(0))?,
                 )?,
@@ -164,31 +180,38 @@ impl Vault {
             None => (
                 c.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?,
                 store::collect(
-                    c.prepare_cached("SELECT id FROM records ORDER BY id DESC LIMIT ?1 OFFSET ?2")?
+                    c.prepare_cached(
+                        "SELECT id FROM records WHERE merged_into IS NULL ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+                    )?
                         .query_map(params![limit, offset], |r| r.get(0))?,
                 )?,
             ),
         };
+        let merged = merges::count_merged(c, kind.map(Kind::as_str))?;
         let mut s = Summarizer::new(c);
         let rows = ids.iter().map(|id| s.summary(id)).collect::<Result<_>>()?;
-        Ok((total as usize, rows))
+        Ok(((total as usize).saturating_sub(merged), rows))
     }
 
     /// Searches names in any script and spelling, document and reference numbers, record ids
-    /// and full text. At most `limit` hits, best kind of match first.
+    /// and full text. At most `limit` hits, best kind of match first. A person merged into
+    /// another is found as that other, once.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
         let o = self.o()?;
         let found = index::search_ids(&o.conn, query, limit)?;
         let mut s = Summarizer::new(&o.conn);
-        found
-            .into_iter()
-            .map(|(matched, id)| {
-                Ok(Hit {
+        let mut seen = BTreeSet::new();
+        let mut hits = Vec::new();
+        for (matched, id) in found {
+            let id = merges::survivor(&o.conn, &id)?;
+            if seen.insert(id.clone()) {
+                hits.push(Hit {
                     matched,
                     summary: s.summary(&id)?,
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        Ok(hits)
     }
 
     /// Records with more than one head (conflicting versions), newest first.
@@ -207,11 +230,13 @@ impl Vault {
     /// People who may be the same person as `id`, most likely first (at most `limit`): they
     /// share spellings of a name (in any script) or a document number, and their birth dates
     /// agree as far as both are known. A full birth date that differs rules a person out.
+    /// People already merged (into this one or another) are not suggested.
     pub fn duplicate_suggestions(&self, id: RecordId, limit: usize) -> Result<Vec<Duplicate>> {
         let o = self.o()?;
         if store::record_kind(&o.conn, id)? != Kind::Person {
             return Err(Error::invalid("", "only people have duplicates"));
         }
+        let id: RecordId = merges::survivor(&o.conn, &id.to_string())?.parse()?;
         let data = |id: &str| -> Result<Option<serde_json::Value>> {
             Ok(heads::of(&o.conn, id.parse()?)?
                 .into_iter()
@@ -232,7 +257,7 @@ impl Vault {
         let mut scored = Vec::new();
         for c in candidates {
             let Some(theirs) = births.get(&c.record) else {
-                continue; // purged, or no current version
+                continue; // purged, merged into someone, or no current version
             };
             let Some(birth) = compare_births(my_birth.as_deref(), theirs.as_deref()) else {
                 continue; // born on another day, month or year, as far as both are known

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::index::{self, Text};
 use crate::model::{self, Attachment, Kind, Record, RecordId, Validated};
 use crate::revision::{self, Revision, RevisionId};
-use crate::store::{self, audit, heads, purge, revisions};
+use crate::store::{self, audit, heads, merges, purge, revisions};
 
 /// Fails unless every record `v` refers to exists here with the right kind.
 pub(super) fn check_references(tx: &Connection, v: &Validated) -> Result<()> {
@@ -62,7 +62,7 @@ pub(super) fn insert_new(tx: &Connection, device: &str, v: Validated, text: Text
 }
 
 /// Stores a new revision of `id` after `base` (no revision when nothing changed).
-fn insert_revision_of(
+pub(super) fn insert_revision_of(
     tx: &Connection,
     device: &str,
     id: RecordId,
@@ -113,7 +113,11 @@ fn insert_revision_of(
 }
 
 /// The kind and the revision an edit starts from: `base`, or the one head.
-fn edit_base(c: &Connection, id: RecordId, base: Option<RevisionId>) -> Result<(Kind, Revision)> {
+pub(super) fn edit_base(
+    c: &Connection,
+    id: RecordId,
+    base: Option<RevisionId>,
+) -> Result<(Kind, Revision)> {
     let kind = store::record_kind(c, id)?;
     let rev = match base {
         Some(b) => {
@@ -141,7 +145,7 @@ fn edit_base(c: &Connection, id: RecordId, base: Option<RevisionId>) -> Result<(
 }
 
 /// The data of a revision to build on (refused once purged).
-fn live_data(rev: &Revision, refusal: &str) -> Result<serde_json::Value> {
+pub(super) fn live_data(rev: &Revision, refusal: &str) -> Result<serde_json::Value> {
     rev.data
         .clone()
         .filter(|d| !revision::is_purge_marker(d))
@@ -157,6 +161,45 @@ fn json_object(json: &[u8]) -> Result<serde_json::Value> {
         )
     })?;
     Ok(v)
+}
+
+/// Purges one record inside `tx` (see [`Vault::purge`]): the marker revision, the content,
+/// the attachments nothing else names, the index and the audit event.
+fn purge_one(tx: &Connection, device: &str, id: RecordId, reason: &str) -> Result<Saved> {
+    let kind = store::record_kind(tx, id)?;
+    let history = revisions::ancestry(tx, id)?;
+    let mut blobs = BTreeSet::new();
+    for data in history.iter().filter_map(|r| r.data.as_deref()) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
+            blobs.extend(model::attachment_blobs(&v).map(str::to_owned));
+        }
+    }
+    let revisions: Vec<String> = history.into_iter().map(|r| r.id).collect();
+    let marker =
+        serde_json::json!({ revision::PURGE_KEY: { "revisions": revisions, "blobs": blobs } });
+    let parents: Vec<RevisionId> = heads::ids(tx, id)?
+        .iter()
+        .map(|h| h.parse())
+        .collect::<Result<_>>()?;
+    let at = revision::now();
+    let rev = Revision::new(id, kind, parents, device.to_owned(), at.clone(), marker)?;
+    revisions::insert(tx, &rev)?;
+    heads::set(tx, &id.to_string(), &[rev.id.to_string()])?;
+    purge::apply(tx, id, &revisions, &blobs)?;
+    index::reindex(tx, id, false, Text::Now, std::slice::from_ref(&rev))?;
+    audit::append(
+        tx,
+        device,
+        &at,
+        "record_purged",
+        serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "revisions": revisions.len(), "blobs": blobs.len(), "reason": reason.trim() }),
+    )?;
+    Ok(Saved {
+        record: id,
+        revision: rev.id,
+        changed: true,
+        warnings: vec![],
+    })
 }
 
 impl Vault {
@@ -211,6 +254,10 @@ impl Vault {
     /// every attachment of it is destroyed here; a purge marker revision (naming the revisions
     /// and attachments, never their content) replaces the heads and travels in the next bundle,
     /// so coordinators' copies are purged on import too. `reason` goes to the audit log.
+    ///
+    /// A person merged with others is one human under several ids, and the person kept holds
+    /// copies of the others' names and documents: purging any id of the group purges every
+    /// one (the returned revision is `id`'s).
     pub fn purge(&mut self, id: RecordId, reason: &str) -> Result<Saved> {
         self.o()?;
         if reason.trim().is_empty() {
@@ -220,41 +267,22 @@ impl Vault {
         let o = self.o_mut()?;
         let tx = o.conn.transaction()?;
         let kind = store::record_kind(&tx, id)?;
-        let history = revisions::ancestry(&tx, id)?;
-        let mut blobs = BTreeSet::new();
-        for data in history.iter().filter_map(|r| r.data.as_deref()) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
-                blobs.extend(model::attachment_blobs(&v).map(str::to_owned));
+        let group = if kind == Kind::Person {
+            merges::group(&tx, &merges::survivor(&tx, &id.to_string())?)?
+        } else {
+            vec![id.to_string()]
+        };
+        let mut saved = None;
+        for member in group {
+            let member: RecordId = member.parse()?;
+            let s = purge_one(&tx, &o.device, member, reason)?;
+            if member == id {
+                saved = Some(s);
             }
         }
-        let revisions: Vec<String> = history.into_iter().map(|r| r.id).collect();
-        let marker =
-            serde_json::json!({ revision::PURGE_KEY: { "revisions": revisions, "blobs": blobs } });
-        let parents: Vec<RevisionId> = heads::ids(&tx, id)?
-            .iter()
-            .map(|h| h.parse())
-            .collect::<Result<_>>()?;
-        let at = revision::now();
-        let rev = Revision::new(id, kind, parents, o.device.clone(), at.clone(), marker)?;
-        revisions::insert(&tx, &rev)?;
-        heads::set(&tx, &id.to_string(), &[rev.id.to_string()])?;
-        purge::apply(&tx, id, &revisions, &blobs)?;
-        index::reindex(&tx, id, false, Text::Now, std::slice::from_ref(&rev))?;
-        audit::append(
-            &tx,
-            &o.device,
-            &at,
-            "record_purged",
-            serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "revisions": revisions.len(), "blobs": blobs.len(), "reason": reason.trim() }),
-        )?;
         tx.commit()?;
         purge::finish(&o.conn, &dir)?;
-        Ok(Saved {
-            record: id,
-            revision: rev.id,
-            changed: true,
-            warnings: vec![],
-        })
+        saved.ok_or_else(|| Error::NotFound(format!("record {id}")))
     }
 
     /// Resolves a conflict with a merge revision whose parents are all current heads: its data

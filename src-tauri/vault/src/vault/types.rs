@@ -174,3 +174,31 @@ pub struct Duplicate {
     /// How likely, higher first (numbers count most, then names, then the birth date).
     pub score: usize,
 }
+
+/// What a merge or its undo wrote ([`Vault::merge_people`], [`Vault::unmerge_people`]): one
+/// version of each person.
+#[derive(Debug, Clone)]
+pub struct MergeSaved {
+    /// The person kept.
+    pub survivor: Saved,
+    /// The person merged into it (or, after an undo, out of it).
+    pub absorbed: Saved,
+}
+
+/// A person and everyone merged into them ([`Vault::merge_group`]).
+#[derive(Debug, Clone)]
+pub struct MergeGroup {
+    /// The person the ids lead to.
+    pub person: RecordId,
+    /// Everyone merged into them, directly or not.
+    pub members: Vec<MergedPerson>,
+}
+
+/// One person merged into another.
+#[derive(Debug, Clone)]
+pub struct MergedPerson {
+    /// Who, as the lists show them.
+    pub summary: crate::summary::Summary,
+    /// The person they were merged into (a merge is undone there).
+    pub into: RecordId,
+}

@@ -45,6 +45,9 @@ pub(super) fn commit(
     for (record, revs) in &by_record {
         let marked = revs.iter().any(|r| r.purge);
         report.purged_records += usize::from(marked);
+        if marked {
+            report.purged_ids.push(record.clone());
+        }
         if marked || purge::is_purged(t.conn, record.parse()?)? {
             purged.insert(record.clone());
         }

@@ -100,6 +100,9 @@ pub struct ImportReport {
     /// Records whose witness withdrew consent: the bundle carries their purge, and their
     /// content is destroyed here too.
     pub purged_records: usize,
+    /// Their ids.
+    #[serde(skip)]
+    pub purged_ids: Vec<String>,
     /// Revisions this vault did not have.
     pub new_revisions: usize,
     /// Revisions already here.
@@ -125,6 +128,7 @@ impl ImportReport {
             changed_records: 0,
             conflicts: vec![],
             purged_records: 0,
+            purged_ids: vec![],
             new_revisions: 0,
             known_revisions: 0,
             new_blobs: 0,

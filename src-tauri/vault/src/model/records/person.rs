@@ -266,6 +266,13 @@ pub struct Person {
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// People merged into this one (docs/design-notes.md "Duplicate people"): their ids stay
+    /// valid and lead here; their names, documents and contacts were copied in by the merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<RecordId>,
+    /// The person this one was merged into: opening this id opens that person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<RecordId>,
 }
 
 impl Person {
@@ -309,6 +316,24 @@ impl Person {
         }
         for (i, r) in self.relationships.iter().enumerate() {
             ctx.refer(format!("relationships[{i}].person"), r.person, Kind::Person);
+        }
+        for (i, m) in self.merged.iter().enumerate() {
+            if self.merged[..i].contains(m) {
+                return Err(Error::invalid(
+                    format!("merged[{i}]"),
+                    format!("{m} is listed twice"),
+                ));
+            }
+            ctx.refer(format!("merged[{i}]"), *m, Kind::Person);
+        }
+        if let Some(m) = self.merged_into {
+            if self.merged.contains(&m) {
+                return Err(Error::invalid(
+                    "merged_into",
+                    format!("{m} cannot both be merged into this person and hold it"),
+                ));
+            }
+            ctx.refer("merged_into".to_owned(), m, Kind::Person);
         }
         check_attachments(&self.attachments)?;
         if let Some(p) = &self.photo {

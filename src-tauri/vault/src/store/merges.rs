@@ -1,0 +1,89 @@
+//! People merged into others (docs/design-notes.md "Duplicate people"): `records.merged_into`
+//! holds, for a merged person, the person it was merged into, as its current version says. An
+//! id is followed to the person it now is; a person's *group* is it and everyone merged into it,
+//! directly or through someone merged into it.
+//!
+//! Revisions arrive from other vaults in any order, so the links may form a cycle (two
+//! coordinators each merged one person into the other) or lead to a purged person: following
+//! stops where it would go round, after [`MAX_CHAIN`] steps, or before a person with no
+//! current content.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::collect;
+use crate::error::Result;
+
+/// Longest chain of merges followed (a merge of a merge of …): far more than people merge.
+pub(crate) const MAX_CHAIN: usize = 32;
+
+/// Most people one group holds (the group is read whole on every person's page).
+pub(crate) const MAX_GROUP: usize = 256;
+
+/// Sets or clears the person record `id` was merged into.
+pub(crate) fn set(c: &Connection, id: &str, into: Option<&str>) -> Result<()> {
+    c.prepare_cached("UPDATE records SET merged_into = ?2 WHERE id = ?1")?
+        .execute(params![id, into])?;
+    Ok(())
+}
+
+/// The person `id` was merged into, directly (none when it was not).
+pub(crate) fn into(c: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT merged_into FROM records WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten(),
+    )
+}
+
+/// The person `id` now is: `id` itself unless it was merged into someone, else the end of the
+/// chain of merges (see the module comment for cycles and purged people).
+pub(crate) fn survivor(c: &Connection, id: &str) -> Result<String> {
+    let mut at = id.to_owned();
+    let mut seen = BTreeSet::from([at.clone()]);
+    for _ in 0..MAX_CHAIN {
+        let Some(next) = into(c, &at)? else { break };
+        if !seen.insert(next.clone()) || !live(c, &next)? {
+            break;
+        }
+        at = next;
+    }
+    Ok(at)
+}
+
+/// Whether a record exists and its current version has content (not purged).
+fn live(c: &Connection, id: &str) -> Result<bool> {
+    let found: Option<i64> = c
+        .prepare_cached(
+            "SELECT 1 FROM records r JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
+             WHERE r.id = ?1 AND v.data IS NOT NULL AND json_extract(v.data, '$.' || ?2) IS NULL",
+        )?
+        .query_row(params![id, crate::revision::PURGE_KEY], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// `id` and everyone merged into it, directly or not, `id` first, at most [`MAX_GROUP`].
+pub(crate) fn group(c: &Connection, id: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = collect(
+        c.prepare_cached(
+            "WITH RECURSIVE g(id) AS (SELECT ?1 UNION SELECT r.id FROM records r JOIN g ON r.merged_into = g.id) \
+             SELECT id FROM g WHERE id <> ?1 LIMIT ?2",
+        )?
+        .query_map(params![id, MAX_GROUP as i64 - 1], |r| r.get(0))?,
+    )?;
+    out.insert(0, id.to_owned());
+    Ok(out)
+}
+
+/// How many records (of `kind`, or of any) are merged into others: lists count the rest.
+pub(crate) fn count_merged(c: &Connection, kind: Option<&str>) -> Result<usize> {
+    let n: i64 = c
+        .prepare_cached(
+            "SELECT count(*) FROM records WHERE merged_into IS NOT NULL AND (?1 IS NULL OR kind = ?1)",
+        )?
+        .query_row([kind], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}

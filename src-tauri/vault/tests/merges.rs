@@ -1,0 +1,302 @@
+//! Merging duplicate people (issue #12, docs/design-notes.md "Duplicate people"): a merge keeps
+//! both ids resolvable (whatever pointed at either belongs to the one person), keeps every
+//! spelling, is a revision of each (so it has history and travels in bundles), and can be
+//! undone; purging either id purges the one human under both.
+
+use testkit::bundles::*;
+use testkit::fixture::*;
+use vault::bundle::ExportScope;
+use vault::{Kind, RecordId, Vault};
+
+fn person(v: &mut Vault, json: serde_json::Value) -> RecordId {
+    v.add(Kind::Person, json.to_string().as_bytes())
+        .unwrap()
+        .record
+}
+
+fn data(v: &Vault, id: RecordId) -> serde_json::Value {
+    v.get(id).unwrap().heads.pop().unwrap().data.unwrap()
+}
+
+fn names(v: &Vault, id: RecordId) -> Vec<String> {
+    data(v, id)["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn ids(rows: &[vault::Summary]) -> Vec<RecordId> {
+    rows.iter().map(|s| s.id).collect()
+}
+
+/// Сенбай Нұрахен entered in Almaty, Senbay Nurakhen in Astana, each with a testimony and an
+/// attempt.
+struct Two {
+    cyrillic: RecordId,
+    latin: RecordId,
+    told_in_almaty: RecordId,
+    told_in_astana: RecordId,
+    astana_attempt: RecordId,
+}
+
+fn two(v: &mut Vault) -> Two {
+    let cyrillic = person(
+        v,
+        serde_json::json!({"names": [{"value": "Сенбай Нұрахен"}], "date_of_birth": "1969",
+            "documents": [{"type": "kz-id-card", "number": "012345678"}]}),
+    );
+    let latin = person(
+        v,
+        serde_json::json!({"names": [{"value": "Senbay Nurakhen"}], "date_of_birth": "1969-03-02",
+            "contact": {"phones": ["+7 702 111 1111"]}, "anonymise_in_exports_to_partners": true}),
+    );
+    let told_in_almaty = add_testimony(v, cyrillic, "told in Almaty");
+    let told_in_astana = add_testimony(v, latin, "told in Astana");
+    add_attempt(
+        v,
+        cyrillic,
+        serde_json::json!({"submitted_on": "2024-01-10", "channel": "consulate-almaty"}),
+    );
+    let astana_attempt = add_attempt(
+        v,
+        latin,
+        serde_json::json!({"submitted_on": "2023-05-01", "channel": "embassy-astana"}),
+    );
+    Two {
+        cyrillic,
+        latin,
+        told_in_almaty,
+        told_in_astana,
+        astana_attempt,
+    }
+}
+
+#[test]
+fn a_merge_makes_one_person_of_two_ids_and_its_undo_makes_two_again() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = two(v);
+    let before = data(v, p.cyrillic);
+    let latin_before = data(v, p.latin);
+    assert!(v
+        .duplicate_suggestions(p.cyrillic, 10)
+        .unwrap()
+        .iter()
+        .any(|d| d.summary.id == p.latin));
+
+    let m = v.merge_people(p.cyrillic, p.latin).unwrap();
+    assert!(m.survivor.changed && m.absorbed.changed);
+    // Every spelling, both ids, the stricter flag, the more precise birth date.
+    assert_eq!(names(v, p.cyrillic), ["Сенбай Нұрахен", "Senbay Nurakhen"]);
+    let s = data(v, p.cyrillic);
+    assert_eq!(s["merged"], serde_json::json!([p.latin]));
+    assert_eq!(s["anonymise_in_exports_to_partners"], true);
+    assert_eq!(s["date_of_birth"], "1969-03-02");
+    assert_eq!(s["contact"]["phones"][0], "+7 702 111 1111");
+    assert_eq!(data(v, p.latin)["merged_into"], p.cyrillic.to_string());
+    // Either id leads to the one person.
+    assert_eq!(v.survivor_of(p.latin).unwrap(), p.cyrillic);
+    assert_eq!(v.survivor_of(p.cyrillic).unwrap(), p.cyrillic);
+    let g = v.merge_group(p.latin).unwrap();
+    assert_eq!(g.person, p.cyrillic);
+    assert_eq!(
+        g.members
+            .iter()
+            .map(|m| (m.summary.id, m.into))
+            .collect::<Vec<_>>(),
+        [(p.latin, p.cyrillic)]
+    );
+    // Everything that pointed at either belongs to the one person; no reference was rewritten.
+    for asked in [p.cyrillic, p.latin] {
+        let related = ids(&v.related(asked).unwrap());
+        assert!(related.contains(&p.told_in_almaty) && related.contains(&p.told_in_astana));
+        assert!(!related.contains(&p.cyrillic) && !related.contains(&p.latin));
+        let attempts = v.person_attempts(asked).unwrap();
+        assert_eq!(
+            attempts
+                .iter()
+                .map(|a| (a.id, a.number))
+                .collect::<Vec<_>>()[0],
+            (p.astana_attempt, 1),
+            "numbered together, oldest first"
+        );
+        assert_eq!(attempts.len(), 2);
+    }
+    assert_eq!(data(v, p.told_in_astana)["witness"], p.latin.to_string());
+    // Lists and search show the person once.
+    let people = ids(&v.list(Some(Kind::Person)).unwrap());
+    assert!(people.contains(&p.cyrillic) && !people.contains(&p.latin));
+    let (total, page) = v.list_page(Some(Kind::Person), 0, 10).unwrap();
+    assert_eq!((total, page.len()), (1, 1));
+    assert_eq!(v.list_page(None, 0, 100).unwrap().0, 5);
+    for q in ["Senbay", "Сенбай", "Senbai Nurakhen"] {
+        let hits: Vec<RecordId> = v
+            .search(q, 20)
+            .unwrap()
+            .iter()
+            .filter(|h| h.summary.kind == Kind::Person)
+            .map(|h| h.summary.id)
+            .collect();
+        assert_eq!(hits, [p.cyrillic], "{q}");
+    }
+    assert!(v.duplicate_suggestions(p.cyrillic, 10).unwrap().is_empty());
+    // A revision of each, with history, and an audit event.
+    assert_eq!(v.history(p.cyrillic).unwrap().len(), 2);
+    assert_eq!(v.history(p.latin).unwrap().len(), 2);
+    assert!(v
+        .audit()
+        .unwrap()
+        .iter()
+        .any(|e| e.event["type"] == "people_merged"));
+    assert!(v.verify().unwrap().problems.is_empty());
+
+    // A later edit of the one person survives the undo.
+    let mut edited = data(v, p.cyrillic);
+    edited["status"] = serde_json::json!({"value": "abroad"});
+    v.edit(p.cyrillic, edited.to_string().as_bytes(), None, false)
+        .unwrap();
+    v.unmerge_people(p.cyrillic, p.latin).unwrap();
+    let mut expected = before.clone();
+    expected["status"] = serde_json::json!({"value": "abroad"});
+    assert_eq!(data(v, p.cyrillic), expected);
+    assert_eq!(data(v, p.latin), latin_before);
+    assert_eq!(v.survivor_of(p.latin).unwrap(), p.latin);
+    assert!(v.merge_group(p.cyrillic).unwrap().members.is_empty());
+    assert_eq!(v.list_page(Some(Kind::Person), 0, 10).unwrap().0, 2);
+    let related = ids(&v.related(p.cyrillic).unwrap());
+    assert!(related.contains(&p.told_in_almaty) && !related.contains(&p.told_in_astana));
+    assert_eq!(v.person_attempts(p.latin).unwrap().len(), 1);
+    assert_eq!(v.history(p.cyrillic).unwrap().len(), 4);
+    assert!(v
+        .audit()
+        .unwrap()
+        .iter()
+        .any(|e| e.event["type"] == "people_unmerged"));
+    assert!(v.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_merge_that_cannot_be_is_refused_and_writes_nothing() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = two(v);
+    let third = add_person(v, "Нұрлан Сенбай");
+    let refused = |v: &mut Vault, r: vault::Result<vault::MergeSaved>, says: &str| {
+        let seq = v.audit().unwrap().len();
+        let e = r.expect_err(says);
+        assert!(e.to_string().contains(says), "{e}");
+        assert_eq!(v.audit().unwrap().len(), seq);
+    };
+    let r = v.merge_people(p.cyrillic, p.cyrillic);
+    refused(v, r, "themselves");
+    let r = v.merge_people(p.cyrillic, p.told_in_almaty);
+    refused(v, r, "is not a person");
+    let r = v.unmerge_people(p.cyrillic, p.latin);
+    refused(v, r, "is not merged into");
+    v.merge_people(p.cyrillic, p.latin).unwrap();
+    let r = v.merge_people(third, p.latin);
+    refused(v, r, "already merged into");
+    let r = v.merge_people(p.latin, third);
+    refused(v, r, "merge into that person instead");
+    let r = v.unmerge_people(third, p.latin);
+    refused(v, r, "is not merged into");
+    // A merge of a merge: the third joins the one person, and each undo is its own.
+    v.merge_people(third, p.cyrillic).unwrap();
+    assert_eq!(v.survivor_of(p.latin).unwrap(), third);
+    assert_eq!(v.merge_group(p.latin).unwrap().members.len(), 2);
+    assert_eq!(v.related(third).unwrap().len(), 4);
+    v.unmerge_people(third, p.cyrillic).unwrap();
+    assert_eq!(v.survivor_of(p.latin).unwrap(), p.cyrillic);
+    assert_eq!(names(v, third), ["Нұрлан Сенбай"]);
+    // Saving a record that says it is merged into itself is refused like any bad save.
+    let mut bad = data(v, third);
+    bad["merged"] = serde_json::json!([third, third]);
+    assert!(v
+        .edit(third, bad.to_string().as_bytes(), None, false)
+        .is_err());
+}
+
+#[test]
+fn purging_either_id_of_a_merged_person_purges_the_one_human_under_both() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = two(v);
+    v.merge_people(p.cyrillic, p.latin).unwrap();
+    v.purge(p.latin, "consent withdrawn").unwrap();
+    for id in [p.cyrillic, p.latin] {
+        assert!(v.get(id).unwrap().heads[0]
+            .data
+            .as_ref()
+            .unwrap()
+            .get("names")
+            .is_none());
+    }
+    for q in ["Senbay", "Сенбай", "012345678", "+7 702"] {
+        assert!(
+            v.search(q, 20)
+                .unwrap()
+                .iter()
+                .all(|h| h.summary.kind != Kind::Person),
+            "{q}"
+        );
+    }
+    assert!(v.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_merge_travels_in_a_bundle_and_the_coordinator_sees_one_person() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    assert_eq!(org.v.list_page(Some(Kind::Person), 0, 10).unwrap().0, 2);
+    cw.merge_people(p.cyrillic, p.latin).unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    let r = org.v.import(&second, &Default::default()).unwrap();
+    assert_eq!(r.changed_records, 2, "{r:?}");
+    assert_eq!(org.v.list_page(Some(Kind::Person), 0, 10).unwrap().0, 1);
+    assert_eq!(org.v.survivor_of(p.latin).unwrap(), p.cyrillic);
+    assert_eq!(names(&org.v, p.cyrillic), names(&cw, p.cyrillic));
+    assert_eq!(org.v.related(p.latin).unwrap().len(), 4);
+    // The undo travels the same way.
+    cw.unmerge_people(p.cyrillic, p.latin).unwrap();
+    let third = export(&mut cw, ExportScope::SinceLast, &t.path().join("3"));
+    org.v.import(&third, &Default::default()).unwrap();
+    assert_eq!(org.v.list_page(Some(Kind::Person), 0, 10).unwrap().0, 2);
+    assert_eq!(org.v.survivor_of(p.latin).unwrap(), p.latin);
+}
+
+#[test]
+fn a_purge_arriving_for_a_person_merged_here_purges_the_person_kept_too() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    // The coordinator merges; the caseworker, who never saw the merge, purges one of the two.
+    org.v.merge_people(p.cyrillic, p.latin).unwrap();
+    assert_eq!(names(&org.v, p.cyrillic).len(), 2);
+    cw.purge(p.latin, "consent withdrawn").unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    let r = org.v.import(&second, &Default::default()).unwrap();
+    assert_eq!(r.purged_records, 1);
+    for id in [p.cyrillic, p.latin] {
+        let heads = org.v.get(id).unwrap().heads;
+        assert!(
+            heads
+                .iter()
+                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
+            "{id} still holds names"
+        );
+    }
+    assert!(org
+        .v
+        .search("Senbay", 10)
+        .unwrap()
+        .iter()
+        .all(|h| h.summary.kind != Kind::Person));
+    assert!(org.v.verify().unwrap().problems.is_empty());
+}
