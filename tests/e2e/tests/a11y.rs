@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use e2e::{root, App, Sandbox, Session};
+use e2e::{root, App, Sandbox, Session, Steps};
 use serde_json::{json, Value};
 
 const PASS: &str = "quiet meadow copper lantern ninety";
@@ -142,6 +142,43 @@ fn every_screen_passes_axe_and_is_reachable_by_keyboard() {
     s.click(&s.find("[data-testid=lock]", 5));
     s.find("[data-testid=passphrase]", 20);
     check(&s, "unlock");
+    s.quit();
+
+    // What a coordinator's bundles bring, made here: two versions of the testimony (a
+    // conflict) and the same witness entered again in Latin letters (a suggestion).
+    {
+        let mut v = vault::Vault::open(&e2e::vault_dir(&sb)).unwrap();
+        v.unlock(&vault::Passphrase::new(PASS.to_owned())).unwrap();
+        let t = v.list(Some(vault::Kind::Testimony)).unwrap()[0].id;
+        let head = v.get(t).unwrap().heads.pop().unwrap();
+        for narrative in ["Told in Almaty, in March.", "Told in Almaty, by phone."] {
+            let mut d = head.data.clone().unwrap();
+            d["narrative"] = json!(narrative);
+            v.edit(t, d.to_string().as_bytes(), Some(head.id.clone()), false)
+                .unwrap();
+        }
+        let again = json!({"names": [{"value": "Senbay Nurakhen"}]});
+        v.add(vault::Kind::Person, again.to_string().as_bytes())
+            .unwrap();
+    }
+    let s = sb.launch();
+    s.unlock(PASS);
+    s.click(&s.find("[data-testid=nav-conflicts]", 30));
+    s.click(&s.find("[data-testid=conflict-row]", 20));
+    s.find("[data-testid=resolve-table]", 20);
+    check(&s, "resolve a conflict");
+    s.click(&s.find("[data-testid=nav-people]", 5));
+    s.wait_for(
+        "const r = [...document.querySelectorAll('.viewport button.row')].find((b) => b.textContent.includes('Сенбай')); if (r) r.click(); return !!r;",
+        20,
+        "Сенбай Нұрахен in the people list",
+    );
+    s.click(&s.find("[data-testid=suggested-person] [data-testid=merge]", 20));
+    s.find("[data-testid=merge-confirm]", 5);
+    check(&s, "person: a suggested duplicate, merge asked");
+    s.click(&s.find("[data-testid=merge-confirm]", 5));
+    s.find("[data-testid=unmerge]", 20);
+    check(&s, "person: merged");
     s.quit();
     sb.assert_no_network_calls();
 
