@@ -300,3 +300,121 @@ fn a_purge_arriving_for_a_person_merged_here_purges_the_person_kept_too() {
         .all(|h| h.summary.kind != Kind::Person));
     assert!(org.v.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn a_merge_arriving_for_a_person_purged_here_brings_nothing_back() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let photo = t.path().join("latin.jpg");
+    std::fs::write(&photo, b"CANARY-PHOTO-OF-SENBAY").unwrap();
+    attach_file(&mut cw, p.latin, &photo, "image/jpeg");
+    let sha = data(&cw, p.latin)["attachments"][0]["blob"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    // Consent withdrawn at the office; the caseworker, who has not heard yet, merges.
+    org.v.purge(p.latin, "consent withdrawn").unwrap();
+    assert!(org.v.open_attachment(&sha).is_err());
+    cw.merge_people(p.cyrillic, p.latin).unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    org.v.import(&second, &Default::default()).unwrap();
+    for id in [p.cyrillic, p.latin] {
+        let heads = org.v.get(id).unwrap().heads;
+        assert!(
+            heads
+                .iter()
+                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
+            "{id} holds names again"
+        );
+    }
+    assert!(org.v.open_attachment(&sha).is_err(), "the photo came back");
+    assert!(org
+        .v
+        .search("Senbay", 10)
+        .unwrap()
+        .iter()
+        .all(|h| h.summary.kind != Kind::Person));
+    assert!(org.v.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_purge_reaches_every_person_a_merge_ever_copied_the_data_into() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = two(v);
+    let third = add_person(v, "Нұрлан Сенбай");
+    // Merged into one person and undone, then into another: both held the names.
+    v.merge_people(p.cyrillic, p.latin).unwrap();
+    v.unmerge_people(p.cyrillic, p.latin).unwrap();
+    v.merge_people(third, p.latin).unwrap();
+    let bystander = add_person(v, "Айгерім Қасым");
+    v.purge(p.latin, "consent withdrawn").unwrap();
+    for id in [p.cyrillic, p.latin, third] {
+        let heads = v.get(id).unwrap().heads;
+        assert!(
+            heads
+                .iter()
+                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
+            "{id} still holds names"
+        );
+    }
+    assert_eq!(names(v, bystander), ["Айгерім Қасым"]);
+    let purged = v
+        .audit()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event["type"] == "record_purged")
+        .count();
+    assert_eq!(purged, 3);
+}
+
+#[test]
+fn an_undo_keeps_what_another_merged_person_also_brought() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let s = person(
+        v,
+        serde_json::json!({"names": [{"value": "Сенбай Нұрахен"}]}),
+    );
+    let a = person(
+        v,
+        serde_json::json!({"names": [{"value": "Senbay Nurakhen"}], "anonymise_in_exports_to_partners": true}),
+    );
+    let b = person(
+        v,
+        serde_json::json!({"names": [{"value": "Senbay Nurakhen"}, {"value": "Senbai"}],
+            "anonymise_in_exports_to_partners": true, "do_not_contact": true}),
+    );
+    v.merge_people(s, a).unwrap();
+    v.merge_people(s, b).unwrap();
+    v.unmerge_people(s, a).unwrap();
+    let d = data(v, s);
+    assert_eq!(d["anonymise_in_exports_to_partners"], true, "{d}");
+    assert_eq!(d["do_not_contact"], true, "{d}");
+    let mut kept = names(v, s);
+    kept.sort();
+    assert_eq!(kept, ["Senbai", "Senbay Nurakhen", "Сенбай Нұрахен"]);
+    assert_eq!(d["merged"], serde_json::json!([b]));
+}
+
+#[test]
+fn two_people_merged_into_each_other_in_two_vaults_stay_findable() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    // Opposite choices: the office keeps the Latin entry, the caseworker the Cyrillic one.
+    org.v.merge_people(p.latin, p.cyrillic).unwrap();
+    cw.merge_people(p.cyrillic, p.latin).unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    org.v.import(&second, &Default::default()).unwrap();
+    let a = org.v.survivor_of(p.latin).unwrap();
+    assert_eq!(org.v.survivor_of(p.cyrillic).unwrap(), a, "one person");
+    let (total, rows) = org.v.list_page(Some(Kind::Person), 0, 10).unwrap();
+    assert_eq!((total, ids(&rows)), (1, vec![a]));
+    assert_eq!(org.v.related(p.latin).unwrap().len(), 4);
+}

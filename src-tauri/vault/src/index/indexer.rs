@@ -63,7 +63,11 @@ pub(crate) fn reindex(
     }
     numbers.retain(|n: &String| !n.is_empty());
     if !fresh || merged_into.is_some() {
-        merges::set(tx, &rid, merged_into)?;
+        let into = match merged_into {
+            Some(target) => merges::acceptable_target(tx, &rid, target)?.then_some(target),
+            None => None,
+        };
+        merges::set(tx, &rid, into)?;
     }
     for (sql, set) in [
         (

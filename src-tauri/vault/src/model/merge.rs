@@ -188,17 +188,27 @@ fn undo_fields(
         if m == b {
             continue;
         }
-        match (m, b, current.get_mut(&k)) {
-            (Some(Value::Array(added)), b, Some(Value::Array(now))) => {
-                let old: &[Value] = match b {
-                    Some(Value::Array(o)) => o,
-                    _ => &[],
-                };
-                now.retain(|item| !added.contains(item) || old.contains(item));
+        if matches!(m, Some(Value::Array(_))) || matches!(b, Some(Value::Array(_))) {
+            let (merged, old) = (items(m), items(b));
+            let now = current
+                .entry(k.clone())
+                .or_insert_with(|| Value::Array(vec![]));
+            if let Value::Array(now) = now {
+                // What the merge added goes; what it left out (a relationship between the
+                // two) comes back.
+                now.retain(|item| !merged.contains(item) || old.contains(item));
+                for item in old {
+                    if !merged.contains(item) && !now.contains(item) {
+                        now.push(item.clone());
+                    }
+                }
                 if now.is_empty() {
                     current.remove(&k);
                 }
             }
+            continue;
+        }
+        match (m, b, current.get_mut(&k)) {
             (Some(Value::Object(m)), b, Some(Value::Object(now))) if k == "contact" => {
                 let empty = Map::new();
                 let b = match b {
@@ -223,6 +233,14 @@ fn undo_fields(
                 }
             }
         }
+    }
+}
+
+/// The items of a list field (none when absent or not a list).
+fn items(v: Option<&Value>) -> &[Value] {
+    match v {
+        Some(Value::Array(a)) => a,
+        _ => &[],
     }
 }
 
@@ -355,6 +373,15 @@ mod tests {
         assert_eq!(u["date_of_birth"], "1969");
         assert!(u.get("anonymise_in_exports_to_partners").is_none());
         assert!(u.get("merged").is_none());
+    }
+
+    #[test]
+    fn an_undo_brings_back_the_relationship_between_the_two() {
+        let (mut s, a) = senbay();
+        s["relationships"] = json!([{"person": A, "relation": "sibling"}]);
+        let m = merged_person(&s, &a, S, A);
+        assert!(m.get("relationships").is_none(), "{m}");
+        assert_eq!(unmerged_person(&m, &m, &s, A), s);
     }
 
     #[test]

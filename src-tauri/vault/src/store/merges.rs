@@ -12,14 +12,94 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use serde_json::Value;
+
 use super::collect;
 use crate::error::Result;
+use crate::model::Kind;
 
 /// Longest chain of merges followed (a merge of a merge of …): far more than people merge.
 pub(crate) const MAX_CHAIN: usize = 32;
 
 /// Most people one group holds (the group is read whole on every person's page).
 pub(crate) const MAX_GROUP: usize = 256;
+
+/// Whether person `id` may be recorded as merged into `target`: a person other than itself
+/// whose own chain of merges does not lead back to `id`. A bundle may say otherwise (two
+/// coordinators merged two people into each other, or a hostile device named a testimony);
+/// then `id` stays a person of its own, listed and found, rather than vanish into a cycle.
+pub(crate) fn acceptable_target(c: &Connection, id: &str, target: &str) -> Result<bool> {
+    if target == id || super::kind_of(c, target)?.as_deref() != Some("person") {
+        return Ok(false);
+    }
+    let mut at = target.to_owned();
+    for _ in 0..MAX_CHAIN {
+        match into(c, &at)? {
+            Some(next) if next == id => return Ok(false),
+            Some(next) => at = next,
+            None => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
+/// How a revision stated a merge: the survivor listing the absorbed person in `merged` (it
+/// then holds copies of their data), or the absorbed person saying `merged_into`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    Merged,
+    Into,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Merged => "merged",
+            Via::Into => "into",
+        }
+    }
+}
+
+/// Notes the merges a person revision of `record` states (every revision passes here as it is
+/// stored, so the table holds every merge ever written, undone or not).
+pub(crate) fn note_links(c: &Connection, kind: Kind, record: &str, data: &Value) -> Result<()> {
+    if kind != Kind::Person {
+        return Ok(());
+    }
+    let mut st = c.prepare_cached(
+        "INSERT OR IGNORE INTO merge_links(absorbed, survivor, via) VALUES (?1, ?2, ?3)",
+    )?;
+    for m in data
+        .get("merged")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = m.as_str() {
+            st.execute(params![m, record, Via::Merged.as_str()])?;
+        }
+    }
+    if let Some(t) = data.get("merged_into").and_then(Value::as_str) {
+        st.execute(params![record, t, Via::Into.as_str()])?;
+    }
+    Ok(())
+}
+
+/// The people whose revisions ever stated, `via`, that `absorbed` was merged into them.
+pub(crate) fn survivors_ever(c: &Connection, absorbed: &str, via: Via) -> Result<Vec<String>> {
+    collect(
+        c.prepare_cached("SELECT survivor FROM merge_links WHERE absorbed = ?1 AND via = ?2")?
+            .query_map(params![absorbed, via.as_str()], |r| r.get(0))?,
+    )
+}
+
+/// The people ever stated, `via`, to be merged into `survivor`.
+pub(crate) fn absorbed_ever(c: &Connection, survivor: &str, via: Via) -> Result<Vec<String>> {
+    collect(
+        c.prepare_cached("SELECT absorbed FROM merge_links WHERE survivor = ?1 AND via = ?2")?
+            .query_map(params![survivor, via.as_str()], |r| r.get(0))?,
+    )
+}
 
 /// Sets or clears the person record `id` was merged into.
 pub(crate) fn set(c: &Connection, id: &str, into: Option<&str>) -> Result<()> {
@@ -58,7 +138,8 @@ fn live(c: &Connection, id: &str) -> Result<bool> {
     let found: Option<i64> = c
         .prepare_cached(
             "SELECT 1 FROM records r JOIN revisions v ON v.id = json_extract(r.heads, '$[#-1]') \
-             WHERE r.id = ?1 AND v.data IS NOT NULL AND json_extract(v.data, '$.' || ?2) IS NULL",
+             WHERE r.id = ?1 AND r.kind = 'person' AND v.data IS NOT NULL \
+             AND json_extract(v.data, '$.' || ?2) IS NULL",
         )?
         .query_row(params![id, crate::revision::PURGE_KEY], |r| r.get(0))
         .optional()?;

@@ -100,6 +100,9 @@ pub(crate) fn insert(tx: &Connection, rev: &Revision) -> Result<()> {
         rev.at,
         data
     ])?;
+    if let Some(d) = &rev.data {
+        super::merges::note_links(tx, rev.kind, &rev.record.to_string(), d)?;
+    }
     Ok(())
 }
 

@@ -104,8 +104,9 @@ ALTER TABLE imports ADD COLUMN records INTEGER;";
 
 /// Version 11: the person a person was merged into (docs/design-notes.md "Duplicate people"),
 /// read from its current version by every save and import (`crate::index`), so lists can leave
-/// merged people out and an id can be followed to the person it now is. Nothing before this
-/// version could be merged, so there is nothing to fill in.
+/// merged people out and an id can be followed to the person it now is; and every merge any
+/// revision ever stated (`merge_links`), so a purge finds every copy a merge made, even one
+/// undone since. Nothing before this version could be merged, so there is nothing to fill in.
 fn add_merged_into(tx: &Connection) -> Result<()> {
     let has: bool = tx.query_row(
         "SELECT count(*) FROM pragma_table_info('records') WHERE name = 'merged_into'",
@@ -116,7 +117,10 @@ fn add_merged_into(tx: &Connection) -> Result<()> {
         tx.execute_batch("ALTER TABLE records ADD COLUMN merged_into TEXT;")?;
     }
     tx.execute_batch(
-        "CREATE INDEX IF NOT EXISTS records_merged_into ON records(merged_into) WHERE merged_into IS NOT NULL;",
+        "CREATE INDEX IF NOT EXISTS records_merged_into ON records(merged_into) WHERE merged_into IS NOT NULL;
+         CREATE TABLE IF NOT EXISTS merge_links (absorbed TEXT NOT NULL, survivor TEXT NOT NULL, via TEXT NOT NULL,
+             PRIMARY KEY (absorbed, survivor, via)) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS merge_links_survivor ON merge_links(survivor);",
     )?;
     Ok(())
 }

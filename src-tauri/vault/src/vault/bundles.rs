@@ -5,12 +5,10 @@
 use std::path::Path;
 
 use super::lifecycle::check_strength;
-use super::Vault;
+use super::{purges, Vault};
 use crate::bundle::import::{Mode, Source, Target};
 use crate::bundle::{self, ExportOptions, ExportReport, ImportOptions, ImportReport};
 use crate::error::{Error, Result};
-use crate::model::{merge, RecordId};
-use crate::{index, store};
 
 impl Vault {
     /// Writes a bundle to the configured recipients plus any given in `opts`.
@@ -37,40 +35,10 @@ impl Vault {
     /// transaction, or nothing (and an audit event either way).
     ///
     /// A purge that arrives for a person merged here with others purges them too, as a purge
-    /// made here would ([`Vault::purge`]): the person kept holds copies of the purged one's
-    /// names and documents.
+    /// made here would ([`Vault::purge`]), and so does a merge that arrives for a person purged
+    /// here: the person kept holds copies of the purged one's names and documents.
     pub fn import(&mut self, file: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-        let report = self.run_import(Source::File(file), opts, Mode::Import)?;
-        if report.committed {
-            for id in &report.purged_ids {
-                self.purge_merged_with(id)?;
-            }
-        }
-        Ok(report)
-    }
-
-    /// Purges the people merged with `purged` (a person whose purge was just imported): those
-    /// that list it as merged into them, and those merged into it.
-    fn purge_merged_with(&mut self, purged: &str) -> Result<()> {
-        let o = self.o()?;
-        let mut doomed = Vec::new();
-        for holder in index::referring(&o.conn, purged)? {
-            let Some(head) = store::heads::of(&o.conn, holder.parse()?)?.pop() else {
-                continue;
-            };
-            if head.data.as_ref().is_some_and(|d| merge::holds(d, purged)) {
-                doomed.push(holder);
-            }
-        }
-        doomed.extend(store::merges::group(&o.conn, purged)?.into_iter().skip(1));
-        let reason = format!("merged with {purged}, whose purge was imported");
-        for id in doomed {
-            let id: RecordId = id.parse()?;
-            if !store::purge::is_purged(&self.o()?.conn, id)? {
-                self.purge(id, &reason)?;
-            }
-        }
-        Ok(())
+        self.run_import(Source::File(file), opts, Mode::Import)
     }
 
     /// Decrypts and checks a bundle and reports what importing it would do, changing nothing.
@@ -104,6 +72,7 @@ impl Vault {
             secrets: &o.secrets,
             device: &o.device,
             dir: &self.dir,
+            after: Some(&|tx, touched| purges::after_import(tx, &o.device, touched)),
         };
         bundle::import::run(&target, source, opts, mode)
     }

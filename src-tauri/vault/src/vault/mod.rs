@@ -14,6 +14,7 @@ mod drafts;
 mod lifecycle;
 mod people;
 mod profile;
+mod purges;
 mod queries;
 mod records;
 mod rotate;

@@ -52,7 +52,8 @@ fn audit_pair(c: &Connection, device: &str, event: &str, saved: &MergeSaved) -> 
 }
 
 /// The survivor's version the merge of `absorbed` wrote, and the one it was written after:
-/// back from `head` through the versions that list `absorbed`, to the first that does not.
+/// back from `head` through versions that list `absorbed` (preferring, where versions were
+/// reconciled, the parent that lists it too), to the first whose parents do not.
 fn merge_point(
     c: &Connection,
     head: Revision,
@@ -62,19 +63,21 @@ fn merge_point(
     // Each step goes one version back; a record has fewer versions than this.
     for _ in 0..100_000 {
         let data = live_data(&at, "this person was purged")?;
-        let mut next = None;
+        let mut holding = None;
+        let mut other = None;
         for p in &at.parents {
             let parent = revisions::by_id(c, p)?;
             match parent.data.as_ref() {
-                Some(d) if merge::holds(d, absorbed) => next = next.or(Some(parent)),
-                Some(d) => return Ok((data, d.clone())),
+                Some(d) if merge::holds(d, absorbed) => holding = holding.or(Some(parent)),
+                Some(d) => other = other.or(Some(d.clone())),
                 None => {}
             }
         }
-        match next {
-            Some(p) => at = p,
+        match (holding, other) {
+            (Some(p), _) => at = p,
+            (None, Some(before)) => return Ok((data, before)),
             // Written elsewhere with the merge already in it: nothing to take back out.
-            None => {
+            (None, None) => {
                 let mut before = data.clone();
                 if let Some(o) = before.as_object_mut() {
                     o.remove("merged");
@@ -87,6 +90,30 @@ fn merge_point(
         "the history of {} does not end",
         at.record
     )))
+}
+
+/// `data` with the current data of everyone still merged into `survivor` (but `leaving`)
+/// merged in again: an undo takes out what one merge brought, and a spelling or a protection
+/// flag that another merged person also brought stays.
+fn with_remaining(
+    c: &Connection,
+    survivor: &str,
+    leaving: &str,
+    mut data: serde_json::Value,
+) -> Result<serde_json::Value> {
+    for m in merges::group(c, survivor)?.into_iter().skip(1) {
+        if m == leaving || merges::into(c, &m)?.as_deref() != Some(survivor) {
+            continue;
+        }
+        if let Some(d) = store::heads::of(c, m.parse()?)?
+            .pop()
+            .and_then(|h| h.data)
+            .filter(|d| !crate::revision::is_purge_marker(d))
+        {
+            data = merge::merged_person(&data, &d, survivor, &m);
+        }
+    }
+    Ok(data)
 }
 
 impl Vault {
@@ -150,6 +177,7 @@ impl Vault {
         let (a_head, a_data) = person_head(&tx, absorbed, "absorbed")?;
         let (merge_version, before) = merge_point(&tx, s_head.clone(), &a_id)?;
         let s_next = merge::unmerged_person(&s_data, &merge_version, &before, &a_id);
+        let s_next = with_remaining(&tx, &s_id, &a_id, s_next)?;
         let a_next = merge::released_person(&a_data);
         let saved = MergeSaved {
             survivor: save(&tx, &o.device, survivor, s_head, &s_next)?,

@@ -7,13 +7,13 @@ use std::io::Read;
 
 use rusqlite::Connection;
 
-use super::{AttachMeta, Saved, Vault};
+use super::{purges, AttachMeta, Saved, Vault};
 use crate::crypto::blobs;
 use crate::error::{Error, Result};
 use crate::index::{self, Text};
 use crate::model::{self, Attachment, Kind, Record, RecordId, Validated};
 use crate::revision::{self, Revision, RevisionId};
-use crate::store::{self, audit, heads, merges, purge, revisions};
+use crate::store::{self, audit, heads, purge, revisions};
 
 /// Fails unless every record `v` refers to exists here with the right kind.
 pub(super) fn check_references(tx: &Connection, v: &Validated) -> Result<()> {
@@ -163,45 +163,6 @@ fn json_object(json: &[u8]) -> Result<serde_json::Value> {
     Ok(v)
 }
 
-/// Purges one record inside `tx` (see [`Vault::purge`]): the marker revision, the content,
-/// the attachments nothing else names, the index and the audit event.
-fn purge_one(tx: &Connection, device: &str, id: RecordId, reason: &str) -> Result<Saved> {
-    let kind = store::record_kind(tx, id)?;
-    let history = revisions::ancestry(tx, id)?;
-    let mut blobs = BTreeSet::new();
-    for data in history.iter().filter_map(|r| r.data.as_deref()) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
-            blobs.extend(model::attachment_blobs(&v).map(str::to_owned));
-        }
-    }
-    let revisions: Vec<String> = history.into_iter().map(|r| r.id).collect();
-    let marker =
-        serde_json::json!({ revision::PURGE_KEY: { "revisions": revisions, "blobs": blobs } });
-    let parents: Vec<RevisionId> = heads::ids(tx, id)?
-        .iter()
-        .map(|h| h.parse())
-        .collect::<Result<_>>()?;
-    let at = revision::now();
-    let rev = Revision::new(id, kind, parents, device.to_owned(), at.clone(), marker)?;
-    revisions::insert(tx, &rev)?;
-    heads::set(tx, &id.to_string(), &[rev.id.to_string()])?;
-    purge::apply(tx, id, &revisions, &blobs)?;
-    index::reindex(tx, id, false, Text::Now, std::slice::from_ref(&rev))?;
-    audit::append(
-        tx,
-        device,
-        &at,
-        "record_purged",
-        serde_json::json!({ "record": id, "kind": kind, "revision": rev.id, "revisions": revisions.len(), "blobs": blobs.len(), "reason": reason.trim() }),
-    )?;
-    Ok(Saved {
-        record: id,
-        revision: rev.id,
-        changed: true,
-        warnings: vec![],
-    })
-}
-
 impl Vault {
     /// Adds one record from JSON.
     pub fn add(&mut self, kind: Kind, json: &[u8]) -> Result<Saved> {
@@ -266,23 +227,13 @@ impl Vault {
         let dir = self.dir.clone();
         let o = self.o_mut()?;
         let tx = o.conn.transaction()?;
-        let kind = store::record_kind(&tx, id)?;
-        let group = if kind == Kind::Person {
-            merges::group(&tx, &merges::survivor(&tx, &id.to_string())?)?
-        } else {
-            vec![id.to_string()]
-        };
-        let mut saved = None;
-        for member in group {
-            let member: RecordId = member.parse()?;
-            let s = purge_one(&tx, &o.device, member, reason)?;
-            if member == id {
-                saved = Some(s);
-            }
-        }
+        let saved = purges::purge_reached(&tx, &o.device, &[id.to_string()], reason)?
+            .into_iter()
+            .find(|s| s.record == id)
+            .ok_or_else(|| Error::invalid("", format!("{id} was purged already")))?;
         tx.commit()?;
         purge::finish(&o.conn, &dir)?;
-        saved.ok_or_else(|| Error::NotFound(format!("record {id}")))
+        Ok(saved)
     }
 
     /// Resolves a conflict with a merge revision whose parents are all current heads: its data

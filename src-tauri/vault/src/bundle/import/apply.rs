@@ -45,9 +45,6 @@ pub(super) fn commit(
     for (record, revs) in &by_record {
         let marked = revs.iter().any(|r| r.purge);
         report.purged_records += usize::from(marked);
-        if marked {
-            report.purged_ids.push(record.clone());
-        }
         if marked || purge::is_purged(t.conn, record.parse()?)? {
             purged.insert(record.clone());
         }
@@ -97,6 +94,11 @@ pub(super) fn commit(
     for record in by_record.keys() {
         index::reindex_record(&tx, record.parse()?)?;
     }
+    let mut destroyed = !purged.is_empty();
+    if let Some(after) = t.after {
+        let touched: Vec<String> = by_record.keys().cloned().collect();
+        destroyed |= after(&tx, &touched)?;
+    }
     let signer = &checked.signer;
     if !checked.was_trusted {
         peers::trust_device_if_new(
@@ -133,7 +135,7 @@ pub(super) fn commit(
     Ok(Applied {
         report,
         kept,
-        purged: !purged.is_empty(),
+        purged: destroyed,
     })
 }
 

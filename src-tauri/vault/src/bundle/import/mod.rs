@@ -100,9 +100,6 @@ pub struct ImportReport {
     /// Records whose witness withdrew consent: the bundle carries their purge, and their
     /// content is destroyed here too.
     pub purged_records: usize,
-    /// Their ids.
-    #[serde(skip)]
-    pub purged_ids: Vec<String>,
     /// Revisions this vault did not have.
     pub new_revisions: usize,
     /// Revisions already here.
@@ -128,7 +125,6 @@ impl ImportReport {
             changed_records: 0,
             conflicts: vec![],
             purged_records: 0,
-            purged_ids: vec![],
             new_revisions: 0,
             known_revisions: 0,
             new_blobs: 0,
@@ -161,7 +157,14 @@ pub(crate) struct Target<'a> {
     pub secrets: &'a VaultSecrets,
     pub device: &'a str,
     pub dir: &'a Path,
+    /// Run inside the import's transaction once its revisions are written, with the ids of the
+    /// records it touched; says whether it destroyed content (the vault's purges of people
+    /// merged with someone purged: `crate::vault`, above this layer, passes it down).
+    pub after: Option<AfterApply<'a>>,
 }
+
+/// See [`Target::after`].
+pub(crate) type AfterApply<'a> = &'a dyn Fn(&Connection, &[String]) -> Result<bool>;
 
 /// What an import wrote: its report, and the staged attachment files that became part of the
 /// vault.

@@ -6,6 +6,10 @@ use super::{check_attachments, is_false, non_empty, Attachment, Ctx};
 use crate::error::{Error, Result};
 use crate::model::{check_prc_resident_id, Kind, PartialDate, RecordId, Warning};
 
+/// Most people merged into one (far more than duplicates of one witness; a bound on the work
+/// a hostile record can ask for).
+pub const MAX_MERGED: usize = 1_000;
+
 /// Script of a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -317,8 +321,15 @@ impl Person {
         for (i, r) in self.relationships.iter().enumerate() {
             ctx.refer(format!("relationships[{i}].person"), r.person, Kind::Person);
         }
+        if self.merged.len() > MAX_MERGED {
+            return Err(Error::invalid(
+                "merged",
+                format!("more than {MAX_MERGED} people merged into one"),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
         for (i, m) in self.merged.iter().enumerate() {
-            if self.merged[..i].contains(m) {
+            if !seen.insert(m) {
                 return Err(Error::invalid(
                     format!("merged[{i}]"),
                     format!("{m} is listed twice"),
