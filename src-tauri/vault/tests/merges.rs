@@ -27,6 +27,19 @@ fn names(v: &Vault, id: RecordId) -> Vec<String> {
         .collect()
 }
 
+/// Fails if a current version of any of `people` still holds a name (all purged).
+fn assert_no_names(v: &Vault, people: &[RecordId]) {
+    for id in people {
+        let heads = v.get(*id).unwrap().heads;
+        assert!(
+            heads
+                .iter()
+                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
+            "{id} still holds names"
+        );
+    }
+}
+
 fn ids(rows: &[vault::Summary]) -> Vec<RecordId> {
     rows.iter().map(|s| s.id).collect()
 }
@@ -225,14 +238,7 @@ fn purging_either_id_of_a_merged_person_purges_the_one_human_under_both() {
     let p = two(v);
     v.merge_people(p.cyrillic, p.latin).unwrap();
     v.purge(p.latin, "consent withdrawn").unwrap();
-    for id in [p.cyrillic, p.latin] {
-        assert!(v.get(id).unwrap().heads[0]
-            .data
-            .as_ref()
-            .unwrap()
-            .get("names")
-            .is_none());
-    }
+    assert_no_names(v, &[p.cyrillic, p.latin]);
     for q in ["Senbay", "Сенбай", "012345678", "+7 702"] {
         assert!(
             v.search(q, 20)
@@ -283,15 +289,7 @@ fn a_purge_arriving_for_a_person_merged_here_purges_the_person_kept_too() {
     let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
     let r = org.v.import(&second, &Default::default()).unwrap();
     assert_eq!(r.purged_records, 1);
-    for id in [p.cyrillic, p.latin] {
-        let heads = org.v.get(id).unwrap().heads;
-        assert!(
-            heads
-                .iter()
-                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
-            "{id} still holds names"
-        );
-    }
+    assert_no_names(&org.v, &[p.cyrillic, p.latin]);
     assert!(org
         .v
         .search("Senbay", 10)
@@ -321,15 +319,7 @@ fn a_merge_arriving_for_a_person_purged_here_brings_nothing_back() {
     cw.merge_people(p.cyrillic, p.latin).unwrap();
     let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
     org.v.import(&second, &Default::default()).unwrap();
-    for id in [p.cyrillic, p.latin] {
-        let heads = org.v.get(id).unwrap().heads;
-        assert!(
-            heads
-                .iter()
-                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
-            "{id} holds names again"
-        );
-    }
+    assert_no_names(&org.v, &[p.cyrillic, p.latin]);
     assert!(org.v.open_attachment(&sha).is_err(), "the photo came back");
     assert!(org
         .v
@@ -352,15 +342,7 @@ fn a_purge_reaches_every_person_a_merge_ever_copied_the_data_into() {
     v.merge_people(third, p.latin).unwrap();
     let bystander = add_person(v, "Айгерім Қасым");
     v.purge(p.latin, "consent withdrawn").unwrap();
-    for id in [p.cyrillic, p.latin, third] {
-        let heads = v.get(id).unwrap().heads;
-        assert!(
-            heads
-                .iter()
-                .all(|h| h.data.as_ref().and_then(|d| d.get("names")).is_none()),
-            "{id} still holds names"
-        );
-    }
+    assert_no_names(v, &[p.cyrillic, p.latin, third]);
     assert_eq!(names(v, bystander), ["Айгерім Қасым"]);
     let purged = v
         .audit()
