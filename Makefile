@@ -31,10 +31,11 @@ ui-test:
 types:
 	KUAGER_WRITE_TYPES=1 $(CARGO) test -p kuager-app --test lockdown typescript_types
 
-## PNGs of the main screens in kk, ru and en, from the real app under Xvfb, into docs/screenshots.
+## PNGs of the main screens in kk, ru and en, from the real app under Xvfb, into docs/screenshots
+## (SHOTS=caseworker or SHOTS=coordinator for one set).
 screenshots: deps ui
 	$(CARGO) build --locked -p kuager-app
-	$(CARGO) run --locked -p e2e --bin screenshots -- docs/screenshots
+	$(CARGO) run --locked -p e2e --bin screenshots -- docs/screenshots $(SHOTS)
 
 ## Formatting, clippy (functions of at most 120 lines: clippy.toml), the vault's one-way layers
 ## (src-tauri/vault/tests/layers.rs) and no source file over 700 lines.

@@ -1,10 +1,15 @@
 //! `make screenshots`: PNGs of the main screens in Kazakh, Russian and English, taken in the
-//! real app under Xvfb, into the folder given (docs/screenshots).
+//! real app under Xvfb, into the folder given (docs/screenshots): a caseworker's, then a
+//! coordinator's (organisation, bundles received, devices, conflicts, a duplicate person).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use e2e::{App, Sandbox, Steps};
+use e2e::{coordinator_sandbox, vault_dir, App, Sandbox, Session, Steps};
 use serde_json::json;
+use testkit::bundles::export;
+use testkit::fixture::{confirmed, new_vault};
+use vault::bundle::ExportScope;
+use vault::{Kind, Vault};
 
 const PASS: &str = "river lantern orchard violet seventy";
 
@@ -17,19 +22,188 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     // One app session per language: WebKitWebDriver's snapshot stops answering after a
     // handful of screenshots in one session.
+    // `screenshots DIR caseworker` or `screenshots DIR coordinator` takes one set only.
+    let only = std::env::args().nth(2);
     for lang in ["kk", "ru", "en"] {
-        session(&out, lang);
+        if only.as_deref() != Some("coordinator") {
+            session(&out, lang);
+        }
+        if only.as_deref() != Some("caseworker") {
+            coordinator(&out, lang);
+        }
     }
+}
+
+/// Saves a screenshot as `NAME-LANG.png`. WebKitWebDriver's snapshot fails on some pages (and
+/// tires after a handful in one session); then the app's window is captured from the X display
+/// instead (`xdotool` finds it, ImageMagick's `import` takes it).
+fn save_shot(s: &Session, sb: &Sandbox, out: &Path, name: &str, lang: &str) {
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let png = s.try_screenshot().or_else(|| {
+        let run = |cmd: &str, args: &[&str]| {
+            let x = std::process::Command::new(cmd)
+                .args(args)
+                .env("DISPLAY", &sb.display)
+                .output()
+                .ok()?;
+            (x.status.success() && !x.stdout.is_empty()).then_some(x.stdout)
+        };
+        let window = run("xdotool", &["search", "--onlyvisible", "--name", "Kuager"])?;
+        let window = String::from_utf8_lossy(&window).lines().next()?.to_owned();
+        run("import", &["-window", &window, "png:-"])
+    });
+    match png {
+        Some(png) => {
+            std::fs::write(out.join(format!("{name}-{lang}.png")), png).unwrap();
+            eprintln!("screenshots: {name}-{lang}.png");
+        }
+        None => eprintln!("screenshots: {name}-{lang}.png: no snapshot, no X capture"),
+    }
+}
+
+/// A caseworker's vault at `dir` that sends to the organisation, trusted by `org` as `label`.
+fn caseworker(org: &mut Vault, recipient: &str, dir: &Path, label: &str) -> Vault {
+    let mut v = new_vault(dir);
+    let ok = confirmed(&mut v);
+    v.add_recipient(&recipient.parse().unwrap(), Some("organisation"), ok)
+        .unwrap();
+    org.trust_device(&v.device_public_key().unwrap().minisign, label)
+        .unwrap();
+    v
+}
+
+fn add(v: &mut Vault, kind: Kind, json: serde_json::Value) -> vault::RecordId {
+    v.add(kind, json.to_string().as_bytes()).unwrap().record
+}
+
+/// A coordinator's vault as two caseworkers' bundles leave it: one testimony edited on both
+/// sides (a conflict), one witness entered by each in another script (a suggestion), and a
+/// third device's bundle waiting in `outside/` to be received.
+fn coordinator_vault(sb: &Sandbox, recipient: &str) -> PathBuf {
+    let mut org = Vault::open(&vault_dir(sb)).unwrap();
+    org.unlock(&testkit::fixture::pass()).unwrap();
+    let base = sb.outside.join("caseworkers");
+    let mut almaty = caseworker(&mut org, recipient, &base.join("almaty"), "Almaty laptop");
+    let mut astana = caseworker(&mut org, recipient, &base.join("astana"), "Astana laptop");
+    let senbay = add(
+        &mut almaty,
+        Kind::Person,
+        json!({"names": [{"value": "Сенбай Нұрахен"}, {"value": "Senbay Nurakhen"}], "date_of_birth": "1969",
+            "documents": [{"type": "kz-id-card", "number": "041234567"}]}),
+    );
+    let told = add(
+        &mut almaty,
+        Kind::Testimony,
+        json!({"witness": senbay, "narrative": "In 2018 I was taken from Ghulja to a building they called a school.",
+            "languages": ["kk"], "place": "Almaty", "consent": {"given": true, "scope": "internal"}}),
+    );
+    add(
+        &mut astana,
+        Kind::Person,
+        json!({"names": [{"value": "Senbai Nurakhen"}], "date_of_birth": "1969-03-02",
+            "contact": {"phones": ["+7 702 000 0000"]}}),
+    );
+    add(
+        &mut astana,
+        Kind::Person,
+        json!({"names": [{"value": "Айгерім Сейтқали"}, {"value": "Aigerim Seitkali"}]}),
+    );
+    for (cw, n) in [(&mut almaty, "1"), (&mut astana, "2")] {
+        let b = export(cw, ExportScope::SinceLast, &base.join(n));
+        org.import(&b, &Default::default()).unwrap();
+    }
+    // The testimony, reviewed at the office and corrected on the laptop from the same version.
+    let head = org.get(told).unwrap().heads.pop().unwrap();
+    let mut office = head.data.clone().unwrap();
+    office["status"] = json!("reviewed");
+    office["place"] = json!("Almaty, the office");
+    org.edit(told, office.to_string().as_bytes(), None, false)
+        .unwrap();
+    let mut laptop = almaty.get(told).unwrap().heads.pop().unwrap().data.unwrap();
+    laptop["narrative"] =
+        json!("In April 2018 I was taken from Ghulja to a building they called a school.");
+    almaty
+        .edit(told, laptop.to_string().as_bytes(), None, false)
+        .unwrap();
+    let b = export(&mut almaty, ExportScope::SinceLast, &base.join("3"));
+    org.import(&b, &Default::default()).unwrap();
+    // A device the office does not know yet.
+    let mut new = new_vault(&base.join("new"));
+    let ok = confirmed(&mut new);
+    new.add_recipient(&recipient.parse().unwrap(), Some("organisation"), ok)
+        .unwrap();
+    add(
+        &mut new,
+        Kind::Person,
+        json!({"names": [{"value": "Нұрлан Сенбайұлы"}]}),
+    );
+    let b = export(&mut new, ExportScope::SinceLast, &base.join("4"));
+    let waiting = sb.outside.join("from-a-new-laptop.age");
+    std::fs::copy(b, &waiting).unwrap();
+    waiting
+}
+
+/// The coordinator's screens, in `lang`.
+fn coordinator(out: &Path, lang: &str) {
+    let (sb, identity) = coordinator_sandbox();
+    std::fs::write(
+        sb.home.join(".config/kuager/app.json"),
+        format!(r#"{{"language":"{lang}","autolock_minutes":30}}"#),
+    )
+    .unwrap();
+    let waiting = coordinator_vault(&sb, &identity.to_public().to_string());
+    let pass = testkit::fixture::PASS;
+
+    let s = sb.launch();
+    s.unlock(pass);
+    s.click(&s.find("[data-testid=nav-organisation]", 60));
+    s.find("[data-testid=org-fingerprint]", 20);
+    save_shot(&s, &sb, out, "organisation", lang);
+    s.click(&s.find("[data-testid=nav-receive]", 5));
+    s.type_text(
+        &s.find("[data-testid=receive-files]", 20),
+        waiting.to_str().unwrap(),
+    );
+    s.wait_for(
+        "const c = document.querySelector('[data-testid=bundle-card]'); return !!c && !['copying', 'reviewing'].includes(c.dataset.status)",
+        60,
+        "the bundle to be reviewed",
+    );
+    save_shot(&s, &sb, out, "receive", lang);
+    s.click(&s.find("[data-testid=nav-devices]", 5));
+    s.find("[data-testid=device-row]", 20);
+    save_shot(&s, &sb, out, "devices", lang);
+    s.quit();
+
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let s = sb.launch();
+    s.unlock(pass);
+    s.click(&s.find("[data-testid=nav-conflicts]", 60));
+    s.find("[data-testid=conflict-row]", 20);
+    save_shot(&s, &sb, out, "conflicts", lang);
+    s.click(&s.find("[data-testid=conflict-row]", 5));
+    s.find("[data-testid=resolve-table]", 20);
+    save_shot(&s, &sb, out, "resolve", lang);
+    s.click(&s.find("[data-testid=nav-people]", 5));
+    s.wait_for(
+        "const r = [...document.querySelectorAll('.viewport button.row')].find((b) => b.textContent.includes('Сенбай')); if (r) r.click(); return !!r;",
+        20,
+        "Сенбай Нұрахен in the people list",
+    );
+    s.click(&s.find("[data-testid=suggested-person] [data-testid=merge]", 20));
+    s.find("[data-testid=merge-confirm]", 5);
+    s.exec(
+        "document.querySelector('[data-testid=suggested]').scrollIntoView(); return true;",
+        json!([]),
+    );
+    save_shot(&s, &sb, out, "duplicates", lang);
+    s.quit();
 }
 
 fn session(out: &std::path::Path, lang: &str) {
     let sb = Sandbox::start();
     let s = sb.launch();
-    let shot = |name: &str| {
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        std::fs::write(out.join(format!("{name}-{lang}.png")), s.screenshot()).unwrap();
-        eprintln!("screenshots: {name}-{lang}.png");
-    };
+    let shot = |name: &str| save_shot(&s, &sb, out, name, lang);
     let p1 = s.find("[data-testid=pass1]", 60);
     s.exec(
         "const sel = document.querySelector('form select'); sel.value = arguments[0]; sel.dispatchEvent(new Event('change', { bubbles: true }));",
@@ -91,16 +265,7 @@ fn session(out: &std::path::Path, lang: &str) {
     // A second start of the app on the same vault (the snapshot tires within one session).
     std::thread::sleep(std::time::Duration::from_secs(1));
     let s = sb.launch();
-    let shot = |name: &str| {
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        match s.try_screenshot() {
-            Some(png) => {
-                std::fs::write(out.join(format!("{name}-{lang}.png")), png).unwrap();
-                eprintln!("screenshots: {name}-{lang}.png");
-            }
-            None => eprintln!("screenshots: {name}-{lang}.png: WebKitWebDriver gave no snapshot"),
-        }
-    };
+    let shot = |name: &str| save_shot(&s, &sb, out, name, lang);
     s.unlock(PASS);
     s.click(&s.find("[data-testid=nav-cases]", 30));
     s.click(&s.find("[data-testid=new-case]", 10));
