@@ -36,7 +36,7 @@ fn main() {
 
 /// Saves a screenshot as `NAME-LANG.png`. WebKitWebDriver's snapshot fails on some pages (and
 /// tires after a handful in one session); then the app's window is captured from the X display
-/// instead (`xdotool` finds it, ImageMagick's `import` takes it).
+/// instead (`xdotool` finds it, ImageMagick's `import` takes the display and cuts it out).
 fn save_shot(s: &Session, sb: &Sandbox, out: &Path, name: &str, lang: &str) {
     std::thread::sleep(std::time::Duration::from_millis(600));
     let png = s.try_screenshot().or_else(|| {
@@ -48,9 +48,25 @@ fn save_shot(s: &Session, sb: &Sandbox, out: &Path, name: &str, lang: &str) {
                 .ok()?;
             (x.status.success() && !x.stdout.is_empty()).then_some(x.stdout)
         };
+        // The whole display, cut to the window (the window alone comes out black).
         let window = run("xdotool", &["search", "--onlyvisible", "--name", "Kuager"])?;
         let window = String::from_utf8_lossy(&window).lines().next()?.to_owned();
-        run("import", &["-window", &window, "png:-"])
+        let geometry = run("xdotool", &["getwindowgeometry", "--shell", &window])?;
+        let geometry = String::from_utf8_lossy(&geometry).into_owned();
+        let get = |k: &str| {
+            geometry
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .map(str::to_owned)
+        };
+        let crop = format!(
+            "{}x{}+{}+{}",
+            get("WIDTH")?,
+            get("HEIGHT")?,
+            get("X")?,
+            get("Y")?
+        );
+        run("import", &["-window", "root", "-crop", &crop, "png:-"])
     });
     match png {
         Some(png) => {
