@@ -201,7 +201,8 @@ pub enum Command {
         passphrase: bool,
     },
     /// Purge a record (consent withdrawn, a court order): destroy its content and attachments
-    /// here; the purge travels in the next bundle so coordinators' copies are purged too.
+    /// here; the purge travels in the next bundle so coordinators' copies are purged too. A
+    /// person merged with others (`merge`, even undone since) is purged with them.
     Purge {
         /// The record id.
         #[arg(value_parser = record_id)]
@@ -211,6 +212,27 @@ pub enum Command {
         /// and is visible to other users in the process list.
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Merge two records of one person (entered twice, perhaps in two scripts): SURVIVOR keeps
+    /// every name, document and contact of both, and ABSORBED leads to it from then on. A
+    /// revision of each: it travels in bundles, and `unmerge` undoes it.
+    Merge {
+        /// The person kept.
+        #[arg(value_parser = record_id)]
+        survivor: RecordId,
+        /// The person merged into it.
+        #[arg(value_parser = record_id)]
+        absorbed: RecordId,
+    },
+    /// Undo a merge: SURVIVOR loses what the merge brought in (edits since stay), and ABSORBED
+    /// is a person of its own again.
+    Unmerge {
+        /// The person kept by the merge.
+        #[arg(value_parser = record_id)]
+        survivor: RecordId,
+        /// The person that was merged into it.
+        #[arg(value_parser = record_id)]
+        absorbed: RecordId,
     },
     /// List records whose versions conflict, with the fields that differ side by side.
     Conflicts,

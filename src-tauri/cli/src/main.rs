@@ -99,6 +99,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let reason = text::resolve(reason, "reason", Some(ask))?.unwrap_or_default();
             cmd::records::purge(out, &dir, id, &reason)
         }
+        Command::Merge { survivor, absorbed } => {
+            cmd::records::merge(out, &dir, survivor, absorbed, false)
+        }
+        Command::Unmerge { survivor, absorbed } => {
+            cmd::records::merge(out, &dir, survivor, absorbed, true)
+        }
         Command::Conflicts => cmd::records::conflicts(out, &dir),
         Command::Resolve { id, keep, file } => {
             cmd::records::resolve(out, &dir, id, keep.as_deref(), file.as_deref())

@@ -237,3 +237,42 @@ fn rotate_gives_new_keys_and_the_old_passphrase_opens_nothing() {
         text(&shown).1
     );
 }
+
+#[test]
+fn merge_makes_one_person_of_two_and_unmerge_two_again() {
+    let env = Env::new(KUAGER).with_vault();
+    let cyr = env
+        .ok(
+            &["add", "person"],
+            r#"{"names":[{"value":"Сенбай Нұрахен"}]}"#,
+        )
+        .trim()
+        .to_owned();
+    let lat = env
+        .ok(
+            &["add", "person"],
+            r#"{"names":[{"value":"Senbay Nurakhen"}]}"#,
+        )
+        .trim()
+        .to_owned();
+    let o = env.run(&["merge", &cyr, &lat], "");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        err.contains(&format!("kuager unmerge {cyr} {lat}")),
+        "{err}"
+    );
+    let listed = env.ok(&["list", "person"], "");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(env.ok(&["show", &cyr], "").contains("Senbay Nurakhen"));
+    // Merging again, or undoing what was not merged, is refused and says why.
+    let o = env.run(&["merge", &cyr, &lat], "");
+    assert_eq!(o.status.code(), Some(4), "{:?}", text(&o));
+    assert!(text(&o).1.contains("already merged"), "{:?}", text(&o));
+    let o = env.run(&["unmerge", &lat, &cyr], "");
+    assert!(text(&o).1.contains("is not merged into"), "{:?}", text(&o));
+    env.ok(&["unmerge", &cyr, &lat], "");
+    assert_eq!(env.ok(&["list", "person"], "").lines().count(), 2);
+    assert!(!env.ok(&["show", &cyr], "").contains("Senbay"));
+}

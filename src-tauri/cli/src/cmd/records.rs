@@ -180,6 +180,29 @@ pub fn purge(out: Out, dir: &Path, id: RecordId, reason: &str) -> anyhow::Result
     Ok(0)
 }
 
+/// `merge` (or, with `undo`, `unmerge`): prints the two new revision ids, survivor first.
+pub fn merge(
+    out: Out,
+    dir: &Path,
+    survivor: RecordId,
+    absorbed: RecordId,
+    undo: bool,
+) -> anyhow::Result<u8> {
+    let mut v = unlock(dir)?;
+    let s = if undo {
+        v.unmerge_people(survivor, absorbed)?
+    } else {
+        v.merge_people(survivor, absorbed)?
+    };
+    writeln!(out, "{}\n{}", s.survivor.revision, s.absorbed.revision)?;
+    if undo {
+        eprintln!("{absorbed} is a person of its own again; {survivor} no longer holds what the merge brought in.");
+    } else {
+        eprintln!("Merged {absorbed} into {survivor}: both ids now lead to {survivor}. `kuager unmerge {survivor} {absorbed}` undoes it.");
+    }
+    Ok(0)
+}
+
 pub fn conflicts(out: Out, dir: &Path) -> anyhow::Result<u8> {
     let v = unlock(dir)?;
     let list = v.conflicts()?;
