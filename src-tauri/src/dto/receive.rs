@@ -146,6 +146,10 @@ pub struct MergeGroupDto {
     pub person: String,
     /// Everyone merged into them, directly or not.
     pub members: Vec<MergedPersonDto>,
+    /// Whether anyone in the group (any current version) is not to be contacted.
+    pub do_not_contact: bool,
+    /// Whether anyone in the group is to be anonymised in exports to partners.
+    pub anonymise: bool,
 }
 
 /// One person merged into another.
@@ -169,6 +173,8 @@ impl From<vault::MergeGroup> for MergeGroupDto {
                     into: m.into.to_string(),
                 })
                 .collect(),
+            do_not_contact: g.do_not_contact,
+            anonymise: g.anonymise,
         }
     }
 }

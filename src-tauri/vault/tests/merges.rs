@@ -400,3 +400,25 @@ fn two_people_merged_into_each_other_in_two_vaults_stay_findable() {
     assert_eq!((total, ids(&rows)), (1, vec![a]));
     assert_eq!(org.v.related(p.latin).unwrap().len(), 4);
 }
+
+#[test]
+fn a_flag_set_on_the_merged_id_afterwards_protects_the_one_person() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    org.v.merge_people(p.cyrillic, p.latin).unwrap();
+    assert!(!org.v.merge_group(p.cyrillic).unwrap().do_not_contact);
+    // The caseworker, who has not heard of the merge, learns the witness must not be called.
+    let mut d = data(&cw, p.latin);
+    d["do_not_contact"] = serde_json::json!(true);
+    cw.edit(p.latin, d.to_string().as_bytes(), None, false)
+        .unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    org.v.import(&second, &Default::default()).unwrap();
+    for asked in [p.cyrillic, p.latin] {
+        let g = org.v.merge_group(asked).unwrap();
+        assert!(g.do_not_contact && g.anonymise, "{asked}");
+    }
+}

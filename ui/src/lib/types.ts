@@ -641,7 +641,15 @@ person: string,
 /**
  * Everyone merged into them, directly or not.
  */
-members: Array<MergedPersonDto>, };
+members: Array<MergedPersonDto>, 
+/**
+ * Whether anyone in the group (any current version) is not to be contacted.
+ */
+do_not_contact: boolean, 
+/**
+ * Whether anyone in the group is to be anonymised in exports to partners.
+ */
+anonymise: boolean, };
 
 export type MergedPersonDto = { 
 /**

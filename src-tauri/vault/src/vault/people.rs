@@ -202,9 +202,22 @@ impl Vault {
         let o = self.o()?;
         store::record_kind(&o.conn, id)?;
         let person = merges::survivor(&o.conn, &id.to_string())?;
+        let group = merges::group(&o.conn, &person)?;
+        // A flag set on any current version of anyone in the group (a caseworker who had not
+        // heard of the merge may set it on the other id) protects the one person.
+        let (mut do_not_contact, mut anonymise) = (false, false);
+        for m in &group {
+            for h in store::heads::of(&o.conn, m.parse()?)? {
+                let flag = |k: &str| {
+                    h.data.as_ref().and_then(|d| d.get(k)) == Some(&serde_json::Value::Bool(true))
+                };
+                do_not_contact |= flag("do_not_contact");
+                anonymise |= flag("anonymise_in_exports_to_partners");
+            }
+        }
         let mut s = Summarizer::new(&o.conn);
         let mut members = Vec::new();
-        for m in merges::group(&o.conn, &person)?.into_iter().skip(1) {
+        for m in group.into_iter().skip(1) {
             let into: Option<RecordId> =
                 merges::into(&o.conn, &m)?.map(|i| i.parse()).transpose()?;
             members.push(MergedPerson {
@@ -215,6 +228,8 @@ impl Vault {
         Ok(MergeGroup {
             person: person.parse()?,
             members,
+            do_not_contact,
+            anonymise,
         })
     }
 }

@@ -192,6 +192,10 @@ pub struct MergeGroup {
     pub person: RecordId,
     /// Everyone merged into them, directly or not.
     pub members: Vec<MergedPerson>,
+    /// Whether any current version of anyone in the group says not to contact them.
+    pub do_not_contact: bool,
+    /// Whether any says to anonymise them in exports to partners.
+    pub anonymise: bool,
 }
 
 /// One person merged into another.
