@@ -32,5 +32,9 @@ describe('a conflict, field by field', () => {
     expect(show('<b>x</b>')).toBe('<b>x</b>');
     expect(show(undefined)).toBe('—');
     expect(show({ a: 1 })).toBe('{\n  "a": 1\n}');
+    const word = (s: string) => ({ reviewed: 'проверено', kk: 'қазақша' } as Record<string, string>)[s];
+    expect(show('reviewed', word)).toBe('проверено');
+    expect(show(['kk', 'ug'], word)).toBe('қазақша, ug');
+    expect(show('Almaty', word)).toBe('Almaty');
   });
 });

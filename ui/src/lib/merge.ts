@@ -59,9 +59,15 @@ export function defaultFor(row: FieldRow, fallback: number): number {
   return first < 0 ? fallback : first;
 }
 
-/** A value as text for the screen (never markup). */
-export function show(v: unknown): string {
+/**
+ * A value as text for the screen (never markup). `word` names a value of a closed set in the
+ * user's language, or a record id by its title; a value it does not know is shown as stored.
+ */
+export function show(v: unknown, word: (s: string) => string | undefined = () => undefined): string {
   if (v === undefined) return '—';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return word(v) ?? v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+    return v.map((x) => word(x) ?? x).join(', ');
+  }
   return JSON.stringify(v, null, 2);
 }
