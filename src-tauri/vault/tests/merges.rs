@@ -422,3 +422,41 @@ fn a_flag_set_on_the_merged_id_afterwards_protects_the_one_person() {
         assert!(g.do_not_contact && g.anonymise, "{asked}");
     }
 }
+
+#[test]
+fn a_purge_does_not_follow_what_the_purged_record_says_of_others() {
+    let mut t = TempVault::new();
+    let v = &mut t.vault;
+    let p = two(v);
+    // A record that lists a real person as merged into it, without that person's side.
+    let claimant = add_person(v, "Claimant");
+    let mut d = data(v, claimant);
+    d["merged"] = serde_json::json!([p.cyrillic]);
+    v.edit(claimant, d.to_string().as_bytes(), None, false)
+        .unwrap();
+    v.purge(claimant, "consent withdrawn").unwrap();
+    assert_eq!(names(v, p.cyrillic), ["Сенбай Нұрахен"]);
+    assert_eq!(names(v, p.latin), ["Senbay Nurakhen"]);
+}
+
+#[test]
+fn a_merge_undone_before_a_purge_does_not_purge_the_other_on_its_next_edit() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    // Сенбай was merged into Senbay by mistake and taken out again; then Senbay is purged.
+    org.v.merge_people(p.latin, p.cyrillic).unwrap();
+    org.v.unmerge_people(p.latin, p.cyrillic).unwrap();
+    org.v.purge(p.latin, "consent withdrawn").unwrap();
+    assert_eq!(names(&org.v, p.cyrillic), ["Сенбай Нұрахен"]);
+    // The caseworker's next edit of Сенбай arrives: it is no reason to purge him.
+    let mut d = data(&cw, p.cyrillic);
+    d["ethnicity"] = serde_json::json!("Kazakh");
+    cw.edit(p.cyrillic, d.to_string().as_bytes(), None, false)
+        .unwrap();
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    org.v.import(&second, &Default::default()).unwrap();
+    assert_eq!(names(&org.v, p.cyrillic), ["Сенбай Нұрахен"]);
+}

@@ -52,7 +52,11 @@ pub(crate) fn reindex(
             continue;
         };
         if h.kind == model::Kind::Person && merged_into.is_none() {
-            merged_into = d.get("merged_into").and_then(serde_json::Value::as_str);
+            merged_into = d
+                .get("merged_into")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.parse::<RecordId>().ok())
+                .map(|r| r.to_string());
         }
         refs.extend(model::references_in(h.kind, d));
         let terms = model::search_terms(h.kind, d);
@@ -63,7 +67,7 @@ pub(crate) fn reindex(
     }
     numbers.retain(|n: &String| !n.is_empty());
     if !fresh || merged_into.is_some() {
-        let into = match merged_into {
+        let into = match merged_into.as_deref() {
             Some(target) => merges::acceptable_target(tx, &rid, target)?.then_some(target),
             None => None,
         };

@@ -168,7 +168,13 @@ pub(crate) fn holds(person: &Value, id: &str) -> bool {
     person
         .get(MERGED)
         .and_then(Value::as_array)
-        .is_some_and(|ids| ids.iter().any(|i| i == id))
+        .is_some_and(|ids| {
+            ids.iter().any(|i| {
+                i.as_str()
+                    .and_then(|s| s.parse::<super::RecordId>().ok())
+                    .is_some_and(|r| r.to_string() == id)
+            })
+        })
 }
 
 /// Takes out of `current` what the merge brought in: `merge` is the survivor's version the

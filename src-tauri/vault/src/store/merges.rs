@@ -69,17 +69,23 @@ pub(crate) fn note_links(c: &Connection, kind: Kind, record: &str, data: &Value)
     let mut st = c.prepare_cached(
         "INSERT OR IGNORE INTO merge_links(absorbed, survivor, via) VALUES (?1, ?2, ?3)",
     )?;
+    // Ids as this vault writes them: a bundle may spell one in capitals or without hyphens.
+    let id = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<crate::model::RecordId>().ok())
+            .map(|r| r.to_string())
+    };
     for m in data
         .get("merged")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        if let Some(m) = m.as_str() {
+        if let Some(m) = id(m) {
             st.execute(params![m, record, Via::Merged.as_str()])?;
         }
     }
-    if let Some(t) = data.get("merged_into").and_then(Value::as_str) {
+    if let Some(t) = data.get("merged_into").and_then(id) {
         st.execute(params![record, t, Via::Into.as_str()])?;
     }
     Ok(())
@@ -167,4 +173,29 @@ pub(crate) fn count_merged(c: &Connection, kind: Option<&str>) -> Result<usize> 
         )?
         .query_row([kind], |r| r.get(0))?;
     Ok(usize::try_from(n).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bundle may write an id in capitals or without hyphens: the link is kept as this vault
+    /// writes ids, so a purge finds it.
+    #[test]
+    fn links_are_kept_as_this_vault_writes_ids() {
+        let c = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&c).unwrap();
+        let a = "01934B4C-2F3A-7000-8000-00000000000A";
+        let t = "01934b4c2f3a7000800000000000000b";
+        let data = serde_json::json!({"merged": [a], "merged_into": t});
+        note_links(&c, Kind::Person, "s", &data).unwrap();
+        assert_eq!(
+            survivors_ever(&c, &a.to_lowercase(), Via::Merged).unwrap(),
+            ["s"]
+        );
+        assert_eq!(
+            absorbed_ever(&c, "01934b4c-2f3a-7000-8000-00000000000b", Via::Into).unwrap(),
+            ["s"]
+        );
+    }
 }

@@ -266,6 +266,8 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         )?;
         tx.commit()?;
     }
+    // Idempotent: a vault written by a development build at version 11 before its last table.
+    add_merged_into(conn)?;
     Ok(())
 }
 

@@ -72,7 +72,9 @@ impl Vault {
             secrets: &o.secrets,
             device: &o.device,
             dir: &self.dir,
-            after: Some(&|tx, touched| purges::after_import(tx, &o.device, touched)),
+            after: Some(&|tx, touched, purged| {
+                purges::after_import(tx, &o.device, touched, purged)
+            }),
         };
         bundle::import::run(&target, source, opts, mode)
     }

@@ -1,14 +1,14 @@
 //! Purging (consent withdrawn, a court order): one record, and everyone a merge made one human
 //! with it (docs/design-notes.md "Duplicate people"). A person kept by a merge holds copies of
 //! the other's names, documents and contacts in its versions, even after the merge was undone,
-//! so a purge reaches every person whose versions ever listed the purged one in `merged`,
-//! everyone now merged into it, and the person it is now merged into. `merge_links` (every
-//! merge any revision stated) is what makes that a few indexed reads rather than a scan.
+//! so a purge reaches every person whose versions ever listed the purged one in `merged`, and
+//! everyone whose current version says it is merged into it. `merge_links` (every merge any
+//! revision stated) is what makes that a few indexed reads rather than a scan.
 //!
 //! Both a purge made here and one arriving in a bundle go through [`purge_reached`], inside
 //! their transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -69,32 +69,28 @@ fn current(tx: &Connection, id: &str) -> Result<Vec<Value>> {
         .collect())
 }
 
+/// Whether a current version of `id` says it is merged into `into`.
+fn says_merged_into(tx: &Connection, id: &str, into: &str) -> Result<bool> {
+    Ok(current(tx, id)?.iter().any(|d| {
+        d.get("merged_into")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<RecordId>().ok())
+            .is_some_and(|t| t.to_string() == into)
+    }))
+}
+
 /// Everyone a purge of `start` reaches through merges (see the module comment), `start`
-/// included, without bound: a purge must not stop half-way.
+/// included, without bound: a purge must not stop half-way. Only what the reached person's own
+/// versions say is followed — a survivor listing the purged person (it holds copies), or a
+/// person saying it is merged into the purged one — never what the purged person says of
+/// others: a record listing real people as merged into it must not take them with it.
 fn reach(tx: &Connection, start: &[String]) -> Result<BTreeSet<String>> {
     let mut seen: BTreeSet<String> = start.iter().cloned().collect();
     let mut queue: Vec<String> = start.to_vec();
     while let Some(y) = queue.pop() {
         let mut found = merges::survivors_ever(tx, &y, Via::Merged)?;
         for c in merges::absorbed_ever(tx, &y, Via::Into)? {
-            if current(tx, &c)?
-                .iter()
-                .any(|d| d.get("merged_into").and_then(Value::as_str) == Some(y.as_str()))
-            {
-                found.push(c);
-            }
-        }
-        let now = current(tx, &y)?;
-        for t in merges::survivors_ever(tx, &y, Via::Into)? {
-            if now
-                .iter()
-                .any(|d| d.get("merged_into").and_then(Value::as_str) == Some(t.as_str()))
-            {
-                found.push(t);
-            }
-        }
-        for c in merges::absorbed_ever(tx, &y, Via::Merged)? {
-            if now.iter().any(|d| model::merge::holds(d, &c)) {
+            if says_merged_into(tx, &c, &y)? {
                 found.push(c);
             }
         }
@@ -131,23 +127,38 @@ pub(super) fn purge_reached(
 /// that are purged now, and the people it touched whose versions merged in someone purged here
 /// (a merge made elsewhere before the purge reached it), start a [`purge_reached`]. Returns
 /// whether anything was purged.
-pub(super) fn after_import(tx: &Connection, device: &str, touched: &[String]) -> Result<bool> {
+pub(super) fn after_import(
+    tx: &Connection,
+    device: &str,
+    touched: &[String],
+    purged: &BTreeSet<String>,
+) -> Result<bool> {
     let mut start = Vec::new();
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut is_purged = |id: &str| -> Result<bool> {
+        if let Some(p) = known.get(id) {
+            return Ok(*p);
+        }
+        let p = purged.contains(id) || purge::is_purged(tx, id.parse()?)?;
+        known.insert(id.to_owned(), p);
+        Ok(p)
+    };
     for r in touched {
-        let id: RecordId = r.parse()?;
-        if purge::is_purged(tx, id)? {
+        if purged.contains(r) {
             start.push(r.clone());
             continue;
         }
         if store::kind_of(tx, r)?.as_deref() != Some(Kind::Person.as_str()) {
             continue;
         }
+        // Its versions copied a purged person in (ever: the copies stay in its history), or it
+        // says now that it is merged into one.
         let mut tainted = false;
         for a in merges::absorbed_ever(tx, r, Via::Merged)? {
-            tainted |= purge::is_purged(tx, a.parse()?)?;
+            tainted |= is_purged(&a)?;
         }
         for t in merges::survivors_ever(tx, r, Via::Into)? {
-            tainted |= purge::is_purged(tx, t.parse()?)?;
+            tainted |= is_purged(&t)? && says_merged_into(tx, r, &t)?;
         }
         if tainted {
             start.push(r.clone());

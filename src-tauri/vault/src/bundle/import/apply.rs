@@ -97,7 +97,7 @@ pub(super) fn commit(
     let mut destroyed = !purged.is_empty();
     if let Some(after) = t.after {
         let touched: Vec<String> = by_record.keys().cloned().collect();
-        destroyed |= after(&tx, &touched)?;
+        destroyed |= after(&tx, &touched, &purged)?;
     }
     let signer = &checked.signer;
     if !checked.was_trusted {

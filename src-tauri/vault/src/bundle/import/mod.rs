@@ -164,7 +164,10 @@ pub(crate) struct Target<'a> {
 }
 
 /// See [`Target::after`].
-pub(crate) type AfterApply<'a> = &'a dyn Fn(&Connection, &[String]) -> Result<bool>;
+/// Its arguments: the transaction, the records the import touched, and those of them purged now
+/// (by a marker in the bundle, or before).
+pub(crate) type AfterApply<'a> =
+    &'a dyn Fn(&Connection, &[String], &BTreeSet<String>) -> Result<bool>;
 
 /// What an import wrote: its report, and the staged attachment files that became part of the
 /// vault.
