@@ -86,6 +86,17 @@ fn two(v: &mut Vault) -> Two {
     }
 }
 
+/// A coordinator, and a caseworker whose [`two`] people it has imported (the caseworker's
+/// folder is `t`; its later bundles go in `t/2`, `t/3`).
+fn both_at_the_office() -> (Org, tempfile::TempDir, Vault, Two) {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = two(&mut cw);
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    (org, t, cw, p)
+}
+
 #[test]
 fn a_merge_makes_one_person_of_two_ids_and_its_undo_makes_two_again() {
     let mut t = TempVault::new();
@@ -253,11 +264,7 @@ fn purging_either_id_of_a_merged_person_purges_the_one_human_under_both() {
 
 #[test]
 fn a_merge_travels_in_a_bundle_and_the_coordinator_sees_one_person() {
-    let mut org = coordinator();
-    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
-    let p = two(&mut cw);
-    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
-    org.v.import(&first, &Default::default()).unwrap();
+    let (mut org, t, mut cw, p) = both_at_the_office();
     assert_eq!(org.v.list_page(Some(Kind::Person), 0, 10).unwrap().0, 2);
     cw.merge_people(p.cyrillic, p.latin).unwrap();
     let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
@@ -277,11 +284,7 @@ fn a_merge_travels_in_a_bundle_and_the_coordinator_sees_one_person() {
 
 #[test]
 fn a_purge_arriving_for_a_person_merged_here_purges_the_person_kept_too() {
-    let mut org = coordinator();
-    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
-    let p = two(&mut cw);
-    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
-    org.v.import(&first, &Default::default()).unwrap();
+    let (mut org, t, mut cw, p) = both_at_the_office();
     // The coordinator merges; the caseworker, who never saw the merge, purges one of the two.
     org.v.merge_people(p.cyrillic, p.latin).unwrap();
     assert_eq!(names(&org.v, p.cyrillic).len(), 2);
@@ -384,11 +387,7 @@ fn an_undo_keeps_what_another_merged_person_also_brought() {
 
 #[test]
 fn two_people_merged_into_each_other_in_two_vaults_stay_findable() {
-    let mut org = coordinator();
-    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
-    let p = two(&mut cw);
-    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
-    org.v.import(&first, &Default::default()).unwrap();
+    let (mut org, t, mut cw, p) = both_at_the_office();
     // Opposite choices: the office keeps the Latin entry, the caseworker the Cyrillic one.
     org.v.merge_people(p.latin, p.cyrillic).unwrap();
     cw.merge_people(p.cyrillic, p.latin).unwrap();
@@ -403,11 +402,7 @@ fn two_people_merged_into_each_other_in_two_vaults_stay_findable() {
 
 #[test]
 fn a_flag_set_on_the_merged_id_afterwards_protects_the_one_person() {
-    let mut org = coordinator();
-    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
-    let p = two(&mut cw);
-    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
-    org.v.import(&first, &Default::default()).unwrap();
+    let (mut org, t, mut cw, p) = both_at_the_office();
     org.v.merge_people(p.cyrillic, p.latin).unwrap();
     assert!(!org.v.merge_group(p.cyrillic).unwrap().do_not_contact);
     // The caseworker, who has not heard of the merge, learns the witness must not be called.
@@ -441,11 +436,7 @@ fn a_purge_does_not_follow_what_the_purged_record_says_of_others() {
 
 #[test]
 fn a_merge_undone_before_a_purge_does_not_purge_the_other_on_its_next_edit() {
-    let mut org = coordinator();
-    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
-    let p = two(&mut cw);
-    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
-    org.v.import(&first, &Default::default()).unwrap();
+    let (mut org, t, mut cw, p) = both_at_the_office();
     // Сенбай was merged into Senbay by mistake and taken out again; then Senbay is purged.
     org.v.merge_people(p.latin, p.cyrillic).unwrap();
     org.v.unmerge_people(p.latin, p.cyrillic).unwrap();
