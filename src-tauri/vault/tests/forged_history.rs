@@ -115,6 +115,39 @@ fn a_purge_of_a_record_the_device_never_held_is_refused() {
     refused(&mut s, &bundle, "a purge must continue");
 }
 
+/// A purge may continue versions never exported (edited and purged before the next bundle),
+/// but only when it also names a version of the record this vault holds: naming versions the
+/// vault never saw proves nothing.
+#[test]
+fn a_purge_naming_only_versions_never_seen_is_refused() {
+    let mut s = scene();
+    let x_device = s.x.device_id().unwrap();
+    // A version of X's own record that never left X.
+    let mut d =
+        s.x.get(s.x_record)
+            .unwrap()
+            .heads
+            .pop()
+            .unwrap()
+            .data
+            .unwrap();
+    d["notes"] = serde_json::json!("kept at home");
+    let unseen =
+        s.x.edit(s.x_record, d.to_string().as_bytes(), None, false)
+            .unwrap()
+            .revision;
+    let marker = serde_json::json!({ "kuager_purge": { "revisions": [unseen], "blobs": [] } });
+    let purge = revision(
+        s.testimony,
+        Kind::Testimony,
+        vec![unseen],
+        &x_device,
+        marker,
+    );
+    let bundle = forged_by_x(&mut s, "unseen", &[purge]);
+    refused(&mut s, &bundle, "does not have");
+}
+
 #[test]
 fn a_second_beginning_of_a_record_is_refused() {
     let mut s = scene();

@@ -189,3 +189,32 @@ fn a_purge_wins_over_a_concurrent_edit_whatever_order_the_bundles_arrive_in() {
         );
     }
 }
+
+/// A caseworker edits a record and purges it before the next bundle: the edit's content is gone
+/// and never travels, and the purge continues it. The coordinator still takes the purge (and
+/// the rest of the bundle) instead of refusing it for a version it can never get.
+#[test]
+fn a_purge_of_a_version_never_exported_still_reaches_the_coordinator() {
+    let mut org = coordinator();
+    let (t, mut cw) = caseworker(&mut org, "Almaty laptop");
+    let p = add_person(&mut cw, "Сенбай Нұрахен");
+    let first = export(&mut cw, ExportScope::SinceLast, &t.path().join("1"));
+    org.v.import(&first, &Default::default()).unwrap();
+    let mut d = cw.get(p).unwrap().heads.pop().unwrap().data.unwrap();
+    d["notes"] = serde_json::json!(EDITED);
+    cw.edit(p, d.to_string().as_bytes(), None, false).unwrap();
+    cw.purge(p, "consent withdrawn").unwrap();
+    let other = add_person(&mut cw, "Айгерім Қасым");
+    let second = export(&mut cw, ExportScope::SinceLast, &t.path().join("2"));
+    let r = org.v.import(&second, &Default::default()).unwrap();
+    assert_eq!((r.purged_records, r.new_records), (1, 1), "{r:?}");
+    let heads = org.v.get(p).unwrap().heads;
+    assert_eq!(heads.len(), 1, "the purge is the one current version");
+    assert!(heads[0]
+        .data
+        .as_ref()
+        .and_then(|d| d.get("names"))
+        .is_none());
+    assert!(org.v.get(other).is_ok());
+    assert!(org.v.verify().unwrap().problems.is_empty());
+}

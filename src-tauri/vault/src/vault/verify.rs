@@ -14,7 +14,8 @@ use crate::revision::Revision;
 use crate::store::{self, audit, blobs};
 
 /// A revision as `verify` reads it: id, record, parents.
-type Node = (String, String, Vec<String>);
+/// A revision's id, record and parents, and for a purge marker the revisions it destroys.
+type Node = (String, String, Vec<String>, Vec<String>);
 
 impl Vault {
     /// Checks SQLCipher page integrity, every revision id against its content, the revision
@@ -140,6 +141,13 @@ fn revision_ids(c: &Connection, rep: &mut VerifyReport) -> Result<Vec<Node>> {
         let data: Option<String> = row.get(6)?;
         let purged: bool = row.get(7)?;
         let parents: Vec<String> = serde_json::from_str(&parents).unwrap_or_default();
+        let destroys = data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .filter(crate::revision::is_purge_marker)
+            .and_then(|d| crate::revision::purge_targets(&d))
+            .map(|(revisions, _)| revisions)
+            .unwrap_or_default();
         if !purged {
             let ok = (|| -> Option<bool> {
                 let rev = Revision {
@@ -163,25 +171,33 @@ fn revision_ids(c: &Connection, rep: &mut VerifyReport) -> Result<Vec<Node>> {
                 ));
             }
         }
-        nodes.push((id, record, parents));
+        nodes.push((id, record, parents, destroys));
     }
     Ok(nodes)
 }
 
 /// Every parent is in the same record's history, and the stored heads are exactly the
-/// revisions no other revision names as a parent.
+/// revisions no other revision replaces: names as a parent, or (a purge marker) destroys. A
+/// purge marker may continue versions this vault never had, when it destroys them (they were
+/// edited and purged before any bundle carried them).
 fn graph(c: &Connection, nodes: &[Node], rep: &mut VerifyReport) -> Result<()> {
     let record_of: HashMap<&str, &str> = nodes
         .iter()
-        .map(|(id, r, _)| (id.as_str(), r.as_str()))
+        .map(|(id, r, _, _)| (id.as_str(), r.as_str()))
         .collect();
     let mut has_child: BTreeSet<&str> = BTreeSet::new();
-    for (id, record, parents) in nodes {
+    for (id, record, parents, destroys) in nodes {
+        for d in destroys {
+            if record_of.get(d.as_str()) == Some(&record.as_str()) {
+                has_child.insert(d);
+            }
+        }
         for p in parents {
             match record_of.get(p.as_str()) {
                 Some(r) if r == record => {
                     has_child.insert(p);
                 }
+                None if destroys.contains(p) => {}
                 _ => rep.problems.push(format!(
                     "revision {} names a parent {} that is not in this record's history",
                     &id[..12],
@@ -192,8 +208,8 @@ fn graph(c: &Connection, nodes: &[Node], rep: &mut VerifyReport) -> Result<()> {
     }
     let expected: BTreeSet<(String, String)> = nodes
         .iter()
-        .filter(|(id, _, _)| !has_child.contains(id.as_str()))
-        .map(|(id, r, _)| (r.clone(), id.clone()))
+        .filter(|(id, _, _, _)| !has_child.contains(id.as_str()))
+        .map(|(id, r, _, _)| (r.clone(), id.clone()))
         .collect();
     let stored: BTreeSet<(String, String)> = store::collect(
         c.prepare("SELECT r.id, h.value FROM records r, json_each(r.heads) h")?

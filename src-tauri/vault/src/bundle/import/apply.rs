@@ -206,13 +206,14 @@ fn set_heads(
     report: &mut ImportReport,
     write: bool,
 ) -> Result<()> {
+    // A purge marker replaces every version it destroys, its parents or not (one may continue
+    // versions never exported): the record ends with the marker alone as its head.
     let added: Vec<(String, Vec<String>)> = revs
         .iter()
         .map(|r| {
-            (
-                r.id.to_string(),
-                r.parents.iter().map(ToString::to_string).collect(),
-            )
+            let mut replaced: Vec<String> = r.parents.iter().map(ToString::to_string).collect();
+            replaced.extend(r.destroys.iter().cloned());
+            (r.id.to_string(), replaced)
         })
         .collect();
     let id: RecordId = record.parse()?;

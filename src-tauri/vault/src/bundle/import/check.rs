@@ -252,6 +252,27 @@ pub(super) fn signed_by_trusted(
     ))
 }
 
+/// Whether purge marker `rev` names, among the versions it destroys, one of its record that
+/// this vault holds or the bundle brings: proof that its device held the record's history (a
+/// purge of a record by its id alone stays refused).
+fn holds_a_destroyed_version(
+    conn: &Connection,
+    in_bundle: &HashMap<String, String>,
+    rev: &Light,
+) -> Result<bool> {
+    let record = rev.record.to_string();
+    for d in &rev.destroys {
+        let of = match in_bundle.get(d.as_str()) {
+            Some(r) => Some(r.clone()),
+            None => revisions::record_of(conn, d)?,
+        };
+        if of.as_deref() == Some(record.as_str()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Every revision's parents are in the bundle or here, and its attachments too. Returns the
 /// revisions this vault does not have yet, and how many it has.
 fn joinable(
@@ -272,12 +293,17 @@ fn joinable(
     let mut new = Vec::new();
     let mut known = 0;
     for rev in revisions {
+        let proven = rev.purge && holds_a_destroyed_version(conn, &in_bundle, &rev)?;
         for p in &rev.parents {
             let record = match in_bundle.get(p.as_str()) {
                 Some(r) => Some(r.clone()),
                 None => revisions::record_of(conn, p.as_str())?,
             };
             match record {
+                // A purge continues versions never exported (edited, then purged, before the
+                // next bundle: their content is gone, so they never travel). It may, when it
+                // names them among what it destroys and also names a version held here.
+                None if proven && rev.destroys.iter().any(|d| d == p.as_str()) => {}
                 None => return Err(reject_as(RejectReason::MissingEarlier, format!(
                     "revision {} continues a revision this vault does not have: import the earlier bundle from this caseworker first",
                     rev.id.short()

@@ -34,6 +34,8 @@ pub(super) struct Light {
     pub purge: bool,
     /// The attachments its data refers to (none for a purge marker).
     pub blobs: Vec<String>,
+    /// For a purge marker, the revisions it destroys (docs/architecture.md "Purge").
+    pub destroys: Vec<String>,
 }
 
 impl From<&Revision> for Light {
@@ -54,6 +56,11 @@ impl From<&Revision> for Light {
                 .flat_map(model::attachment_blobs)
                 .map(str::to_owned)
                 .collect(),
+            destroys: data
+                .filter(|_| purge)
+                .and_then(revision::purge_targets)
+                .map(|(revisions, _)| revisions)
+                .unwrap_or_default(),
         }
     }
 }
