@@ -45,6 +45,7 @@ pub mod bundle;
 
 mod vault;
 
+pub use bundle::share::{Going, PartnerPreview, PreviewLine, Withheld};
 pub use crypto::harden;
 pub use crypto::keys;
 pub use error::{Error, RejectReason, Rejection, Result};
@@ -58,7 +59,7 @@ pub use store::SCHEMA_VERSION;
 pub use summary::{days_since, Facts, Summary};
 pub use vault::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, Confirmed, CreateOptions, Duplicate,
-    HistoryEntry, Hit, LoadedProfile, MergeGroup, MergeSaved, MergedPerson, ProfileSpec,
-    RecordView, RotateReport, Saved, Settings, Vault, VerifyReport, MAX_REPORTED_ERRORS,
-    MAX_UNLOCK_DELAY, VAULT_JSON,
+    HistoryEntry, Hit, LoadedProfile, MergeGroup, MergeSaved, MergedPerson, Partner, PartnerExport,
+    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport,
+    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
 };

@@ -13,6 +13,7 @@
 pub(crate) mod export;
 pub(crate) mod import;
 mod limits;
+pub(crate) mod share;
 
 use std::fmt;
 use std::str::FromStr;

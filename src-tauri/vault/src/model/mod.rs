@@ -9,6 +9,7 @@
 pub(crate) mod merge;
 mod prc_id;
 mod records;
+pub(crate) mod share;
 mod stored;
 
 use std::fmt;
@@ -85,6 +86,12 @@ impl RecordId {
     /// A fresh id.
     pub fn new() -> Self {
         RecordId(uuid::Uuid::now_v7())
+    }
+
+    /// An id made of 16 given bytes, shaped as a random UUID (version 4): a partner's ids,
+    /// derived from ours (`crate::bundle::share`).
+    pub(crate) fn from_random_bytes(b: [u8; 16]) -> Self {
+        RecordId(uuid::Builder::from_random_bytes(b).into_uuid())
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) mod drafts;
 pub(crate) mod heads;
 pub(crate) mod merges;
 pub(crate) mod meta;
+pub(crate) mod partners;
 pub(crate) mod peers;
 pub(crate) mod purge;
 pub(crate) mod rekey;

@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -259,6 +259,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
         }
         if version < 11 {
             add_merged_into(&tx)?;
+        }
+        if version < 12 {
+            // Partner organisations and what was sent to each (`super::partners`).
+            tx.execute_batch(super::partners::SCHEMA_V12)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

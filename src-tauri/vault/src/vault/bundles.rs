@@ -28,7 +28,7 @@ impl Vault {
             check_strength(p)?;
         }
         let o = self.o()?;
-        bundle::export::export(&o.conn, &o.secrets, &self.dir, opts, progress)
+        bundle::export::export(&o.conn, &o.secrets, &self.dir, opts, None, progress)
     }
 
     /// Imports a bundle: every check of docs/bundle-format.md "Reading", then one

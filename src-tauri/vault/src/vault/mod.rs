@@ -12,6 +12,7 @@ mod bulk;
 mod bundles;
 mod drafts;
 mod lifecycle;
+mod partners;
 mod people;
 mod profile;
 mod purges;
@@ -33,6 +34,7 @@ use crate::store::audit;
 use crate::{index, revision};
 
 pub use crate::crypto::keys::Confirmed;
+pub use partners::{Partner, PartnerExport};
 pub use profile::{LoadedProfile, ProfileSpec};
 pub use types::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, CreateOptions, Duplicate, HistoryEntry, Hit,

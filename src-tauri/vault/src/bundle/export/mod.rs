@@ -18,13 +18,14 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::share::{self, PartnerPlan};
 use super::{BundleLimits, Recipient};
 use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::model::RecordId;
 use crate::revision;
-use crate::store::{audit, peers};
+use crate::store::{audit, partners, peers};
 
 pub use plan::PASSPHRASE_RECIPIENT;
 
@@ -209,15 +210,33 @@ fn destination(output: &Path, id: &Identity) -> Result<Destination> {
 
 /// Writes the bundles of an export, in order. `progress` receives the bytes written so far.
 /// A failure or a cancel removes every file this export wrote and records nothing.
+///
+/// A bundle to a partner organisation (`partner`, planned by `crate::bundle::share`) is
+/// encrypted to that partner alone and holds the revisions its plan made.
 pub(crate) fn export(
     conn: &Connection,
     secrets: &VaultSecrets,
     vault_dir: &Path,
     opts: &ExportOptions,
+    partner: Option<&PartnerPlan>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportReport> {
-    let to = plan::addressees(conn, opts)?;
-    let contents = plan::contents(conn, &opts.scope, &to, &opts.limits)?;
+    let (to, contents) = match partner {
+        None => {
+            let to = plan::addressees(conn, opts)?;
+            let contents = plan::contents(conn, &opts.scope, &to, &opts.limits)?;
+            (to, contents)
+        }
+        Some(p) => {
+            let to = plan::Addressees {
+                recipients: vec![p.recipient.parse()?],
+                names: vec![p.recipient.clone()],
+                key: String::new(),
+            };
+            let contents = plan::partner_contents(conn, p, &to, &opts.limits)?;
+            (to, contents)
+        }
+    };
     let n = contents.parts.len();
     let ids: Vec<Identity> = (1..=n).map(|k| Identity::new((k, n))).collect();
     let dests = ids
@@ -232,6 +251,7 @@ pub(crate) fn export(
             secrets,
             vault_dir,
             opts,
+            partner,
             to: &to,
             contents: &contents,
             part,
@@ -246,13 +266,21 @@ pub(crate) fn export(
         }
     }
     // What left is on record, or nothing left.
-    if let Err(e) = record(conn, secrets, opts, &to, &contents, &bundles) {
+    let recorded = match partner {
+        None => record(conn, secrets, opts, &to, &contents, &bundles),
+        Some(p) => record_partner(conn, secrets, p, &bundles),
+    };
+    if let Err(e) = recorded {
         return Err(remove_all(&bundles, &dests[0].dir, e));
     }
     let records: BTreeSet<&String> = contents.parts.iter().flat_map(|p| &p.records).collect();
     Ok(ExportReport {
         records: records.len(),
-        revisions: contents.parts.iter().map(|p| p.seqs.len()).sum(),
+        revisions: contents
+            .parts
+            .iter()
+            .map(|p| p.seqs.len() + p.lines.len())
+            .sum(),
         blobs: contents.parts.iter().map(|p| p.blobs.len()).sum(),
         audit_events: contents.parts.iter().map(|p| p.audit_events).sum(),
         recipients: to.names,
@@ -309,6 +337,54 @@ fn write_one(
         size,
         bundle_id: job.id.bundle_id.clone(),
     })
+}
+
+/// Remembers what the partner now has of each record, and records each bundle written: to
+/// whom, and which of our records went (or were withdrawn).
+fn record_partner(
+    conn: &Connection,
+    secrets: &VaultSecrets,
+    p: &PartnerPlan,
+    bundles: &[ExportedBundle],
+) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    for o in &p.outgoing {
+        partners::set_sent(&tx, &p.label, &o.ours.to_string(), &o.sent)?;
+    }
+    let sent: BTreeSet<String> = p
+        .preview
+        .going
+        .iter()
+        .filter(|l| l.going != Some(share::Going::Unchanged))
+        .map(|l| l.record.to_string())
+        .collect();
+    let withdrawn: Vec<String> = p
+        .preview
+        .withdrawn
+        .iter()
+        .map(|l| l.record.to_string())
+        .collect();
+    let of = bundles.len();
+    for (k, b) in bundles.iter().enumerate() {
+        audit::append(
+            &tx,
+            &secrets.device_id().to_string(),
+            &revision::now(),
+            "partner_bundle_exported",
+            serde_json::json!({
+                "bundle_id": b.bundle_id,
+                "part": { "number": k + 1, "of": of },
+                "partner": p.label,
+                "recipient": p.recipient,
+                "sent": sent,
+                "withdrawn": withdrawn,
+                "withheld": p.preview.withheld.len(),
+                "sha256": b.sha256,
+            }),
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Remembers what these recipients have, and records each bundle written.

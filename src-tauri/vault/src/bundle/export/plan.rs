@@ -97,6 +97,9 @@ impl Contents {
 pub(super) struct Part {
     /// Revisions, by local sequence number, oldest first.
     pub seqs: Vec<i64>,
+    /// Revisions made for this bundle alone (a partner's, `crate::bundle::share`), as lines
+    /// of `records.jsonl`; after `seqs`.
+    pub lines: Vec<Vec<u8>>,
     /// Records with revisions in this bundle.
     pub records: BTreeSet<String>,
     /// `records.jsonl`: its size and SHA-256 (its lines are generated again while writing).
@@ -148,7 +151,18 @@ struct Planner<'l> {
     carried: BTreeSet<String>,
 }
 
-impl Planner<'_> {
+impl<'l> Planner<'l> {
+    fn new(limits: &'l BundleLimits, manifest_base: u64) -> Self {
+        Planner {
+            limits,
+            manifest_base,
+            parts: Vec::new(),
+            part: Part::default(),
+            hash: Sha256::new(),
+            carried: BTreeSet::new(),
+        }
+    }
+
     /// Whether the current bundle can take `more` within every cap.
     fn fits(&self, more: &Load) -> bool {
         let (l, p) = (self.limits, &self.part);
@@ -189,7 +203,7 @@ impl Planner<'_> {
 
     /// Closes the current bundle (if it holds anything) and starts another.
     fn next_part(&mut self) {
-        if self.part.seqs.is_empty() && self.part.audit.is_empty() {
+        if self.part.seqs.is_empty() && self.part.lines.is_empty() && self.part.audit.is_empty() {
             return;
         }
         let mut done = std::mem::take(&mut self.part);
@@ -225,9 +239,9 @@ impl Planner<'_> {
         Ok(new)
     }
 
-    fn revision(&mut self, conn: &Connection, seq: i64) -> Result<()> {
-        let rev = revisions::by_seq(conn, seq)?;
-        let line = revision_line(&rev)?;
+    /// A stored revision (`seq`), or one made for this bundle.
+    fn revision(&mut self, conn: &Connection, rev: &Revision, seq: Option<i64>) -> Result<()> {
+        let line = revision_line(rev)?;
         if line.len() as u64 > MAX_REVISION_LINE_BYTES {
             return Err(Error::invalid(
                 "export",
@@ -237,7 +251,7 @@ impl Planner<'_> {
                 ),
             ));
         }
-        let new = self.new_blobs(conn, &rev)?;
+        let new = self.new_blobs(conn, rev)?;
         let more = Load {
             blobs: new.len(),
             blob_bytes: new.iter().map(|b| readdressed_size(b.2)).sum(),
@@ -251,9 +265,12 @@ impl Planner<'_> {
             )
         })?;
         let p = &mut self.part;
-        p.seqs.push(seq);
         p.records_size += line.len() as u64;
         self.hash.update(&line);
+        match seq {
+            Some(seq) => p.seqs.push(seq),
+            None => p.lines.push(line),
+        }
         p.records.insert(rev.record.to_string());
         self.carried.extend(new.iter().map(|b| b.0.clone()));
         p.blobs.extend(new);
@@ -299,16 +316,9 @@ pub(super) fn contents(
     if seqs.is_empty() {
         return Err(Error::NothingToExport);
     }
-    let mut plan = Planner {
-        limits,
-        manifest_base: manifest_base(&to.names, scope),
-        parts: Vec::new(),
-        part: Part::default(),
-        hash: Sha256::new(),
-        carried: BTreeSet::new(),
-    };
+    let mut plan = Planner::new(limits, manifest_base(&to.names, scope));
     for seq in seqs {
-        plan.revision(conn, seq)?;
+        plan.revision(conn, &revisions::by_seq(conn, seq)?, Some(seq))?;
     }
     let records: BTreeSet<String> = plan
         .parts
@@ -324,6 +334,33 @@ pub(super) fn contents(
         parts: plan.parts,
         since,
         last_audit,
+    })
+}
+
+/// What a partner bundle holds: the revisions its plan made, and no audit events (the
+/// organisation's log is its own).
+pub(super) fn partner_contents(
+    conn: &Connection,
+    partner: &crate::bundle::share::PartnerPlan,
+    to: &Addressees,
+    limits: &BundleLimits,
+) -> Result<Contents> {
+    if partner.outgoing.is_empty() {
+        return Err(Error::NothingToExport);
+    }
+    let ids = partner.scope.as_ref().map_or(0, Vec::len);
+    let mut plan = Planner::new(
+        limits,
+        manifest_base(&to.names, &ExportScope::All) + ids as u64 * 48,
+    );
+    for o in &partner.outgoing {
+        plan.revision(conn, &o.rev, None)?;
+    }
+    plan.next_part();
+    Ok(Contents {
+        parts: plan.parts,
+        since: (0, 0),
+        last_audit: 0,
     })
 }
 

@@ -30,6 +30,8 @@ pub(super) struct Job<'a> {
     pub secrets: &'a VaultSecrets,
     pub vault_dir: &'a Path,
     pub opts: &'a ExportOptions,
+    /// A bundle to a partner organisation.
+    pub partner: Option<&'a crate::bundle::share::PartnerPlan>,
     pub to: &'a Addressees,
     /// The whole export.
     pub contents: &'a Contents,
@@ -76,6 +78,7 @@ const CHUNK: usize = 256 * 1024;
 struct RecordLines<'c> {
     conn: &'c Connection,
     seqs: std::slice::Iter<'c, i64>,
+    lines: std::slice::Iter<'c, Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
     size: u64,
@@ -85,12 +88,13 @@ struct RecordLines<'c> {
 impl Read for RecordLines<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.buf.len() {
-            let Some(&seq) = self.seqs.next() else {
-                return Ok(0);
+            self.buf = match (self.seqs.next(), self.lines.next()) {
+                (Some(&seq), _) => revisions::by_seq(self.conn, seq)
+                    .and_then(|r| revision_line(&r))
+                    .map_err(io::Error::other)?,
+                (None, Some(line)) => line.clone(),
+                (None, None) => return Ok(0),
             };
-            self.buf = revisions::by_seq(self.conn, seq)
-                .and_then(|r| revision_line(&r))
-                .map_err(io::Error::other)?;
             self.pos = 0;
             self.size += self.buf.len() as u64;
             self.hash.update(&self.buf);
@@ -226,6 +230,7 @@ pub(super) fn bundle(
     let mut lines = RecordLines {
         conn: job.conn,
         seqs: c.seqs.iter(),
+        lines: c.lines.iter(),
         buf: Vec::new(),
         pos: 0,
         size: 0,
@@ -361,20 +366,30 @@ fn manifest(
         },
         "recipients": job.to.names,
         "part": { "number": number, "of": of },
-        "scope": match &job.opts.scope {
-            ExportScope::Records(ids) => serde_json::json!({ "records": ids }),
-            ExportScope::All => serde_json::json!({ "records": "all", "since": serde_json::Value::Null }),
-            ExportScope::SinceLast => serde_json::json!({ "records": "all", "since": { "revision_seq": since_rev, "audit_seq": since_audit } }),
+        "scope": match (&job.opts.scope, job.partner) {
+            (_, Some(p)) => match &p.scope {
+                Some(ids) => serde_json::json!({ "records": ids }),
+                None => serde_json::json!({ "records": "all", "since": serde_json::Value::Null }),
+            },
+            (ExportScope::Records(ids), None) => serde_json::json!({ "records": ids }),
+            (ExportScope::All, None) => serde_json::json!({ "records": "all", "since": serde_json::Value::Null }),
+            (ExportScope::SinceLast, None) => serde_json::json!({ "records": "all", "since": { "revision_seq": since_rev, "audit_seq": since_audit } }),
         },
         "entries": entries,
         "attachments": attachments,
         "counts": {
             "records": c.records.len(),
-            "revisions": c.seqs.len(),
+            "revisions": c.seqs.len() + c.lines.len(),
             "blobs": c.blobs.len(),
             "audit_events": c.audit_events,
         },
     });
+    let mut manifest = manifest;
+    if job.partner.is_some() {
+        // A bundle to a partner organisation: its records are the partner's copies
+        // (docs/bundle-format.md "Partner bundles"). Absent from every other bundle.
+        manifest["audience"] = serde_json::json!("partner");
+    }
     let mut bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Verify(e.to_string()))?;
     bytes.push(b'\n');
