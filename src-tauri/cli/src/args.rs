@@ -149,7 +149,14 @@ pub enum Command {
         #[command(subcommand)]
         action: RecipientsCmd,
     },
-    /// Write a bundle (age-encrypted, signed) for the coordinators: the only way out of a vault.
+    /// Partner organisations (another NGO, a lawyer, a UN mechanism): they receive, with
+    /// `kuager export --partner`, only what each witness's consent allows.
+    Partners {
+        #[command(subcommand)]
+        action: PartnersCmd,
+    },
+    /// Write a bundle (age-encrypted, signed) for the coordinators, or with `--partner` for a
+    /// partner organisation: the only way out of a vault.
     Export(ExportArgs),
     /// Name this vault (shown to coordinators inside bundles): `label TEXT`, `label --clear`, or
     /// `label` to show it.
@@ -327,6 +334,26 @@ pub enum RecipientsCmd {
 }
 
 #[derive(Subcommand)]
+pub enum PartnersCmd {
+    /// Add a partner organisation by its age key (age1… or "ssh-ed25519 …").
+    Add {
+        /// Its public key.
+        key: String,
+        /// Its name here ("UN WGEID", "Lawyer Seitkali").
+        #[arg(long, required = true)]
+        label: String,
+    },
+    /// List the partners.
+    List,
+    /// Remove a partner (by its label or key): what was sent to it can no longer be withdrawn
+    /// from it, and if added again it gets new pseudonyms.
+    Remove {
+        /// The label or key.
+        partner: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum PolicyCmd {
     /// Whether bundles may be encrypted to a passphrase instead of the coordinators' keys.
     PassphraseBundles {
@@ -388,6 +415,15 @@ pub enum RecoveryCmd {
 #[derive(Args)]
 #[command(group(ArgGroup::new("scope").args(["all", "since_last", "record"])))]
 pub struct ExportArgs {
+    /// For this partner organisation (its label): only testimonies whose consent allows
+    /// partners, the people they name (contact removed, some as pseudonyms) and their
+    /// attempts; what is withheld is named on standard error. Without `--record`, everything
+    /// that may go.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["all", "since_last", "to", "passphrase"])]
+    pub partner: Option<String>,
+    /// With `--partner`: say what would go and what is withheld, and write nothing.
+    #[arg(long, requires = "partner")]
+    pub preview: bool,
     /// Everything, even what was exported before.
     #[arg(long)]
     pub all: bool,

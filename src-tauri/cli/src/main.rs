@@ -112,6 +112,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Recipients { action } => cmd::keys::recipients(out, &dir, action),
         Command::Identity { action } => cmd::keys::identity(out, &dir, action),
         Command::Trust { action } => cmd::keys::trust(out, &dir, action),
+        Command::Partners { action } => cmd::partners::partners(out, &dir, action),
+        Command::Export(a) if a.partner.is_some() => cmd::partners::export(out, &dir, a),
         Command::Export(a) => cmd::bundles::export(out, &dir, a),
         Command::Inspect {
             bundle,
