@@ -17,6 +17,7 @@
 //! | `store` | the SQLCipher database: schema, revisions, heads, purge, audit, settings |
 //! | [`index`] | search keys, the indexer and its queue, search queries |
 //! | [`summary`] | the typed facts a list row shows (wording is the caller's) |
+//! | [`stats`] | the dashboards' counts, the follow-up list, counts saved for advocacy |
 //! | [`bundle`] | export and import, each in phases |
 //! | `vault` | [`Vault`]: one type, its methods by area |
 //!
@@ -41,6 +42,8 @@ pub mod index;
 
 pub mod summary;
 
+pub mod stats;
+
 pub mod bundle;
 
 mod vault;
@@ -60,6 +63,6 @@ pub use summary::{days_since, Facts, Summary};
 pub use vault::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, Confirmed, CreateOptions, Duplicate,
     HistoryEntry, Hit, LoadedProfile, MergeGroup, MergeSaved, MergedPerson, Partner, PartnerExport,
-    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport,
-    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, VAULT_JSON,
+    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport, MAX_BEHIND,
+    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, THIS_DEVICE, VAULT_JSON,
 };

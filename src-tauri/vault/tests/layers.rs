@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Bottom first. A module may use itself and those before it.
 const LAYERS: &[&str] = &[
     "error", "fsutil", "crypto", "profile", "model", "revision", "store", "index", "summary",
-    "bundle", "vault",
+    "stats", "bundle", "vault",
 ];
 
 fn rank(module: &str) -> Option<usize> {

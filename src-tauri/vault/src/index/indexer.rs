@@ -95,6 +95,7 @@ pub(crate) fn reindex(
             st.execute(params![k, rid])?;
         }
     }
+    super::facts::refresh(tx, &rid, heads, fresh)?;
     match text {
         Text::Now => index_text(tx, &rid, heads, fresh),
         Text::Deferred => Ok(()),

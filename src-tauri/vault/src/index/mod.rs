@@ -7,12 +7,14 @@
 //! returns record ids; summaries and wording are higher up.
 
 mod duplicates;
+mod facts;
 mod indexer;
 pub mod keys;
 mod queries;
 mod queue;
 
 pub(crate) use duplicates::candidates as duplicate_candidates;
+pub(crate) use facts::{fill_once as fill_facts_once, FILLED as FACTS_FILLED};
 pub(crate) use indexer::{reindex, reindex_record, Text};
 pub use queries::MatchKind;
 pub(crate) use queries::{referring, search_ids};

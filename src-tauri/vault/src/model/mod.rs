@@ -9,6 +9,7 @@
 pub(crate) mod merge;
 mod prc_id;
 mod records;
+pub mod regions;
 pub(crate) mod share;
 mod stored;
 

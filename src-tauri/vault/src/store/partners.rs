@@ -13,13 +13,13 @@ use crate::revision;
 
 /// Schema 12.
 pub(super) const SCHEMA_V12: &str = r#"
-CREATE TABLE partners (
+CREATE TABLE IF NOT EXISTS partners (
     label TEXT PRIMARY KEY,
     recipient TEXT NOT NULL UNIQUE,
     secret TEXT NOT NULL,
     added_at TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE partner_sent (
+CREATE TABLE IF NOT EXISTS partner_sent (
     partner TEXT NOT NULL REFERENCES partners(label) ON DELETE CASCADE,
     record TEXT NOT NULL,
     out_record TEXT NOT NULL,

@@ -293,20 +293,38 @@ pub(crate) fn record_import(
     bundle_id: &str,
     sha256: &str,
     signer: &str,
+    device_id: &str,
     size: u64,
     records: usize,
 ) -> Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size, records) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO imports(bundle_id, sha256, signer, at, size, records, device_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             bundle_id,
             sha256,
             signer,
             revision::now(),
             size as i64,
-            records as i64
+            records as i64,
+            device_id
         ],
     )?;
     Ok(())
+}
+
+/// The label this vault gave each device whose bundles it imported, by the device id its
+/// revisions carry (bundles imported before schema 12 did not keep it).
+pub(crate) fn device_labels_by_id(
+    c: &Connection,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    Ok(collect(
+        c.prepare_cached(
+            "SELECT DISTINCT i.device_id, d.label FROM imports i \
+             JOIN trusted_devices d ON d.public_key = i.signer WHERE i.device_id IS NOT NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    )?
+    .into_iter()
+    .collect())
 }

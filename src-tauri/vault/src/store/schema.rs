@@ -125,6 +125,33 @@ fn add_merged_into(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Version 12 (with `super::partners::SCHEMA_V12`): the facts dashboards count, kept by every
+/// save (`crate::index`, `facts.rs`), and revisions by device for caseworker activity.
+/// `IF NOT EXISTS`, run at every open: a development vault at 12 without them gets them.
+const FACTS_V12: &str = r#"
+CREATE TABLE IF NOT EXISTS attempt_facts (
+    record TEXT PRIMARY KEY,
+    person TEXT NOT NULL,
+    submitted TEXT NOT NULL,
+    channel TEXT,
+    request TEXT,
+    outcome TEXT,
+    waiting INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attempt_facts_person ON attempt_facts(person, submitted);
+CREATE TABLE IF NOT EXISTS event_facts (
+    record TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    year INTEGER,
+    region TEXT NOT NULL,
+    facility TEXT,
+    PRIMARY KEY (record, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_facts_type ON event_facts(type, record);
+CREATE INDEX IF NOT EXISTS revisions_device_at ON revisions(device, at);
+"#;
+
 /// Devices untrusted before schema 10 lost their row; the audit log kept each trust and
 /// untrust. A device whose last such event is an untrust comes back as revoked (at that
 /// event's time), so that the upgrade does not make it trustable again.
@@ -261,8 +288,17 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
             add_merged_into(&tx)?;
         }
         if version < 12 {
-            // Partner organisations and what was sent to each (`super::partners`).
+            // Partner organisations and what was sent to each (`super::partners`), and the
+            // device id of each bundle imported (whose work the dashboards count).
             tx.execute_batch(super::partners::SCHEMA_V12)?;
+            let has: bool = tx.query_row(
+                "SELECT count(*) FROM pragma_table_info('imports') WHERE name = 'device_id'",
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n > 0),
+            )?;
+            if !has {
+                tx.execute_batch("ALTER TABLE imports ADD COLUMN device_id TEXT;")?;
+            }
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -272,6 +308,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
     }
     // Idempotent: a vault written by a development build at version 11 before its last table.
     add_merged_into(conn)?;
+    conn.execute_batch(FACTS_V12)?;
     Ok(())
 }
 

@@ -121,6 +121,7 @@ impl Vault {
         let device = secrets.device_id().to_string();
         meta::set(&conn, meta::VAULT_ID, &secrets.vault_id().to_string())?;
         meta::set(&conn, "created_at", &revision::now())?;
+        meta::set(&conn, index::FACTS_FILLED, "1")?;
         for (r, path) in &recovery_slots {
             remember_recovery_slot(&conn, r, path)?;
         }
@@ -253,6 +254,7 @@ impl Vault {
         // A key rotation an interruption cut short is finished or undone first.
         super::rotate::resume(&self.dir, &secrets)?;
         let conn = store::open(&self.dir.join("vault.db"), &secrets)?;
+        index::fill_facts_once(&conn)?;
         let stored = meta::get(&conn, meta::VAULT_ID)?;
         if stored.as_deref() != Some(secrets.vault_id().to_string().as_str()) {
             return Err(Error::Format {

@@ -20,6 +20,7 @@ mod queries;
 mod records;
 mod rotate;
 mod settings;
+mod stats;
 mod types;
 mod verify;
 
@@ -36,6 +37,7 @@ use crate::{index, revision};
 pub use crate::crypto::keys::Confirmed;
 pub use partners::{Partner, PartnerExport};
 pub use profile::{LoadedProfile, ProfileSpec};
+pub use stats::{MAX_BEHIND, THIS_DEVICE};
 pub use types::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, CreateOptions, Duplicate, HistoryEntry, Hit,
     MergeGroup, MergeSaved, MergedPerson, RecordView, RotateReport, Saved, Settings, VerifyReport,

@@ -112,6 +112,7 @@ pub(super) fn commit(
         &checked.bundle_id,
         file_sha,
         &signer.public_key,
+        &checked.device_id,
         file_size,
         report.new_records + report.changed_records,
     )?;

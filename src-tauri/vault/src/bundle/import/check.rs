@@ -62,6 +62,8 @@ pub(crate) struct Verified {
 /// A bundle that passed every check.
 pub(super) struct Checked {
     pub bundle_id: String,
+    /// The signing vault's device id (the `device` of the revisions it wrote itself).
+    pub device_id: String,
     pub signer: Signer,
     /// The signer was trusted before this import.
     pub was_trusted: bool,
@@ -136,6 +138,7 @@ pub(super) fn all(
     let relayed = new.iter().filter(|r| r.device != device_id).count();
     Ok(Checked {
         bundle_id,
+        device_id,
         signer,
         was_trusted,
         new,
