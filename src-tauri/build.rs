@@ -63,6 +63,16 @@ const COMMANDS: &[&str] = &[
     "device_revoke",
     "conflicts_list",
     "conflict_resolve",
+    "dashboard_chart",
+    "dashboard_records",
+    "follow_up_list",
+    "counts_preview",
+    "counts_save",
+    "partners_list",
+    "partners_add",
+    "partners_remove",
+    "partner_preview",
+    "partner_export",
 ];
 
 fn main() {

@@ -224,6 +224,16 @@ pub fn run() {
             commands::receive::device_revoke,
             commands::receive::conflicts_list,
             commands::receive::conflict_resolve,
+            commands::evidence::dashboard_chart,
+            commands::evidence::dashboard_records,
+            commands::evidence::follow_up_list,
+            commands::evidence::counts_preview,
+            commands::evidence::counts_save,
+            commands::partners::partners_list,
+            commands::partners::partners_add,
+            commands::partners::partners_remove,
+            commands::partners::partner_preview,
+            commands::partners::partner_export,
         ])
         .setup(|app| {
             let boot = app.state::<AppState>().boot_query();

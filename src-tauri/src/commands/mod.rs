@@ -2,7 +2,9 @@
 //! shape and bounds, call `vault`, map the result to a `dto` type.
 
 pub mod bundles;
+pub mod evidence;
 pub mod organisation;
+pub mod partners;
 pub mod receive;
 pub mod records;
 pub mod session;

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault::model::stored_name as word;
 
+mod evidence;
 mod organisation;
 mod receive;
+pub use evidence::*;
 pub use organisation::*;
 pub use receive::*;
 
@@ -528,6 +530,15 @@ pub fn typescript() -> String {
         DuplicateDto::decl(&cfg),
         MergeGroupDto::decl(&cfg),
         MergedPersonDto::decl(&cfg),
+        ChartRowDto::decl(&cfg),
+        ChartDto::decl(&cfg),
+        FollowUpDto::decl(&cfg),
+        CountLabelsDto::decl(&cfg),
+        CountsFileDto::decl(&cfg),
+        PartnerDto::decl(&cfg),
+        PreviewLineDto::decl(&cfg),
+        PartnerPreviewDto::decl(&cfg),
+        PartnerSentDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

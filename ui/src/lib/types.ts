@@ -660,3 +660,61 @@ summary: SummaryDto,
  * The person they were merged into (where the merge is undone).
  */
 into: string, };
+
+export type ChartRowDto = { key: string, counts: number[], };
+
+export type ChartDto = { 
+/**
+ * The chart's key (`attempts-by-year`, …).
+ */
+chart: string, 
+/**
+ * Column keys (`["count"]` for one series).
+ */
+columns: Array<string>, rows: Array<ChartRowDto>, 
+/**
+ * Whether it may be saved to a file (closed sets only).
+ */
+exportable: boolean, };
+
+export type FollowUpDto = { person: string, name: string | null, attempt: string, 
+/**
+ * `YYYY-MM-DD`.
+ */
+submitted: string, channel: string | null, request: string | null, days: number, attempts: number, };
+
+export type CountLabelsDto = { title: string, row_heading: string, rows: { [key in string]: string }, columns: { [key in string]: string }, note: string, };
+
+export type CountsFileDto = { 
+/**
+ * The counts as CSV text: exactly what the file says.
+ */
+text: string, rows: number, columns: number, 
+/**
+ * Counts written as "< 5".
+ */
+suppressed: number, 
+/**
+ * Where it was written (after saving).
+ */
+path: string | null, };
+
+export type PartnerDto = { label: string, recipient: string, added_at: string, };
+
+export type PreviewLineDto = { summary: SummaryDto, 
+/**
+ * `named`, `pseudonym` or `unchanged`, for records that go.
+ */
+going: string | null, 
+/**
+ * Why not (`consent-internal`, `no-consenting-testimony`, …).
+ */
+reason: string | null, };
+
+export type PartnerPreviewDto = { partner: string, going: Array<PreviewLineDto>, withheld: Array<PreviewLineDto>, withdrawn: Array<PreviewLineDto>, contact_removed: number, attachments: number, attachments_withheld: number, 
+/**
+ * Whether a bundle would carry anything new.
+ */
+has_news: boolean, };
+
+export type PartnerSentDto = { path: string, sha256: string, size: number, preview: PartnerPreviewDto, };
