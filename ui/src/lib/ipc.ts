@@ -7,7 +7,8 @@ import type {
   ExportRequest, HistoryDto, HitDto, IpcError, ListPage, OrganisationDto, ProfileDto,
   ConflictPage, DeviceDto, DuplicateDto, ImportProgress, IncomingDto, MergeGroupDto, ReviewDto,
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
-  RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto,
+  RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto, ChartDto, CountLabelsDto,
+  CountsFileDto, FollowUpDto, PartnerDto, PartnerPreviewDto, PartnerSentDto,
 } from './types';
 
 export type { IpcError };
@@ -101,6 +102,24 @@ export const ipc = {
     invoke<SavedDto>('conflict_resolve', { id, seen, keep, merged }),
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
+
+  chart: (chartKey: string) => invoke<ChartDto>('dashboard_chart', { chartKey }),
+  chartRecords: (chartKey: string, row: string, column: string | null) =>
+    invoke<SummaryDto[]>('dashboard_records', { chartKey, row, column }),
+  followUp: (minDays: number) => invoke<FollowUpDto[]>('follow_up_list', { minDays }),
+  countsPreview: (chartKey: string, labels: CountLabelsDto) =>
+    invoke<CountsFileDto>('counts_preview', { chartKey, labels }),
+  countsSave: (chartKey: string, labels: CountLabelsDto, fileFormat: 'csv' | 'svg' | 'png') =>
+    invoke<CountsFileDto>('counts_save', { chartKey, labels, fileFormat }),
+  partners: () => invoke<PartnerDto[]>('partners_list'),
+  addPartner: (key: string, label: string, passphrase: string) =>
+    invoke<null>('partners_add', { key, label, passphrase }),
+  removePartner: (label: string, passphrase: string) =>
+    invoke<null>('partners_remove', { label, passphrase }),
+  partnerPreview: (partner: string, records: string[] | null) =>
+    invoke<PartnerPreviewDto>('partner_preview', { partner, records }),
+  partnerExport: (partner: string, records: string[] | null) =>
+    invoke<PartnerSentDto>('partner_export', { partner, records }),
 };
 
 /** The first name of a person record, for display (a short id if it cannot be read). */

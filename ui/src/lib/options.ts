@@ -40,6 +40,9 @@ export const OUTCOMES = set('outcome', [
   'pending', 'no-response', 'accepted', 'refused', 'not-accepted-for-processing',
   'more-documents-requested', 'told-to-return-to-china', 'other',
 ]);
+export const REQUESTS = set('request', [
+  'renounce-prc-citizenship', 'cancel-hukou', 'annul-prc-passport', 'other',
+]);
 export const CHANNELS = set('channel', [
   'consulate-almaty', 'embassy-astana', 'other-consulate', 'mail', 'via-lawyer', 'in-china',
 ]);

@@ -16,7 +16,9 @@ export type Route =
   | { name: 'devices' }
   | { name: 'conflicts' }
   | { name: 'resolve'; id: string }
-  | { name: 'audit' };
+  | { name: 'audit' }
+  | { name: 'dashboards' }
+  | { name: 'partners'; records?: string[]; from?: string };
 
 let current = $state<Route>({ name: 'home' });
 
