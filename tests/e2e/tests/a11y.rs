@@ -139,6 +139,7 @@ fn every_screen_passes_axe_and_is_reachable_by_keyboard() {
     check(&s, "unlock");
     s.quit();
     problems.extend(conflict_and_merge(&sb, &axe));
+    problems.extend(evidence(&sb, &axe));
     sb.assert_no_network_calls();
     assert!(
         problems.is_empty(),
@@ -195,6 +196,60 @@ fn conflict_and_merge(sb: &Sandbox, axe: &str) -> Vec<String> {
     s.click(&s.find("[data-testid=merge-confirm]", 5));
     s.find("[data-testid=unmerge]", 20);
     problems.extend(audit(&s, axe, "person: merged"));
+    s.quit();
+    problems
+}
+
+/// Dashboards (both, with a bar's records open and a chart's save panel), the follow-up list,
+/// and a partner's preview, in the vault the first session left (an attempt waiting a year, a
+/// testimony with consent for partners).
+fn evidence(sb: &Sandbox, axe: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    {
+        let mut v = vault::Vault::open(&e2e::vault_dir(sb)).unwrap();
+        v.unlock(&vault::Passphrase::new(PASS.to_owned())).unwrap();
+        let p = v.list(Some(vault::Kind::Person)).unwrap()[0].id;
+        for j in [
+            json!({"person": p, "submitted_on": "2024-01", "channel": "mail"}),
+            json!({"person": p, "submitted_on": "2023-03", "channel": "consulate-almaty", "outcome": "refused"}),
+        ] {
+            v.add(vault::Kind::Attempt, j.to_string().as_bytes())
+                .unwrap();
+        }
+        let t = json!({"witness": p, "narrative": "Told for partners.", "consent": {"given": true, "scope": "partner-orgs"},
+            "events": [{"type": "camp", "from": "2018", "place": "Ghulja", "facility": "Camp 3"}]});
+        v.add(vault::Kind::Testimony, t.to_string().as_bytes())
+            .unwrap();
+        let ok = v
+            .confirm_passphrase(&vault::Passphrase::new(PASS.to_owned()))
+            .unwrap();
+        v.add_partner(&age_public_key().parse().unwrap(), "UN WGEID", ok)
+            .unwrap();
+    }
+    let s = sb.launch();
+    s.unlock(PASS);
+    s.click(&s.find("[data-testid=nav-dashboards]", 30));
+    s.find("[data-testid=charts-ready]", 20);
+    problems.extend(audit(&s, axe, "dashboards: attempts"));
+    s.click(&s.find(
+        "[data-testid=chart-attempts-by-year] [data-testid=chart-bar]:not([disabled])",
+        5,
+    ));
+    s.find("[data-testid=chart-records]", 20);
+    problems.extend(audit(&s, axe, "dashboards: a bar's records"));
+    s.click(&s.find("[data-testid=chart-waiting] [data-testid=chart-save]", 5));
+    s.find("[data-testid=counts-preview]", 20);
+    problems.extend(audit(&s, axe, "dashboards: save counts"));
+    s.click(&s.find("[data-testid=dash-tab-testimonies]", 5));
+    s.find("[data-testid=charts-ready]", 20);
+    problems.extend(audit(&s, axe, "dashboards: testimonies"));
+    s.click(&s.find("[data-testid=dash-tab-follow-up]", 5));
+    s.find("[data-testid=follow-up]", 20);
+    problems.extend(audit(&s, axe, "follow-up list"));
+    s.click(&s.find("[data-testid=nav-partners]", 5));
+    s.click(&s.find("[data-testid=partner-preview]", 20));
+    s.find("[data-testid=partner-preview-result]", 20);
+    problems.extend(audit(&s, axe, "partner preview"));
     s.quit();
     problems
 }
