@@ -42,14 +42,16 @@ pub async fn dashboard_records(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// People whose last attempt has waited more than `min_days` for an answer, oldest first.
+/// People whose last attempt has waited more than `min_days` for an answer, oldest first: the
+/// first `limit` (the page shows a hundred at a time).
 #[tauri::command]
 pub async fn follow_up_list(
     state: State<'_, AppState>,
     min_days: i64,
+    limit: usize,
 ) -> CmdResult<Vec<FollowUpDto>> {
-    let rows = state
-        .with_vault(|v| v.follow_up(min_days.clamp(0, 36_500), vault::stats::MAX_FOLLOW_UP))?;
+    let limit = limit.min(vault::stats::MAX_FOLLOW_UP);
+    let rows = state.with_vault(|v| v.follow_up(min_days.clamp(0, 36_500), limit))?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 

@@ -106,7 +106,7 @@ export const ipc = {
   chart: (chartKey: string) => invoke<ChartDto>('dashboard_chart', { chartKey }),
   chartRecords: (chartKey: string, row: string, column: string | null) =>
     invoke<SummaryDto[]>('dashboard_records', { chartKey, row, column }),
-  followUp: (minDays: number) => invoke<FollowUpDto[]>('follow_up_list', { minDays }),
+  followUp: (minDays: number, limit: number) => invoke<FollowUpDto[]>('follow_up_list', { minDays, limit }),
   countsPreview: (chartKey: string, labels: CountLabelsDto) =>
     invoke<CountsFileDto>('counts_preview', { chartKey, labels }),
   countsSave: (chartKey: string, labels: CountLabelsDto, fileFormat: 'csv' | 'svg' | 'png') =>

@@ -1,6 +1,7 @@
 //! `make screenshots`: PNGs of the main screens in Kazakh, Russian and English, taken in the
 //! real app under Xvfb, into the folder given (docs/screenshots): a caseworker's, then a
-//! coordinator's (organisation, bundles received, devices, conflicts, a duplicate person).
+//! coordinator's (organisation, bundles received, devices, conflicts, a duplicate person), then
+//! evidence out (dashboards, the follow-up list, a partner's preview).
 
 use std::path::{Path, PathBuf};
 
@@ -22,14 +23,18 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     // One app session per language: WebKitWebDriver's snapshot stops answering after a
     // handful of screenshots in one session.
-    // `screenshots DIR caseworker` or `screenshots DIR coordinator` takes one set only.
+    // `screenshots DIR caseworker|coordinator|evidence` takes one set only.
     let only = std::env::args().nth(2);
+    let wanted = |set: &str| only.as_deref().is_none_or(|o| o == set);
     for lang in ["kk", "ru", "en"] {
-        if only.as_deref() != Some("coordinator") {
+        if wanted("caseworker") {
             session(&out, lang);
         }
-        if only.as_deref() != Some("caseworker") {
+        if wanted("coordinator") {
             coordinator(&out, lang);
+        }
+        if wanted("evidence") {
+            evidence(&out, lang);
         }
     }
 }
@@ -298,5 +303,129 @@ fn session(out: &std::path::Path, lang: &str) {
     s.click(&s.find("[data-testid=recipient-add]", 5));
     s.find("[data-testid=recipients] li", 10);
     shot("export");
+    s.quit();
+}
+
+/// A coordinator's vault with a year of work in it: 60 people, their testimonies (some with
+/// consent for partners, one witness to be anonymised) and renunciation attempts spread over
+/// channels, outcomes and years; and a partner organisation.
+fn evidence_vault(sb: &Sandbox) {
+    let mut v = Vault::open(&vault_dir(sb)).unwrap();
+    v.unlock(&testkit::fixture::pass()).unwrap();
+    const NAMES: [&str; 10] = [
+        "Айгерім Сейтқали",
+        "Senbay Nurakhen",
+        "Гүлнар Телібай",
+        "Nurlan Kokteubai",
+        "Бақытжан Әбдірахман",
+        "Zhanar Sultan",
+        "Ерлан Қабдеш",
+        "Dina Nurdaulet",
+        "Қайрат Сәмет",
+        "Aliya Turdakhun",
+    ];
+    const CHANNELS: [&str; 4] = ["consulate-almaty", "embassy-astana", "mail", "via-lawyer"];
+    const OUTCOMES: [Option<&str>; 5] = [
+        None,
+        Some("no-response"),
+        Some("refused"),
+        Some("accepted"),
+        Some("told-to-return-to-china"),
+    ];
+    const EVENTS: [&str; 5] = [
+        "camp",
+        "detention",
+        "passport-confiscation",
+        "disappearance",
+        "forced-labour",
+    ];
+    const PLACES: [&str; 5] = ["Ghulja", "Ürümqi", "Tacheng", "Altay", "Kashgar"];
+    let mut seed: u64 = 20_261_202;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    for i in 0..60 {
+        let name = format!("{} {}", NAMES[i % NAMES.len()], i / NAMES.len() + 1);
+        let p = add(
+            &mut v,
+            Kind::Person,
+            json!({"names": [{"value": name}], "anonymise_in_exports_to_partners": i == 3,
+            "contact": {"phones": ["+7 700 000 0000"]}}),
+        );
+        let scope = [
+            "partner-orgs",
+            "internal",
+            "publish-anonymised",
+            "publish-named",
+        ][next(4)];
+        add(
+            &mut v,
+            Kind::Testimony,
+            json!({"witness": p, "narrative": "…", "consent": {"given": true, "scope": scope},
+            "events": [{"type": EVENTS[next(EVENTS.len())], "from": format!("{}", 2017 + next(4)), "place": PLACES[next(PLACES.len())],
+                "facility": format!("Camp No. {}", 1 + next(6))}]}),
+        );
+        for k in 0..1 + next(3) {
+            let days = 30 + next(1_300) + 200 * k;
+            let submitted = (today - time::Duration::days(days as i64)).to_string();
+            let mut a = json!({"person": p, "submitted_on": submitted, "channel": CHANNELS[next(CHANNELS.len())],
+                "request": "renounce-prc-citizenship"});
+            if let Some(o) = OUTCOMES[next(OUTCOMES.len())] {
+                a["outcome"] = json!(o);
+            }
+            add(&mut v, Kind::Attempt, a);
+        }
+    }
+    let key = std::process::Command::new("age-keygen").output().unwrap();
+    let public = String::from_utf8_lossy(&key.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("Public key: "))
+        .unwrap_or_default()
+        .to_owned();
+    let ok = confirmed(&mut v);
+    v.add_partner(&public.parse().unwrap(), "UN WGEID", ok)
+        .unwrap();
+}
+
+/// Dashboards, the follow-up list and a partner's preview, in `lang`.
+fn evidence(out: &Path, lang: &str) {
+    let (sb, _) = coordinator_sandbox();
+    std::fs::write(
+        sb.home.join(".config/kuager/app.json"),
+        format!(r#"{{"language":"{lang}","autolock_minutes":30}}"#),
+    )
+    .unwrap();
+    evidence_vault(&sb);
+    let s = sb.launch();
+    s.unlock(testkit::fixture::PASS);
+    s.click(&s.find("[data-testid=nav-dashboards]", 60));
+    s.find("[data-testid=charts-ready]", 20);
+    save_shot(&s, &sb, out, "dashboard-attempts", lang);
+    s.click(&s.find("[data-testid=dash-tab-testimonies]", 5));
+    s.find("[data-testid=charts-ready]", 20);
+    save_shot(&s, &sb, out, "dashboard-testimonies", lang);
+    s.click(&s.find("[data-testid=dash-tab-follow-up]", 5));
+    s.find("[data-testid=follow-up]", 20);
+    save_shot(&s, &sb, out, "follow-up", lang);
+    s.click(&s.find("[data-testid=dash-tab-attempts]", 5));
+    s.find("[data-testid=charts-ready]", 20);
+    s.click(&s.find(
+        "[data-testid=chart-outcomes-by-channel] [data-testid=chart-save]",
+        5,
+    ));
+    s.find("[data-testid=counts-preview]", 20);
+    save_shot(&s, &sb, out, "save-counts", lang);
+    s.quit();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let s = sb.launch();
+    s.unlock(testkit::fixture::PASS);
+    s.click(&s.find("[data-testid=nav-partners]", 60));
+    s.click(&s.find("[data-testid=partner-preview]", 20));
+    s.find("[data-testid=partner-preview-result]", 30);
+    save_shot(&s, &sb, out, "partner-preview", lang);
     s.quit();
 }
