@@ -169,7 +169,7 @@ pub fn fingerprint(public_key: &str) -> String {
 
 /// Characters that change how text around them is shown (bidirectional overrides and
 /// isolates, zero-width characters): a name that looks like another.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 

@@ -3,11 +3,12 @@
 //! partner, contact never goes, and a withdrawal reaches the partner. Read from outside with
 //! Go `age` and `tar`, and imported by a partner's own Kuager vault.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use testkit::bundles::*;
 use testkit::fixture::*;
+use testkit::partners::*;
 use vault::{Going, Kind, PartnerExport, RecordId, Vault, Withheld};
 
 fn add(v: &mut Vault, kind: Kind, json: serde_json::Value) -> RecordId {
@@ -25,95 +26,13 @@ fn testimony(v: &mut Vault, witness: RecordId, scope: &str, narrative: &str) -> 
     )
 }
 
-/// A partner's key pair from Go `age-keygen`: (identity file, public key).
-fn partner_key(dir: &Path, name: &str) -> (PathBuf, String) {
-    let (secret, public) = testkit::goage::keygen();
-    let file = dir.join(format!("{name}.key"));
-    std::fs::write(&file, secret).unwrap();
-    (file, public)
-}
-
-fn add_partner(v: &mut Vault, key: &str, label: &str) {
-    let ok = confirmed(v);
-    v.add_partner(&key.parse().unwrap(), label, ok).unwrap();
-}
-
-fn send(v: &mut Vault, partner: &str, records: Option<Vec<RecordId>>, dest: &Path) -> PathBuf {
-    std::fs::create_dir_all(dest).unwrap();
-    let job = PartnerExport {
-        partner: partner.into(),
-        records,
-        output: dest.to_owned(),
-        armor: false,
-        cancel: None,
-        limits: Default::default(),
-    };
-    let (mut report, _) = v.export_to_partner(&job, &mut |_| {}).unwrap();
-    assert_eq!(report.bundles.len(), 1);
-    report.bundles.remove(0).path
-}
-
-/// Opens a bundle the way a partner without Kuager would: Go `age` with the partner's key,
-/// `tar -x`, then every attachment with Go `age` and `bundle.key`. Returns the folder.
-fn open_with_go_age(bundle: &Path, key: &Path, out: &Path) -> PathBuf {
-    std::fs::create_dir_all(out).unwrap();
-    let tar = out.join("bundle.tar");
-    let run = |c: &mut Command| {
-        let o = c.output().unwrap();
-        assert!(
-            o.status.success(),
-            "{c:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    run(Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(key)
-        .arg("-o")
-        .arg(&tar)
-        .arg(bundle));
-    run(Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(out));
-    let root = out.join("kuager-bundle");
-    if let Ok(blobs) = std::fs::read_dir(root.join("blobs")) {
-        for b in blobs {
-            let b = b.unwrap().path();
-            let plain = b.with_extension("plain");
-            run(Command::new("age")
-                .arg("-d")
-                .arg("-i")
-                .arg(root.join("bundle.key"))
-                .arg("-o")
-                .arg(&plain)
-                .arg(&b));
-        }
-    }
-    root
-}
-
-/// Every byte under `dir`.
-fn all_bytes(dir: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (_, b) in testkit::canary::files_under(dir) {
-        out.extend(b);
-    }
-    out
-}
-
-fn records_of(root: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(root.join("records.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// The coordinator's vault of the first test: what may go, and what must not.
 struct World {
     org: Org,
     named: RecordId,
     anonymised: RecordId,
     told_named: RecordId,
+    told_about: RecordId,
     told_anonymised: RecordId,
     internal: RecordId,
     withdrawn: RecordId,
@@ -140,56 +59,9 @@ fn anonymised_person(relative: RecordId) -> serde_json::Value {
     })
 }
 
-fn world() -> World {
-    let mut org = coordinator();
-    let v = &mut org.v;
-    let files = org.tmp.path().join("files");
-    std::fs::create_dir_all(&files).unwrap();
-    let file = |name: &str, body: &str| {
-        let p = files.join(name);
-        std::fs::write(&p, body).unwrap();
-        p
-    };
-    // A witness who may be named, with contact details that never go.
-    let named = add(
-        v,
-        Kind::Person,
-        serde_json::json!({
-            "names": [{"value": "Gulzira Named"}],
-            "contact": {"phones": ["CANARY-CONTACT-PHONE"], "messengers": [{"app": "wechat", "handle": "CANARY-CONTACT-WECHAT"}], "note": "CANARY-CONTACT-NOTE"},
-        }),
-    );
-    let anonymised = add(v, Kind::Person, anonymised_person(named));
-    attach_file(
-        v,
-        anonymised,
-        &file("anon-photo.jpg", "CANARY-ANON-PHOTO-BYTES"),
-        "image/jpeg",
-    );
-    let told_named = add(
-        v,
-        Kind::Testimony,
-        serde_json::json!({
-            "witness": named, "narrative": "Told to partners by name",
-            "interviewer": "CANARY-STAFF-INTERVIEWER", "interpreter": "CANARY-STAFF-INTERPRETER",
-            "consent": {"given": true, "scope": "partner-orgs"},
-            "translations": [{"language": "en", "text": "translated", "translated_by": "CANARY-STAFF-TRANSLATOR"}],
-            "events": [{"type": "camp", "victims": [anonymised]}],
-        }),
-    );
-    attach_file(
-        v,
-        told_named,
-        &file("interview.ogg", "interview audio that may go"),
-        "audio/ogg",
-    );
-    let told_anonymised = testimony(v, anonymised, "partner-orgs", "Told by someone anonymised");
-    attach_file(
-        v,
-        told_anonymised,
-        &file("anon-voice.ogg", "CANARY-ANON-VOICE-BYTES"),
-        "audio/ogg",
-    );
+/// Testimonies that must not go (consent internal, withdrawn, none), and their witnesses:
+/// (the internal one's witness, the internal one, the withdrawn one).
+fn must_not_go(v: &mut Vault, files: &Path) -> (RecordId, RecordId, RecordId) {
     // Testimonies that must not go, and their witnesses.
     let internal_witness = add(
         v,
@@ -197,10 +69,11 @@ fn world() -> World {
         serde_json::json!({"names": [{"value": "CANARY-INTERNAL-WITNESS"}]}),
     );
     let internal = testimony(v, internal_witness, "internal", "CANARY-INTERNAL-NARRATIVE");
-    attach_file(
+    put(
         v,
+        files,
         internal,
-        &file("internal.ogg", "CANARY-INTERNAL-BYTES"),
+        ("internal.ogg", "CANARY-INTERNAL-BYTES"),
         "audio/ogg",
     );
     let withdrawn_witness = add(
@@ -222,6 +95,81 @@ fn world() -> World {
         serde_json::json!({"witness": withdrawn_witness, "narrative": "CANARY-NO-CONSENT"}),
     );
     let _ = no_consent;
+    (internal_witness, internal, withdrawn)
+}
+
+/// Writes a file `(name, content)` in `dir` and attaches it to `id`.
+fn put(v: &mut Vault, dir: &Path, id: RecordId, (name, body): (&str, &str), media_type: &str) {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    attach_file(v, id, &p, media_type);
+}
+
+fn world() -> World {
+    let mut org = coordinator();
+    let v = &mut org.v;
+    let files = org.tmp.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    // A witness who may be named, with contact details that never go.
+    let named = add(
+        v,
+        Kind::Person,
+        serde_json::json!({
+            "names": [{"value": "Gulzira Named"}],
+            "contact": {"phones": ["CANARY-CONTACT-PHONE"], "messengers": [{"app": "wechat", "handle": "CANARY-CONTACT-WECHAT"}], "note": "CANARY-CONTACT-NOTE"},
+        }),
+    );
+    let anonymised = add(v, Kind::Person, anonymised_person(named));
+    put(
+        v,
+        &files,
+        anonymised,
+        ("anon-photo.jpg", "CANARY-ANON-PHOTO-BYTES"),
+        "image/jpeg",
+    );
+    let told_named = add(
+        v,
+        Kind::Testimony,
+        serde_json::json!({
+            "witness": named, "narrative": "Told to partners by name",
+            "interviewer": "CANARY-STAFF-INTERVIEWER", "interpreter": "CANARY-STAFF-INTERPRETER",
+            "consent": {"given": true, "scope": "partner-orgs"},
+            "translations": [{"language": "en", "text": "translated", "translated_by": "CANARY-STAFF-TRANSLATOR"}],
+        }),
+    );
+    put(
+        v,
+        &files,
+        told_named,
+        ("interview.ogg", "interview audio that may go"),
+        "audio/ogg",
+    );
+    // Told by name about someone anonymised: its recording could show them, so it stays.
+    let told_about = add(
+        v,
+        Kind::Testimony,
+        serde_json::json!({
+            "witness": named, "narrative": "Told about a relative",
+            "consent": {"given": true, "scope": "partner-orgs"},
+            "events": [{"type": "camp", "victims": [anonymised]}],
+        }),
+    );
+    put(
+        v,
+        &files,
+        told_about,
+        ("about.ogg", "CANARY-VICTIM-AUDIO"),
+        "audio/ogg",
+    );
+    let told_anonymised = testimony(v, anonymised, "partner-orgs", "Told by someone anonymised");
+    put(
+        v,
+        &files,
+        told_anonymised,
+        ("anon-voice.ogg", "CANARY-ANON-VOICE-BYTES"),
+        "audio/ogg",
+    );
+    let (internal_witness, internal, withdrawn) = must_not_go(v, &files);
     // Consent to publish anonymised: the witness goes as a pseudonym though not flagged.
     let pa_witness = add(
         v,
@@ -250,6 +198,7 @@ fn world() -> World {
         named,
         anonymised,
         told_named,
+        told_about,
         told_anonymised,
         internal,
         withdrawn,
@@ -267,6 +216,7 @@ fn withheld_records_and_anonymised_people_never_reach_a_partner() {
     add_partner(&mut w.org.v, &public, "Lawyer");
     let chosen = vec![
         w.told_named,
+        w.told_about,
         w.told_anonymised,
         w.internal,
         w.withdrawn,
@@ -300,7 +250,8 @@ fn withheld_records_and_anonymised_people_never_reach_a_partner() {
     assert_eq!(how(w.told_named), Some(Going::Named));
     assert_eq!(preview.contact_removed, 2);
     // The anonymised witness's photo and voice stay; the named interview goes.
-    assert_eq!((preview.attachments, preview.attachments_withheld), (1, 2));
+    // and so does the recording of a testimony that names them.
+    assert_eq!((preview.attachments, preview.attachments_withheld), (1, 3));
 
     let bundle = send(
         &mut w.org.v,
@@ -326,7 +277,8 @@ fn withheld_records_and_anonymised_people_never_reach_a_partner() {
         .map(|(i, _)| String::from_utf8_lossy(&bytes[i..(i + 40).min(bytes.len())]).into_owned())
         .collect();
     assert!(hits.is_empty(), "reached the partner: {hits:?}");
-    // No id of ours reaches the partner either.
+    // Nor do file names (a file is often named after the person in it), nor ids of ours.
+    assert!(!contains(&bytes, "interview.ogg"));
     let text = String::from_utf8_lossy(&bytes);
     for id in [
         w.named,
@@ -367,19 +319,6 @@ fn withheld_records_and_anonymised_people_never_reach_a_partner() {
         .as_array()
         .unwrap()
         .contains(&serde_json::json!(w.told_named.to_string())));
-}
-
-/// A partner's own Kuager vault: its identity from the key file, the coordinator's device
-/// trusted.
-fn partner_vault(dir: &Path, key: &Path, org: &Vault) -> Vault {
-    let mut v = new_vault(dir);
-    v.import_identity_file(key, Some("ours")).unwrap();
-    v.trust_device(
-        &org.device_public_key().unwrap().minisign,
-        "Atajurt coordinators",
-    )
-    .unwrap();
-    v
 }
 
 fn pseudonym_of(root: &Path) -> (String, String) {

@@ -14,6 +14,7 @@
 //! - [`cli`]: the `kuager` command in a sandbox of its own;
 //! - [`driver`]: Xvfb, tauri-driver and a small WebDriver client, for tests in the real app;
 //! - [`network`]: reads an `strace` log for connections beyond loopback;
+//! - [`partners`]: a partner organisation's key, bundles sent to it, opened with Go `age`;
 //! - [`pages`]: every page of a vault's database file and its WAL, decrypted, live or free;
 //! - [`terminal`]: a command that reads a terminal only, on one from `script`, lines typed in.
 
@@ -26,6 +27,7 @@ pub mod goage;
 pub mod leaks;
 pub mod network;
 pub mod pages;
+pub mod partners;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};

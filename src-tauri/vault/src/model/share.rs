@@ -7,15 +7,31 @@
 //! interpreter, translator). A person flagged `anonymise_in_exports_to_partners` (or the
 //! witness of a testimony whose consent is `publish-anonymised`) travels as a pseudonym: no
 //! names, documents, contact, photo, attachments, relatives, notes, cross-references or
-//! sources; a birth date as its year; a birthplace as its region and country.
+//! sources; a birth date as its year; a birthplace as its region and country. What such a
+//! person told, and their attempts, keep only what describes without finding them: years, not
+//! dates; closed sets, not free text beside the narrative itself. Attachments never carry their
+//! original file name or caption (a file is often named after the person in it).
 //!
 //! Record ids are rewritten by the caller's [`Ids`]: a reference to a record that does not
 //! travel is dropped, never left pointing at one of our ids.
 
 use super::{
-    Attempt, Consent, ConsentScope, Event, PartialDate, Person, PersonStatus, Place, RecordId,
-    Relationship, Testimony, Translation,
+    Attachment, Attempt, Consent, ConsentScope, Event, PartialDate, Person, PersonStatus, Place,
+    RecordId, Relationship, Testimony, Translation,
 };
+
+/// Attachments as they go: the file and its type, never its original name or caption.
+fn unnamed(list: Vec<Attachment>) -> Vec<Attachment> {
+    list.into_iter()
+        .map(|a| Attachment {
+            blob: a.blob,
+            size: a.size,
+            media_type: a.media_type,
+            name: None,
+            caption: None,
+        })
+        .collect()
+}
 
 /// How ids read in one partner bundle.
 pub trait Ids {
@@ -99,7 +115,11 @@ pub fn person_named(p: &Person, ids: &dyn Ids, attachments_go: bool) -> Person {
         anonymise_in_exports_to_partners,
         do_not_contact,
         notes,
-        attachments: if attachments_go { attachments } else { vec![] },
+        attachments: if attachments_go {
+            unnamed(attachments)
+        } else {
+            vec![]
+        },
         merged: vec![],
         merged_into: None,
     }
@@ -173,8 +193,11 @@ fn region_only(p: &Place) -> Option<Place> {
 }
 
 /// A testimony as a partner sees it: our staff's names left out, ids rewritten, attachments
-/// only when `attachments_go`. `None` when its witness does not travel.
+/// only when `attachments_go`. Told by a pseudonym: no place or tags of its own, the year it
+/// was recorded, no reliability note, events without their place. `None` when its witness
+/// does not travel.
 pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<Testimony> {
+    let anonymised = ids.anonymised(t.witness);
     let Testimony {
         witness,
         interviewer: _,
@@ -198,8 +221,12 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
         witness: ids.out(witness)?,
         interviewer: None,
         interpreter: None,
-        recorded_at,
-        place,
+        recorded_at: if anonymised {
+            recorded_at.as_ref().map(year_only)
+        } else {
+            recorded_at
+        },
+        place: place.filter(|_| !anonymised),
         languages,
         consent,
         narrative,
@@ -213,7 +240,7 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
             .collect(),
         summary,
         connection,
-        reliability_note,
+        reliability_note: reliability_note.filter(|_| !anonymised),
         events: events
             .into_iter()
             .map(|e| {
@@ -231,7 +258,7 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
                     event_type,
                     from,
                     to,
-                    place,
+                    place: place.filter(|_| !anonymised),
                     facility,
                     victims: victims.into_iter().filter_map(|v| ids.out(v)).collect(),
                     perpetrators,
@@ -239,15 +266,20 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
                 }
             })
             .collect(),
-        attachments: if attachments_go { attachments } else { vec![] },
-        tags,
+        attachments: if attachments_go {
+            unnamed(attachments)
+        } else {
+            vec![]
+        },
+        tags: if anonymised { vec![] } else { tags },
         sensitivity,
         status,
     })
 }
 
-/// A renunciation attempt as a partner sees it. Of a pseudonymous person, what could find
-/// them (the receipt number, notes, the pressure on relatives, attachments) stays here.
+/// A renunciation attempt as a partner sees it. Of a pseudonymous person only the years and
+/// the closed sets go (where, what was asked, the outcome and how it was given): a date, a
+/// receipt number or an official's name finds an applicant in a consulate's own records.
 /// `None` when its person does not travel.
 pub fn attempt(a: &Attempt, ids: &dyn Ids) -> Option<Attempt> {
     let anonymised = ids.anonymised(a.person);
@@ -273,26 +305,32 @@ pub fn attempt(a: &Attempt, ids: &dyn Ids) -> Option<Attempt> {
         attachments,
     } = a.clone();
     let keep = |v: Option<String>| v.filter(|_| !anonymised);
+    let list = |v: Vec<String>| if anonymised { vec![] } else { v };
+    let year = |d: PartialDate| if anonymised { year_only(&d) } else { d };
     Some(Attempt {
         person: ids.out(person)?,
-        submitted_on,
+        submitted_on: year(submitted_on),
         channel,
         request,
-        documents_submitted,
-        documents_demanded,
-        official_seen,
-        language_used,
+        documents_submitted: list(documents_submitted),
+        documents_demanded: list(documents_demanded),
+        official_seen: keep(official_seen),
+        language_used: keep(language_used),
         receipt_number: keep(receipt_number),
         outcome,
-        outcome_on,
+        outcome_on: outcome_on.map(year),
         outcome_given,
-        outcome_statement,
-        outcome_by,
+        outcome_statement: keep(outcome_statement),
+        outcome_by: keep(outcome_by),
         pressure: keep(pressure),
         follows_up: follows_up.and_then(|f| ids.out(f)),
-        consequences,
+        consequences: list(consequences),
         notes: keep(notes),
-        attachments: if anonymised { vec![] } else { attachments },
+        attachments: if anonymised {
+            vec![]
+        } else {
+            unnamed(attachments)
+        },
     })
 }
 

@@ -73,7 +73,8 @@ impl Labels {
             .chain(self.rows.values())
             .chain(self.columns.values());
         for l in all {
-            if l.chars().count() > MAX_LABEL || l.chars().any(char::is_control) {
+            let odd = |c: char| c.is_control() || crate::profile::is_invisible(c);
+            if l.chars().count() > MAX_LABEL || l.chars().any(odd) {
                 return Err(Error::invalid(
                     "labels",
                     format!("a chart's words are single lines of at most {MAX_LABEL} characters"),

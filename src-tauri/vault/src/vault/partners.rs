@@ -62,22 +62,16 @@ impl Vault {
         let label = label.trim();
         if label.is_empty()
             || label.chars().count() > MAX_LABEL
-            || label.chars().any(char::is_control)
+            || label
+                .chars()
+                .any(|c| c.is_control() || crate::profile::is_invisible(c))
         {
             return Err(Error::invalid(
                 "label",
                 format!("a partner's label is one line of 1 to {MAX_LABEL} characters"),
             ));
         }
-        if let Some(p) = self.loaded_profile()? {
-            return Err(Error::invalid(
-                "partner",
-                format!(
-                    "this vault follows the profile of {}: bundles to partner organisations are made by its coordinators",
-                    p.profile.organisation
-                ),
-            ));
-        }
+        self.not_a_caseworkers_vault()?;
         let key = recipient.to_string();
         let conn = &self.o()?.conn;
         for (taken, what) in [(label, "label"), (key.as_str(), "key")] {
@@ -94,6 +88,21 @@ impl Vault {
             serde_json::json!({ "partner": label, "recipient": key }),
         )?;
         self.partner(label)
+    }
+
+    /// Refused in a vault that follows an organisation profile (a caseworker's): partner
+    /// bundles are the coordinators' to make, even with a partner added before the profile.
+    fn not_a_caseworkers_vault(&self) -> Result<()> {
+        match self.loaded_profile()? {
+            Some(p) => Err(Error::invalid(
+                "partner",
+                format!(
+                    "this vault follows the profile of {}: bundles to partner organisations are made by its coordinators",
+                    p.profile.organisation
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The partner organisations, by label.
@@ -123,8 +132,10 @@ impl Vault {
     /// nothing sent before can be withdrawn from it any more.
     pub fn remove_partner(&mut self, label_or_key: &str, _confirmed: Confirmed) -> Result<Partner> {
         let p = self.partner(label_or_key)?;
+        let row = partners::find(&self.o()?.conn, &p.recipient)?
+            .ok_or_else(|| Error::NotFound(format!("partner {label_or_key}")))?;
         self.audited(
-            |c| partners::remove(c, &p.label),
+            |c| partners::remove(c, &row.id),
             "partner_removed",
             serde_json::json!({ "partner": p.label, "recipient": p.recipient }),
         )?;
@@ -138,6 +149,7 @@ impl Vault {
         partner: &str,
         records: Option<&[RecordId]>,
     ) -> Result<PartnerPreview> {
+        self.not_a_caseworkers_vault()?;
         let o = self.o()?;
         Ok(share::plan(&o.conn, partner.trim(), records, &o.device)?.preview)
     }
@@ -150,6 +162,7 @@ impl Vault {
         job: &PartnerExport,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(ExportReport, PartnerPreview)> {
+        self.not_a_caseworkers_vault()?;
         let o = self.o()?;
         let plan = share::plan(
             &o.conn,

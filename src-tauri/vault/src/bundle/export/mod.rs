@@ -349,7 +349,7 @@ fn record_partner(
 ) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     for o in &p.outgoing {
-        partners::set_sent(&tx, &p.label, &o.ours.to_string(), &o.sent)?;
+        partners::set_sent(&tx, &p.partner_id, &o.ours.to_string(), &o.sent)?;
     }
     let sent: BTreeSet<String> = p
         .preview

@@ -350,7 +350,11 @@ fn manifest(
 ) -> Result<Vec<u8>> {
     let (c, s) = (job.part, job.secrets);
     let device_key = s.device_public_key();
-    let label = meta::get(job.conn, meta::LABEL)?;
+    // The vault's label is for the organisation's coordinators, not for partners.
+    let label = match job.partner {
+        Some(_) => None,
+        None => meta::get(job.conn, meta::LABEL)?,
+    };
     let (since_rev, since_audit) = job.contents.since;
     let (number, of) = job.id.part;
     let manifest = serde_json::json!({

@@ -57,6 +57,11 @@ pub enum Withheld {
     Purged,
     /// It has conflicting versions.
     Conflict,
+    /// A person who went to this partner by name and is now to be anonymised, and what
+    /// names them: a pseudonym beside the withdrawn name would tie the two.
+    AnonymisedAfterNamed,
+    /// A testimony told to be published anonymised whose witness went to this partner by name.
+    ToldAnonymouslyNamedHere,
 }
 
 impl Withheld {
@@ -76,6 +81,12 @@ impl Withheld {
             }
             Withheld::Purged => "it was purged",
             Withheld::Conflict => "it has conflicting versions: resolve them first",
+            Withheld::AnonymisedAfterNamed => {
+                "to be anonymised, but this partner already had the name: nothing more of this person goes to it"
+            }
+            Withheld::ToldAnonymouslyNamedHere => {
+                "told to be published anonymised, and its witness already went to this partner by name"
+            }
         }
     }
 
@@ -154,6 +165,8 @@ pub(crate) struct Outgoing {
 /// A partner bundle, planned.
 pub(crate) struct PartnerPlan {
     pub label: String,
+    /// The partner's id here (kept across a removal).
+    pub partner_id: String,
     pub recipient: String,
     pub preview: PartnerPreview,
     /// New revisions, then withdrawals.
@@ -189,9 +202,9 @@ pub(crate) fn plan(
         ))
     })?;
     let derive = ids::Derive {
-        secret: partners::secret(conn, &row.label)?,
+        secret: partners::secret(conn, &row.id)?,
     };
-    let before = partners::sent(conn, &row.label)?;
+    let before = partners::sent(conn, &row.id)?;
     let chosen_all;
     let everything = chosen.is_none();
     let chosen = match chosen {
@@ -225,6 +238,7 @@ pub(crate) fn plan(
             attachments_withheld: views.attachments_withheld,
         },
         label: row.label,
+        partner_id: row.id,
         recipient: row.recipient,
         outgoing: out.outgoing,
         scope,

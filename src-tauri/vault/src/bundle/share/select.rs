@@ -68,6 +68,33 @@ pub(super) fn all_testimonies(conn: &Connection) -> Result<Vec<RecordId>> {
     .collect()
 }
 
+/// How a person goes to a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Named,
+    Pseudonym,
+    /// Went by name before and is now to be anonymised: goes no more.
+    Burned,
+}
+
+/// Whether any testimony of `person` in this vault was told to be published anonymised.
+fn told_anonymously(conn: &Connection, person: RecordId) -> Result<bool> {
+    for (id, kind) in referring(conn, &merges::group(conn, &person.to_string())?)? {
+        if kind != Kind::Testimony {
+            continue;
+        }
+        let id = parse_id(&id)?;
+        let Ok(d) = current(conn, id)? else { continue };
+        let t: Testimony = typed(id, d)?;
+        if person_now(conn, t.witness)? == person
+            && share::consent_anonymises_witness(t.consent.as_ref())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The records considered (step 1) and what of them may go (steps 2–4).
 #[derive(Default)]
 pub(super) struct Selection {
@@ -145,7 +172,7 @@ pub(super) fn select(
 ) -> Result<Selection> {
     let mut sel = considered(conn, chosen, before)?;
     sel.testimonies(conn)?;
-    sel.persons(conn)?;
+    sel.persons(conn, before)?;
     sel.attempts(conn)?;
     Ok(sel)
 }
@@ -167,6 +194,12 @@ impl Selection {
     ) -> Result<Option<T>> {
         match current(conn, id)? {
             Ok(d) => Ok(Some(typed(id, d)?)),
+            // A bundle would withdraw the partner's copy of a record only because two
+            // caseworkers edited it at once: refused instead, until the conflict is resolved.
+            Err(Withheld::Conflict) => Err(Error::invalid(
+                "partner",
+                format!("{id} has conflicting versions: resolve them first (Conflicts), then send"),
+            )),
             Err(w) => {
                 self.withheld.insert(id, w);
                 Ok(None)
@@ -174,54 +207,114 @@ impl Selection {
         }
     }
 
-    /// Step 2, and the people the testimonies that go name.
+    /// Step 2: the testimonies whose consent allows partners.
     fn testimonies(&mut self, conn: &Connection) -> Result<()> {
         for id in self.of_kind(Kind::Testimony) {
             let Some(t) = self.read::<Testimony>(conn, id)? else {
                 continue;
             };
-            if let Err(r) = share::consent_allows_partners(t.consent.as_ref()) {
-                self.withheld.insert(id, Withheld::from_consent(r));
-                continue;
-            }
-            let witness = person_now(conn, t.witness)?;
-            let anon = share::consent_anonymises_witness(t.consent.as_ref());
-            *self.pseudonym.entry(witness).or_default() |= anon;
-            for e in &t.events {
-                for &v in &e.victims {
-                    self.pseudonym.entry(person_now(conn, v)?).or_default();
+            match share::consent_allows_partners(t.consent.as_ref()) {
+                Ok(()) => {
+                    self.testimonies.insert(id, t);
+                }
+                Err(r) => {
+                    self.withheld.insert(id, Withheld::from_consent(r));
                 }
             }
-            self.testimonies.insert(id, t);
         }
         Ok(())
     }
 
-    /// Steps 3–4 for people: those named that can be read, and who is a pseudonym.
-    fn persons(&mut self, conn: &Connection) -> Result<()> {
-        let named: Vec<RecordId> = self.pseudonym.keys().copied().collect();
-        for id in named {
-            match self.read::<Person>(conn, id)? {
-                Some(p) => {
-                    *self.pseudonym.entry(id).or_default() |= p.anonymise_in_exports_to_partners;
-                    self.persons.insert(id, p);
-                }
-                None => {
-                    self.pseudonym.remove(&id);
+    /// How a person may go to this partner (rule 4): the first time, as a pseudonym when
+    /// flagged or when any testimony of theirs in this vault was told to be published
+    /// anonymised; after that, as they first went. A person who went by name and is now to
+    /// be anonymised goes no more ([`Form::Burned`]): a pseudonym appearing beside the
+    /// withdrawn name would tie the two together.
+    fn form(
+        conn: &Connection,
+        id: RecordId,
+        p: &Person,
+        before: &BTreeMap<String, Sent>,
+    ) -> Result<Form> {
+        Ok(match before.get(&id.to_string()) {
+            Some(s) if s.pseudonym => Form::Pseudonym,
+            Some(_) if p.anonymise_in_exports_to_partners => Form::Burned,
+            Some(_) => Form::Named,
+            None if p.anonymise_in_exports_to_partners || told_anonymously(conn, id)? => {
+                Form::Pseudonym
+            }
+            None => Form::Named,
+        })
+    }
+
+    /// Steps 3–4 for people, to a fixed point: the people the testimonies name, how each
+    /// goes; a testimony whose witness cannot go (purged, burned, or named here though the
+    /// testimony was told anonymously) does not go, and then neither do the people only it
+    /// named.
+    fn persons(&mut self, conn: &Connection, before: &BTreeMap<String, Sent>) -> Result<()> {
+        let mut forms: BTreeMap<RecordId, Option<Form>> = BTreeMap::new();
+        loop {
+            let mut named = BTreeSet::new();
+            for t in self.testimonies.values() {
+                named.insert(person_now(conn, t.witness)?);
+                for e in &t.events {
+                    for &v in &e.victims {
+                        named.insert(person_now(conn, v)?);
+                    }
                 }
             }
-        }
-        // A testimony whose witness cannot go (purged, in conflict) does not go either.
-        let mut orphans = Vec::new();
-        for (id, t) in &self.testimonies {
-            if !self.persons.contains_key(&person_now(conn, t.witness)?) {
-                orphans.push(*id);
+            for &id in &named {
+                if forms.contains_key(&id) {
+                    continue;
+                }
+                let form = match self.read::<Person>(conn, id)? {
+                    Some(p) => {
+                        let f = Self::form(conn, id, &p, before)?;
+                        if f == Form::Burned {
+                            self.withheld.insert(id, Withheld::AnonymisedAfterNamed);
+                        }
+                        self.persons.insert(id, p);
+                        Some(f)
+                    }
+                    None => None,
+                };
+                forms.insert(id, form);
+            }
+            let mut dropped = Vec::new();
+            for (&id, t) in &self.testimonies {
+                let reason = match forms.get(&person_now(conn, t.witness)?).copied().flatten() {
+                    None => Some(Withheld::NoConsentingTestimony),
+                    Some(Form::Burned) => Some(Withheld::AnonymisedAfterNamed),
+                    Some(Form::Named) if share::consent_anonymises_witness(t.consent.as_ref()) => {
+                        Some(Withheld::ToldAnonymouslyNamedHere)
+                    }
+                    _ => None,
+                };
+                if let Some(r) = reason {
+                    dropped.push((id, r));
+                }
+            }
+            if dropped.is_empty() {
+                self.pseudonym.clear();
+                for id in named {
+                    match forms.get(&id).copied().flatten() {
+                        Some(Form::Named) => {
+                            self.pseudonym.insert(id, false);
+                        }
+                        Some(Form::Pseudonym) => {
+                            self.pseudonym.insert(id, true);
+                        }
+                        Some(Form::Burned) | None => {}
+                    }
+                }
+                break;
+            }
+            for (id, r) in dropped {
+                self.testimonies.remove(&id);
+                self.withheld.insert(id, r);
             }
         }
-        for id in orphans {
-            self.testimonies.remove(&id);
-            self.withheld.insert(id, Withheld::NoConsentingTestimony);
-        }
+        self.persons.retain(|id, _| self.pseudonym.contains_key(id));
         for id in self.of_kind(Kind::Person) {
             if !self.persons.contains_key(&id) {
                 self.withheld
@@ -238,10 +331,15 @@ impl Selection {
             let Some(a) = self.read::<Attempt>(conn, id)? else {
                 continue;
             };
-            if self.persons.contains_key(&person_now(conn, a.person)?) {
+            let person = person_now(conn, a.person)?;
+            if self.persons.contains_key(&person) {
                 self.attempts.insert(id, a);
             } else {
-                self.withheld.insert(id, Withheld::NoConsentingTestimony);
+                let reason = match self.withheld.get(&person) {
+                    Some(Withheld::AnonymisedAfterNamed) => Withheld::AnonymisedAfterNamed,
+                    _ => Withheld::NoConsentingTestimony,
+                };
+                self.withheld.insert(id, reason);
             }
         }
         Ok(())

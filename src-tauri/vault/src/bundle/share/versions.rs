@@ -72,8 +72,11 @@ pub(super) fn views(sel: &Selection, ids: &Resolving<'_>, derive: &Derive) -> Re
         v.list.push((id, Kind::Person, value(&view)?, anon));
     }
     for (&id, t) in &sel.testimonies {
-        let witness_named = !ids.anonymised(t.witness);
-        let Some(view) = share::testimony(t, ids, witness_named) else {
+        // Its attachments (a recording, a scan) may show anyone it names: none go when
+        // anyone it names goes as a pseudonym.
+        let mut named = std::iter::once(&t.witness).chain(t.events.iter().flat_map(|e| &e.victims));
+        let all_named = named.all(|p| !ids.anonymised(*p));
+        let Some(view) = share::testimony(t, ids, all_named) else {
             continue;
         };
         v.attachments_withheld += t.attachments.len() - view.attachments.len();
@@ -122,7 +125,8 @@ impl Out {
                 continue;
             }
             if let (Some(old), None) = (sent_before, prior) {
-                // Sent under another id (named, now a pseudonym, or the reverse).
+                // Sent under another id (not expected: a person's form is kept, rule 4, and a
+                // new id follows a withdrawal): withdrawn first all the same.
                 self.outgoing.push(withdrawal(id, old, device, at)?);
             }
             self.attachments.extend(blobs.iter().cloned());
@@ -148,7 +152,9 @@ impl Out {
                 digest: String::new(),
                 withdrawn: false,
                 generation: generation(before, id),
+                pseudonym: false,
             });
+            sent.pseudonym |= anon;
             sent.revisions.push(rev.id.to_string());
             for b in blobs {
                 if !sent.blobs.contains(&b) {
