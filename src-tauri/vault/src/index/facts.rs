@@ -57,6 +57,10 @@ pub(crate) fn refresh(tx: &Connection, rid: &str, heads: &[Revision], fresh: boo
             let Ok(t) = serde_json::from_value::<Testimony>(data.clone()) else {
                 return Ok(());
             };
+            // A testimony whose consent was withdrawn is counted nowhere.
+            if t.consent.as_ref().is_some_and(|c| c.withdrawn_at.is_some()) {
+                return Ok(());
+            }
             let mut st = tx.prepare_cached(
                 "INSERT INTO event_facts(record, n, type, year, region, facility) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

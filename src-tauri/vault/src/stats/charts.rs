@@ -4,8 +4,8 @@ use rusqlite::{params, Connection};
 
 use super::follow_up;
 use super::{
-    table, today, triples, waiting_span, Chart, Counts, COUNT, NONE, PERSON_NOW, PER_PERSON,
-    TOP_FACILITIES, WAITING,
+    table, today, triples, waiting_span, year_rows, Chart, Counts, CHANNELS, COUNT, EVENT_TYPES,
+    OUTCOMES, PERSON_NOW, PER_PERSON, TOP_FACILITIES, WAITING,
 };
 use crate::error::{Error, Result};
 use crate::model::RecordId;
@@ -13,23 +13,11 @@ use crate::store;
 
 /// The counts of one chart, now.
 pub fn counts(conn: &Connection, chart: Chart) -> Result<Counts> {
-    let outcomes: Vec<&str> = [
-        "pending",
-        "no-response",
-        "accepted",
-        "refused",
-        "not-accepted-for-processing",
-        "more-documents-requested",
-        "told-to-return-to-china",
-        "other",
-        NONE,
-    ]
-    .to_vec();
     match chart {
         Chart::AttemptsByYear
         | Chart::OutcomesByChannel
         | Chart::Waiting
-        | Chart::AttemptsPerPerson => attempts(conn, chart, &outcomes),
+        | Chart::AttemptsPerPerson => attempts(conn, chart, &OUTCOMES),
         Chart::Activity => activity(conn),
         _ => testimonies(conn, chart),
     }
@@ -39,18 +27,14 @@ pub fn counts(conn: &Connection, chart: Chart) -> Result<Counts> {
 fn attempts(conn: &Connection, chart: Chart, outcomes: &[&str]) -> Result<Counts> {
     Ok(match chart {
         Chart::AttemptsByYear => {
-            let mut t = table(
-                chart,
-                triples(
-                    conn,
-                    "SELECT substr(submitted, 1, 4), COALESCE(outcome, 'none'), count(*) \
-                     FROM attempt_facts GROUP BY 1, 2",
-                )?,
-                &[],
-                outcomes,
-            );
-            t.rows.sort_by(|a, b| a.key.cmp(&b.key));
-            t
+            let cells = triples(
+                conn,
+                "SELECT substr(submitted, 1, 4), COALESCE(outcome, 'none'), count(*) \
+                 FROM attempt_facts GROUP BY 1, 2",
+            )?;
+            let years = year_rows(&cells);
+            let years: Vec<&str> = years.iter().map(String::as_str).collect();
+            table(chart, cells, &years, outcomes)
         }
         Chart::OutcomesByChannel => table(
             chart,
@@ -59,7 +43,7 @@ fn attempts(conn: &Connection, chart: Chart, outcomes: &[&str]) -> Result<Counts
                 "SELECT COALESCE(channel, 'none'), COALESCE(outcome, 'none'), count(*) \
                  FROM attempt_facts GROUP BY 1, 2",
             )?,
-            &[],
+            &CHANNELS,
             outcomes,
         ),
         Chart::Waiting => {
@@ -99,37 +83,28 @@ fn attempts(conn: &Connection, chart: Chart, outcomes: &[&str]) -> Result<Counts
 /// The charts of testimonies.
 fn testimonies(conn: &Connection, chart: Chart) -> Result<Counts> {
     Ok(match chart {
-        Chart::TestimoniesByEvent => {
-            let mut t = table(
-                chart,
-                triples(
-                    conn,
-                    "SELECT type, 'count', count(DISTINCT record) FROM event_facts GROUP BY 1",
-                )?,
-                &[],
-                &[COUNT],
-            );
-            t.rows
-                .sort_by(|a, b| b.counts.cmp(&a.counts).then(a.key.cmp(&b.key)));
-            t
-        }
+        Chart::TestimoniesByEvent => table(
+            chart,
+            triples(
+                conn,
+                "SELECT type, 'count', count(DISTINCT record) FROM event_facts GROUP BY 1",
+            )?,
+            &EVENT_TYPES,
+            &[COUNT],
+        ),
         Chart::TestimoniesByYear => {
-            let mut t = table(
-                chart,
-                triples(
-                    conn,
-                    "SELECT COALESCE(CAST(year AS TEXT), 'none'), 'count', count(DISTINCT record) \
-                     FROM event_facts GROUP BY 1",
-                )?,
-                &[],
-                &[COUNT],
-            );
-            t.rows.sort_by(|a, b| a.key.cmp(&b.key));
-            t
+            let cells = triples(
+                conn,
+                "SELECT COALESCE(CAST(year AS TEXT), 'none'), 'count', count(DISTINCT record) \
+                 FROM event_facts GROUP BY 1",
+            )?;
+            let years = year_rows(&cells);
+            let years: Vec<&str> = years.iter().map(String::as_str).collect();
+            table(chart, cells, &years, &[COUNT])
         }
         Chart::TestimoniesByRegion => {
             let order: Vec<&str> = crate::model::regions::region_keys().collect();
-            let mut t = table(
+            table(
                 chart,
                 triples(
                     conn,
@@ -137,9 +112,7 @@ fn testimonies(conn: &Connection, chart: Chart) -> Result<Counts> {
                 )?,
                 &order,
                 &[COUNT],
-            );
-            t.rows.retain(|r| r.counts[0] > 0);
-            t
+            )
         }
         Chart::Facilities => table(
             chart,

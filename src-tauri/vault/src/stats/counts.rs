@@ -1,6 +1,12 @@
 //! A chart's counts as a file for reports and the press: CSV, SVG or PNG — the one thing that
 //! may leave a vault unencrypted (docs/design-notes.md "Counts for advocacy").
 //!
+//! Every count below [`SMALL`] is written "< 5", and every other count rounded to the nearest
+//! 5: two charts of the same records (attempts by year and by channel, both by outcome) share
+//! their totals, and with exact numbers one could be subtracted from the other to recover a
+//! hidden count. Rows and columns of closed sets are all written, zeros included, so a "< 5"
+//! does not say "at least one".
+//!
 //! What such a file can hold is fixed here, not by the caller: the chart's counts (from
 //! [`super::counts`], whose rows and columns are keys of closed sets), with every count below
 //! [`SMALL`] written as "< 5" (a small cell identifies people), and the words the caller gives
@@ -93,13 +99,18 @@ impl Labels {
     }
 }
 
-/// A count as it may leave the vault.
+/// A count as it may leave the vault: "< 5", or rounded to the nearest 5.
 pub fn cell(n: u64) -> String {
     if n < SMALL {
         SUPPRESSED.to_owned()
     } else {
-        n.to_string()
+        rounded(n).to_string()
     }
+}
+
+/// `n` to the nearest multiple of 5 (halves up).
+fn rounded(n: u64) -> u64 {
+    (n + 2) / 5 * 5
 }
 
 /// What a saved file holds, for the save dialog and the audit log.
@@ -207,8 +218,7 @@ fn svg(c: &Counts, l: &Labels) -> String {
         .flat_map(|r| &r.counts)
         .filter(|n| **n >= SMALL)
         .max()
-        .copied()
-        .unwrap_or(SMALL) as f64;
+        .map_or(SMALL, |n| rounded(*n)) as f64;
     let width = f64::from(W - LEFT - 90);
     let font = "font-family=\"DejaVu Sans, Noto Sans, Arial, sans-serif\"";
     let mut s = String::new();
@@ -242,7 +252,7 @@ fn svg(c: &Counts, l: &Labels) -> String {
         for (ci, n) in r.counts.iter().enumerate() {
             let y = y0 + ci as u32 * (BAR + 2);
             let len = if *n >= SMALL {
-                (*n as f64 / max * width).max(1.0)
+                (rounded(*n) as f64 / max * width).max(1.0)
             } else {
                 0.0
             };
@@ -306,7 +316,7 @@ mod tests {
         let text = String::from_utf8(r.bytes).unwrap();
         assert_eq!(
             text,
-            "'=channel,refused,none\r\nconsulate-almaty,12,< 5\r\nmail,< 5,5\r\n"
+            "'=channel,refused,none\r\nconsulate-almaty,10,< 5\r\nmail,< 5,5\r\n"
         );
         assert_eq!(r.suppressed, 2);
         let svg =

@@ -108,6 +108,61 @@ pub struct Counts {
 
 /// The key of a value that is not given (an attempt without an outcome, a channel).
 pub const NONE: &str = "none";
+/// Outcomes of an attempt (docs/records.md), then [`NONE`].
+pub const OUTCOMES: [&str; 9] = [
+    "pending",
+    "no-response",
+    "accepted",
+    "refused",
+    "not-accepted-for-processing",
+    "more-documents-requested",
+    "told-to-return-to-china",
+    "other",
+    NONE,
+];
+/// Where an attempt was made (docs/records.md), then [`NONE`].
+pub const CHANNELS: [&str; 7] = [
+    "consulate-almaty",
+    "embassy-astana",
+    "other-consulate",
+    "mail",
+    "via-lawyer",
+    "in-china",
+    NONE,
+];
+/// Types of event (docs/records.md).
+pub const EVENT_TYPES: [&str; 13] = [
+    "detention",
+    "camp",
+    "prison",
+    "forced-labour",
+    "forced-abortion",
+    "sterilisation",
+    "surveillance-contact",
+    "passport-confiscation",
+    "intimidation-abroad",
+    "travel-ban",
+    "disappearance",
+    "death-in-custody",
+    "other",
+];
+
+/// Every year from the first to the last of `cells`' row keys (a year without any counts
+/// is a row of zeros, not a gap), then [`NONE`] if present.
+pub(super) fn year_rows(cells: &[(String, String, u64)]) -> Vec<String> {
+    let years: Vec<i32> = cells
+        .iter()
+        .filter_map(|(r, _, _)| r.parse().ok())
+        .collect();
+    let mut out: Vec<String> = match (years.iter().min(), years.iter().max()) {
+        (Some(a), Some(b)) => (*a..=*b).map(|y| y.to_string()).collect(),
+        _ => vec![],
+    };
+    if cells.iter().any(|(r, _, _)| r == NONE) {
+        out.push(NONE.to_owned());
+    }
+    out
+}
 /// The one column of a chart of one series.
 pub const COUNT: &str = "count";
 /// The spans of waiting, longest first.
@@ -164,10 +219,8 @@ pub(super) fn table(
         let ci = cols.iter().position(|x| *x == c).expect("added above");
         *grid.entry((ri, ci)).or_default() += n;
     }
-    // A column of outcomes no row has says nothing: left out (a legend of what is there).
-    let used: Vec<bool> = (0..cols.len())
-        .map(|ci| col_order.len() == 1 || grid.iter().any(|((_, c), n)| *c == ci && *n > 0))
-        .collect();
+    // Every row and column of a closed set, zeros included: a row left out when empty would
+    // tell that a "< 5" shown is at least 1 (docs/design-notes.md "Counts for advocacy").
     let rows = rows
         .into_iter()
         .enumerate()
@@ -177,21 +230,6 @@ pub(super) fn table(
                 .map(|ci| grid.get(&(ri, ci)).copied().unwrap_or(0))
                 .collect(),
         })
-        .filter(|r| !row_order.is_empty() || r.counts.iter().any(|n| *n > 0))
-        .map(|mut r: Row| {
-            r.counts = r
-                .counts
-                .into_iter()
-                .zip(&used)
-                .filter_map(|(n, u)| u.then_some(n))
-                .collect();
-            r
-        })
-        .collect();
-    let cols = cols
-        .into_iter()
-        .zip(&used)
-        .filter_map(|(c, u)| u.then_some(c))
         .collect();
     Counts {
         chart,

@@ -83,8 +83,10 @@ impl Vault {
                 format!("the folder {} does not exist", dir.display()),
             ));
         }
-        fsutil::write_atomic(&dir.join(path.file_name().unwrap_or_default()), &r.bytes)?;
-        self.audited(
+        let file = dir.join(path.file_name().unwrap_or_default());
+        fsutil::write_atomic(&file, &r.bytes)?;
+        // A file written is audited, or not left behind.
+        let audited = self.audited(
             |_| Ok(()),
             "counts_saved",
             serde_json::json!({
@@ -95,7 +97,11 @@ impl Vault {
                 "suppressed": r.suppressed,
                 "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.bytes)),
             }),
-        )?;
+        );
+        if let Err(e) = audited {
+            let _ = std::fs::remove_file(&file);
+            return Err(e);
+        }
         Ok(r)
     }
 }
