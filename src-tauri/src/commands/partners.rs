@@ -6,7 +6,7 @@ use tauri::State;
 
 use super::bundles::export_dir;
 use super::{record_id, short};
-use crate::dto::{PartnerDto, PartnerPreviewDto, PartnerSentDto, PreviewLineDto};
+use crate::dto::{ExportedFile, PartnerDto, PartnerPreviewDto, PartnerSentDto, PreviewLineDto};
 use crate::error::CmdResult;
 use crate::state::AppState;
 
@@ -38,10 +38,20 @@ fn preview_dto(v: &vault::Vault, p: vault::PartnerPreview) -> vault::Result<Part
         attachments: p.attachments as u32,
         attachments_withheld: p.attachments_withheld as u32,
         has_news,
+        digest: p.digest,
     })
 }
 
+/// Most records one bundle to a partner is chosen from (a dashboard's list opens 500).
+const MAX_CHOSEN: usize = 100_000;
+
 fn records(list: Option<Vec<String>>) -> CmdResult<Option<Vec<vault::RecordId>>> {
+    if list.as_ref().is_some_and(|l| l.len() > MAX_CHOSEN) {
+        return Err(crate::error::IpcError::new(
+            crate::error::ErrorCode::Invalid,
+            format!("choose at most {MAX_CHOSEN} records for one bundle"),
+        ));
+    }
     list.map(|l| l.iter().map(|s| record_id(s)).collect())
         .transpose()
 }
@@ -106,13 +116,16 @@ pub async fn partner_preview(
     })
 }
 
-/// Writes the bundle the preview showed into the export folder.
+/// Writes the bundle the preview showed (`digest`) into the export folder: refused if what
+/// would go changed since.
 #[tauri::command]
 pub async fn partner_export(
     state: State<'_, AppState>,
     partner: String,
     records: Option<Vec<String>>,
+    digest: String,
 ) -> CmdResult<PartnerSentDto> {
+    let digest = short(&digest, "digest")?;
     let partner = short(&partner, "partner")?;
     let ids = self::records(records)?;
     let output = export_dir(&state)?;
@@ -124,16 +137,19 @@ pub async fn partner_export(
             armor: false,
             cancel: None,
             limits: Default::default(),
+            previewed: Some(digest),
         };
         let (report, preview) = v.export_to_partner(&job, &mut |_| {})?;
-        let b = report
-            .bundles
-            .first()
-            .ok_or_else(|| vault::Error::Verify("no bundle was written".into()))?;
         Ok(PartnerSentDto {
-            path: b.path.to_string_lossy().into_owned(),
-            sha256: b.sha256.clone(),
-            size: b.size,
+            files: report
+                .bundles
+                .iter()
+                .map(|b| ExportedFile {
+                    path: b.path.to_string_lossy().into_owned(),
+                    sha256: b.sha256.clone(),
+                    size: b.size,
+                })
+                .collect(),
             preview: preview_dto(v, preview)?,
         })
     })

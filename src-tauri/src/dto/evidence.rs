@@ -155,15 +155,15 @@ pub struct PartnerPreviewDto {
     pub attachments_withheld: u32,
     /// Whether a bundle would carry anything new.
     pub has_news: bool,
+    /// What the export is given back: it writes only what this preview said.
+    pub digest: String,
 }
 
 /// A partner bundle written.
 #[derive(Debug, Clone, Serialize, TS)]
 #[allow(missing_docs)]
 pub struct PartnerSentDto {
-    pub path: String,
-    pub sha256: String,
-    #[ts(type = "number")]
-    pub size: u64,
+    /// The bundle files, in the order they are to be imported (one, unless it was too large).
+    pub files: Vec<super::ExportedFile>,
     pub preview: PartnerPreviewDto,
 }

@@ -391,6 +391,7 @@ fn pseudonyms_are_stable_per_partner_and_differ_between_partners() {
         armor: false,
         cancel: None,
         limits: Default::default(),
+        previewed: None,
     };
     let e = w.org.v.export_to_partner(&job, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("nothing new"), "{e}");
@@ -488,6 +489,7 @@ fn a_failed_partner_export_remembers_nothing() {
         armor: false,
         cancel: None,
         limits: Default::default(),
+        previewed: None,
     };
     let e = w.org.v.export_to_partner(&job, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("does not exist"), "{e}");
@@ -505,6 +507,27 @@ fn a_failed_partner_export_remembers_nothing() {
         Some(Going::Named),
         "not remembered as sent"
     );
+    // An export writes only what the preview the user saw said.
+    w.org
+        .v
+        .edit(
+            w.named,
+            br#"{"notes": "seen after the preview"}"#,
+            None,
+            false,
+        )
+        .unwrap();
+    let job = PartnerExport {
+        partner: "P".into(),
+        records: Some(vec![w.told_named]),
+        output: tmp.path().to_owned(),
+        armor: false,
+        cancel: None,
+        limits: Default::default(),
+        previewed: Some(preview.digest.clone()),
+    };
+    let e = w.org.v.export_to_partner(&job, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("changed since the preview"), "{e}");
     // Partners: a label and a key each once; unknown partners are named in the error.
     let ok = confirmed(&mut w.org.v);
     let e = w

@@ -34,6 +34,7 @@ pub fn send(v: &mut Vault, partner: &str, records: Option<Vec<RecordId>>, dest: 
         armor: false,
         cancel: None,
         limits: Default::default(),
+        previewed: None,
     };
     let (mut report, _) = v.export_to_partner(&job, &mut |_| {}).unwrap();
     assert_eq!(report.bundles.len(), 1);

@@ -118,8 +118,8 @@ export const ipc = {
     invoke<null>('partners_remove', { label, passphrase }),
   partnerPreview: (partner: string, records: string[] | null) =>
     invoke<PartnerPreviewDto>('partner_preview', { partner, records }),
-  partnerExport: (partner: string, records: string[] | null) =>
-    invoke<PartnerSentDto>('partner_export', { partner, records }),
+  partnerExport: (partner: string, records: string[] | null, digest: string) =>
+    invoke<PartnerSentDto>('partner_export', { partner, records, digest }),
 };
 
 /** The first name of a person record, for display (a short id if it cannot be read). */

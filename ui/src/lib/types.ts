@@ -715,6 +715,14 @@ export type PartnerPreviewDto = { partner: string, going: Array<PreviewLineDto>,
 /**
  * Whether a bundle would carry anything new.
  */
-has_news: boolean, };
+has_news: boolean, 
+/**
+ * What the export is given back: it writes only what this preview said.
+ */
+digest: string, };
 
-export type PartnerSentDto = { path: string, sha256: string, size: number, preview: PartnerPreviewDto, };
+export type PartnerSentDto = { 
+/**
+ * The bundle files, in the order they are to be imported (one, unless it was too large).
+ */
+files: Array<ExportedFile>, preview: PartnerPreviewDto, };

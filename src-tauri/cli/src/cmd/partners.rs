@@ -111,6 +111,7 @@ pub fn export(out: Out, dir: &Path, a: ExportArgs) -> anyhow::Result<u8> {
         armor: a.armor,
         cancel: None,
         limits: Default::default(),
+        previewed: None,
     };
     let (r, preview) = v.export_to_partner(&job, &mut progress)?;
     if tty {

@@ -44,6 +44,10 @@ pub struct PartnerExport {
     pub cancel: Option<Arc<AtomicBool>>,
     /// What one bundle may hold.
     pub limits: BundleLimits,
+    /// The digest of the preview the user saw ([`PartnerPreview::digest`]): refused when what
+    /// would go has changed since. `None`: no preview was shown (the command line's
+    /// `--preview` is a separate run; it names what went on standard error).
+    pub previewed: Option<String>,
 }
 
 /// Longest partner label.
@@ -170,6 +174,16 @@ impl Vault {
             job.records.as_deref(),
             &o.device,
         )?;
+        if job
+            .previewed
+            .as_ref()
+            .is_some_and(|d| *d != plan.preview.digest)
+        {
+            return Err(Error::invalid(
+                "partner",
+                "what would go has changed since the preview (a record was saved or imported meanwhile): look at the preview again",
+            ));
+        }
         if !plan.preview.has_news() {
             return Err(Error::invalid(
                 "partner",

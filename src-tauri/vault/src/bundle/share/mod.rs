@@ -146,6 +146,8 @@ pub struct PartnerPreview {
     /// Attachments of records that go, left out (they could identify someone who travels as a
     /// pseudonym).
     pub attachments_withheld: usize,
+    /// A digest of all of the above: an export given it writes only what this preview said.
+    pub digest: String,
 }
 
 impl PartnerPreview {
@@ -227,16 +229,28 @@ pub(crate) fn plan(
         let ids: BTreeSet<RecordId> = out.outgoing.iter().map(|o| o.rev.record).collect();
         ids.into_iter().collect()
     });
+    let mut preview = PartnerPreview {
+        partner: row.label.clone(),
+        going: out.going.clone(),
+        withheld,
+        withdrawn: out.withdrawn.clone(),
+        contact_removed: views.contact_removed,
+        attachments: out.attachments.len(),
+        attachments_withheld: views.attachments_withheld,
+        digest: String::new(),
+    };
+    // What the preview says, and what each revision carries (not its time or id, which a
+    // second plan makes anew).
+    let mut said = serde_json::to_vec(&preview).map_err(|e| Error::Verify(e.to_string()))?;
+    for o in &out.outgoing {
+        said.extend_from_slice(o.rev.record.to_string().as_bytes());
+        if let Some(d) = &o.rev.data {
+            said.extend(revision::canonical_json(d)?);
+        }
+    }
+    preview.digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&said));
     Ok(PartnerPlan {
-        preview: PartnerPreview {
-            partner: row.label.clone(),
-            going: out.going,
-            withheld,
-            withdrawn: out.withdrawn,
-            contact_removed: views.contact_removed,
-            attachments: out.attachments.len(),
-            attachments_withheld: views.attachments_withheld,
-        },
+        preview,
         label: row.label,
         partner_id: row.id,
         recipient: row.recipient,
