@@ -11,6 +11,7 @@ use kuager_bench::{gen, open_or_create};
 mod app;
 mod bundles;
 mod coordinator;
+mod evidence;
 use vault::{AttachMeta, Kind};
 
 struct Row {
@@ -66,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         if quick { " (quick)" } else { "" }
     );
 
-    // `--only save|bulk|attach|bundles|coordinator|app` runs one group (for working on one figure).
+    // `--only save|bulk|attach|bundles|coordinator|evidence|app` runs one group (for working on one figure).
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -93,6 +94,10 @@ fn main() -> anyhow::Result<()> {
 
     if want("coordinator") {
         rows.extend(coordinator::bench_all(root.path(), quick)?);
+    }
+
+    if want("evidence") {
+        rows.extend(evidence::bench_all(quick)?);
     }
 
     if want("app") {
