@@ -164,14 +164,20 @@ fn coordinator_vault(sb: &Sandbox, recipient: &str) -> PathBuf {
     waiting
 }
 
-/// The coordinator's screens, in `lang`.
-fn coordinator(out: &Path, lang: &str) {
+/// A coordinator's sandbox whose app speaks `lang`.
+fn coordinator_in(lang: &str) -> (Sandbox, age::x25519::Identity) {
     let (sb, identity) = coordinator_sandbox();
     std::fs::write(
         sb.home.join(".config/kuager/app.json"),
         format!(r#"{{"language":"{lang}","autolock_minutes":30}}"#),
     )
     .unwrap();
+    (sb, identity)
+}
+
+/// The coordinator's screens, in `lang`.
+fn coordinator(out: &Path, lang: &str) {
+    let (sb, identity) = coordinator_in(lang);
     let waiting = coordinator_vault(&sb, &identity.to_public().to_string());
     let pass = testkit::fixture::PASS;
 
@@ -393,12 +399,7 @@ fn evidence_vault(sb: &Sandbox) {
 
 /// Dashboards, the follow-up list and a partner's preview, in `lang`.
 fn evidence(out: &Path, lang: &str) {
-    let (sb, _) = coordinator_sandbox();
-    std::fs::write(
-        sb.home.join(".config/kuager/app.json"),
-        format!(r#"{{"language":"{lang}","autolock_minutes":30}}"#),
-    )
-    .unwrap();
+    let (sb, _) = coordinator_in(lang);
     evidence_vault(&sb);
     let s = sb.launch();
     s.unlock(testkit::fixture::PASS);
