@@ -63,7 +63,7 @@ const COMMANDS: &[&str] = &[
     "device_revoke",
     "conflicts_list",
     "conflict_resolve",
-    "dashboard_chart",
+    "dashboard",
     "dashboard_records",
     "follow_up_list",
     "counts_preview",

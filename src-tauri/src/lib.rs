@@ -224,7 +224,7 @@ pub fn run() {
             commands::receive::device_revoke,
             commands::receive::conflicts_list,
             commands::receive::conflict_resolve,
-            commands::evidence::dashboard_chart,
+            commands::evidence::dashboard,
             commands::evidence::dashboard_records,
             commands::evidence::follow_up_list,
             commands::evidence::counts_preview,

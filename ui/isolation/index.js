@@ -12,7 +12,7 @@ const ALLOWED = new Set([
   'identity_new', 'profile_write', 'incoming_begin', 'incoming_pick', 'incoming_chunk', 'incoming_finish',
   'incoming_remove', 'import_review', 'import_run', 'import_cancel', 'device_trust',
   'devices_list', 'device_rename', 'device_revoke', 'conflicts_list', 'conflict_resolve',
-  'dashboard_chart', 'dashboard_records', 'follow_up_list', 'counts_preview', 'counts_save', 'partners_list', 'partners_add', 'partners_remove', 'partner_preview', 'partner_export',
+  'dashboard', 'dashboard_records', 'follow_up_list', 'counts_preview', 'counts_save', 'partners_list', 'partners_add', 'partners_remove', 'partner_preview', 'partner_export',
   'plugin:event|listen', 'plugin:event|unlisten',
 ]);
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

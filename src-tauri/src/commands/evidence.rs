@@ -20,11 +20,14 @@ fn format(key: &str) -> CmdResult<vault::stats::counts::Format> {
         .map_err(|_| IpcError::new(ErrorCode::Invalid, "a chart is saved as csv, svg or png"))
 }
 
-/// A chart's counts, now.
+/// Every chart of a dashboard (`attempts` or `testimonies`), now: one call, one pass.
 #[tauri::command]
-pub async fn dashboard_chart(state: State<'_, AppState>, chart_key: String) -> CmdResult<ChartDto> {
-    let c = chart(&chart_key)?;
-    Ok(state.with_vault(|v| v.chart(c))?.into())
+pub async fn dashboard(state: State<'_, AppState>, which: String) -> CmdResult<Vec<ChartDto>> {
+    let which: vault::stats::Dashboard =
+        serde_json::from_value(serde_json::Value::String(which))
+            .map_err(|_| IpcError::new(ErrorCode::Invalid, "no such dashboard"))?;
+    let charts = state.with_vault(|v| v.dashboard(which))?;
+    Ok(charts.into_iter().map(Into::into).collect())
 }
 
 /// The records behind one bar of a chart.

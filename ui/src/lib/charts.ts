@@ -4,16 +4,6 @@
 import { t, fmtDate, type Key } from './i18n/index.svelte';
 import type { ChartDto, CountLabelsDto } from './types';
 
-export const CHARTS = [
-  'attempts-by-year', 'waiting', 'outcomes-by-channel', 'attempts-per-person',
-  'testimonies-by-event', 'testimonies-by-year', 'testimonies-by-region', 'facilities', 'activity',
-] as const;
-export type ChartKey = (typeof CHARTS)[number];
-
-/** The two dashboards: renunciation attempts, and testimonies (with the team's work). */
-export const ATTEMPT_CHARTS: ChartKey[] = ['attempts-by-year', 'waiting', 'outcomes-by-channel', 'attempts-per-person'];
-export const TESTIMONY_CHARTS: ChartKey[] = ['testimonies-by-event', 'testimonies-by-year', 'testimonies-by-region', 'facilities', 'activity'];
-
 export function chartTitle(c: string): string {
   return t(`chart.${c}` as Key);
 }

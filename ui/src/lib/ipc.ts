@@ -103,7 +103,7 @@ export const ipc = {
   onExportProgress: (f: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>('export-progress', (e) => f(e.payload)),
 
-  chart: (chartKey: string) => invoke<ChartDto>('dashboard_chart', { chartKey }),
+  dashboard: (which: 'attempts' | 'testimonies') => invoke<ChartDto[]>('dashboard', { which }),
   chartRecords: (chartKey: string, row: string, column: string | null) =>
     invoke<SummaryDto[]>('dashboard_records', { chartKey, row, column }),
   followUp: (minDays: number, limit: number) => invoke<FollowUpDto[]>('follow_up_list', { minDays, limit }),

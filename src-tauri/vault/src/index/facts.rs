@@ -119,6 +119,11 @@ pub(crate) fn fill_once(conn: &Connection) -> Result<()> {
 }
 
 fn backfill(tx: &Connection) -> Result<()> {
+    tx.execute_batch(
+        "DELETE FROM activity;
+         INSERT INTO activity(device, month, n)
+             SELECT device, substr(at, 1, 7), count(*) FROM revisions GROUP BY 1, 2;",
+    )?;
     let ids: Vec<String> = crate::store::collect(
         tx.prepare("SELECT id FROM records WHERE kind IN ('attempt', 'testimony')")?
             .query_map([], |r| r.get(0))?,

@@ -2,133 +2,48 @@
 
 use rusqlite::{params, Connection};
 
-use super::follow_up;
-use super::{
-    table, today, triples, waiting_span, year_rows, Chart, Counts, CHANNELS, COUNT, EVENT_TYPES,
-    OUTCOMES, PERSON_NOW, PER_PERSON, TOP_FACILITIES, WAITING,
-};
+use super::passes;
+use super::{table, today, waiting_span, Chart, Counts, COUNT, PERSON_NOW, PER_PERSON};
 use crate::error::{Error, Result};
 use crate::model::RecordId;
 use crate::store;
 
-/// The counts of one chart, now.
-pub fn counts(conn: &Connection, chart: Chart) -> Result<Counts> {
-    match chart {
-        Chart::AttemptsByYear
-        | Chart::OutcomesByChannel
-        | Chart::Waiting
-        | Chart::AttemptsPerPerson => attempts(conn, chart, &OUTCOMES),
-        Chart::Activity => activity(conn),
-        _ => testimonies(conn, chart),
+/// The two dashboards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dashboard {
+    /// Renunciation attempts: by year, waiting, by channel, per person.
+    Attempts,
+    /// Testimonies: by event, year, region; facilities; caseworker activity.
+    Testimonies,
+}
+
+/// Every chart of a dashboard, now, from one pass over its facts (`super::passes`).
+pub fn dashboard(conn: &Connection, which: Dashboard) -> Result<Vec<Counts>> {
+    match which {
+        Dashboard::Attempts => passes::attempt_charts(conn),
+        Dashboard::Testimonies => {
+            let mut charts = passes::testimony_charts(conn)?;
+            charts.push(activity(conn)?);
+            Ok(charts)
+        }
     }
 }
 
-/// The charts of renunciation attempts.
-fn attempts(conn: &Connection, chart: Chart, outcomes: &[&str]) -> Result<Counts> {
-    Ok(match chart {
-        Chart::AttemptsByYear => {
-            let cells = triples(
-                conn,
-                "SELECT substr(submitted, 1, 4), COALESCE(outcome, 'none'), count(*) \
-                 FROM attempt_facts GROUP BY 1, 2",
-            )?;
-            let years = year_rows(&cells);
-            let years: Vec<&str> = years.iter().map(String::as_str).collect();
-            table(chart, cells, &years, outcomes)
-        }
-        Chart::OutcomesByChannel => table(
-            chart,
-            triples(
-                conn,
-                "SELECT COALESCE(channel, 'none'), COALESCE(outcome, 'none'), count(*) \
-                 FROM attempt_facts GROUP BY 1, 2",
-            )?,
-            &CHANNELS,
-            outcomes,
-        ),
-        Chart::Waiting => {
-            let today = today();
-            let mut cells = Vec::new();
-            for (_, last) in follow_up::last_attempts(conn)? {
-                if last.waiting {
-                    cells.push((
-                        waiting_span(&last.submitted, today).to_owned(),
-                        COUNT.to_owned(),
-                        1,
-                    ));
-                }
-            }
-            table(chart, cells, &WAITING, &[COUNT])
-        }
-        Chart::AttemptsPerPerson => {
-            let per: Vec<i64> = store::collect(
-                conn.prepare_cached(&format!(
-                    "SELECT count(*) FROM attempt_facts f GROUP BY {PERSON_NOW}"
-                ))?
-                .query_map([], |r| r.get(0))?,
-            )?;
-            let cells = per
-                .into_iter()
-                .map(|n| {
-                    let i = usize::try_from(n.clamp(1, 5) - 1).unwrap_or(0);
-                    (PER_PERSON[i].to_owned(), COUNT.to_owned(), 1)
-                })
-                .collect();
-            table(chart, cells, &PER_PERSON, &[COUNT])
-        }
-        _ => unreachable!("a chart of attempts"),
-    })
-}
-
-/// The charts of testimonies.
-fn testimonies(conn: &Connection, chart: Chart) -> Result<Counts> {
-    Ok(match chart {
-        Chart::TestimoniesByEvent => table(
-            chart,
-            triples(
-                conn,
-                "SELECT type, 'count', count(DISTINCT record) FROM event_facts GROUP BY 1",
-            )?,
-            &EVENT_TYPES,
-            &[COUNT],
-        ),
-        Chart::TestimoniesByYear => {
-            let cells = triples(
-                conn,
-                "SELECT COALESCE(CAST(year AS TEXT), 'none'), 'count', count(DISTINCT record) \
-                 FROM event_facts GROUP BY 1",
-            )?;
-            let years = year_rows(&cells);
-            let years: Vec<&str> = years.iter().map(String::as_str).collect();
-            table(chart, cells, &years, &[COUNT])
-        }
-        Chart::TestimoniesByRegion => {
-            let order: Vec<&str> = crate::model::regions::region_keys().collect();
-            table(
-                chart,
-                triples(
-                    conn,
-                    "SELECT region, 'count', count(DISTINCT record) FROM event_facts GROUP BY 1",
-                )?,
-                &order,
-                &[COUNT],
-            )
-        }
-        Chart::Facilities => table(
-            chart,
-            triples(
-                conn,
-                &format!(
-                    "SELECT facility, 'count', count(DISTINCT record) FROM event_facts \
-                     WHERE facility IS NOT NULL GROUP BY facility COLLATE NOCASE \
-                     ORDER BY 3 DESC, 1 LIMIT {TOP_FACILITIES}"
-                ),
-            )?,
-            &[],
-            &[COUNT],
-        ),
-        _ => unreachable!("a chart of testimonies"),
-    })
+/// The counts of one chart, now (its dashboard's pass).
+pub fn counts(conn: &Connection, chart: Chart) -> Result<Counts> {
+    let which = match chart {
+        Chart::AttemptsByYear
+        | Chart::Waiting
+        | Chart::OutcomesByChannel
+        | Chart::AttemptsPerPerson => Dashboard::Attempts,
+        Chart::Activity => return activity(conn),
+        _ => Dashboard::Testimonies,
+    };
+    dashboard(conn, which)?
+        .into_iter()
+        .find(|c| c.chart == chart)
+        .ok_or_else(|| Error::Verify(format!("no chart {chart:?} on its dashboard")))
 }
 
 /// Revisions saved per device in each of the last six months, devices by their label here.
@@ -145,11 +60,8 @@ fn activity(conn: &Connection) -> Result<Counts> {
     let from = months[0].clone();
     let mut cells: Vec<(String, String, u64)> = Vec::new();
     let rows: Vec<(String, String, i64)> = store::collect(
-        conn.prepare_cached(
-            "SELECT device, substr(at, 1, 7), count(*) FROM revisions \
-             WHERE device IN (SELECT DISTINCT device FROM revisions) AND at >= ?1 GROUP BY 1, 2",
-        )?
-        .query_map([&from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+        conn.prepare_cached("SELECT device, month, n FROM activity WHERE month >= ?1")?
+            .query_map([&from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
     )?;
     let labels = store::peers::device_labels_by_id(conn)?;
     for (device, month, n) in rows {
@@ -187,10 +99,10 @@ pub fn records_behind(
         )?,
         Chart::Waiting => {
             let today = today();
-            follow_up::last_attempts(conn)?
+            passes::last_of_each(passes::attempt_lines(conn)?)
                 .into_iter()
-                .filter(|(_, l)| l.waiting && waiting_span(&l.submitted, today) == row)
-                .map(|(p, _)| p)
+                .filter(|(l, _)| l.waiting && waiting_span(&l.submitted, today) == row)
+                .map(|(l, _)| l.person)
                 .take(limit.max(0) as usize)
                 .collect()
         }

@@ -6,68 +6,13 @@
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::PERSON_NOW;
+use super::passes::{attempt_lines, last_of_each, AttemptLine};
 use crate::error::Result;
 use crate::model::RecordId;
-use crate::store;
 use crate::summary::{Facts, Summarizer};
 
 /// Most people the list shows.
 pub const MAX_FOLLOW_UP: usize = 1_000;
-
-/// A person's last attempt (by date submitted, then id) and how many they made.
-#[derive(Debug, Clone)]
-pub(super) struct LastAttempt {
-    pub record: String,
-    pub submitted: String,
-    pub channel: Option<String>,
-    pub request: Option<String>,
-    pub waiting: bool,
-    pub attempts: u64,
-}
-
-/// Every person with an attempt, with their last one.
-pub(super) fn last_attempts(conn: &Connection) -> Result<Vec<(String, LastAttempt)>> {
-    type Line = (String, String, String, Option<String>, Option<String>, bool);
-    let lines: Vec<Line> = store::collect(
-        conn.prepare_cached(&format!(
-            "SELECT {PERSON_NOW} AS p, f.record, f.submitted, f.channel, f.request, f.waiting \
-             FROM attempt_facts f ORDER BY p, f.submitted, f.record"
-        ))?
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?,
-    )?;
-    let mut out: Vec<(String, LastAttempt)> = Vec::new();
-    for (person, record, submitted, channel, request, waiting) in lines {
-        let attempts = match out.last() {
-            Some((p, l)) if *p == person => l.attempts + 1,
-            _ => 1,
-        };
-        if out.last().is_some_and(|(p, _)| *p == person) {
-            out.pop();
-        }
-        out.push((
-            person,
-            LastAttempt {
-                record,
-                submitted,
-                channel,
-                request,
-                waiting,
-                attempts,
-            },
-        ));
-    }
-    Ok(out)
-}
 
 /// One line of the follow-up list.
 #[derive(Debug, Clone, Serialize)]
@@ -93,19 +38,19 @@ pub struct FollowUp {
 /// People whose last attempt has waited more than `min_days`, oldest first, at most `limit`
 /// (and [`MAX_FOLLOW_UP`]).
 pub fn follow_up(conn: &Connection, min_days: i64, limit: usize) -> Result<Vec<FollowUp>> {
-    let mut waiting: Vec<(i64, String, LastAttempt)> = last_attempts(conn)?
+    let mut waiting: Vec<(i64, String, AttemptLine, u64)> = last_of_each(attempt_lines(conn)?)
         .into_iter()
-        .filter(|(_, l)| l.waiting)
-        .filter_map(|(p, l)| {
+        .filter(|(l, _)| l.waiting)
+        .filter_map(|(l, n)| {
             let days = crate::summary::days_since(&l.submitted)?;
-            (days > min_days).then_some((days, p, l))
+            (days > min_days).then(|| (days, l.person.clone(), l, n))
         })
         .collect();
     waiting.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     waiting.truncate(limit.min(MAX_FOLLOW_UP));
     let mut names = Summarizer::new(conn);
     let mut out = Vec::with_capacity(waiting.len());
-    for (days, p, l) in waiting {
+    for (days, p, l, attempts) in waiting {
         let name = match names.summary(&p)?.facts {
             Facts::Person { names, .. } => names.into_iter().next(),
             _ => None,
@@ -118,7 +63,7 @@ pub fn follow_up(conn: &Connection, min_days: i64, limit: usize) -> Result<Vec<F
             channel: l.channel,
             request: l.request,
             days,
-            attempts: l.attempts,
+            attempts,
         });
     }
     Ok(out)

@@ -11,17 +11,14 @@
 mod charts;
 pub mod counts;
 mod follow_up;
+mod passes;
 mod png;
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::store;
-
-pub use charts::{counts, records_behind};
+pub use charts::{counts, dashboard, records_behind, Dashboard};
 pub use follow_up::{follow_up, FollowUp, MAX_FOLLOW_UP};
 
 /// The charts.
@@ -237,10 +234,4 @@ pub(super) fn table(
         rows,
         exportable: chart.exportable(),
     }
-}
-
-pub(super) fn triples(conn: &Connection, sql: &str) -> Result<Vec<(String, String, u64)>> {
-    store::collect(conn.prepare_cached(sql)?.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
-    })?)
 }

@@ -103,6 +103,12 @@ pub(crate) fn insert(tx: &Connection, rev: &Revision) -> Result<()> {
     if let Some(d) = &rev.data {
         super::merges::note_links(tx, rev.kind, &rev.record.to_string(), d)?;
     }
+    // Caseworker activity (`crate::stats`): one count per device and month.
+    tx.prepare_cached(
+        "INSERT INTO activity(device, month, n) VALUES (?1, substr(?2, 1, 7), 1) \
+         ON CONFLICT(device, month) DO UPDATE SET n = n + 1",
+    )?
+    .execute(params![rev.device, rev.at])?;
     Ok(())
 }
 

@@ -126,7 +126,8 @@ fn add_merged_into(tx: &Connection) -> Result<()> {
 }
 
 /// Version 12 (with `super::partners::SCHEMA_V12`): the facts dashboards count, kept by every
-/// save (`crate::index`, `facts.rs`), and revisions by device for caseworker activity.
+/// save (`crate::index`, `facts.rs`), and the revisions each device wrote, per month, for
+/// caseworker activity (kept by `super::revisions::insert`).
 /// `IF NOT EXISTS`, run at every open: a development vault at 12 without them gets them.
 const FACTS_V12: &str = r#"
 CREATE TABLE IF NOT EXISTS attempt_facts (
@@ -149,7 +150,13 @@ CREATE TABLE IF NOT EXISTS event_facts (
     PRIMARY KEY (record, n)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS event_facts_type ON event_facts(type, record);
-CREATE INDEX IF NOT EXISTS revisions_device_at ON revisions(device, at);
+CREATE TABLE IF NOT EXISTS activity (
+    device TEXT NOT NULL,
+    month TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (device, month)
+) WITHOUT ROWID;
+DROP INDEX IF EXISTS revisions_device_at;
 "#;
 
 /// Devices untrusted before schema 10 lost their row; the audit log kept each trust and

@@ -8,7 +8,7 @@ use super::Vault;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::stats::counts::{self, Format, Labels, Rendered};
-use crate::stats::{self, Chart, Counts, FollowUp};
+use crate::stats::{self, Chart, Counts, Dashboard, FollowUp};
 use crate::summary::{Summarizer, Summary};
 
 /// The row of caseworker activity that is this vault's own device.
@@ -23,14 +23,29 @@ impl Vault {
     pub fn chart(&self, chart: Chart) -> Result<Counts> {
         let o = self.o()?;
         let mut c = stats::counts(&o.conn, chart)?;
-        if chart == Chart::Activity {
+        self.own_device_named(&mut c)?;
+        Ok(c)
+    }
+
+    /// Every chart of a dashboard, now (one pass over its facts).
+    pub fn dashboard(&self, which: Dashboard) -> Result<Vec<Counts>> {
+        let mut charts = stats::dashboard(&self.o()?.conn, which)?;
+        for c in &mut charts {
+            self.own_device_named(c)?;
+        }
+        Ok(charts)
+    }
+
+    fn own_device_named(&self, c: &mut Counts) -> Result<()> {
+        let o = self.o()?;
+        if c.chart == Chart::Activity {
             for r in &mut c.rows {
                 if r.key == o.device {
                     THIS_DEVICE.clone_into(&mut r.key);
                 }
             }
         }
-        Ok(c)
+        Ok(())
     }
 
     /// The records behind one bar of a chart (its row, and its column for charts of several
