@@ -38,11 +38,12 @@ pub struct FollowUp {
 /// People whose last attempt has waited more than `min_days`, oldest first, at most `limit`
 /// (and [`MAX_FOLLOW_UP`]).
 pub fn follow_up(conn: &Connection, min_days: i64, limit: usize) -> Result<Vec<FollowUp>> {
+    let today = super::today();
     let mut waiting: Vec<(i64, String, AttemptLine, u64)> = last_of_each(attempt_lines(conn)?)
         .into_iter()
         .filter(|(l, _)| l.waiting)
         .filter_map(|(l, n)| {
-            let days = crate::summary::days_since(&l.submitted)?;
+            let days = super::days_waiting(&l.submitted, today)?;
             (days > min_days).then(|| (days, l.person.clone(), l, n))
         })
         .collect();

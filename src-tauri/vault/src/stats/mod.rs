@@ -144,6 +144,9 @@ pub const EVENT_TYPES: [&str; 13] = [
     "other",
 ];
 
+/// The widest span of years a chart fills without gaps.
+const MAX_YEAR_SPAN: i32 = 80;
+
 /// Every year from the first to the last of `cells`' row keys (a year without any counts
 /// is a row of zeros, not a gap), then [`NONE`] if present.
 pub(super) fn year_rows(cells: &[(String, String, u64)]) -> Vec<String> {
@@ -152,8 +155,15 @@ pub(super) fn year_rows(cells: &[(String, String, u64)]) -> Vec<String> {
         .filter_map(|(r, _, _)| r.parse().ok())
         .collect();
     let mut out: Vec<String> = match (years.iter().min(), years.iter().max()) {
-        (Some(a), Some(b)) => (*a..=*b).map(|y| y.to_string()).collect(),
-        _ => vec![],
+        // A year typed wrong (0019, 2091) would make a grid of centuries: past a span of
+        // MAX_YEAR_SPAN, only the years present are rows.
+        (Some(a), Some(b)) if b - a <= MAX_YEAR_SPAN => (*a..=*b).map(|y| y.to_string()).collect(),
+        _ => {
+            let mut present: Vec<i32> = years.clone();
+            present.sort_unstable();
+            present.dedup();
+            present.iter().map(ToString::to_string).collect()
+        }
     };
     if cells.iter().any(|(r, _, _)| r == NONE) {
         out.push(NONE.to_owned());
@@ -177,13 +187,18 @@ pub(super) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
+/// Days from `submitted` (`YYYY-MM-DD`, or a year) to `today`.
+pub(super) fn days_waiting(submitted: &str, today: time::Date) -> Option<i64> {
+    let d = submitted
+        .parse::<crate::model::PartialDate>()
+        .ok()?
+        .earliest()?;
+    Some((today - d).whole_days())
+}
+
 /// The span of waiting since `submitted` (`YYYY-MM-DD`, or a year).
 pub(super) fn waiting_span(submitted: &str, today: time::Date) -> &'static str {
-    let days = submitted
-        .parse::<crate::model::PartialDate>()
-        .ok()
-        .and_then(|d| d.earliest())
-        .map_or(0, |d| (today - d).whole_days());
+    let days = days_waiting(submitted, today).unwrap_or(0);
     match days {
         d if d > 730 => WAITING[0],
         d if d > 365 => WAITING[1],

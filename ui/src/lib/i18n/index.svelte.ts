@@ -33,6 +33,19 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
   );
 }
 
+/** Formatters, made once per language and options: making one costs far more than using it
+ *  (a list of a hundred rows with two dates and two numbers each made hundreds). */
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+function dateFormat(opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const k = `d|${current}|${JSON.stringify(opts)}`;
+  let f = formatters.get(k) as Intl.DateTimeFormat | undefined;
+  if (!f) {
+    f = new Intl.DateTimeFormat(LOCALES[current], opts);
+    formatters.set(k, f);
+  }
+  return f;
+}
+
 /** A date (RFC 3339 or a partial date like 2019-10) as the current locale writes it. */
 export function fmtDate(value: string | null | undefined): string {
   if (!value) return '';
@@ -43,17 +56,23 @@ export function fmtDate(value: string | null | undefined): string {
     if (m) opts.month = 'long';
     if (d) opts.day = 'numeric';
     const date = new Date(Date.UTC(Number(y), m ? Number(m) - 1 : 0, d ? Number(d) : 1));
-    const s = new Intl.DateTimeFormat(LOCALES[current], { ...opts, timeZone: 'UTC' }).format(date);
+    const s = dateFormat({ ...opts, timeZone: 'UTC' }).format(date);
     return approx ? `≈ ${s}` : s;
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return dateFormat({ dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 /** A number as the current locale writes it. */
 export function fmtNumber(n: number): string {
-  return new Intl.NumberFormat(LOCALES[current]).format(n);
+  const k = `n|${current}`;
+  let f = formatters.get(k) as Intl.NumberFormat | undefined;
+  if (!f) {
+    f = new Intl.NumberFormat(LOCALES[current]);
+    formatters.set(k, f);
+  }
+  return f.format(n);
 }
 
 /** A language's own name, in the current language. */
