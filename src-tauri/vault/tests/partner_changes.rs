@@ -232,3 +232,56 @@ fn a_partner_removed_and_added_again_keeps_its_ids_and_withdrawals_still_reach_i
     s.send(None);
     assert!(!s.partner_finds("Kept"));
 }
+
+#[test]
+fn a_merge_of_a_named_person_and_a_pseudonym_or_a_burned_victim_withdraws_what_names_them() {
+    let mut s = Setup::new();
+    let named = add_person(&mut s.org.v, "Bolat Named");
+    let hidden = add(
+        &mut s.org.v,
+        Kind::Person,
+        serde_json::json!({"names": [{"value": "Bolat Hidden"}], "anonymise_in_exports_to_partners": true}),
+    );
+    let by_named = told(&mut s.org.v, named, "partner-orgs", "Told by name");
+    let by_hidden = told(&mut s.org.v, hidden, "partner-orgs", "Told hidden");
+    s.send(None);
+    // Found to be one person: the pseudonym and the name must not meet in the partner's copy.
+    s.org.v.merge_people(hidden, named).unwrap();
+    let preview = s.org.v.partner_preview("P", None).unwrap();
+    let withdrawn: Vec<RecordId> = preview.withdrawn.iter().map(|l| l.record).collect();
+    for id in [by_named, by_hidden, named, hidden] {
+        assert!(withdrawn.contains(&id), "{id} withdrawn: {preview:?}");
+    }
+    assert!(preview.going.is_empty(), "{preview:?}");
+    s.send(None);
+    assert!(!s.partner_finds("Bolat") && !s.partner_finds("Told"));
+
+    // A victim named to this partner and then anonymised: the testimony naming them goes too.
+    let victim = add_person(&mut s.org.v, "Murat Victim");
+    let w = add_person(&mut s.org.v, "Witness Other");
+    let about = add(
+        &mut s.org.v,
+        Kind::Testimony,
+        serde_json::json!({"witness": w, "narrative": "About Murat",
+        "consent": {"given": true, "scope": "partner-orgs"}, "events": [{"type": "detention", "victims": [victim]}]}),
+    );
+    s.send(None);
+    s.org
+        .v
+        .edit(
+            victim,
+            br#"{"anonymise_in_exports_to_partners": true}"#,
+            None,
+            false,
+        )
+        .unwrap();
+    let preview = s.org.v.partner_preview("P", None).unwrap();
+    let why = preview
+        .withdrawn
+        .iter()
+        .find(|l| l.record == about)
+        .and_then(|l| l.reason);
+    assert_eq!(why, Some(Withheld::AnonymisedAfterNamed), "{preview:?}");
+    s.send(None);
+    assert!(!s.partner_finds("Murat"));
+}

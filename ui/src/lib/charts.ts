@@ -18,7 +18,10 @@ export function rowLabel(c: string, row: string): string {
   switch (c) {
     case 'attempts-by-year':
     case 'testimonies-by-year':
-      return row === 'none' ? t('chart.year_unknown') : row;
+      if (row === 'none') return t('chart.year_unknown');
+      if (row === 'earlier') return t('chart.earlier');
+      if (row === 'later') return t('chart.later');
+      return row;
     case 'waiting':
       return t(`wait.${row}` as Key);
     case 'outcomes-by-channel':

@@ -27,6 +27,13 @@ pub(crate) fn refresh(tx: &Connection, rid: &str, heads: &[Revision], fresh: boo
         return clear(tx, rid, fresh);
     };
     let data = h.data.as_ref().expect("found with data");
+    // Consent withdrawn in any current version (two caseworkers' conflicting edits): counted
+    // nowhere.
+    let withdrawn = heads.iter().filter_map(|h| h.data.as_ref()).any(|d| {
+        d.get("consent")
+            .and_then(|c| c.get("withdrawn_at"))
+            .is_some_and(|w| !w.is_null())
+    });
     match h.kind {
         Kind::Attempt => {
             clear(tx, rid, fresh)?;
@@ -58,7 +65,7 @@ pub(crate) fn refresh(tx: &Connection, rid: &str, heads: &[Revision], fresh: boo
                 return Ok(());
             };
             // A testimony whose consent was withdrawn is counted nowhere.
-            if t.consent.as_ref().is_some_and(|c| c.withdrawn_at.is_some()) {
+            if withdrawn {
                 return Ok(());
             }
             let mut st = tx.prepare_cached(

@@ -193,9 +193,10 @@ fn region_only(p: &Place) -> Option<Place> {
 }
 
 /// A testimony as a partner sees it: our staff's names left out, ids rewritten, attachments
-/// only when `attachments_go`. Told by a pseudonym: no place or tags of its own, the year it
-/// was recorded, no reliability note, events without their place. `None` when its witness
-/// does not travel.
+/// only when `attachments_go`. Told by a pseudonym: the narrative and its translations as
+/// consented, and otherwise only years and closed sets (no place, tags, summary or reliability
+/// note; events by type and year, without place, facility, perpetrators or description).
+/// `None` when its witness does not travel.
 pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<Testimony> {
     let anonymised = ids.anonymised(t.witness);
     let Testimony {
@@ -238,7 +239,7 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
                 translated_by: None,
             })
             .collect(),
-        summary,
+        summary: summary.filter(|_| !anonymised),
         connection,
         reliability_note: reliability_note.filter(|_| !anonymised),
         events: events
@@ -254,15 +255,22 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
                     perpetrators,
                     description,
                 } = e;
+                let year = |d: Option<PartialDate>| {
+                    if anonymised {
+                        d.as_ref().map(year_only)
+                    } else {
+                        d
+                    }
+                };
                 Event {
                     event_type,
-                    from,
-                    to,
+                    from: year(from),
+                    to: year(to),
                     place: place.filter(|_| !anonymised),
-                    facility,
+                    facility: facility.filter(|_| !anonymised),
                     victims: victims.into_iter().filter_map(|v| ids.out(v)).collect(),
-                    perpetrators,
-                    description,
+                    perpetrators: if anonymised { vec![] } else { perpetrators },
+                    description: description.filter(|_| !anonymised),
                 }
             })
             .collect(),

@@ -83,13 +83,16 @@ pub fn records_behind(
     let limit = limit as i64;
     let col = column.unwrap_or(COUNT);
     let ids: Vec<String> = match chart {
-        Chart::AttemptsByYear => store::collect(
-            conn.prepare_cached(
-                "SELECT record FROM attempt_facts WHERE substr(submitted, 1, 4) = ?1 \
-                 AND COALESCE(outcome, 'none') = ?2 ORDER BY submitted LIMIT ?3",
+        Chart::AttemptsByYear => {
+            let (from, to) = year_range(row);
+            store::collect(
+                conn.prepare_cached(
+                    "SELECT record FROM attempt_facts WHERE CAST(substr(submitted, 1, 4) AS INTEGER) \
+                     BETWEEN ?1 AND ?2 AND COALESCE(outcome, 'none') = ?3 ORDER BY submitted LIMIT ?4",
+                )?
+                .query_map(params![from, to, col, limit], |r| r.get(0))?,
             )?
-            .query_map(params![row, col, limit], |r| r.get(0))?,
-        )?,
+        }
         Chart::OutcomesByChannel => store::collect(
             conn.prepare_cached(
                 "SELECT record FROM attempt_facts WHERE COALESCE(channel, 'none') = ?1 \
@@ -127,7 +130,13 @@ pub fn records_behind(
         | Chart::Facilities => {
             let field = match chart {
                 Chart::TestimoniesByEvent => "type",
-                Chart::TestimoniesByYear => "COALESCE(CAST(year AS TEXT), 'none')",
+                Chart::TestimoniesByYear if row == super::NONE => {
+                    "COALESCE(CAST(year AS TEXT), 'none')"
+                }
+                Chart::TestimoniesByYear => {
+                    let (from, to) = year_range(row);
+                    return in_years(conn, from, to, limit);
+                }
                 Chart::TestimoniesByRegion => "region",
                 _ => "facility",
             };
@@ -158,6 +167,33 @@ pub fn records_behind(
             )?
         }
     };
+    ids.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|_| Error::Verify(format!("a stored id {s:?} does not read")))
+        })
+        .collect()
+}
+
+/// The years a row of a chart by year stands for.
+fn year_range(row: &str) -> (i64, i64) {
+    let this = i64::from(today().year());
+    match row {
+        super::EARLIER => (i64::MIN, this - i64::from(super::YEAR_WINDOW)),
+        super::LATER => (this + 1, i64::MAX),
+        y => y.parse().map_or((0, -1), |y| (y, y)),
+    }
+}
+
+/// Testimonies telling of an event in the years `from..=to`.
+fn in_years(conn: &Connection, from: i64, to: i64, limit: i64) -> Result<Vec<RecordId>> {
+    let ids: Vec<String> = store::collect(
+        conn.prepare_cached(
+            "SELECT DISTINCT record FROM event_facts WHERE year BETWEEN ?1 AND ?2 \
+             ORDER BY record DESC LIMIT ?3",
+        )?
+        .query_map(params![from, to, limit], |r| r.get(0))?,
+    )?;
     ids.iter()
         .map(|s| {
             s.parse()

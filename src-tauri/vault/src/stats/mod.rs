@@ -144,28 +144,31 @@ pub const EVENT_TYPES: [&str; 13] = [
     "other",
 ];
 
-/// The widest span of years a chart fills without gaps.
-const MAX_YEAR_SPAN: i32 = 80;
+/// Years a chart lists one by one, up to this one; before them, one row "earlier"; after it
+/// (a date typed wrong), one row "later". A fixed grid: a row of its own for an outlying year
+/// would say that some record is there, however its count is written.
+pub const YEAR_WINDOW: i32 = 15;
+/// The row of years before the window.
+pub const EARLIER: &str = "earlier";
+/// The row of years after this one.
+pub const LATER: &str = "later";
 
-/// Every year from the first to the last of `cells`' row keys (a year without any counts
-/// is a row of zeros, not a gap), then [`NONE`] if present.
-pub(super) fn year_rows(cells: &[(String, String, u64)]) -> Vec<String> {
-    let years: Vec<i32> = cells
-        .iter()
-        .filter_map(|(r, _, _)| r.parse().ok())
-        .collect();
-    let mut out: Vec<String> = match (years.iter().min(), years.iter().max()) {
-        // A year typed wrong (0019, 2091) would make a grid of centuries: past a span of
-        // MAX_YEAR_SPAN, only the years present are rows.
-        (Some(a), Some(b)) if b - a <= MAX_YEAR_SPAN => (*a..=*b).map(|y| y.to_string()).collect(),
-        _ => {
-            let mut present: Vec<i32> = years.clone();
-            present.sort_unstable();
-            present.dedup();
-            present.iter().map(ToString::to_string).collect()
-        }
-    };
-    if cells.iter().any(|(r, _, _)| r == NONE) {
+/// The row a year counts in (see [`YEAR_WINDOW`]).
+pub(super) fn year_row(year: &str, this_year: i32) -> String {
+    match year.parse::<i32>() {
+        Ok(y) if y > this_year => LATER.to_owned(),
+        Ok(y) if y <= this_year - YEAR_WINDOW => EARLIER.to_owned(),
+        Ok(y) => y.to_string(),
+        Err(_) => NONE.to_owned(),
+    }
+}
+
+/// Every row of a chart by year, in order; `none` for charts where a year may be unknown.
+pub(super) fn year_rows(this_year: i32, with_none: bool) -> Vec<String> {
+    let mut out = vec![EARLIER.to_owned()];
+    out.extend((this_year - YEAR_WINDOW + 1..=this_year).map(|y| y.to_string()));
+    out.push(LATER.to_owned());
+    if with_none {
         out.push(NONE.to_owned());
     }
     out

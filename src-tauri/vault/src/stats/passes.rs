@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 
 use super::{
-    table, today, waiting_span, year_rows, Chart, Counts, CHANNELS, COUNT, EVENT_TYPES, NONE,
-    OUTCOMES, PER_PERSON, TOP_FACILITIES, WAITING,
+    table, today, waiting_span, year_row, year_rows, Chart, Counts, CHANNELS, COUNT, EVENT_TYPES,
+    NONE, OUTCOMES, PER_PERSON, TOP_FACILITIES, WAITING,
 };
 use crate::error::Result;
 use crate::store;
@@ -87,9 +87,11 @@ fn cell(r: &str, c: &str) -> (String, String, u64) {
 pub(super) fn attempt_charts(conn: &Connection) -> Result<Vec<Counts>> {
     let lines = attempt_lines(conn)?;
     let (mut by_year, mut by_channel) = (Vec::new(), Vec::new());
+    let this_year = today().year();
     for l in &lines {
         let outcome = l.outcome.as_deref().unwrap_or(NONE);
-        by_year.push(cell(l.submitted.get(..4).unwrap_or(&l.submitted), outcome));
+        let year = year_row(l.submitted.get(..4).unwrap_or(&l.submitted), this_year);
+        by_year.push((year, outcome.to_owned(), 1));
         by_channel.push(cell(l.channel.as_deref().unwrap_or(NONE), outcome));
     }
     let today = today();
@@ -101,7 +103,7 @@ pub(super) fn attempt_charts(conn: &Connection) -> Result<Vec<Counts>> {
         let i = usize::try_from(n.clamp(1, 5) - 1).unwrap_or(0);
         per_person.push(cell(PER_PERSON[i], COUNT));
     }
-    let years = year_rows(&by_year);
+    let years = year_rows(this_year, false);
     let years: Vec<&str> = years.iter().map(String::as_str).collect();
     Ok(vec![
         table(Chart::AttemptsByYear, by_year, &years, &OUTCOMES),
@@ -141,6 +143,7 @@ pub(super) fn testimony_charts(conn: &Connection) -> Result<Vec<Counts>> {
             facilities.entry(k).or_insert((shown, 0)).1 += 1;
         }
     };
+    let this_year = today().year();
     let mut st =
         conn.prepare_cached("SELECT record, type, year, region, facility FROM event_facts")?;
     let mut rows = st.query([])?;
@@ -154,7 +157,7 @@ pub(super) fn testimony_charts(conn: &Connection) -> Result<Vec<Counts>> {
         told.types.insert(r.get(1)?);
         told.years.insert(
             r.get::<_, Option<i64>>(2)?
-                .map_or(NONE.to_owned(), |y| y.to_string()),
+                .map_or(NONE.to_owned(), |y| year_row(&y.to_string(), this_year)),
         );
         told.regions.insert(r.get(3)?);
         if let Some(f) = r.get::<_, Option<String>>(4)? {
@@ -168,7 +171,7 @@ pub(super) fn testimony_charts(conn: &Connection) -> Result<Vec<Counts>> {
             .collect()
     };
     let year_cells = cells(years);
-    let year_order = year_rows(&year_cells);
+    let year_order = year_rows(this_year, true);
     let year_order: Vec<&str> = year_order.iter().map(String::as_str).collect();
     let region_order: Vec<&str> = crate::model::regions::region_keys().collect();
     let mut named: Vec<(String, u64)> = facilities.into_values().collect();

@@ -8,6 +8,9 @@ use resvg::{tiny_skia, usvg};
 
 use crate::error::{Error, Result};
 
+/// The largest image drawn (about 160 MB of pixels).
+const MAX_PIXELS: u64 = 40_000_000;
+
 /// Draws `svg` as a PNG.
 pub(super) fn rasterise(svg: &str) -> Result<Vec<u8>> {
     let mut fonts = usvg::fontdb::Database::new();
@@ -24,6 +27,11 @@ pub(super) fn rasterise(svg: &str) -> Result<Vec<u8>> {
         (size.width() * scale).ceil() as u32,
         (size.height() * scale).ceil() as u32,
     );
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(failed(
+            "it would be too large an image: save it as SVG or CSV".into(),
+        ));
+    }
     let mut pixmap =
         tiny_skia::Pixmap::new(w.max(1), h.max(1)).ok_or_else(|| failed("too large".into()))?;
     resvg::render(

@@ -131,9 +131,9 @@ impl Vault {
         })
     }
 
-    /// Forgets a partner, by label or key, after the passphrase was typed again. What was
-    /// sent to it is forgotten too: a partner added again gets new ids and pseudonyms, and
-    /// nothing sent before can be withdrawn from it any more.
+    /// Removes a partner, by label or key, after the passphrase was typed again. Its secret and
+    /// what was sent to it are kept: added again with the same key, it gets the same ids and
+    /// pseudonyms back, and what was sent before can still be withdrawn.
     pub fn remove_partner(&mut self, label_or_key: &str, _confirmed: Confirmed) -> Result<Partner> {
         let p = self.partner(label_or_key)?;
         let row = partners::find(&self.o()?.conn, &p.recipient)?

@@ -61,9 +61,14 @@ impl Derive {
     }
 
     /// A pseudonym's name: `ANON-` and eight letters and digits (no 0/O, 1/I).
-    pub fn name(&self, ours: RecordId) -> String {
+    /// Its generation (withdrawals before) makes a person sent again a new pseudonym.
+    pub fn name(&self, ours: RecordId, generation: i64) -> String {
         const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-        let h = self.mac(&[b"name", ours.to_string().as_bytes()]);
+        let h = self.mac(&[
+            b"name",
+            ours.to_string().as_bytes(),
+            &generation.to_be_bytes(),
+        ]);
         let s: String = h[..8]
             .iter()
             .map(|b| ALPHABET[usize::from(b % 32)] as char)

@@ -219,7 +219,7 @@ pub(crate) fn plan(
     let sel = select::select(conn, chosen, &before)?;
     let map = derive.map(&sel, &before);
     let ids = ids::Resolving { conn, map: &map };
-    let views = versions::views(&sel, &ids, &derive)?;
+    let views = versions::views(&sel, &ids, &derive, &before)?;
     let mut out = versions::Out::default();
     let at = revision::now();
     out.revisions(views.list, &before, &map, device, &at)?;

@@ -84,12 +84,17 @@ fn told_anonymously(conn: &Connection, person: RecordId) -> Result<bool> {
             continue;
         }
         let id = parse_id(&id)?;
-        let Ok(d) = current(conn, id)? else { continue };
-        let t: Testimony = typed(id, d)?;
-        if person_now(conn, t.witness)? == person
-            && share::consent_anonymises_witness(t.consent.as_ref())
-        {
-            return Ok(true);
+        // Every current version: one of two conflicting versions may be the anonymous one.
+        for h in heads::of(conn, id)? {
+            let Some(d) = h.data.filter(|d| !revision::is_purge_marker(d)) else {
+                continue;
+            };
+            let t: Testimony = typed(id, d)?;
+            if person_now(conn, t.witness)? == person
+                && share::consent_anonymises_witness(t.consent.as_ref())
+            {
+                return Ok(true);
+            }
         }
     }
     Ok(false)
@@ -230,20 +235,30 @@ impl Selection {
     /// anonymised; after that, as they first went. A person who went by name and is now to
     /// be anonymised goes no more ([`Form::Burned`]): a pseudonym appearing beside the
     /// withdrawn name would tie the two together.
+    ///
+    /// People merged into one count as one: if any of them went as a pseudonym and any by
+    /// name, the person is burned (the merge would tie the two).
     fn form(
         conn: &Connection,
         id: RecordId,
         p: &Person,
         before: &BTreeMap<String, Sent>,
     ) -> Result<Form> {
-        Ok(match before.get(&id.to_string()) {
-            Some(s) if s.pseudonym => Form::Pseudonym,
-            Some(_) if p.anonymise_in_exports_to_partners => Form::Burned,
-            Some(_) => Form::Named,
-            None if p.anonymise_in_exports_to_partners || told_anonymously(conn, id)? => {
-                Form::Pseudonym
+        let (mut pseudonym, mut named) = (false, false);
+        for member in merges::group(conn, &id.to_string())? {
+            if let Some(s) = before.get(&member) {
+                pseudonym |= s.pseudonym;
+                named |= !s.pseudonym;
             }
-            None => Form::Named,
+        }
+        let anonymise = p.anonymise_in_exports_to_partners || told_anonymously(conn, id)?;
+        Ok(match (pseudonym, named) {
+            (true, true) => Form::Burned,
+            (true, false) => Form::Pseudonym,
+            (false, true) if p.anonymise_in_exports_to_partners => Form::Burned,
+            (false, true) => Form::Named,
+            (false, false) if anonymise => Form::Pseudonym,
+            (false, false) => Form::Named,
         })
     }
 
@@ -282,6 +297,17 @@ impl Selection {
             }
             let mut dropped = Vec::new();
             for (&id, t) in &self.testimonies {
+                let mut victims = Vec::new();
+                for e in &t.events {
+                    for &v in &e.victims {
+                        victims.push(forms.get(&person_now(conn, v)?).copied().flatten());
+                    }
+                }
+                if victims.contains(&Some(Form::Burned)) {
+                    // It names someone this partner knew by name and who is now anonymised.
+                    dropped.push((id, Withheld::AnonymisedAfterNamed));
+                    continue;
+                }
                 let reason = match forms.get(&person_now(conn, t.witness)?).copied().flatten() {
                     None => Some(Withheld::NoConsentingTestimony),
                     Some(Form::Burned) => Some(Withheld::AnonymisedAfterNamed),

@@ -54,7 +54,12 @@ pub(super) struct Views {
 }
 
 /// Each record that goes as the partner sees it (`crate::model::share`).
-pub(super) fn views(sel: &Selection, ids: &Resolving<'_>, derive: &Derive) -> Result<Views> {
+pub(super) fn views(
+    sel: &Selection,
+    ids: &Resolving<'_>,
+    derive: &Derive,
+    before: &BTreeMap<String, Sent>,
+) -> Result<Views> {
     let mut v = Views {
         list: Vec::new(),
         contact_removed: 0,
@@ -63,7 +68,7 @@ pub(super) fn views(sel: &Selection, ids: &Resolving<'_>, derive: &Derive) -> Re
     for (&id, p) in &sel.persons {
         let anon = sel.pseudonym.get(&id).copied().unwrap_or(true);
         let view = if anon {
-            share::person_pseudonym(p, &derive.name(id))
+            share::person_pseudonym(p, &derive.name(id, generation(before, id)))
         } else {
             share::person_named(p, ids, true)
         };
