@@ -2,8 +2,6 @@
 //! partner added by its key, a preview that says what goes and what is withheld and why, a
 //! bundle that Go `age` and `tar` open and that holds nothing withheld.
 
-use std::process::Command;
-
 use testkit::cli::{text, Env};
 
 fn add(env: &Env, kind: &str, json: &serde_json::Value) -> String {
@@ -104,19 +102,12 @@ fn a_partner_gets_what_consent_allows_and_stderr_names_the_rest() {
         "{stderr}"
     );
     let bundle = stdout.trim();
-    let tar = env.outside.join("b.tar");
-    let st = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(&key_file)
-        .arg("-o")
-        .arg(&tar)
-        .arg(bundle)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let listing = Command::new("tar").arg("-xOf").arg(&tar).output().unwrap();
-    let all = String::from_utf8_lossy(&listing.stdout);
+    let opened = testkit::partners::open_with_go_age(
+        std::path::Path::new(bundle),
+        &key_file,
+        &env.outside.join("opened"),
+    );
+    let all = String::from_utf8_lossy(&testkit::partners::all_bytes(&opened)).into_owned();
     assert!(all.contains("May go to partners") && all.contains("Serikzhan Named"));
     assert!(
         !all.contains("CANARY"),

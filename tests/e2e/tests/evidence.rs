@@ -5,7 +5,6 @@
 //! partner's bundle with the partner's key, and nothing withheld is in it.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use e2e::{coordinator_sandbox, vault_dir, App, Steps};
 use serde_json::json;
@@ -99,27 +98,9 @@ fn send_to_partner(s: &testkit::driver::Session, sb: &testkit::driver::Sandbox) 
         .iter()
         .find(|p| p.to_string_lossy().ends_with(".kuager.age"))
         .expect("the partner bundle");
-    let tar = sb.outside.join("partner.tar");
-    let ok = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(&key_file)
-        .arg("-o")
-        .arg(&tar)
-        .arg(bundle)
-        .status()
-        .unwrap();
-    assert!(
-        ok.success(),
-        "Go age opens the partner's bundle with the partner's key"
-    );
-    let all = Command::new("tar")
-        .arg("-xOf")
-        .arg(&tar)
-        .output()
-        .unwrap()
-        .stdout;
-    let all = String::from_utf8_lossy(&all);
+    // Go `age` opens it with the partner's key; `tar` unpacks it.
+    let opened = testkit::partners::open_with_go_age(bundle, &key_file, &sb.outside.join("opened"));
+    let all = String::from_utf8_lossy(&testkit::partners::all_bytes(&opened)).into_owned();
     assert!(
         all.contains("She may be named to partners."),
         "what may go went"
