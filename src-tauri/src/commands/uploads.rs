@@ -67,6 +67,7 @@ pub async fn upload_begin(
                 name: (!name.is_empty()).then_some(name),
                 caption: None,
                 media_type,
+                custody: None,
             };
             let mut slot = state.slot();
             match slot.as_mut() {

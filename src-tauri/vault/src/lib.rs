@@ -54,7 +54,7 @@ pub use crypto::keys;
 pub use error::{Error, RejectReason, Rejection, Result};
 pub use index::MatchKind;
 pub use keys::{passphrase_strength, DevicePublicKey, Passphrase, Strength};
-pub use model::{Kind, PartialDate, RecordId};
+pub use model::{Capture, Custody, Kind, Marker, PartialDate, RecordId};
 pub use revision::{Revision, RevisionId};
 pub use store::audit::AuditEvent;
 pub use store::peers::Device;
@@ -63,6 +63,6 @@ pub use summary::{days_since, Facts, Summary};
 pub use vault::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, Confirmed, CreateOptions, Duplicate,
     HistoryEntry, Hit, LoadedProfile, MergeGroup, MergeSaved, MergedPerson, Partner, PartnerExport,
-    ProfileSpec, RecordView, RotateReport, Saved, Settings, Vault, VerifyReport, MAX_BEHIND,
-    MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, THIS_DEVICE, VAULT_JSON,
+    ProfileSpec, RecordView, RecordingInfo, RotateReport, Saved, Settings, Vault, VerifyReport,
+    MAX_BEHIND, MAX_REPORTED_ERRORS, MAX_UNLOCK_DELAY, RECORDING_TYPE, THIS_DEVICE, VAULT_JSON,
 };

@@ -219,6 +219,7 @@ fn attachments_round_trip_and_blob_names_are_random() {
                 name: Some("interview-senbay.ogg".into()),
                 caption: Some("first interview".into()),
                 media_type: Some("audio/ogg".into()),
+                custody: None,
             },
         )
         .unwrap();

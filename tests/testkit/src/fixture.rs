@@ -119,6 +119,7 @@ pub fn attach_file(v: &mut Vault, id: RecordId, path: &Path, media_type: &str) {
         name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
         caption: None,
         media_type: Some(media_type.to_owned()),
+        custody: None,
     };
     v.attach(id, f, meta).expect("attach");
 }

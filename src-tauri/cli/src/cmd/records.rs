@@ -155,6 +155,7 @@ pub fn attach(
         name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
         caption,
         media_type: media_type.or_else(|| output::guess_media_type(file).map(str::to_owned)),
+        custody: None,
     };
     let s = v.attach(id, f, meta)?;
     writeln!(out, "{}", s.revision)?;

@@ -301,10 +301,13 @@ pub(crate) fn sweep_temp(vault: &Path) {
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age.as_secs() > 600)
     };
-    if let Ok(rd) = fs::read_dir(blobs_dir(vault)) {
-        for e in rd.flatten() {
-            if e.file_name().to_string_lossy().starts_with(".tmp-") && stale(&e) {
-                let _ = fs::remove_file(e.path());
+    // Attachments, and pieces of recordings (super::chunks).
+    for dir in [blobs_dir(vault), vault.join(super::chunks::DIR)] {
+        if let Ok(rd) = fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(".tmp-") && stale(&e) {
+                    let _ = fs::remove_file(e.path());
+                }
             }
         }
     }

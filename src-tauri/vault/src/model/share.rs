@@ -17,10 +17,12 @@
 
 use super::{
     Attachment, Attempt, Consent, ConsentScope, Event, PartialDate, Person, PersonStatus, Place,
-    RecordId, Relationship, Testimony, Translation,
+    RecordId, Relationship, Testimony, Transcript, Translation,
 };
 
-/// Attachments as they go: the file and its type, never its original name or caption.
+/// Attachments as they go: the file (whose SHA-256 is its fingerprint) and its type, never its
+/// original name, caption or custody facts (our device, the exact time, a microphone's name,
+/// markers' notes).
 fn unnamed(list: Vec<Attachment>) -> Vec<Attachment> {
     list.into_iter()
         .map(|a| Attachment {
@@ -29,6 +31,18 @@ fn unnamed(list: Vec<Attachment>) -> Vec<Attachment> {
             media_type: a.media_type,
             name: None,
             caption: None,
+            custody: None,
+        })
+        .collect()
+}
+
+/// Translations as they go: without who translated (our staff or volunteers).
+fn translations_out(list: Vec<Translation>) -> Vec<Translation> {
+    list.into_iter()
+        .map(|x| Translation {
+            language: x.language,
+            text: x.text,
+            translated_by: None,
         })
         .collect()
 }
@@ -209,6 +223,7 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
         consent,
         narrative,
         translations,
+        transcripts,
         summary,
         connection,
         reliability_note,
@@ -231,14 +246,21 @@ pub fn testimony(t: &Testimony, ids: &dyn Ids, attachments_go: bool) -> Option<T
         languages,
         consent,
         narrative,
-        translations: translations
-            .into_iter()
-            .map(|x| Translation {
-                language: x.language,
-                text: x.text,
-                translated_by: None,
-            })
-            .collect(),
+        translations: translations_out(translations),
+        // A transcript is what the recording says, as the narrative is what the witness said:
+        // it goes with its recording, as told.
+        transcripts: if attachments_go {
+            transcripts
+                .into_iter()
+                .map(|x| Transcript {
+                    recording: x.recording,
+                    text: x.text,
+                    translations: translations_out(x.translations),
+                })
+                .collect()
+        } else {
+            vec![]
+        },
         summary: summary.filter(|_| !anonymised),
         connection,
         reliability_note: reliability_note.filter(|_| !anonymised),

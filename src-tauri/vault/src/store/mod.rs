@@ -26,6 +26,7 @@ pub(crate) mod meta;
 pub(crate) mod partners;
 pub(crate) mod peers;
 pub(crate) mod purge;
+pub(crate) mod recordings;
 pub(crate) mod rekey;
 pub(crate) mod revisions;
 mod schema;

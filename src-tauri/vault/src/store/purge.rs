@@ -27,6 +27,7 @@ pub(crate) fn apply(
 ) -> Result<()> {
     let rid = record.to_string();
     super::drafts::remove_for_record(tx, &rid)?;
+    super::recordings::remove_for_record(tx, &rid)?;
     for r in revisions {
         tx.prepare_cached(
             "UPDATE revisions SET data = NULL, purged = 1 WHERE id = ?1 AND record = ?2 \

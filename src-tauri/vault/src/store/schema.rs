@@ -10,7 +10,7 @@ use crate::crypto::keys::VaultSecrets;
 use crate::error::{Error, Result};
 
 /// Schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Version 1: records with their current heads, revisions, attachment files, the audit chain,
 /// and the search keys and full-text index (see `crate::index`).
@@ -306,6 +306,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
             if !has {
                 tx.execute_batch("ALTER TABLE imports ADD COLUMN device_id TEXT;")?;
             }
+        }
+        if version < 13 {
+            // Recordings in progress (`super::recordings`).
+            tx.execute_batch(super::recordings::SCHEMA_V13)?;
         }
         tx.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",

@@ -4,7 +4,8 @@
 //! lock, erase, passphrase and recovery keyslots), `records` (add, edit, purge, resolve,
 //! attach), `bulk` (many records in one transaction), `queries` (records, lists, search,
 //! history, audit), `settings` (label, policy, recipients, identities, trusted devices),
-//! `people` (merging duplicate people and undoing it), `drafts`, `bundles` (export, import, inspect) and `verify`. The methods are thin: each
+//! `people` (merging duplicate people and undoing it), `drafts`, `recordings` (recording straight into the vault), `bundles` (export, import,
+//! inspect) and `verify`. The methods are thin: each
 //! opens a transaction and calls the layers below (`crate::store`, `crate::index`,
 //! `crate::summary`, `crate::bundle`), which never call back up here.
 
@@ -17,6 +18,7 @@ mod people;
 mod profile;
 mod purges;
 mod queries;
+mod recordings;
 mod records;
 mod rotate;
 mod settings;
@@ -37,6 +39,7 @@ use crate::{index, revision};
 pub use crate::crypto::keys::Confirmed;
 pub use partners::{Partner, PartnerExport};
 pub use profile::{LoadedProfile, ProfileSpec};
+pub use recordings::{RecordingInfo, RECORDING_TYPE};
 pub use stats::{MAX_BEHIND, THIS_DEVICE};
 pub use types::{
     AttachMeta, AttemptLine, BirthMatch, BulkError, CreateOptions, Duplicate, HistoryEntry, Hit,

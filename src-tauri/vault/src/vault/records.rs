@@ -11,7 +11,7 @@ use super::{purges, AttachMeta, Saved, Vault};
 use crate::crypto::blobs;
 use crate::error::{Error, Result};
 use crate::index::{self, Text};
-use crate::model::{self, Attachment, Kind, Record, RecordId, Validated};
+use crate::model::{self, Attachment, Capture, Custody, Kind, Record, RecordId, Validated};
 use crate::revision::{self, Revision, RevisionId};
 use crate::store::{self, audit, heads, purge, revisions};
 
@@ -152,6 +152,39 @@ pub(super) fn live_data(rev: &Revision, refusal: &str) -> Result<serde_json::Val
         .ok_or_else(|| Error::invalid("", refusal))
 }
 
+/// The custody facts of an attachment are the vault's, set when the file came in: an edit
+/// carries those of the version it builds on, whatever the caller sent (docs/records.md
+/// "Custody").
+fn keep_custody(data: &mut serde_json::Value, base: Option<&serde_json::Value>) {
+    let before: std::collections::BTreeMap<&str, Option<&serde_json::Value>> = base
+        .and_then(|b| b.get("attachments"))
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| Some((a.get("blob")?.as_str()?, a.get("custody"))))
+        .collect();
+    let Some(list) = data
+        .get_mut("attachments")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return;
+    };
+    for a in list.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+        let Some(blob) = a.get("blob").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        match before.get(blob) {
+            Some(Some(c)) => {
+                a.insert("custody".into(), (*c).clone());
+            }
+            Some(None) => {
+                a.remove("custody");
+            }
+            None => {}
+        }
+    }
+}
+
 /// JSON from a caller, as an object.
 fn json_object(json: &[u8]) -> Result<serde_json::Value> {
     let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| {
@@ -204,6 +237,7 @@ impl Vault {
         } else {
             revision::merge_patch(&mut data, &patch);
         }
+        keep_custody(&mut data, base_rev.data.as_ref());
         let v = model::validate_value(kind, &data)?;
         let saved = insert_revision_of(&tx, &o.device, id, base_rev, v)?;
         tx.commit()?;
@@ -372,12 +406,14 @@ impl Vault {
                     "this file is already attached to the record",
                 ));
             }
+            let custody = custody_of(&meta, &o.device, record.attachments())?;
             record.attachments_mut().push(Attachment {
                 blob: blob.sha256.clone(),
                 size: blob.size,
                 media_type: meta.media_type.clone(),
                 name: meta.name.clone(),
                 caption: meta.caption.clone(),
+                custody: Some(custody),
             });
             let v = model::validate_record(record)?;
             model::check_record_size(serde_json::to_vec(&v.data).map_or(0, |b| b.len()))?;
@@ -444,4 +480,33 @@ impl Vault {
             )),
         }
     }
+}
+
+/// The custody facts of a file coming in now on `device`: when and where are the vault's; a
+/// derived copy must name an attachment of the same record.
+fn custody_of(meta: &AttachMeta, device: &str, existing: &[Attachment]) -> Result<Custody> {
+    let mut c = meta.custody.clone().unwrap_or(Custody {
+        how: Capture::Attached,
+        at: String::new(),
+        device: String::new(),
+        derived_from: None,
+        duration_ms: None,
+        input: None,
+        markers: Vec::new(),
+    });
+    // A recording's time is when the vault started it (`super::recordings`); any other file's
+    // is now.
+    if c.how != Capture::Recorded || c.at.is_empty() {
+        c.at = revision::now();
+    }
+    c.device = device.to_owned();
+    if let Some(d) = &c.derived_from {
+        if !existing.iter().any(|a| &a.blob == d) {
+            return Err(Error::invalid(
+                "derived_from",
+                "a copy must be made from an attachment of the same record",
+            ));
+        }
+    }
+    Ok(c)
 }

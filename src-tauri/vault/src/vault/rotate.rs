@@ -69,6 +69,13 @@ impl Vault {
         self.o()?;
         let _ = confirmed;
         check_strength(new)?;
+        if !crate::store::recordings::all(&self.o()?.conn)?.is_empty() {
+            // Its pieces are encrypted to the key being replaced.
+            return Err(Error::invalid(
+                "",
+                "a recording is in progress or was interrupted: save or discard it first, then replace the keys",
+            ));
+        }
         let dir = self.dir.clone();
         let o = self.o()?;
         // Alone on the vault: no other program may have it open while its keys change.

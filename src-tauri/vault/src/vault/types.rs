@@ -122,6 +122,9 @@ pub struct AttachMeta {
     pub caption: Option<String>,
     /// Media type.
     pub media_type: Option<String>,
+    /// How the file was made (recorded, derived from another attachment): the vault adds when
+    /// and on which device. `None`: a file attached as it is.
+    pub custody: Option<crate::model::Custody>,
 }
 
 /// A vault's settings.

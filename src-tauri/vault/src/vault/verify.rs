@@ -8,10 +8,11 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use super::{Vault, VerifyReport};
+use crate::crypto::chunks;
 use crate::error::Result;
 use crate::model;
 use crate::revision::Revision;
-use crate::store::{self, audit, blobs};
+use crate::store::{self, audit, blobs, recordings};
 
 /// A revision as `verify` reads it: id, record, parents.
 /// A revision's id, record and parents, and for a purge marker the revisions it destroys.
@@ -33,6 +34,7 @@ impl Vault {
             Err(p) => rep.problems.push(p),
         }
         self.attachments(c, &mut rep)?;
+        self.recording_pieces(c, &mut rep)?;
         Ok(rep)
     }
 
@@ -70,6 +72,32 @@ impl Vault {
                 rep.problems.push(format!(
                     "attachment {} is referenced but not stored",
                     &b[..12.min(b.len())]
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Vault {
+    /// Every piece of a recording in progress has its file and opens with the vault's key, and
+    /// every file under `recordings/` belongs to one.
+    fn recording_pieces(&self, c: &Connection, rep: &mut VerifyReport) -> Result<()> {
+        let rows = recordings::all_files(c)?;
+        let known: BTreeSet<&str> = rows.iter().map(String::as_str).collect();
+        for stray in chunks::stored(&self.dir)
+            .iter()
+            .filter(|f| !known.contains(f.as_str()))
+        {
+            rep.problems.push(format!(
+                "file {stray} belongs to no recording (left by an interrupted recording; such files are removed at the next unlock): it holds only encrypted data"
+            ));
+        }
+        let identity = self.o()?.secrets.identity();
+        for f in &rows {
+            if let Err(e) = chunks::read(&self.dir, f, identity) {
+                rep.problems.push(format!(
+                    "a piece of a recording in progress cannot be read: {e}"
                 ));
             }
         }

@@ -52,6 +52,19 @@ pub struct Translation {
     pub translated_by: Option<String>,
 }
 
+/// A transcript of a recording attached to the testimony: a derived item, beside the narrative
+/// "as told" (which it never replaces), in the testimony's language, with its own translations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Transcript {
+    /// The recording it transcribes: an attachment of this testimony (its SHA-256).
+    pub recording: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translation>,
+}
+
 /// The witness's connection to what they tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -146,6 +159,8 @@ pub struct Testimony {
     pub narrative: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub translations: Vec<Translation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcripts: Vec<Transcript>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +180,38 @@ pub struct Testimony {
 }
 
 impl Testimony {
+    fn check_transcripts(&self) -> Result<()> {
+        for (i, t) in self.transcripts.iter().enumerate() {
+            if !self.attachments.iter().any(|a| a.blob == t.recording) {
+                return Err(Error::invalid(
+                    format!("transcripts[{i}].recording"),
+                    "is not a recording attached to this testimony",
+                ));
+            }
+            if self.transcripts[..i]
+                .iter()
+                .any(|o| o.recording == t.recording)
+            {
+                return Err(Error::invalid(
+                    format!("transcripts[{i}].recording"),
+                    "this recording already has a transcript",
+                ));
+            }
+            non_empty(&format!("transcripts[{i}].text"), &t.text)?;
+            for (j, tr) in t.translations.iter().enumerate() {
+                language_code(
+                    &format!("transcripts[{i}].translations[{j}].language"),
+                    &tr.language,
+                )?;
+                non_empty(
+                    &format!("transcripts[{i}].translations[{j}].text"),
+                    &tr.text,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check(&self, ctx: &mut Ctx) -> Result<()> {
         ctx.refer("witness".into(), self.witness, Kind::Person);
         non_empty("narrative", &self.narrative)?;
@@ -175,6 +222,7 @@ impl Testimony {
             language_code(&format!("translations[{i}].language"), &t.language)?;
             non_empty(&format!("translations[{i}].text"), &t.text)?;
         }
+        self.check_transcripts()?;
         for (i, e) in self.events.iter().enumerate() {
             if let (Some(f), Some(t)) = (&e.from, &e.to) {
                 if let (Some(a), Some(b)) = (f.earliest(), t.earliest()) {
