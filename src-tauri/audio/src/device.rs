@@ -130,12 +130,16 @@ pub(crate) fn open_input(
     let config = ranges
         .iter()
         .filter(|r| r.channels() <= 2)
-        .find_map(|r| r.try_with_sample_rate(RATE))
+        .filter_map(|r| r.try_with_sample_rate(RATE))
+        .min_by_key(|c| format_rank(c.sample_format()))
+        .filter(|c| format_rank(c.sample_format()) < 4)
         .map_or_else(|| device.default_input_config().map_err(device_err), Ok)?;
     let rate = config.sample_rate();
     let channels = usize::from(config.channels()).max(1);
     let format = config.sample_format();
-    let cfg: cpal::StreamConfig = config.into();
+    let buffer = small_buffer(config.buffer_size(), rate);
+    let mut cfg: cpal::StreamConfig = config.into();
+    cfg.buffer_size = buffer;
     let resample = Resample {
         step: f64::from(rate) / f64::from(RATE),
         pos: 0.0,
@@ -152,6 +156,29 @@ pub(crate) fn open_input(
     }?;
     stream.play().map_err(device_err)?;
     Ok((stream, name))
+}
+
+/// About 10 ms a callback where the device allows it: the level meter moves smoothly and a
+/// marker lands where it was set (the host's default may hand over a second at a time).
+pub(crate) fn small_buffer(range: &cpal::SupportedBufferSize, rate: u32) -> cpal::BufferSize {
+    let want = rate / 100;
+    match range {
+        cpal::SupportedBufferSize::Range { min, max } if min <= max => {
+            cpal::BufferSize::Fixed(want.clamp(*min, *max))
+        }
+        _ => cpal::BufferSize::Default,
+    }
+}
+
+/// Sample formats Kuager reads, best first (4: one it does not).
+pub(crate) fn format_rank(f: SampleFormat) -> u8 {
+    match f {
+        SampleFormat::F32 => 0,
+        SampleFormat::I16 => 1,
+        SampleFormat::I32 => 2,
+        SampleFormat::U16 => 3,
+        _ => 4,
+    }
 }
 
 fn build<T: SizedSample>(

@@ -115,8 +115,10 @@ impl Encoder {
         Ok(())
     }
 
+    /// Samples a decoder gives by the end of the frames so far (pre-skip included: RFC 7845
+    /// §4).
     fn granule(&self) -> u64 {
-        u64::from(self.preskip) + self.frames * FRAME as u64
+        self.frames * FRAME as u64
     }
 
     fn flush_page(&mut self, flags: u8) {
@@ -156,9 +158,11 @@ impl Encoder {
     /// trimmed to the audio received. Returns what [`Encoder::take`] has not yet taken.
     pub fn finish(mut self) -> Result<(Zeroizing<Vec<u8>>, u64), AudioError> {
         let real = self.frames * FRAME as u64 + self.frame.len() as u64;
-        // The last page carries at least one packet (padding beyond `real` is trimmed by its
-        // granule position, RFC 7845 §4.4).
-        while !self.frame.is_empty() || self.packets.is_empty() {
+        // The encoder's look-ahead (the pre-skip) still holds the last samples: silence pushes
+        // them out. The last page carries at least one packet; what decodes beyond `real` is
+        // trimmed by its granule position (RFC 7845 §4.4).
+        let want = real + u64::from(self.preskip);
+        while !self.frame.is_empty() || self.packets.is_empty() || self.granule() < want {
             self.frame.resize(FRAME, 0.0);
             self.encode_frame()?;
         }

@@ -227,12 +227,16 @@ fn open_output(sh: Arc<Shared>) -> Result<cpal::Stream, AudioError> {
         .collect();
     let config = ranges
         .iter()
-        .find_map(|r| r.try_with_sample_rate(RATE))
+        .filter_map(|r| r.try_with_sample_rate(RATE))
+        .min_by_key(|c| crate::device::format_rank(c.sample_format()))
+        .filter(|c| crate::device::format_rank(c.sample_format()) < 3)
         .map_or_else(|| device.default_output_config().map_err(|e| err(&e)), Ok)?;
     let channels = usize::from(config.channels()).max(1);
     let step = f64::from(RATE) / f64::from(config.sample_rate());
     let format = config.sample_format();
-    let cfg: cpal::StreamConfig = config.into();
+    let buffer = crate::device::small_buffer(config.buffer_size(), config.sample_rate());
+    let mut cfg: cpal::StreamConfig = config.into();
+    cfg.buffer_size = buffer;
     let stream = match format {
         SampleFormat::F32 => build::<f32>(&device, &cfg, channels, step, sh),
         SampleFormat::I16 => build::<i16>(&device, &cfg, channels, step, sh),

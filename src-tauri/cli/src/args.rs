@@ -123,6 +123,28 @@ pub enum Command {
         #[arg(long = "media-type")]
         media_type: Option<String>,
     },
+    /// Record an interview from a microphone straight into the vault, as an attachment of a
+    /// testimony (Opus in Ogg, about 11 MB an hour; no file outside the vault). Press Enter to
+    /// set a marker (type a note first to give it one); Ctrl-D stops and saves. A recording
+    /// interrupted (a crash, Ctrl-C) is kept: `kuager recordings` lists it.
+    Record {
+        /// The testimony's id.
+        #[arg(value_parser = record_id)]
+        id: RecordId,
+        /// The microphone (an id from `kuager inputs`; the system's default when absent).
+        #[arg(long)]
+        input: Option<String>,
+        /// Stop by itself after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+    /// List the microphones this computer offers.
+    Inputs,
+    /// Recordings not yet saved (interrupted by a crash or a kill): list, save or discard them.
+    Recordings {
+        #[command(subcommand)]
+        action: Option<RecordingsAction>,
+    },
     /// Search names in any script or spelling, document numbers, ids and full text.
     Search {
         /// What to look for. Leave it out to be asked on the terminal, or give `-` to read it
@@ -446,4 +468,21 @@ pub struct ExportArgs {
     /// vault's policy allows it (`kuager policy`).
     #[arg(long, conflicts_with = "to")]
     pub passphrase: bool,
+}
+
+/// What to do with an interrupted recording.
+#[derive(Debug, Subcommand)]
+pub enum RecordingsAction {
+    /// List them (the default).
+    List,
+    /// Save one as an attachment of its testimony, as far as it was recorded.
+    Save {
+        /// Its id (from the list; the first 8 characters are enough).
+        id: String,
+    },
+    /// Discard one for good.
+    Discard {
+        /// Its id (from the list; the first 8 characters are enough).
+        id: String,
+    },
 }

@@ -62,6 +62,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate => cmd::vault::rotate(out, &dir),
         Command::Recovery { action } => cmd::vault::recovery(out, &dir, action),
         Command::Verify => cmd::vault::verify(out, &dir),
+        Command::Record { id, input, seconds } => {
+            cmd::record::record(out, &dir, id, input.as_deref(), seconds)
+        }
+        Command::Inputs => cmd::record::inputs(out),
+        Command::Recordings { action } => cmd::record::recordings(out, &dir, action),
         Command::Audit => cmd::vault::audit(out, &dir),
         Command::Label { text, clear } => {
             let text = text::resolve(text, "label", None)?;

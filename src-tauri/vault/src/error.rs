@@ -110,7 +110,7 @@ pub enum Error {
     },
 
     /// A record failed validation; `field` is a JSON path such as `names[0].value`.
-    #[error("{field}: {message}")]
+    #[error("{}{message}", field_prefix(field))]
     Invalid {
         /// Where in the record (a JSON path; empty for the whole record).
         field: String,
@@ -337,5 +337,14 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), ex.len(), "two kinds of error share a code");
+    }
+}
+
+/// `field: ` before a message about one field; nothing before one about the whole.
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
     }
 }

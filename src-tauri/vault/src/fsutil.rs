@@ -58,6 +58,21 @@ pub fn seal_file(path: &Path) -> Result<()> {
         .map_err(Error::io(format!("syncing {}", path.display())))
 }
 
+/// Creates folder `p` (and its parents) readable by its owner alone.
+#[cfg(unix)]
+pub fn private_dir(p: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))?;
+    fs::set_permissions(p, fs::Permissions::from_mode(0o700))
+        .map_err(Error::io(format!("protecting {}", p.display())))
+}
+
+/// Creates folder `p` (and its parents).
+#[cfg(not(unix))]
+pub fn private_dir(p: &Path) -> Result<()> {
+    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))
+}
+
 /// Replaces `path` with `bytes` atomically: a temp file beside it, fsync, rename, fsync of the
 /// folder. A crash at any point leaves either the old file or the new one, never a mix or none.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -15,6 +15,8 @@
 //! - [`driver`]: Xvfb, tauri-driver and a small WebDriver client, for tests in the real app;
 //! - [`network`]: reads an `strace` log for connections beyond loopback;
 //! - [`partners`]: a partner organisation's key, bundles sent to it, opened with Go `age`;
+//! - [`sound`]: a sound server of the test's own whose microphone hears what the test plays;
+//!   speech from espeak-ng, and audio compared by its loudness over time;
 //! - [`pages`]: every page of a vault's database file and its WAL, decrypted, live or free;
 //! - [`terminal`]: a command that reads a terminal only, on one from `script`, lines typed in.
 
@@ -28,6 +30,7 @@ pub mod leaks;
 pub mod network;
 pub mod pages;
 pub mod partners;
+pub mod sound;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};

@@ -1,12 +1,13 @@
 //! The commands, one file per area: `vault` (the vault itself), `records`, `keys` (recipients,
-//! identities, trusted devices), `bundles` and `partners` (partner organisations and their
-//! bundles). Each takes typed arguments from `crate::args`
+//! identities, trusted devices), `bundles`, `partners` (partner organisations and their
+//! bundles) and `record` (recording interviews). Each takes typed arguments from `crate::args`
 //! and writes for people to `out`; notes and progress go to standard error.
 
 pub mod bundles;
 pub mod keys;
 pub mod partners;
 pub mod profile;
+pub mod record;
 pub mod records;
 pub mod vault;
 

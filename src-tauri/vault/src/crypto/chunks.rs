@@ -32,7 +32,9 @@ pub(crate) fn write(
     plain: &[u8],
 ) -> Result<()> {
     let dir = vault.join(DIR);
-    fs::create_dir_all(&dir).map_err(Error::io("creating the recordings folder"))?;
+    if !dir.is_dir() {
+        fsutil::private_dir(&dir)?;
+    }
     let enc = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
         .map_err(|e| Error::Crypto(e.to_string()))?;
     let mut out = Vec::with_capacity(plain.len() + 256);

@@ -14,19 +14,6 @@ use crate::index;
 use crate::revision;
 use crate::store::{self, audit, meta, peers, purge};
 
-#[cfg(unix)]
-fn private_dir(p: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))?;
-    fs::set_permissions(p, fs::Permissions::from_mode(0o700))
-        .map_err(Error::io(format!("protecting {}", p.display())))
-}
-
-#[cfg(not(unix))]
-fn private_dir(p: &Path) -> Result<()> {
-    fs::create_dir_all(p).map_err(Error::io(format!("creating {}", p.display())))
-}
-
 /// Refuses a passphrase too weak to protect a vault.
 pub(super) fn check_strength(p: &Passphrase) -> Result<()> {
     let strength = keys::passphrase_strength(p.expose());
@@ -102,9 +89,9 @@ impl Vault {
             });
         }
         check_strength(passphrase)?;
-        private_dir(dir)?;
-        private_dir(&dir.join("keyslots"))?;
-        private_dir(&dir.join("blobs"))?;
+        fsutil::private_dir(dir)?;
+        fsutil::private_dir(&dir.join("keyslots"))?;
+        fsutil::private_dir(&dir.join("blobs"))?;
         let secrets = VaultSecrets::generate();
         keys::write_passphrase_slot(dir, passphrase, &secrets, opts.work_factor)?;
         let mut recovery_slots = Vec::new();
