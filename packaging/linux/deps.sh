@@ -6,8 +6,10 @@ set -euo pipefail
 need_apt=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$1"); }
 
-# Build: a C compiler, perl and make for the vendored OpenSSL that SQLCipher links.
-for p in build-essential pkg-config perl make file; do want "$p"; done
+# Build: a C compiler, perl and make for the vendored OpenSSL that SQLCipher links; cmake for
+# the libopus that recordings are encoded with (built from its own source by the opus crate);
+# ALSA's headers for the microphone and speakers (cpal).
+for p in build-essential pkg-config perl make file cmake libasound2-dev; do want "$p"; done
 # The desktop app (Tauri 2 on WebKitGTK 4.1) and its end-to-end tests under Xvfb
 # (WebKitWebDriver from webkit2gtk-driver, driven through tauri-driver).
 for p in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
@@ -19,7 +21,9 @@ for p in age minisign bsdutils python3-venv; do want "$p"; done
 want xdotool
 # Recordings in the end-to-end tests: speech made with espeak-ng, sox and opusenc, played by the
 # app's GStreamer into a PulseAudio null sink whose monitor parecord records.
-for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils \
+# Recording tests: the same sound server's null sink as the room a microphone hears, reached
+# through ALSA's PulseAudio plugin (libasound2-plugins) as the default input.
+for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils libasound2-plugins \
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-pulseaudio; do want "$p"; done
 # Locking on sleep in the end-to-end tests: a private message bus (dbus-daemon) and a stand-in
 # logind in Debian's Python with GObject introspection (tests/e2e/fake_logind.py).
