@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod incoming;
 pub mod media;
+pub mod recording;
 #[cfg(target_os = "linux")]
 mod sleep;
 pub mod state;
@@ -71,8 +72,18 @@ pub fn reload(app: &AppHandle) {
 /// Locks the vault and reloads the window, at once: a busy vault is locked by a thread of its
 /// own as soon as it is free (issue #10, item 5).
 pub fn lock_and_reload(app: &AppHandle) -> state::Lock {
-    let done = app.state::<AppState>().lock_now();
-    if done == state::Lock::Pending {
+    // A recording is stopped and saved first; its thread applies the lock after (issue #14).
+    let recording = app
+        .state::<AppState>()
+        .audio
+        .live
+        .lock()
+        .is_ok_and(|l| l.is_some());
+    recording::save_then_lock(app);
+    let mut done = app.state::<AppState>().lock_now();
+    if recording {
+        done = state::Lock::Pending;
+    } else if done == state::Lock::Pending {
         let app = app.clone();
         let _ = std::thread::Builder::new()
             .name("kuager-lock".into())
@@ -140,6 +151,11 @@ fn idle_timer(app: AppHandle) {
                 .elapsed();
             // Never waits for a busy vault: an export left running unattended is cancelled by
             // the idle lock like anything else (raise the idle minutes for very large ones).
+            // An interview being recorded is activity, though nobody touches the keyboard
+            // (docs/design-notes.md "Recordings").
+            if state.audio.live.lock().is_ok_and(|l| l.is_some()) {
+                state.touch();
+            }
             let unlocked = state.may_be_unlocked();
             if unlocked && idle >= Duration::from_secs(u64::from(minutes) * 60) {
                 lock_and_reload(&app);
@@ -194,6 +210,18 @@ pub fn run() {
             commands::uploads::upload_chunk,
             commands::uploads::upload_finish,
             commands::uploads::upload_abort,
+            commands::recording::audio_inputs,
+            commands::recording::recording_start,
+            commands::recording::recording_status,
+            commands::recording::recording_pause,
+            commands::recording::recording_mark,
+            commands::recording::recording_stop,
+            commands::recording::recordings_interrupted,
+            commands::recording::recording_save,
+            commands::recording::recording_discard,
+            commands::recording::player_open,
+            commands::recording::player_control,
+            commands::recording::player_close,
             commands::bundles::recipients_list,
             commands::bundles::recipients_add,
             commands::bundles::recipients_remove,

@@ -67,6 +67,8 @@ pub struct AppState {
     /// The longest idle time the unlocked vault's organisation profile allows, in minutes (0:
     /// none), read at each unlock so that the idle timer never waits for the vault.
     pub policy_autolock: std::sync::atomic::AtomicU32,
+    /// The recorder and the player (src/recording.rs).
+    pub audio: crate::recording::Audio,
 }
 
 /// The idle minutes after which the vault locks: the user's setting, never more than the
@@ -107,6 +109,7 @@ impl AppState {
             lock_pending: AtomicBool::new(false),
             locks: AtomicU64::new(0),
             policy_autolock: std::sync::atomic::AtomicU32::new(0),
+            audio: crate::recording::Audio::default(),
         }
     }
 
@@ -168,6 +171,11 @@ impl AppState {
     }
 
     fn settle_lock(&self, slot: &mut Option<vault::Vault>) {
+        // A recording's pieces are still being stored: its writer applies the lock once the
+        // recording is saved (src/recording.rs).
+        if self.audio.saving.load(Ordering::SeqCst) {
+            return;
+        }
         if self.lock_pending.swap(false, Ordering::SeqCst) {
             if let Some(v) = slot.as_mut() {
                 v.lock();
@@ -215,6 +223,7 @@ impl AppState {
     /// lock happens as soon as the vault is free even if no other command comes.
     pub fn lock_now(&self) -> Lock {
         self.locks.fetch_add(1, Ordering::SeqCst);
+        self.audio.close_player();
         self.lock_pending.store(true, Ordering::SeqCst);
         self.export_cancel.store(true, Ordering::SeqCst);
         self.import_cancel.store(true, Ordering::SeqCst);

@@ -6,6 +6,7 @@ const ALLOWED = new Set([
   'set_autolock', 'change_passphrase', 'rotate_keys', 'erase_vault', 'search', 'list_records', 'get_record',
   'save_record', 'record_history', 'audit_log', 'person_attempts', 'related_records', 'record_summary', 'duplicate_suggestions', 'merge_group', 'merge_people', 'unmerge_people', 'draft_get', 'draft_save',
   'draft_discard', 'upload_begin', 'upload_chunk', 'upload_finish', 'upload_abort',
+  'audio_inputs', 'recording_start', 'recording_status', 'recording_pause', 'recording_mark', 'recording_stop', 'recordings_interrupted', 'recording_save', 'recording_discard', 'player_open', 'player_control', 'player_close',
   'recipients_list', 'recipients_add', 'recipients_remove', 'export_folder',
   'pick_export_folder', 'export_bundle', 'export_cancel', 'vault_settings', 'set_vault_label',
   'set_passphrase_bundles', 'profile_open', 'profile_load', 'profile_forget', 'organisation',

@@ -195,7 +195,7 @@ where
     let mut mono = Vec::new();
     device
         .build_input_stream::<T, _, _>(
-            cfg.clone(),
+            *cfg,
             move |data: &[T], _| {
                 mono.clear();
                 mono.extend(data.chunks(channels).map(|frame| {

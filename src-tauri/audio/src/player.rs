@@ -259,7 +259,7 @@ fn build<T: SizedSample + FromSample<f32>>(
     let mut frac = 0.0f64;
     device
         .build_output_stream::<T, _, _>(
-            cfg.clone(),
+            *cfg,
             move |data: &mut [T], _| {
                 let silence = T::from_sample(0.0f32);
                 if !sh.playing.load(Ordering::Relaxed) {

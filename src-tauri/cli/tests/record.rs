@@ -56,11 +56,14 @@ fn start_recording(env: &Env, sound: &Sound, id: &str, seconds: u64) -> (Child, 
         }
     });
     loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("kuager record says it records");
-        if line.starts_with("recording from") {
-            return (child, Instant::now());
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.starts_with("recording from") => return (child, Instant::now()),
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("kuager record did not say it records");
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod organisation;
 pub mod partners;
 pub mod receive;
+pub mod recording;
 pub mod records;
 pub mod session;
 pub mod uploads;

@@ -220,6 +220,12 @@ pub async fn erase_vault(app: AppHandle, confirmation: String) -> CmdResult<()> 
         ));
     }
     let state = app.state::<AppState>();
+    // An emergency erase saves nothing: the recording stops and goes with the vault.
+    let _ = crate::state::blocking(|| state.audio.stop());
+    state
+        .audio
+        .saving
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     state.lock_now();
     let taken = state.slot().take();
     if let Some(v) = taken {

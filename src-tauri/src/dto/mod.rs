@@ -8,9 +8,11 @@ use vault::model::stored_name as word;
 mod evidence;
 mod organisation;
 mod receive;
+mod recording;
 pub use evidence::*;
 pub use organisation::*;
 pub use receive::*;
+pub use recording::*;
 
 /// Everything the first screen needs to know.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -539,6 +541,10 @@ pub fn typescript() -> String {
         PreviewLineDto::decl(&cfg),
         PartnerPreviewDto::decl(&cfg),
         PartnerSentDto::decl(&cfg),
+        InputDto::decl(&cfg),
+        RecordingStatusDto::decl(&cfg),
+        InterruptedDto::decl(&cfg),
+        PlayerDto::decl(&cfg),
     ] {
         out.push_str("export ");
         out.push_str(&decl);

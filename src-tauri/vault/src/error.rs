@@ -294,6 +294,15 @@ impl Error {
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `field: ` before a message about one field; nothing before one about the whole.
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,14 +346,5 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), ex.len(), "two kinds of error share a code");
-    }
-}
-
-/// `field: ` before a message about one field; nothing before one about the whole.
-fn field_prefix(field: &str) -> String {
-    if field.is_empty() {
-        String::new()
-    } else {
-        format!("{field}: ")
     }
 }

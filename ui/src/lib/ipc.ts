@@ -9,6 +9,7 @@ import type {
   ProfileLoad, ProfileWriteRequest, ProfileWritten, RecipientDto, RecordDto, RecordKind,
   RotatedDto, SaveRequest, SavedDto, SummaryDto, VaultSettingsDto, ChartDto, CountLabelsDto,
   CountsFileDto, FollowUpDto, PartnerDto, PartnerPreviewDto, PartnerSentDto,
+  InputDto, RecordingStatusDto, InterruptedDto, PlayerDto,
 } from './types';
 
 export type { IpcError };
@@ -57,6 +58,21 @@ export const ipc = {
   uploadChunk: (upload: number, data: string) => invoke<null>('upload_chunk', { upload, data }),
   uploadFinish: (upload: number) => invoke<SavedDto>('upload_finish', { upload }),
   uploadAbort: (upload: number) => invoke<null>('upload_abort', { upload }),
+
+  audioInputs: () => invoke<InputDto[]>('audio_inputs'),
+  recordingStart: (record: string, input: string | null) =>
+    invoke<null>('recording_start', { record, input }),
+  recordingStatus: () => invoke<RecordingStatusDto | null>('recording_status'),
+  recordingPause: (paused: boolean) => invoke<null>('recording_pause', { paused }),
+  recordingMark: (note: string | null) => invoke<number>('recording_mark', { note }),
+  recordingStop: () => invoke<SavedDto>('recording_stop'),
+  recordingsInterrupted: () => invoke<InterruptedDto[]>('recordings_interrupted'),
+  recordingSave: (id: string) => invoke<SavedDto>('recording_save', { id }),
+  recordingDiscard: (id: string) => invoke<null>('recording_discard', { id }),
+  playerOpen: (blob: string) => invoke<PlayerDto>('player_open', { blob }),
+  playerControl: (action: 'play' | 'pause' | 'seek' | 'rate' | 'status', value: number | null = null) =>
+    invoke<PlayerDto>('player_control', { action, value }),
+  playerClose: () => invoke<null>('player_close'),
 
   recipients: () => invoke<RecipientDto[]>('recipients_list'),
   addRecipient: (recipient: string, label: string | null, passphrase: string) =>

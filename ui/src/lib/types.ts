@@ -726,3 +726,99 @@ export type PartnerSentDto = {
  * The bundle files, in the order they are to be imported (one, unless it was too large).
  */
 files: Array<ExportedFile>, preview: PartnerPreviewDto, };
+
+export type InputDto = { 
+/**
+ * What to ask for it by.
+ */
+id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * The system's default.
+ */
+default: boolean, };
+
+export type RecordingStatusDto = { 
+/**
+ * The testimony it belongs to.
+ */
+record: string, 
+/**
+ * The microphone.
+ */
+input: string, 
+/**
+ * Milliseconds recorded (pauses not counted).
+ */
+elapsed_ms: number, 
+/**
+ * Loudest sound lately, 0 to 1.
+ */
+level: number, 
+/**
+ * Paused.
+ */
+paused: boolean, 
+/**
+ * Milliseconds the computer was too busy to keep.
+ */
+dropped_ms: number, 
+/**
+ * Markers set.
+ */
+markers: number, 
+/**
+ * Why it stopped by itself (the microphone was unplugged): what was recorded is kept.
+ */
+failed: string | null, };
+
+export type InterruptedDto = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * The testimony it belongs to.
+ */
+record: string, 
+/**
+ * When it started (RFC 3339).
+ */
+started_at: string, 
+/**
+ * How long it is.
+ */
+duration_ms: number, 
+/**
+ * Markers set.
+ */
+markers: number, };
+
+export type PlayerDto = { 
+/**
+ * Its SHA-256.
+ */
+blob: string, 
+/**
+ * Where the speakers are, ms.
+ */
+position_ms: number, 
+/**
+ * Its length, ms.
+ */
+duration_ms: number, 
+/**
+ * Playing.
+ */
+playing: boolean, 
+/**
+ * Rate (1: as recorded).
+ */
+rate: number, 
+/**
+ * From the last seek asked to its sound handed to the speakers, ms.
+ */
+last_seek_ms: number | null, };

@@ -388,6 +388,39 @@ mod tests {
     }
 
     #[test]
+    fn a_partner_gets_the_fingerprint_and_the_transcript_never_the_custody_facts() {
+        let (w, w2) = (id(), id());
+        let blob = "ab".repeat(32);
+        let t: Testimony = serde_json::from_value(serde_json::json!({
+            "witness": w, "narrative": "told",
+            "attachments": [{ "blob": blob, "size": 9, "media_type": "audio/ogg",
+                "name": "recording.opus",
+                "custody": { "how": "recorded", "at": "2026-12-02T09:00:00Z",
+                    "device": "DEVICE-CANARY", "input": "MIC-CANARY",
+                    "markers": [{ "at_ms": 5, "note": "NOTE-CANARY" }] } }],
+            "transcripts": [{ "recording": blob, "text": "what was said",
+                "translations": [{ "language": "ru", "text": "т", "translated_by": "STAFF-CANARY" }] }]
+        }))
+        .unwrap();
+        let ids = Map([(w, (w2, false))].into_iter().collect());
+        let out = testimony(&t, &ids, true).unwrap();
+        let json = serde_json::to_string(&out).unwrap();
+        for canary in [
+            "DEVICE-CANARY",
+            "MIC-CANARY",
+            "NOTE-CANARY",
+            "STAFF-CANARY",
+            "recording.opus",
+        ] {
+            assert!(!json.contains(canary), "{canary} in {json}");
+        }
+        assert_eq!(out.attachments[0].blob, blob);
+        assert_eq!(out.transcripts[0].text, "what was said");
+        // Without its attachments, a testimony goes without its transcripts.
+        assert!(testimony(&t, &ids, false).unwrap().transcripts.is_empty());
+    }
+
+    #[test]
     fn consent_scopes() {
         let c = |v: serde_json::Value| serde_json::from_value::<Consent>(v).unwrap();
         assert!(consent_allows_partners(None).is_err());

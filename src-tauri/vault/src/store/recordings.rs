@@ -9,14 +9,14 @@ use crate::error::Result;
 
 /// Schema version 13.
 pub(crate) const SCHEMA_V13: &str = r#"
-CREATE TABLE recordings (
+CREATE TABLE IF NOT EXISTS recordings (
     id TEXT PRIMARY KEY,
     record TEXT NOT NULL REFERENCES records(id),
     started_at TEXT NOT NULL,
     media_type TEXT NOT NULL,
     input TEXT
 ) WITHOUT ROWID;
-CREATE TABLE recording_pieces (
+CREATE TABLE IF NOT EXISTS recording_pieces (
     recording TEXT NOT NULL REFERENCES recordings(id),
     seq INTEGER NOT NULL,
     file TEXT NOT NULL UNIQUE,
@@ -24,7 +24,7 @@ CREATE TABLE recording_pieces (
     end_ms INTEGER NOT NULL,
     PRIMARY KEY (recording, seq)
 ) WITHOUT ROWID;
-CREATE TABLE recording_markers (
+CREATE TABLE IF NOT EXISTS recording_markers (
     recording TEXT NOT NULL REFERENCES recordings(id),
     at_ms INTEGER NOT NULL,
     note TEXT

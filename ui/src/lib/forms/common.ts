@@ -5,7 +5,30 @@
 export type Json = Record<string, unknown>;
 
 /** An attachment as a record lists it (the file itself stays encrypted in the vault). */
-export interface Attachment { blob: string; size: number; media_type?: string; name?: string }
+export interface Attachment {
+  blob: string; size: number; media_type?: string; name?: string; caption?: string;
+  /** Set by the vault when the file came in; never edited (docs/records.md "Custody"). */
+  custody?: Custody;
+}
+
+/** Where an original came from (set by the vault). */
+export interface Custody {
+  how: 'recorded' | 'attached' | 'derived';
+  at: string;
+  device: string;
+  derived_from?: string;
+  duration_ms?: number;
+  input?: string;
+  markers?: { at_ms: number; note?: string }[];
+}
+
+/** `m:ss`, or `h:mm:ss` from an hour. */
+export function clock(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const mm = Math.floor(s / 60) % 60;
+  const ss = String(s % 60).padStart(2, '0');
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(mm).padStart(2, '0')}:${ss}` : `${Math.floor(s / 60)}:${ss}`;
+}
 
 /** A string field, or '' when absent or not a string. */
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');

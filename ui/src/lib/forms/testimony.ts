@@ -22,7 +22,12 @@ export interface TestimonyForm {
   /** Tags, comma-separated as typed. */
   tags: string;
   translations: TranslationRow[];
+  /** Transcripts of recordings attached, beside the narrative (never replacing it). */
+  transcripts: TranscriptRow[];
 }
+
+/** A transcript of one recording (its SHA-256), with its own translations. */
+export interface TranscriptRow { recording: string; text: string; translations: TranslationRow[] }
 
 /** A translation of the narrative (the narrative itself stays as told). */
 export interface TranslationRow { language: string; text: string; translated_by: string }
@@ -63,7 +68,7 @@ export function emptyTestimony(): TestimonyForm {
     witness: '', witnessName: '', consent: { given: false, scope: '', recorded_how: '' },
     narrative: '', place: '', recorded_at: '', interviewer: '', status: 'draft', sensitivity: '', events: [],
     interpreter: '', languages: '', summary: '', connection: '', reliability_note: '', tags: '',
-    translations: [],
+    translations: [], transcripts: [],
   };
 }
 
@@ -81,10 +86,15 @@ export function testimonyToForm(d: Json): TestimonyForm {
     connection: str(d.connection),
     reliability_note: str(d.reliability_note),
     tags: (Array.isArray(d.tags) ? (d.tags as unknown[]).map(str) : []).join(', '),
-    translations: arr(d.translations).map((x) => ({
-      language: str(x.language), text: str(x.text), translated_by: str(x.translated_by),
+    translations: arr(d.translations).map(translationToRow),
+    transcripts: arr(d.transcripts).map((x) => ({
+      recording: str(x.recording), text: str(x.text), translations: arr(x.translations).map(translationToRow),
     })),
   };
+}
+
+function translationToRow(x: Json): TranslationRow {
+  return { language: str(x.language), text: str(x.text), translated_by: str(x.translated_by) };
 }
 
 /** A testimony can be marked reviewed or verified only with consent given (docs/records.md, testimony `status`). */
@@ -115,13 +125,25 @@ export function testimonyFromForm(f: TestimonyForm, previous: Json = {}): Json {
   if (languages.length) out.languages = languages; else delete out.languages;
   if (tags.length) out.tags = tags; else delete out.tags;
   // A translation needs its language and its text; a row with neither is dropped.
-  const translations = f.translations.filter((x) => x.text.trim() || x.language.trim()).map((x) => {
+  const translations = translationsFromRows(f.translations);
+  if (translations.length) out.translations = translations; else delete out.translations;
+  // A transcript with no text is dropped (its recording stays attached).
+  const transcripts = f.transcripts.filter((x) => x.text.trim()).map((x) => {
+    const o: Json = { recording: x.recording, text: x.text };
+    const tr = translationsFromRows(x.translations);
+    if (tr.length) o.translations = tr;
+    return o;
+  });
+  if (transcripts.length) out.transcripts = transcripts; else delete out.transcripts;
+  const events = f.events.map(eventFromRow);
+  if (events.length) out.events = events; else delete out.events;
+  return out;
+}
+
+function translationsFromRows(rows: TranslationRow[]): Json[] {
+  return rows.filter((x) => x.text.trim() || x.language.trim()).map((x) => {
     const o: Json = { language: x.language.trim().toLowerCase(), text: x.text };
     if (x.translated_by.trim()) o.translated_by = x.translated_by.trim();
     return o;
   });
-  if (translations.length) out.translations = translations; else delete out.translations;
-  const events = f.events.map(eventFromRow);
-  if (events.length) out.events = events; else delete out.events;
-  return out;
 }
