@@ -33,7 +33,8 @@ pub struct PlayStatus {
     pub playing: bool,
     /// Playback rate (1.0: as recorded).
     pub rate: f64,
-    /// From the last seek asked to its first sound handed to the speakers, in ms.
+    /// From the last seek asked to its first sound handed to the speakers, in ms (`None` while
+    /// a seek is on its way).
     pub last_seek_ms: Option<u64>,
 }
 
@@ -133,6 +134,7 @@ impl Player {
     pub fn seek_ms(&self, ms: u64) {
         let at = (ms * u64::from(RATE) / 1000).min(self.shared.total);
         self.shared.position.store(at, Ordering::Relaxed);
+        self.shared.last_seek_us.store(u64::MAX, Ordering::Relaxed);
         *lock(&self.shared.seek) = Some((at, Instant::now()));
     }
 

@@ -12,6 +12,7 @@ mod app;
 mod bundles;
 mod coordinator;
 mod evidence;
+mod recording;
 use vault::{AttachMeta, Kind};
 
 struct Row {
@@ -67,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         if quick { " (quick)" } else { "" }
     );
 
-    // `--only save|bulk|attach|bundles|coordinator|evidence|app` runs one group (for working on one figure).
+    // `--only save|bulk|attach|bundles|coordinator|evidence|recording|app` runs one group (for working on one figure).
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -98,6 +99,10 @@ fn main() -> anyhow::Result<()> {
 
     if want("evidence") {
         rows.extend(evidence::bench_all(quick)?);
+    }
+
+    if want("recording") {
+        rows.extend(recording::bench_all(root.path(), quick)?);
     }
 
     if want("app") {

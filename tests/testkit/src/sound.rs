@@ -72,9 +72,29 @@ impl Sound {
             .is_ok_and(|s| s.success())
     }
 
+    /// The server's address, for `PULSE_SERVER`.
+    pub fn server(&self) -> String {
+        format!("unix:{}", self.socket.display())
+    }
+
     /// `c` talking to this server (for a program that records or plays).
     pub fn apply<'c>(&self, c: &'c mut Command) -> &'c mut Command {
-        c.env("PULSE_SERVER", format!("unix:{}", self.socket.display()))
+        c.env("PULSE_SERVER", self.server())
+    }
+
+    /// Records what the room's monitor hears into `raw` (16 kHz mono s16le) until dropped.
+    pub fn listen(&self, raw: &Path) -> Proc {
+        let mut c = Command::new("parecord");
+        Proc(
+            self.apply(own_env(&self.dir, &mut c))
+                .args(["--raw", "--format=s16le", "--channels=1", "--rate=16000"])
+                .arg(format!("--device={ROOM}.monitor"))
+                .arg(raw)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("parecord is installed by packaging/linux/deps.sh"),
+        )
     }
 
     /// Starts playing `wav` into the room.
