@@ -114,54 +114,7 @@ fn main() -> anyhow::Result<()> {
         rows.extend(app::bench_app(people, testimonies)?);
     }
 
-    let header = ["benchmark", "kuager", "baseline (same run)", "target", "ok"];
-    let cells: Vec<[String; 5]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.what.clone(),
-                r.measured.clone(),
-                r.baseline.clone(),
-                r.target.clone(),
-                if r.ok { "yes".into() } else { "NO".into() },
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..5)
-        .map(|i| {
-            cells
-                .iter()
-                .map(|c| c[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap()
-        })
-        .collect();
-    let line = |c: &[String]| {
-        let mut s = String::from("|");
-        for (i, x) in c.iter().enumerate() {
-            s.push_str(&format!(
-                " {}{} |",
-                x,
-                " ".repeat(widths[i] - x.chars().count())
-            ));
-        }
-        s
-    };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", line(&header.map(String::from)))?;
-    writeln!(
-        out,
-        "|{}|",
-        widths
-            .iter()
-            .map(|w| "-".repeat(w + 2))
-            .collect::<Vec<_>>()
-            .join("|")
-    )?;
-    for c in &cells {
-        writeln!(out, "{}", line(c))?;
-    }
+    print_table(&rows)?;
     if std::env::var_os("KUAGER_BENCH_KEEP").is_some() {
         eprintln!("kuager-bench: kept {}", root.keep().display());
     }
@@ -477,4 +430,57 @@ pub(crate) fn hwm_mib() -> f64 {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// The rows as a Markdown table on standard output.
+fn print_table(rows: &[Row]) -> std::io::Result<()> {
+    let header = ["benchmark", "kuager", "baseline (same run)", "target", "ok"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.what.clone(),
+                r.measured.clone(),
+                r.baseline.clone(),
+                r.target.clone(),
+                if r.ok { "yes".into() } else { "NO".into() },
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap()
+        })
+        .collect();
+    let line = |c: &[String]| {
+        let mut s = String::from("|");
+        for (i, x) in c.iter().enumerate() {
+            s.push_str(&format!(
+                " {}{} |",
+                x,
+                " ".repeat(widths[i] - x.chars().count())
+            ));
+        }
+        s
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", line(&header.map(String::from)))?;
+    writeln!(
+        out,
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    )?;
+    for c in &cells {
+        writeln!(out, "{}", line(c))?;
+    }
+    Ok(())
 }
