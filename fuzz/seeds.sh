@@ -9,6 +9,18 @@ mkdir -p corpus/import
 for f in seeds/import/*; do
     [ -e "corpus/import/seed-$(basename "$f")" ] || cp "$f" "corpus/import/seed-$(basename "$f")"
 done
+# `recording` (fuzz/fuzz_targets/recording.rs): real Ogg Opus files from espeak-ng and opusenc,
+# one cut short inside a page.
+rec=corpus/recording
+if [ -z "$(ls -A "$rec" 2>/dev/null)" ]; then
+    mkdir -p "$rec"
+    w=$(mktemp -d)
+    espeak-ng -w "$w/s.wav" "One, two, three." 2>/dev/null
+    opusenc --quiet --bitrate 24 "$w/s.wav" "$rec/speech.opus"
+    opusenc --quiet --bitrate 64 --downmix-mono "$w/s.wav" "$rec/speech-64k.opus"
+    head -c 3000 "$rec/speech.opus" >"$rec/cut.opus"
+    rm -rf "$w"
+fi
 out=corpus/outside
 [ -n "$(ls -A "$out" 2>/dev/null)" ] && exit 0
 mkdir -p "$out"

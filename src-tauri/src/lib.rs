@@ -153,7 +153,7 @@ fn idle_timer(app: AppHandle) {
             // the idle lock like anything else (raise the idle minutes for very large ones).
             // An interview being recorded is activity, though nobody touches the keyboard
             // (docs/design-notes.md "Recordings").
-            if state.audio.live.lock().is_ok_and(|l| l.is_some()) {
+            if state.audio.is_recording_now() {
                 state.touch();
             }
             let unlocked = state.may_be_unlocked();

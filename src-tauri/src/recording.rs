@@ -4,9 +4,9 @@
 //!
 //! A lock (Ctrl+Shift+L, suspend, the session locking) stops the recording and saves it before
 //! the vault locks: while a recording runs, a pending lock waits for its writer
-//! ([`Audio::saving`], `AppState::settle_lock`). A recording is activity: the idle timer does
-//! not stop an interview in which nobody touches the keyboard (docs/design-notes.md
-//! "Recordings").
+//! ([`Audio::saving`], `AppState::settle_lock`). A recording that is running — not paused, and
+//! its microphone still giving sound — is activity: the idle timer does not stop an interview
+//! in which nobody touches the keyboard (docs/design-notes.md "Recordings").
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -41,7 +41,16 @@ pub struct Audio {
     /// A recording's pieces are being stored: a pending lock waits until they are, then the
     /// recording is saved and the lock applied.
     pub saving: AtomicBool,
+    /// A recording is being started (the vault and the microphone are asked without holding
+    /// [`Audio::live`], which a lock takes).
+    starting: AtomicBool,
+    /// The recorded time the idle timer saw last: a recording counts as activity only while it
+    /// moves.
+    last_elapsed: std::sync::atomic::AtomicU64,
 }
+
+/// The most markers one recording takes.
+pub const MAX_MARKERS: u32 = vault::model::MAX_MARKERS as u32;
 
 fn audio_err(e: kuager_audio::AudioError) -> IpcError {
     IpcError::new(ErrorCode::Io, e.to_string())
@@ -73,44 +82,75 @@ fn write_pieces(app: &AppHandle, id: &str, rx: &Receiver<Piece>) -> Result<(), S
 
 impl Audio {
     /// Starts recording for `record` from `input` (None: the system's default microphone).
+    /// Neither the vault nor the microphone is waited for while holding [`Audio::live`]: a lock
+    /// asked meanwhile is never held up, and stops the new recording as soon as it exists.
     pub fn start(
         &self,
         app: &AppHandle,
         record: vault::RecordId,
         input: Option<String>,
     ) -> CmdResult<()> {
-        let mut live = lock(&self.live);
-        if live.is_some() {
-            return Err(IpcError::new(
+        let busy = || {
+            IpcError::new(
                 ErrorCode::Busy,
                 "a recording is already running: stop it first",
-            ));
-        }
-        let state = app.state::<AppState>();
-        // The vault first: a purged or unknown testimony is refused before the microphone opens.
-        let id = state.with_vault(|v| v.recording_begin(record, None))?;
-        let (tx, rx) = mpsc::channel();
-        let recorder = match Recorder::start(Source::Input(input), tx) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = state.with_vault(|v| v.recording_discard(&id));
-                return Err(audio_err(e));
-            }
+            )
         };
-        self.saving.store(true, Ordering::SeqCst);
+        if lock(&self.live).is_some() || self.starting.swap(true, Ordering::SeqCst) {
+            return Err(busy());
+        }
+        let result = self.start_now(app, record, input);
+        self.starting.store(false, Ordering::SeqCst);
+        result
+    }
+
+    fn start_now(
+        &self,
+        app: &AppHandle,
+        record: vault::RecordId,
+        input: Option<String>,
+    ) -> CmdResult<()> {
+        let state = app.state::<AppState>();
+        let locks = state.locks();
+        let (tx, rx) = mpsc::channel();
+        let recorder = Recorder::start(Source::Input(input), tx).map_err(audio_err)?;
+        // The vault next (a purged or unknown testimony is refused; the pieces the recorder
+        // sends meanwhile wait in the channel).
+        let id = state.with_vault(|v| v.recording_begin(record, Some(recorder.input())))?;
+        let guard = Saving::new(self);
         let (handle, wid) = (app.clone(), id.clone());
         let writer = std::thread::Builder::new()
             .name("kuager-recording".into())
             .spawn(move || write_pieces(&handle, &wid, &rx))
             .map_err(|_| IpcError::new(ErrorCode::Io, "the recording could not start"))?;
-        *live = Some(Live {
+        guard.keep();
+        *lock(&self.live) = Some(Live {
             recorder,
             id,
             record,
             markers: Arc::new(AtomicU32::new(0)),
             writer,
         });
+        self.last_elapsed.store(0, Ordering::SeqCst);
+        if state.locks() != locks || state.lock_is_pending() {
+            // A lock came while the microphone opened: it stops this recording too.
+            save_then_lock(app);
+        }
         Ok(())
+    }
+
+    /// Whether a recording is running and moving (not paused, its microphone giving sound
+    /// since the last time this was asked): the idle timer's question.
+    pub fn is_recording_now(&self) -> bool {
+        let Ok(live) = self.live.try_lock() else {
+            return true;
+        };
+        let Some(l) = live.as_ref() else {
+            return false;
+        };
+        let st = l.recorder.status();
+        let before = self.last_elapsed.swap(st.elapsed_ms, Ordering::SeqCst);
+        !st.paused && l.recorder.failed().is_none() && st.elapsed_ms > before
     }
 
     /// Runs `f` on the recording running.
@@ -124,11 +164,17 @@ impl Audio {
     /// Sets a marker now; returns where (ms).
     pub fn mark(&self, note: Option<String>) -> CmdResult<u64> {
         self.with_live(|l| {
+            if l.markers.load(Ordering::Relaxed) >= MAX_MARKERS {
+                return Err(IpcError::new(
+                    ErrorCode::Invalid,
+                    format!("a recording takes at most {MAX_MARKERS} markers"),
+                ));
+            }
             let at = l.recorder.status().elapsed_ms;
             l.recorder.mark(note);
             l.markers.fetch_add(1, Ordering::Relaxed);
-            at
-        })
+            Ok(at)
+        })?
     }
 
     /// Pauses or resumes.
@@ -197,19 +243,58 @@ pub fn save_then_lock(app: &AppHandle) {
     if lock(&state.audio.live).is_none() {
         return;
     }
-    let app = app.clone();
-    let _ = std::thread::Builder::new()
+    let handle = app.clone();
+    let spawned = std::thread::Builder::new()
         .name("kuager-recording-save".into())
         .spawn(move || {
-            let state = app.state::<AppState>();
-            if let Some((id, _)) = state.audio.stop() {
-                // Saved as far as it was stored; if this fails the next unlock offers it.
-                let mut slot = state.slot();
-                if let Some(v) = slot.as_mut() {
-                    let _ = v.recording_finish(&id);
+            let state = handle.state::<AppState>();
+            {
+                // Cleared however this ends (a panic too): a lock never waits for it forever.
+                let _saving = Saving::held(&state.audio);
+                if let Some((id, _)) = state.audio.stop() {
+                    // Saved as far as it was stored; if this fails the next unlock offers it.
+                    let mut slot = state.slot();
+                    if let Some(v) = slot.as_mut() {
+                        let _ = v.recording_finish(&id);
+                    }
                 }
             }
-            state.audio.saving.store(false, Ordering::SeqCst);
             state.settle_pending_lock();
         });
+    if spawned.is_err() {
+        // No thread for the save: the pieces stored are kept (the next unlock offers them)
+        // and the lock applies now.
+        let _ = state.audio.stop();
+        state.audio.saving.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Sets [`Audio::saving`] and clears it when dropped, unless kept for the recording's life.
+struct Saving<'a> {
+    audio: &'a Audio,
+    keep: bool,
+}
+
+impl<'a> Saving<'a> {
+    fn new(audio: &'a Audio) -> Self {
+        audio.saving.store(true, Ordering::SeqCst);
+        Saving { audio, keep: false }
+    }
+
+    /// For a save under way: clears the flag when it ends.
+    fn held(audio: &'a Audio) -> Self {
+        Saving { audio, keep: false }
+    }
+
+    fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for Saving<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.audio.saving.store(false, Ordering::SeqCst);
+        }
+    }
 }

@@ -166,21 +166,23 @@ impl AppState {
 
     fn take_slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
         let mut slot = self.vault.lock().unwrap_or_else(|p| p.into_inner());
-        self.settle_lock(&mut slot);
+        let _ = self.settle_lock(&mut slot);
         slot
     }
 
-    fn settle_lock(&self, slot: &mut Option<vault::Vault>) {
+    /// Applies a pending lock; whether none is left pending.
+    fn settle_lock(&self, slot: &mut Option<vault::Vault>) -> bool {
         // A recording's pieces are still being stored: its writer applies the lock once the
         // recording is saved (src/recording.rs).
         if self.audio.saving.load(Ordering::SeqCst) {
-            return;
+            return !self.lock_pending.load(Ordering::SeqCst);
         }
         if self.lock_pending.swap(false, Ordering::SeqCst) {
             if let Some(v) = slot.as_mut() {
                 v.lock();
             }
         }
+        true
     }
 
     /// Whether a vault exists and whether it is unlocked, without waiting for a busy vault when
@@ -247,8 +249,12 @@ impl AppState {
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => return Lock::Pending,
         };
-        self.settle_lock(&mut slot);
-        Lock::Done
+        if self.settle_lock(&mut slot) {
+            Lock::Done
+        } else {
+            // A recording is being saved first; its thread applies the lock.
+            Lock::Pending
+        }
     }
 
     /// The bundles waiting for review; put aside first if a lock asked for it meanwhile.

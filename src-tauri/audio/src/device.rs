@@ -81,6 +81,8 @@ pub(crate) struct Meter {
     pub level: AtomicU32,
     /// Samples dropped because the recorder fell behind.
     pub dropped: AtomicU64,
+    /// The stream reported an error (the microphone was unplugged).
+    pub failed: std::sync::atomic::AtomicBool,
 }
 
 /// A linear resampler to 48 kHz (most inputs already are; this covers 44.1 kHz and the like).
@@ -193,6 +195,7 @@ where
     f32: FromSample<T>,
 {
     let mut mono = Vec::new();
+    let failed = meter.clone();
     device
         .build_input_stream::<T, _, _>(
             *cfg,
@@ -216,7 +219,18 @@ where
                     meter.dropped.fetch_add(n, Ordering::Relaxed);
                 }
             },
-            |_| {},
+            move |e| {
+                // An overrun, a device change or no real-time priority pass; the rest mean the
+                // microphone is gone.
+                if !matches!(
+                    e.kind(),
+                    cpal::ErrorKind::Xrun
+                        | cpal::ErrorKind::DeviceChanged
+                        | cpal::ErrorKind::RealtimeDenied
+                ) {
+                    failed.failed.store(true, Ordering::Relaxed);
+                }
+            },
             None,
         )
         .map_err(device_err)

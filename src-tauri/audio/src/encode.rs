@@ -103,15 +103,15 @@ impl Encoder {
             .map_err(codec)?;
         packet.truncate(n);
         self.frame.clear();
-        self.frames += 1;
-        if self.lacing + ogg::lacing_len(n) > 255 {
+        // A full page is written when the next packet comes, never right after its last one:
+        // so the stream's last page always holds the last packets, and its granule (trimmed
+        // to the audio received) never goes below the page before it.
+        if self.packets.len() >= PAGE_FRAMES || self.lacing + ogg::lacing_len(n) > 255 {
             self.flush_page(0);
         }
+        self.frames += 1;
         self.lacing += ogg::lacing_len(n);
         self.packets.push(packet);
-        if self.packets.len() >= PAGE_FRAMES {
-            self.flush_page(0);
-        }
         Ok(())
     }
 

@@ -34,9 +34,12 @@ const fn crc_table() -> [u32; 256] {
 static CRC: [u32; 256] = crc_table();
 
 fn crc(data: &[u8]) -> u32 {
-    data.iter().fold(0u32, |c, &b| {
-        (c << 8) ^ CRC[(((c >> 24) as u8) ^ b) as usize]
-    })
+    crc_more(0, data)
+}
+
+fn crc_more(c: u32, data: &[u8]) -> u32 {
+    data.iter()
+        .fold(c, |c, &b| (c << 8) ^ CRC[(((c >> 24) as u8) ^ b) as usize])
 }
 
 /// Appends one page holding whole `packets` (each under 255 × 255 bytes, at most 255 lacing
@@ -49,14 +52,6 @@ pub(crate) fn write_page(
     flags: u8,
     packets: &[&[u8]],
 ) {
-    let start = out.len();
-    out.extend_from_slice(b"OggS");
-    out.push(0);
-    out.push(flags);
-    out.extend_from_slice(&granule.to_le_bytes());
-    out.extend_from_slice(&serial.to_le_bytes());
-    out.extend_from_slice(&seq.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
     let mut lacing = Vec::new();
     for p in packets {
         let mut n = p.len();
@@ -67,11 +62,32 @@ pub(crate) fn write_page(
         lacing.push(u8::try_from(n).expect("under 255"));
     }
     debug_assert!(lacing.len() <= 255, "too many packets for one page");
+    let body: Vec<u8> = packets.concat();
+    write_raw_page(out, serial, seq, granule, flags, &lacing, &body);
+    zeroize::Zeroize::zeroize(&mut { body });
+}
+
+/// Appends one page with the given lacing values and body (a packet may be left unfinished).
+pub(crate) fn write_raw_page(
+    out: &mut Vec<u8>,
+    serial: u32,
+    seq: u32,
+    granule: u64,
+    flags: u8,
+    lacing: &[u8],
+    body: &[u8],
+) {
+    let start = out.len();
+    out.extend_from_slice(b"OggS");
+    out.push(0);
+    out.push(flags);
+    out.extend_from_slice(&granule.to_le_bytes());
+    out.extend_from_slice(&serial.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
     out.push(u8::try_from(lacing.len()).unwrap_or(255));
-    out.extend_from_slice(&lacing);
-    for p in packets {
-        out.extend_from_slice(p);
-    }
+    out.extend_from_slice(lacing);
+    out.extend_from_slice(body);
     let c = crc(&out[start..]);
     out[start + 22..start + 26].copy_from_slice(&c.to_le_bytes());
 }
@@ -136,10 +152,14 @@ pub(crate) fn page_at(data: &[u8], at: usize) -> Result<Page<'_>, AudioError> {
     let body = data
         .get(body_at..body_at + body_len)
         .ok_or_else(|| bad("cut short"))?;
-    let mut copy = data[at..body_at + body_len].to_vec();
-    copy[22..26].fill(0);
+    // The CRC covers the page with its own field as zeros (computed in place: no copy of the
+    // plaintext is made).
+    let c = crc_more(
+        crc_more(crc(&h[..22]), &[0; 4]),
+        &data[at + 26..body_at + body_len],
+    );
     let want = u32::from_le_bytes(h[22..26].try_into().expect("4 bytes"));
-    if crc(&copy) != want {
+    if c != want {
         return Err(bad("checksum does not match"));
     }
     Ok(Page {
@@ -152,23 +172,28 @@ pub(crate) fn page_at(data: &[u8], at: usize) -> Result<Page<'_>, AudioError> {
     })
 }
 
-/// Every page of `data`, in order. A stream cut short inside its last page (a recording a
-/// crash interrupted is whole pages; another program's file may not be) ends at the last
-/// whole page.
-pub(crate) fn pages(data: &[u8]) -> Result<Vec<Page<'_>>, AudioError> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < data.len() {
-        match page_at(data, at) {
-            Ok(p) => {
-                at += p.len();
-                out.push(p);
-            }
-            Err(e) if out.is_empty() => return Err(e),
-            Err(_) => break,
-        }
+/// The pages of `data`, in order. A stream cut short inside its last page (a recording a crash
+/// interrupted is whole pages; another program's file may not be) ends at the last whole page.
+/// The first page must be whole.
+pub(crate) fn pages(data: &[u8]) -> Result<Pages<'_>, AudioError> {
+    page_at(data, 0)?;
+    Ok(Pages { data, at: 0 })
+}
+
+/// The pages of a stream, read one at a time (never all held at once).
+pub(crate) struct Pages<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Pages<'a> {
+    type Item = Page<'a>;
+
+    fn next(&mut self) -> Option<Page<'a>> {
+        let p = page_at(self.data, self.at).ok()?;
+        self.at += p.len();
+        Some(p)
     }
-    Ok(out)
 }
 
 #[cfg(test)]

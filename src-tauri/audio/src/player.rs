@@ -58,6 +58,8 @@ struct Shared {
     rate_bits: AtomicU64,
     position: AtomicU64,
     total: u64,
+    /// The decoder reached the end of what can be played (the end, or a damaged rest).
+    done: AtomicBool,
 }
 
 /// A recording open for playing.
@@ -85,6 +87,7 @@ impl Player {
             rate_bits: AtomicU64::new(1.0f64.to_bits()),
             position: AtomicU64::new(0),
             total: file.samples(),
+            done: AtomicBool::new(false),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let sh = shared.clone();
@@ -132,7 +135,9 @@ impl Player {
 
     /// Goes to `ms` from the start.
     pub fn seek_ms(&self, ms: u64) {
-        let at = (ms * u64::from(RATE) / 1000).min(self.shared.total);
+        let at = ms
+            .saturating_mul(u64::from(RATE / 1000))
+            .min(self.shared.total);
         self.shared.position.store(at, Ordering::Relaxed);
         self.shared.last_seek_us.store(u64::MAX, Ordering::Relaxed);
         *lock(&self.shared.seek) = Some((at, Instant::now()));
@@ -140,7 +145,11 @@ impl Player {
 
     /// Plays at `rate` (0.5 to 2.0) from where it is.
     pub fn set_rate(&self, rate: f64) {
-        let rate = rate.clamp(0.5, 2.0);
+        let rate = if rate.is_finite() {
+            rate.clamp(0.5, 2.0)
+        } else {
+            1.0
+        };
         self.shared
             .rate_bits
             .store(rate.to_bits(), Ordering::Relaxed);
@@ -152,8 +161,8 @@ impl Player {
     pub fn status(&self) -> PlayStatus {
         let us = self.shared.last_seek_us.load(Ordering::Relaxed);
         PlayStatus {
-            position_ms: self.shared.position.load(Ordering::Relaxed) * 1000 / u64::from(RATE),
-            duration_ms: self.shared.total * 1000 / u64::from(RATE),
+            position_ms: self.shared.position.load(Ordering::Relaxed) / u64::from(RATE / 1000),
+            duration_ms: self.shared.total / u64::from(RATE / 1000),
             playing: self.shared.playing.load(Ordering::Relaxed),
             rate: f64::from_bits(self.shared.rate_bits.load(Ordering::Relaxed)),
             last_seek_ms: (us != u64::MAX).then_some(us / 1000),
@@ -188,6 +197,7 @@ fn decode_loop(file: &OpusFile, sh: &Shared) {
             let rate = f64::from_bits(sh.rate_bits.load(Ordering::Relaxed));
             stretch = Stretch::new(rate);
             reader = file.reader_at(at).ok();
+            sh.done.store(reader.is_none(), Ordering::Relaxed);
             let mut q = lock(&sh.queue);
             q.samples.iter_mut().for_each(|s| *s = 0.0);
             q.samples.clear();
@@ -205,6 +215,7 @@ fn decode_loop(file: &OpusFile, sh: &Shared) {
             Ok(true) => {}
             _ => {
                 reader = None;
+                sh.done.store(true, Ordering::Relaxed);
                 continue;
             }
         }
@@ -234,6 +245,11 @@ fn open_output(sh: Arc<Shared>) -> Result<cpal::Stream, AudioError> {
         .filter(|c| crate::device::format_rank(c.sample_format()) < 3)
         .map_or_else(|| device.default_output_config().map_err(|e| err(&e)), Ok)?;
     let channels = usize::from(config.channels()).max(1);
+    if config.sample_rate() == 0 {
+        return Err(AudioError::Device(
+            "the speakers report no sample rate".into(),
+        ));
+    }
     let step = f64::from(RATE) / f64::from(config.sample_rate());
     let format = config.sample_format();
     let buffer = crate::device::small_buffer(config.buffer_size(), config.sample_rate());
@@ -288,7 +304,7 @@ fn build<T: SizedSample + FromSample<f32>>(
                         let us = u64::try_from(asked.elapsed().as_micros()).unwrap_or(u64::MAX);
                         sh.last_seek_us.store(us, Ordering::Relaxed);
                     }
-                } else if pos >= sh.total {
+                } else if pos >= sh.total || sh.done.load(Ordering::Relaxed) {
                     sh.playing.store(false, Ordering::Relaxed);
                 }
             },

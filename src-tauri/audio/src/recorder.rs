@@ -82,6 +82,7 @@ impl Recorder {
         let meter = Arc::new(Meter {
             level: AtomicU32::new(0),
             dropped: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
         });
         let shared = Arc::new(Shared {
             meter: meter.clone(),
@@ -202,8 +203,12 @@ fn run(
             let (tx, rx) = mpsc::sync_channel(QUEUE);
             let (stream, name) = device::open_input(id.as_deref(), tx, shared.meter.clone())?;
             let _ = ready.send(Ok(name));
+            let meter = shared.meter.clone();
             let next = move || match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(b) => Next::Block(b),
+                Err(RecvTimeoutError::Timeout) if meter.failed.load(Ordering::Relaxed) => {
+                    Next::Failed
+                }
                 Err(RecvTimeoutError::Timeout) => Next::Nothing,
                 Err(RecvTimeoutError::Disconnected) => Next::Failed,
             };

@@ -16,8 +16,9 @@ const TOLERANCE: usize = 240;
 pub struct Stretch {
     rate: f64,
     window: Vec<f32>,
-    /// Input not yet used; `input[0]` is input sample `base`.
+    /// Input not yet used from `head` on; `input[head]` is input sample `base`.
     input: Vec<f32>,
+    head: usize,
     base: u64,
     /// Where the next frame would be taken, without moving it.
     nominal: f64,
@@ -34,11 +35,16 @@ impl Stretch {
             .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / N as f64).cos()) as f32)
             .collect();
         Stretch {
-            rate: rate.clamp(0.5, 2.0),
+            rate: if rate.is_finite() {
+                rate.clamp(0.5, 2.0)
+            } else {
+                1.0
+            },
             window,
             input: Vec::new(),
+            head: 0,
             base: 0,
-            nominal: TOLERANCE as f64,
+            nominal: 0.0,
             prev: None,
             tail: vec![0.0; HOP],
         }
@@ -55,18 +61,25 @@ impl Stretch {
             out.extend_from_slice(input);
             return;
         }
+        // Used input is dropped in one move once it is half the buffer (not frame by frame:
+        // a long page at a slow rate would make that quadratic).
+        if self.head > 0 && self.head >= self.input.len() / 2 {
+            self.input[..self.head].zeroize();
+            self.input.drain(..self.head);
+            self.head = 0;
+        }
         self.input.extend_from_slice(input);
         loop {
             let nominal = self.nominal as u64;
             let need_end = nominal + TOLERANCE as u64 + N as u64;
-            if need_end > self.base + self.input.len() as u64 {
+            if need_end > self.base + (self.input.len() - self.head) as u64 {
                 break;
             }
             let at = match self.prev {
                 None => nominal,
                 Some(prev) => self.best(prev + HOP as u64, nominal),
             };
-            let i = (at - self.base) as usize;
+            let i = self.head + (at - self.base) as usize;
             for k in 0..HOP {
                 out.push(self.tail[k] + self.input[i + k] * self.window[k]);
             }
@@ -80,23 +93,20 @@ impl Stretch {
                 .saturating_sub(TOLERANCE as u64)
                 .min(at + HOP as u64);
             let drop = keep_from.saturating_sub(self.base) as usize;
-            if drop > 0 {
-                self.input[..drop].zeroize();
-                self.input.drain(..drop);
-                self.base += drop as u64;
-            }
+            self.head += drop;
+            self.base += drop as u64;
         }
     }
 
     /// The start near `nominal` whose first half best matches the natural continuation of the
     /// last frame (input from `natural`).
     fn best(&self, natural: u64, nominal: u64) -> u64 {
-        let nat = (natural - self.base) as usize;
+        let nat = self.head + (natural - self.base) as usize;
         let target = &self.input[nat..nat + HOP];
-        let lo = nominal - TOLERANCE as u64;
+        let lo = nominal.saturating_sub(TOLERANCE as u64).max(self.base);
         let mut best = (f32::MIN, nominal);
         for cand in (lo..=nominal + TOLERANCE as u64).step_by(2) {
-            let c = (cand - self.base) as usize;
+            let c = self.head + (cand - self.base) as usize;
             let score: f32 = target
                 .iter()
                 .zip(&self.input[c..c + HOP])

@@ -143,6 +143,10 @@ pub async fn recording_discard(state: State<'_, AppState>, id: String) -> CmdRes
     state.with_vault(|v| v.recording_discard(&id))
 }
 
+/// The largest recording played here (about 6 hours at Kuager's bitrate; 45 minutes of a
+/// phone's 128 kb/s): the whole file is held in memory while it plays.
+const MAX_PLAYED: u64 = 128 << 20;
+
 fn player_dto(blob: &str, p: &kuager_audio::Player) -> PlayerDto {
     let s = p.status();
     PlayerDto {
@@ -163,21 +167,35 @@ pub async fn player_open(state: State<'_, AppState>, blob: String) -> CmdResult<
         return Err(IpcError::new(ErrorCode::Invalid, "not an attachment"));
     }
     state.audio.close_player();
+    let locks = state.locks();
     let bytes = state.with_vault(|v| {
+        let size = v.attachment_size(&blob)?;
+        if size > MAX_PLAYED {
+            return Err(vault::Error::Invalid {
+                field: String::new(),
+                message:
+                    "this recording is too large to play here: export it and play it elsewhere"
+                        .into(),
+            });
+        }
         let mut r = v.open_attachment(&blob)?;
-        let mut out = zeroize::Zeroizing::new(Vec::new());
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(&mut r, kuager_media::MAX_PREVIEW),
-            &mut out,
-        )
-        .map_err(|source| vault::Error::Io {
-            context: "reading the recording".into(),
-            source,
-        })?;
+        // Sized once: a growing buffer would leave unwiped copies behind.
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(size as usize));
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut r, size), &mut out).map_err(
+            |source| vault::Error::Io {
+                context: "reading the recording".into(),
+                source,
+            },
+        )?;
         Ok(out)
     })?;
     let player = crate::state::blocking(|| kuager_audio::Player::open(bytes))
         .map_err(|e| IpcError::new(ErrorCode::Invalid, e.to_string()))?;
+    if state.locks() != locks || state.lock_is_pending() {
+        // Locked while it opened: nothing of it is kept.
+        drop(player);
+        return Err(vault::Error::Locked.into());
+    }
     let dto = player_dto(&blob, &player);
     *state.audio.player.lock().unwrap_or_else(|p| p.into_inner()) = Some((blob, player));
     Ok(dto)
@@ -190,6 +208,10 @@ pub async fn player_control(
     action: String,
     value: Option<f64>,
 ) -> CmdResult<PlayerDto> {
+    if state.lock_is_pending() {
+        state.audio.close_player();
+        return Err(vault::Error::Locked.into());
+    }
     state.touch();
     let guard = state.audio.player.lock().unwrap_or_else(|p| p.into_inner());
     let (blob, p) = guard

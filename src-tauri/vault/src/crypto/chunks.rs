@@ -15,6 +15,9 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::fsutil;
 
+/// The largest piece (a few seconds of speech are a few kilobytes).
+pub(crate) const MAX_PIECE: usize = 4 << 20;
+
 /// The folder of recording pieces, relative to the vault folder.
 pub(crate) const DIR: &str = "recordings";
 
@@ -54,6 +57,11 @@ pub(crate) fn read(
     identity: &age::x25519::Identity,
 ) -> Result<Zeroizing<Vec<u8>>> {
     let f = fs::File::open(vault.join(rel)).map_err(Error::io("opening a piece of a recording"))?;
+    // The plaintext is shorter than the file: one allocation, no unwiped copies left behind.
+    let len = f
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_PIECE as u64 + 4096);
     let dec = age::Decryptor::new_buffered(std::io::BufReader::new(f)).map_err(|e| {
         Error::Crypto(format!(
             "a piece of a recording is damaged ({e}): run `kuager verify`"
@@ -62,7 +70,7 @@ pub(crate) fn read(
     let mut r = dec
         .decrypt(std::iter::once(identity as &dyn age::Identity))
         .map_err(|e| Error::Crypto(format!("a piece of a recording cannot be decrypted: {e}")))?;
-    let mut plain = Zeroizing::new(Vec::new());
+    let mut plain = Zeroizing::new(Vec::with_capacity(len as usize));
     r.read_to_end(&mut plain)
         .map_err(|e| Error::Crypto(format!("a piece of a recording is damaged: {e}")))?;
     Ok(plain)

@@ -16,13 +16,13 @@ use zeroize::Zeroizing;
 use super::{AttachMeta, Saved, Vault};
 use crate::crypto::chunks;
 use crate::error::{Error, Result};
-use crate::model::{Capture, Custody, Kind, Marker, RecordId, MAX_MARKER_NOTE};
+use crate::model::{Capture, Custody, Kind, Marker, RecordId, MAX_MARKERS, MAX_MARKER_NOTE};
 use crate::revision;
 use crate::store::{self, purge, recordings};
 
 /// The largest piece a recorder may hand over at once (a few seconds of speech are a few
 /// kilobytes).
-pub const MAX_PIECE: usize = 4 << 20;
+pub const MAX_PIECE: usize = chunks::MAX_PIECE;
 /// The longest recording kept, in pieces (at two seconds a piece: more than 24 hours).
 pub const MAX_PIECES: u64 = 50_000;
 
@@ -135,7 +135,9 @@ impl Vault {
         let tx = o.conn.unchecked_transaction()?;
         let seq = recordings::next_seq(&tx, id)?;
         recordings::add_piece(&tx, id, seq, &rel, piece.len() as u64, end_ms)?;
-        for m in markers {
+        // Markers beyond the most a recording keeps are dropped (never the audio).
+        let room = MAX_MARKERS.saturating_sub(recordings::markers(&tx, id)?.len());
+        for m in markers.iter().take(room) {
             recordings::add_marker(&tx, id, m.at_ms.min(end_ms), m.note.as_deref())?;
         }
         purge::adopt(&tx, &self.dir, &rel)?;
@@ -204,7 +206,19 @@ impl Vault {
                 markers,
             }),
         };
-        let saved = self.attach(record, pieces, meta)?;
+        let saved = match self.attach(record, pieces, meta) {
+            Ok(s) => s,
+            Err(Error::Invalid { field, message }) if field == "attachments" => {
+                // Saved already (a crash came between the attachment and forgetting its
+                // pieces): the pieces go now.
+                self.forget_recording(id)?;
+                return Err(Error::invalid(
+                    "",
+                    format!("{message}: this recording was saved before"),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         self.forget_recording(id)?;
         Ok(saved)
     }

@@ -449,6 +449,14 @@ impl Vault {
         }
     }
 
+    /// An attachment's size in bytes.
+    pub fn attachment_size(&self, sha256: &str) -> Result<u64> {
+        let o = self.o()?;
+        store::blobs::file_and_size(&o.conn, sha256)?
+            .map(|(_, size)| size)
+            .ok_or_else(|| Error::NotFound(format!("attachment {sha256}")))
+    }
+
     /// Opens an attachment's plaintext as a stream (decrypted in memory, chunk by chunk).
     pub fn open_attachment(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         let o = self.o()?;

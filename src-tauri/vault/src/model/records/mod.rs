@@ -130,6 +130,8 @@ pub struct Marker {
 
 /// The longest marker note, in characters.
 pub const MAX_MARKER_NOTE: usize = 200;
+/// The most markers one recording keeps.
+pub const MAX_MARKERS: usize = 2_000;
 
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -183,6 +185,12 @@ fn check_custody(field: &str, c: &Custody) -> Result<()> {
         if i.chars().count() > MAX_MARKER_NOTE {
             return Err(Error::invalid(format!("{field}.input"), "is too long"));
         }
+    }
+    if c.markers.len() > MAX_MARKERS {
+        return Err(Error::invalid(
+            format!("{field}.markers"),
+            format!("a recording keeps at most {MAX_MARKERS} markers"),
+        ));
     }
     let mut last = 0;
     for (j, m) in c.markers.iter().enumerate() {
