@@ -2,7 +2,8 @@
 //! as what the microphone hears (testkit::sound) and espeak-ng's speech played into it: record,
 //! set a marker with Ctrl+M, lock with Ctrl+Shift+L mid-recording (the recording is stopped and
 //! saved first), unlock, find the recording with its fingerprint and custody, play it through
-//! Rust (the room hears it), transcribe with Ctrl+T inserting the time, save; then the vault's
+//! Rust (the room hears it), transcribe with Ctrl+T inserting the time, lock again before saving
+//! (the transcript typed comes back), save; then the vault's
 //! bundle is imported by a coordinator, whose vault shows the same fingerprint and custody.
 
 use std::time::{Duration, Instant};
@@ -142,6 +143,21 @@ fn record_mark_lock_play_transcribe_and_the_coordinator_sees_the_same_fingerprin
     assert!(
         text.starts_with("Witness: [0:0") && text.ends_with("] they took my father."),
         "{text}"
+    );
+    // A lock before saving keeps what was typed (an encrypted draft in the vault).
+    std::thread::sleep(Duration::from_millis(1500));
+    keys(&s, &[CTRL, SHIFT], "L");
+    s.find("[data-testid=passphrase]", 30);
+    s.unlock(PASS);
+    open_testimony(&s);
+    s.click(&s.find("[data-testid=transcribe]", 30));
+    s.wait_for(
+        &format!(
+            "return document.querySelector('[data-testid=transcript]')?.value === {}",
+            serde_json::to_string(&text).unwrap()
+        ),
+        20,
+        "the transcript typed before the lock is back",
     );
     s.click(&s.find("[data-testid=save]", 5));
     s.wait_for(

@@ -26,6 +26,11 @@ export interface TestimonyForm {
   transcripts: TranscriptRow[];
 }
 
+/** The draft key of the transcript of recording `blob` of testimony `record`. */
+export function transcriptDraftKey(record: string, blob: string): string {
+  return `transcript:${record}:${blob}`;
+}
+
 /** A transcript of one recording (its SHA-256), with its own translations. */
 export interface TranscriptRow { recording: string; text: string; translations: TranslationRow[] }
 
