@@ -32,7 +32,7 @@ types:
 	KUAGER_WRITE_TYPES=1 $(CARGO) test -p kuager-app --test lockdown typescript_types
 
 ## PNGs of the main screens in kk, ru and en, from the real app under Xvfb, into docs/screenshots
-## (SHOTS=caseworker, SHOTS=coordinator or SHOTS=evidence for one set).
+## (SHOTS=caseworker, SHOTS=coordinator, SHOTS=evidence or SHOTS=recording for one set).
 screenshots: deps ui
 	$(CARGO) build --locked -p kuager-app
 	$(CARGO) run --locked -p e2e --bin screenshots -- docs/screenshots $(SHOTS)

@@ -81,7 +81,13 @@ fn record_mark_lock_play_transcribe_and_the_coordinator_sees_the_same_fingerprin
     let s = sb.launch_binary(&app);
     s.unlock(PASS);
     open_testimony(&s);
-    s.click(&s.find("[data-testid=record]", 30));
+    s.find("[data-testid=record]", 30);
+    s.wait_for(
+        "return !document.querySelector('[data-testid=record]').disabled",
+        30,
+        "the microphones are listed",
+    );
+    s.click(&s.find("[data-testid=record]", 5));
     s.find("[data-testid=recording]", 20);
     // The room's monitor gives sound about 2 s after it is opened.
     std::thread::sleep(Duration::from_secs(3));

@@ -1,7 +1,8 @@
 //! `make screenshots`: PNGs of the main screens in Kazakh, Russian and English, taken in the
 //! real app under Xvfb, into the folder given (docs/screenshots): a caseworker's, then a
 //! coordinator's (organisation, bundles received, devices, conflicts, a duplicate person), then
-//! evidence out (dashboards, the follow-up list, a partner's preview).
+//! evidence out (dashboards, the follow-up list, a partner's preview), then an interview being
+//! recorded and its recording played beside the transcript.
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,7 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     // One app session per language: WebKitWebDriver's snapshot stops answering after a
     // handful of screenshots in one session.
-    // `screenshots DIR caseworker|coordinator|evidence` takes one set only.
+    // `screenshots DIR caseworker|coordinator|evidence|recording` takes one set only.
     let only = std::env::args().nth(2);
     let wanted = |set: &str| only.as_deref().is_none_or(|o| o == set);
     for lang in ["kk", "ru", "en"] {
@@ -35,6 +36,9 @@ fn main() {
         }
         if wanted("evidence") {
             evidence(&out, lang);
+        }
+        if wanted("recording") {
+            recording(&out, lang);
         }
     }
 }
@@ -428,5 +432,81 @@ fn evidence(out: &Path, lang: &str) {
     s.click(&s.find("[data-testid=partner-preview]", 20));
     s.find("[data-testid=partner-preview-result]", 30);
     save_shot(&s, &sb, out, "partner-preview", lang);
+    s.quit();
+}
+
+/// An interview being recorded (level, time, a marker), then its recording played beside the
+/// transcript with its fingerprint and custody shown (issue #14). The microphone hears a
+/// PulseAudio room of its own into which espeak-ng speaks.
+fn recording(out: &Path, lang: &str) {
+    let sb = Sandbox::start();
+    let config = sb.home.join(".config/kuager/app.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        json!({"language": lang, "autolock_minutes": 30}).to_string(),
+    )
+    .unwrap();
+    let sound = testkit::sound::Sound::start(&sb.outside.join("sound"));
+    let wav = sb.outside.join("speech.wav");
+    testkit::sound::speech(
+        &wav,
+        "They took my father in twenty eighteen. We wrote to the consulate four times.",
+    );
+    {
+        let mut v = new_vault(&vault_dir(&sb));
+        let p = add(
+            &mut v,
+            Kind::Person,
+            json!({"names": [{"value": "Гүлнар Телібай"}, {"value": "Gulnar Telibai"}]}),
+        );
+        add(
+            &mut v,
+            Kind::Testimony,
+            json!({"witness": p, "narrative": "Әкемді 2018 жылы алып кетті.", "languages": ["kk"],
+                   "consent": {"given": true, "scope": "internal", "recorded_how": "audio"}}),
+        );
+    }
+    let app = e2e::launcher(
+        &sb,
+        "kuager-app-with-sound",
+        &format!("env PULSE_SERVER={}", sound.server()),
+    );
+    let s = sb.launch_binary(&app);
+    s.unlock(testkit::fixture::PASS);
+    s.click(&s.find("[data-testid=nav-testimonies]", 60));
+    s.click(&s.find(".list-screen button.row", 20));
+    s.find("[data-testid=record]", 30);
+    s.wait_for(
+        "return !document.querySelector('[data-testid=record]').disabled",
+        30,
+        "the microphones are listed",
+    );
+    s.click(&s.find("[data-testid=record]", 5));
+    s.find("[data-testid=recording]", 20);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let mut talk = sound.play(&wav);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    s.type_text(&s.find("[data-testid=mark-note]", 5), "консулдық");
+    s.click(&s.find("[data-testid=mark]", 5));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    s.exec(
+        "document.querySelector('[data-testid=recorder]').scrollIntoView()",
+        json!([]),
+    );
+    save_shot(&s, &sb, out, "recording", lang);
+    let _ = talk.wait();
+    s.click(&s.find("[data-testid=stop]", 5));
+    s.click(&s.find("[data-testid=transcribe]", 30));
+    s.find("[data-testid=player]", 20);
+    s.type_text(
+        &s.find("[data-testid=transcript]", 5),
+        "[0:03] Әкемді 2018 жылы алып кетті. Консулдыққа төрт рет хат жаздық.",
+    );
+    s.exec(
+        "document.querySelector('[data-testid=custody]').open = true; document.querySelector('[data-testid=transcript-section]').scrollIntoView()",
+        json!([]),
+    );
+    save_shot(&s, &sb, out, "transcribe", lang);
     s.quit();
 }
