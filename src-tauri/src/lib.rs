@@ -72,18 +72,14 @@ pub fn reload(app: &AppHandle) {
 /// Locks the vault and reloads the window, at once: a busy vault is locked by a thread of its
 /// own as soon as it is free (issue #10, item 5).
 pub fn lock_and_reload(app: &AppHandle) -> state::Lock {
-    // A recording is stopped and saved first; its thread applies the lock after (issue #14).
-    let recording = app
-        .state::<AppState>()
-        .audio
-        .live
-        .lock()
-        .is_ok_and(|l| l.is_some());
+    let state = app.state::<AppState>();
+    // The lock is asked for first: a recording that starts from now on sees it and stops
+    // itself (`Audio::start`); one already running is stopped and saved here, on a thread
+    // that applies the lock after (issue #14).
+    let done = state.lock_now();
     recording::save_then_lock(app);
-    let mut done = app.state::<AppState>().lock_now();
-    if recording {
-        done = state::Lock::Pending;
-    } else if done == state::Lock::Pending {
+    if done == state::Lock::Pending {
+        // Applied as soon as the vault is free (after a recording's save, if one runs).
         let app = app.clone();
         let _ = std::thread::Builder::new()
             .name("kuager-lock".into())

@@ -72,7 +72,7 @@ fn write_pieces(app: &AppHandle, id: &str, rx: &Receiver<Piece>) -> Result<(), S
                 note: note.clone(),
             })
             .collect();
-        let mut slot = state.slot();
+        let mut slot = state.recording_slot();
         let v = slot.as_mut().ok_or("the vault is gone")?;
         v.recording_append(id, &p.bytes, p.end_ms, &marks)
             .map_err(|e| e.to_string())?;
@@ -215,6 +215,31 @@ impl Audio {
         Some((id, stopped.and(written)))
     }
 
+    /// Stops the recording, stores what is left and saves it as an attachment. Whoever stops
+    /// the recording clears [`Audio::saving`] (only they: a second caller finds nothing and
+    /// returns None) and then applies a lock asked for meanwhile. The writer's result, and the
+    /// save's.
+    pub fn stop_and_save(
+        &self,
+        state: &AppState,
+    ) -> Option<(Result<(), String>, vault::Result<vault::Saved>)> {
+        let (id, written) = self.stop()?;
+        let saved = {
+            // Cleared however this ends (a panic too): a lock never waits for it forever.
+            let _saving = Saving::held(self);
+            let mut slot = state.recording_slot();
+            match slot.as_mut() {
+                // Saved as far as it was stored; if this fails the next unlock offers it.
+                Some(v) => v.recording_finish(&id),
+                None => Err(vault::Error::Locked),
+            }
+        };
+        if state.lock_is_pending() {
+            state.settle_pending_lock();
+        }
+        Some((written, saved))
+    }
+
     /// Stops playing and closes the recording open for playing.
     pub fn close_player(&self) {
         lock(&self.player).take();
@@ -248,24 +273,18 @@ pub fn save_then_lock(app: &AppHandle) {
         .name("kuager-recording-save".into())
         .spawn(move || {
             let state = handle.state::<AppState>();
-            {
-                // Cleared however this ends (a panic too): a lock never waits for it forever.
-                let _saving = Saving::held(&state.audio);
-                if let Some((id, _)) = state.audio.stop() {
-                    // Saved as far as it was stored; if this fails the next unlock offers it.
-                    let mut slot = state.slot();
-                    if let Some(v) = slot.as_mut() {
-                        let _ = v.recording_finish(&id);
-                    }
-                }
+            // Nothing to save if the recording was stopped meanwhile (its stopper saves it and
+            // applies the lock); the lock applies in any case.
+            if state.audio.stop_and_save(&state).is_none() {
+                state.settle_pending_lock();
             }
-            state.settle_pending_lock();
         });
     if spawned.is_err() {
         // No thread for the save: the pieces stored are kept (the next unlock offers them)
         // and the lock applies now.
-        let _ = state.audio.stop();
-        state.audio.saving.store(false, Ordering::SeqCst);
+        if state.audio.stop().is_some() {
+            state.audio.saving.store(false, Ordering::SeqCst);
+        }
     }
 }
 

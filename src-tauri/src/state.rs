@@ -32,6 +32,9 @@ impl Default for Config {
     }
 }
 
+/// The longest a lock waits for a recording to be saved before it applies anyway.
+const MAX_SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Everything the commands share.
 pub struct AppState {
     /// The vault folder.
@@ -165,17 +168,37 @@ impl AppState {
     }
 
     fn take_slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
-        let mut slot = self.vault.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = self.settle_lock(&mut slot);
-        slot
+        // A lock deferred for a recording being saved holds everyone else off until it is
+        // applied: nobody but the recording's own writer uses the vault after a lock was asked
+        // for. Never for long (the last seconds of sound are stored, then the lock applies);
+        // past MAX_SAVE_WAIT the lock applies anyway and the recording is offered at the next
+        // unlock.
+        let asked = std::time::Instant::now();
+        loop {
+            let mut slot = self.vault.lock().unwrap_or_else(|p| p.into_inner());
+            if self.settle_lock(&mut slot, asked.elapsed() >= MAX_SAVE_WAIT) {
+                return slot;
+            }
+            drop(slot);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
-    /// Applies a pending lock; whether none is left pending.
-    fn settle_lock(&self, slot: &mut Option<vault::Vault>) -> bool {
-        // A recording's pieces are still being stored: its writer applies the lock once the
-        // recording is saved (src/recording.rs).
-        if self.audio.saving.load(Ordering::SeqCst) {
-            return !self.lock_pending.load(Ordering::SeqCst);
+    /// The vault for a recording's writer and the thread that saves it: a lock asked for
+    /// meanwhile waits for them ([`crate::recording`]), so it is not applied here.
+    pub fn recording_slot(&self) -> MutexGuard<'_, Option<vault::Vault>> {
+        blocking(|| self.vault.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Applies a pending lock; whether none is left pending. A lock asked for while a
+    /// recording is being saved stays pending (unless `force`): the recording's thread applies
+    /// it once the recording is saved.
+    fn settle_lock(&self, slot: &mut Option<vault::Vault>, force: bool) -> bool {
+        if !force
+            && self.lock_pending.load(Ordering::SeqCst)
+            && self.audio.saving.load(Ordering::SeqCst)
+        {
+            return false;
         }
         if self.lock_pending.swap(false, Ordering::SeqCst) {
             if let Some(v) = slot.as_mut() {
@@ -249,7 +272,7 @@ impl AppState {
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => return Lock::Pending,
         };
-        if self.settle_lock(&mut slot) {
+        if self.settle_lock(&mut slot, false) {
             Lock::Done
         } else {
             // A recording is being saved first; its thread applies the lock.
@@ -267,14 +290,18 @@ impl AppState {
     }
 
     /// Whether the vault may be unlocked, without waiting for it: one busy with a command (an
-    /// export) counts as unlocked, unless a lock already waits for it.
+    /// export) counts as unlocked, unless a lock already waits for it (then it is as good as
+    /// locked: nobody gets it before the lock applies).
     pub fn may_be_unlocked(&self) -> bool {
+        if self.lock_is_pending() {
+            return false;
+        }
         match self.vault.try_lock() {
             Ok(slot) => slot.as_ref().is_some_and(|v| !v.is_locked()),
             Err(TryLockError::Poisoned(p)) => {
                 p.into_inner().as_ref().is_some_and(|v| !v.is_locked())
             }
-            Err(TryLockError::WouldBlock) => !self.lock_is_pending(),
+            Err(TryLockError::WouldBlock) => true,
         }
     }
 
@@ -379,6 +406,43 @@ mod tests {
                 .any(|l| q.ends_with(&format!("lang={l}&page=0"))),
             "{q}"
         );
+    }
+
+    /// A lock asked for while a recording is being saved waits for the save, and meanwhile
+    /// nobody else gets the vault: a command that comes then finds it locked once the save is
+    /// done, never the unlocked vault (issue #14's review). Only the recording's own writer
+    /// (`recording_slot`) still stores into it.
+    #[test]
+    fn a_lock_deferred_for_a_recording_keeps_everyone_else_out() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("v");
+        drop(crate::test_vault(&dir));
+        let s = std::sync::Arc::new(AppState::new(dir, None));
+        let pass = vault::Passphrase::new(crate::TEST_PASSPHRASE.into());
+        s.with_vault(|v| v.unlock(&pass)).unwrap();
+        s.audio.saving.store(true, Ordering::SeqCst);
+        assert_eq!(s.lock_now(), Lock::Pending, "the recording is saved first");
+        assert!(!s.may_be_unlocked(), "the idle timer sees it as locked");
+        let other = {
+            let s = s.clone();
+            std::thread::spawn(move || s.with_vault(|v| v.list(None)).map(|l| l.len()))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !other.is_finished(),
+            "a command got the vault while the lock waited"
+        );
+        // The recording's writer still stores into the unlocked vault.
+        assert!(!s.recording_slot().as_ref().unwrap().is_locked());
+        // Saved: the lock applies, and the command that waited finds the vault locked.
+        s.audio.saving.store(false, Ordering::SeqCst);
+        let got = other.join().unwrap();
+        assert!(
+            got.is_err_and(|e| e.code == ErrorCode::Locked),
+            "the waiting command must find the vault locked"
+        );
+        assert!(!s.lock_is_pending());
+        assert!(s.slot().as_ref().unwrap().is_locked());
     }
 
     /// A lock reloads the page as a new load; the window may show only that one, so going

@@ -21,6 +21,10 @@ const MAX_PACKET_SAMPLES: u64 = 5_760;
 const MAX_PACKET: usize = 64 << 10;
 /// A granule with no packet ending on its page.
 const NO_GRANULE: u64 = u64::MAX;
+/// The most audio pages indexed: 8 hours at 1 s a page would be 28,800, and a phone's recorder
+/// writes a page every few hundred ms. A hostile file of tiny pages stops here, its index at a
+/// few MiB, instead of growing to several times the 128 MB the app plays at most.
+const MAX_PAGES: usize = 200_000;
 
 /// An audio page: (offset, granule at its end, flags).
 type PageRef = (usize, u64, u8);
@@ -84,6 +88,9 @@ fn index(data: &[u8]) -> Result<(usize, u64, Vec<PageRef>), AudioError> {
             last = last.max(p.granule);
         }
         if !p.pieces().is_empty() {
+            if index.len() >= MAX_PAGES {
+                return Err(bad("it has more pages than any recording Kuager plays"));
+            }
             index.push((p.offset, p.granule, p.flags));
         }
         if p.flags & EOS != 0 {
@@ -160,7 +167,8 @@ impl OpusFile {
             fresh: true,
             pos: start,
             skip_to: self.preskip + at,
-            partial: Vec::new(),
+            // Sized once (a growing buffer would leave unwiped copies of what it held).
+            partial: Vec::with_capacity(MAX_PACKET),
             pcm: Zeroizing::new(vec![0f32; MAX_PACKET_SAMPLES as usize * self.channels]),
         })
     }

@@ -21,6 +21,9 @@ use crate::AudioError;
 
 /// Output queued ahead of the speakers (a quarter of a second).
 const AHEAD: usize = RATE as usize / 4;
+/// The samples of the longest ordinary page (2 s of stereo): the buffers it passes through are
+/// sized for it once.
+const PAGE_SAMPLES: usize = RATE as usize * 2 * 2;
 
 /// What the player shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +78,7 @@ impl Player {
         let file = OpusFile::parse(recording)?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {
-                samples: VecDeque::with_capacity(AHEAD * 2),
+                samples: VecDeque::with_capacity(AHEAD + PAGE_SAMPLES * 2),
                 src_end: 0,
                 rate: 1.0,
             }),
@@ -190,8 +193,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn decode_loop(file: &OpusFile, sh: &Shared) {
     let mut reader = None;
     let mut stretch = Stretch::new(1.0);
-    let mut pcm = Vec::new();
-    let mut out = Vec::new();
+    // Sized once for pages of up to 2 s of stereo (Kuager writes 1 s of mono): buffers that
+    // grow leave unwiped copies of the sound they held in freed memory.
+    let mut pcm = Vec::with_capacity(PAGE_SAMPLES);
+    let mut out = Vec::with_capacity(PAGE_SAMPLES * 2);
     while !sh.closed.load(Ordering::Relaxed) {
         if let Some((at, asked)) = lock(&sh.seek).take() {
             let rate = f64::from_bits(sh.rate_bits.load(Ordering::Relaxed));

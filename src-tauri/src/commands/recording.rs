@@ -82,21 +82,14 @@ pub async fn recording_mark(state: State<'_, AppState>, note: Option<String>) ->
 #[tauri::command]
 pub async fn recording_stop(app: AppHandle) -> CmdResult<SavedDto> {
     let state = app.state::<AppState>();
-    let stopped = crate::state::blocking(|| state.audio.stop());
-    let Some((id, written)) = stopped else {
+    state.touch();
+    let stopped = crate::state::blocking(|| state.audio.stop_and_save(&state));
+    let Some((written, saved)) = stopped else {
         return Err(IpcError::new(
             ErrorCode::NotFound,
             "nothing is being recorded",
         ));
     };
-    let saved = state.with_vault(|v| v.recording_finish(&id));
-    state
-        .audio
-        .saving
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    if state.lock_is_pending() {
-        state.settle_pending_lock();
-    }
     if let Err(e) = written {
         // What was stored is saved (or offered at the next unlock); say what went wrong.
         if saved.is_err() {
@@ -191,13 +184,16 @@ pub async fn player_open(state: State<'_, AppState>, blob: String) -> CmdResult<
     })?;
     let player = crate::state::blocking(|| kuager_audio::Player::open(bytes))
         .map_err(|e| IpcError::new(ErrorCode::Invalid, e.to_string()))?;
+    let dto = player_dto(&blob, &player);
+    // Checked while holding the player's place: a lock that comes after finds it and closes
+    // it, one that came before is seen here.
+    let mut open = state.audio.player.lock().unwrap_or_else(|p| p.into_inner());
     if state.locks() != locks || state.lock_is_pending() {
         // Locked while it opened: nothing of it is kept.
         drop(player);
         return Err(vault::Error::Locked.into());
     }
-    let dto = player_dto(&blob, &player);
-    *state.audio.player.lock().unwrap_or_else(|p| p.into_inner()) = Some((blob, player));
+    *open = Some((blob, player));
     Ok(dto)
 }
 
