@@ -16,6 +16,7 @@ pub enum ErrorCode {
     VaultExists,
     Format,
     Keyslot,
+    UpgradeFailed,
     Invalid,
     NotFound,
     BadId,
@@ -47,6 +48,7 @@ impl From<&vault::Error> for ErrorCode {
             E::VaultExists(_) => ErrorCode::VaultExists,
             E::Format { .. } => ErrorCode::Format,
             E::Keyslot { .. } => ErrorCode::Keyslot,
+            E::Upgrade { .. } => ErrorCode::UpgradeFailed,
             E::Invalid { .. } => ErrorCode::Invalid,
             E::NotFound(_) => ErrorCode::NotFound,
             E::BadId(_) => ErrorCode::BadId,
@@ -154,6 +156,14 @@ impl From<vault::Error> for IpcError {
             ),
             vault::Error::Format { .. } | vault::Error::Keyslot { .. } => (
                 "the vault's files are damaged or belong to another version of Kuager".into(),
+                None,
+            ),
+            vault::Error::Upgrade { from, to, .. } => (
+                format!(
+                    "this vault could not be updated for this version of Kuager (schema {from} to \
+                     {to}); nothing in it was changed: the version used before still opens it, and \
+                     a copy of it as it was is in its backups folder"
+                ),
                 None,
             ),
             vault::Error::NoVault(_) => ("there is no vault here yet".into(), None),

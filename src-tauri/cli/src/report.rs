@@ -99,8 +99,8 @@ mod tests {
             "conflict" => exit::CONFLICT,
             "locked" => exit::LOCKED,
             "bundle_rejected" | "unknown_signer" => exit::BUNDLE_REFUSED,
-            "vault_exists" | "format" | "keyslot" | "nothing_to_export" | "cancelled"
-            | "crypto" | "database" | "io" => exit::ERROR,
+            "vault_exists" | "format" | "keyslot" | "upgrade_failed" | "nothing_to_export"
+            | "cancelled" | "crypto" | "database" | "io" => exit::ERROR,
             other => panic!("no exit code promised for {other}"),
         };
         for e in Error::examples() {

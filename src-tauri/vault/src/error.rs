@@ -100,6 +100,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// The database could not be updated to this Kuager's schema; nothing in it was changed.
+    #[error("this vault could not be updated for this version of Kuager (its database from schema {from} to {to}): {reason}. Nothing in it was changed: the version of Kuager used before still opens it, and a copy of it as it was is in {}", backup.display())]
+    Upgrade {
+        /// The schema the database is at.
+        from: i64,
+        /// The schema this Kuager writes.
+        to: i64,
+        /// The copy kept before the update.
+        backup: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A keyslot could not be read or written.
     #[error("keyslot {}: {reason}", path.display())]
     Keyslot {
@@ -208,6 +221,7 @@ impl Error {
             Error::VaultExists(_) => "vault_exists",
             Error::Format { .. } => "format",
             Error::Keyslot { .. } => "keyslot",
+            Error::Upgrade { .. } => "upgrade_failed",
             Error::Invalid { .. } => "invalid",
             Error::NotFound(_) => "not_found",
             Error::BadId(_) => "bad_id",
@@ -275,6 +289,12 @@ impl Error {
                 source: std::io::Error::other("io"),
             },
             Error::NeedsPassphrase,
+            Error::Upgrade {
+                from: 12,
+                to: 13,
+                backup: p(),
+                reason: s(),
+            },
         ]
     }
 
@@ -334,6 +354,7 @@ mod tests {
             Error::Db(_) => 20,
             Error::Io { .. } => 21,
             Error::NeedsPassphrase => 22,
+            Error::Upgrade { .. } => 23,
         }
     }
 

@@ -12,6 +12,7 @@ const KNOWN: Partial<Record<ErrorCode, Key>> = {
   cancelled: 'error.cancelled',
   io: 'error.io',
   database: 'error.database',
+  upgrade_failed: 'error.upgrade_failed',
 };
 
 /** A message for the user: our own text for known codes, the vault's explanation otherwise. */

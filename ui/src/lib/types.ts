@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/dto/ and error.rs by `make types`; do not edit.
 
-export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "needs_passphrase" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
+export type ErrorCode = "locked" | "wrong_passphrase" | "weak_passphrase" | "no_vault" | "vault_exists" | "format" | "keyslot" | "upgrade_failed" | "invalid" | "not_found" | "bad_id" | "conflict" | "bundle_rejected" | "unknown_signer" | "nothing_to_export" | "no_recipients" | "passphrase_bundles_not_allowed" | "no_identity" | "needs_passphrase" | "cancelled" | "verify_failed" | "crypto" | "database" | "io" | "busy";
 
 export type IpcError = { 
 /**

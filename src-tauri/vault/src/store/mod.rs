@@ -13,11 +13,12 @@
 //!
 //! One file a concern: [`schema`] (versions and migrations), [`revisions`] (rows and the one
 //! walk of a record's history), [`heads`] (a record's current versions), [`merges`] (people merged into others), [`blobs`] (attachment
-//! rows), [`purge`], [`rekey`] (the database under a new key), [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
+//! rows), [`purge`], [`backups`] (the database as it was before a schema update), [`rekey`] (the database under a new key), [`audit`], [`drafts`], [`meta`] (settings) and [`peers`] (recipients,
 //! identities, trusted devices, imported bundles). The search index has its own module above
 //! this one (`crate::index`).
 
 pub(crate) mod audit;
+pub(crate) mod backups;
 pub(crate) mod blobs;
 pub(crate) mod drafts;
 pub(crate) mod heads;

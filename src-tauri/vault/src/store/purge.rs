@@ -89,10 +89,12 @@ pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<()> {
     apply(tx, record, &revisions, &blobs)
 }
 
-/// After a purge commits: remove the doomed attachment files, merge the full-text index so
+/// After a purge commits: remove the doomed attachment files and the backups, merge the full-text index so
 /// deleted terms leave its segments, and checkpoint the WAL so old page images leave it too.
 pub(crate) fn finish(conn: &Connection, dir: &Path) -> Result<()> {
     remove_doomed(conn, dir)?;
+    // Copies kept before a schema update may hold what was just purged.
+    super::backups::remove_all(dir)?;
     conn.execute("INSERT INTO fts(fts) VALUES ('optimize')", [])?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     Ok(())

@@ -222,28 +222,49 @@ pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
-    migrate(&conn)?;
+    // An older database is copied whole (encrypted as it is) before its update; the update is
+    // one transaction, so a failure leaves it as it was (`super::backups`).
+    let from = stored_version(&conn)?;
+    let backup = if from > 0 && from < SCHEMA_VERSION {
+        Some(super::backups::before_upgrade(&conn, path, from)?)
+    } else {
+        None
+    };
+    migrate(&conn).map_err(|e| match backup {
+        Some(backup) => Error::Upgrade {
+            from,
+            to: SCHEMA_VERSION,
+            backup,
+            reason: e.to_string(),
+        },
+        None => e,
+    })?;
     Ok(conn)
 }
 
-/// Creates or updates the tables (`pub(super)`: the store's unit tests build a database with it).
-pub(super) fn migrate(conn: &Connection) -> Result<()> {
+/// The schema the database is at (0: a new, empty database).
+fn stored_version(conn: &Connection) -> Result<i64> {
     let has_meta: bool = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
         [],
         |r| r.get::<_, i64>(0).map(|n| n > 0),
     )?;
-    let version: i64 = if has_meta {
-        conn.query_row(
+    if !has_meta {
+        return Ok(0);
+    }
+    Ok(conn
+        .query_row(
             "SELECT value FROM meta WHERE key='schema_version'",
             [],
             |r| r.get::<_, String>(0),
         )?
         .parse()
-        .unwrap_or(0)
-    } else {
-        0
-    };
+        .unwrap_or(0))
+}
+
+/// Creates or updates the tables (`pub(super)`: the store's unit tests build a database with it).
+pub(super) fn migrate(conn: &Connection) -> Result<()> {
+    let version = stored_version(conn)?;
     if version > SCHEMA_VERSION {
         return Err(Error::Format {
             path: "vault.db".into(),

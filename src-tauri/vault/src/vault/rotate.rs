@@ -116,6 +116,8 @@ impl Vault {
         // 5. Open under the new keys: the old attachment files, doomed in the new database,
         //    are removed as it opens.
         self.finish_unlock(Ok(fresh), held)?;
+        // Copies kept before a schema update are under the old keys: they go with them.
+        crate::store::backups::remove_all(&dir)?;
         let report = RotateReport {
             attachments: moved.len(),
             recovery_slots: rewritten.len(),

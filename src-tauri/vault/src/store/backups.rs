@@ -1,0 +1,91 @@
+//! Copies of the database kept before a schema update (issue #15: an upgrade never costs a
+//! record). When a newer Kuager opens a vault whose database has an older schema, the database
+//! is copied whole into `backups/vault-schema-<N>.db` in the vault folder before anything in it
+//! changes. The copy is the database file's own bytes: SQLCipher pages under the vault's key,
+//! as encrypted as the vault itself, opened the same way (docs/recovery.md). The update then
+//! runs in one transaction (`schema::migrate`): a failed update leaves the database as it was.
+//!
+//! A backup may hold what was later purged, and is encrypted under keys a rotation replaces:
+//! a purge and a key rotation remove every backup ([`remove_all`]).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+/// The folder of backups, in the vault folder.
+pub(crate) const DIR: &str = "backups";
+
+/// The backup of a database at schema `from`.
+pub fn path(vault_dir: &Path, from: i64) -> PathBuf {
+    vault_dir.join(DIR).join(format!("vault-schema-{from}.db"))
+}
+
+/// Copies the database at `db` (open as `conn`, at schema `from`) to its backup, durably,
+/// before an update. Its write-ahead log is folded in first; if a reader kept part of it out,
+/// the log is copied beside the backup, where SQLite reads it as the backup's own.
+pub(crate) fn before_upgrade(conn: &Connection, db: &Path, from: i64) -> Result<PathBuf> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    let vault_dir = db.parent().expect("the database is in the vault folder");
+    let dest = path(vault_dir, from);
+    let dir = dest.parent().expect("a backup is in the backups folder");
+    fsutil::private_dir(dir)?;
+    copy_durably(db, &dest)?;
+    let wal = wal_of(db);
+    let dest_wal = wal_of(&dest);
+    let _ = fs::remove_file(&dest_wal);
+    if busy != 0 && fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        copy_durably(&wal, &dest_wal)?;
+    }
+    fsutil::sync_dir(dir)?;
+    Ok(dest)
+}
+
+fn wal_of(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push("-wal");
+    PathBuf::from(s)
+}
+
+/// `from` copied to `to` (private, synced), through a temporary name: `to` is whole or absent.
+fn copy_durably(from: &Path, to: &Path) -> Result<()> {
+    let tmp = to.with_file_name(format!(".tmp-{}", fsutil::random_name()));
+    let res = (|| {
+        let mut src = fs::File::open(from)?;
+        let mut out = fsutil::private_file().open(&tmp)?;
+        std::io::copy(&mut src, &mut out)?;
+        out.flush()?;
+        out.sync_all()?;
+        fs::rename(&tmp, to)
+    })();
+    res.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(format!(
+            "keeping a copy of the vault before updating it, in {}",
+            to.display()
+        ))(e)
+    })
+}
+
+/// Removes every backup (after a purge, which they might contradict, and a key rotation,
+/// whose old keys they are encrypted under).
+pub(crate) fn remove_all(vault_dir: &Path) -> Result<()> {
+    let dir = vault_dir.join(DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("reading {}", dir.display()))(e)),
+    };
+    for e in entries {
+        let p = e
+            .map_err(Error::io(format!("reading {}", dir.display())))?
+            .path();
+        fs::remove_file(&p).map_err(Error::io(format!("removing {}", p.display())))?;
+    }
+    fs::remove_dir(&dir).map_err(Error::io(format!("removing {}", dir.display())))?;
+    fsutil::sync_dir(vault_dir)
+}
