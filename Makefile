@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint supply-chain crash-long mutants demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb
+.PHONY: run test bench deps lint supply-chain crash-long mutants demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb package test-package test-upgrade icons check-targets
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -81,11 +81,31 @@ bench: deps ui
 	$(CARGO) build --release -p kuager-bench -p kuager-cli
 	target/release/kuager-bench
 
-## A Debian package of the app, with the `kuager` command for coordinators:
-## target/release/bundle/deb/Kuager_<version>_amd64.deb
-deb: deps ui
-	$(CARGO) build --release --locked -p kuager-cli
-	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
+## The .deb and .rpm (packaging/README.md): the app and the `kuager` command, its manual pages
+## and completions, desktop entry, icons and metainfo; checked with desktop-file-validate and
+## appstreamcli. Offline. target/release/bundle/{deb,rpm}/
+package: deps ui
+	@bash packaging/linux/package.sh
+deb: package
+
+## Installs the .deb on this machine, starts the installed app under Xvfb, purges it (needs
+## root or sudo; a release build, so not part of `make test`: docs/benchmarks.md).
+test-package: package
+	@bash packaging/linux/test-package.sh
+
+## An upgrade keeps every vault: the previous release's package (packaging/previous-release,
+## built once into target/upgrade/) installed, used, then upgraded to this one (root or sudo).
+test-upgrade: package
+	@bash packaging/linux/test-upgrade.sh
+
+## Redraws every icon from packaging/icons/kuager.svg.
+icons: deps
+	@bash packaging/icons.sh
+
+## `cargo check` of the vault, the CLI and the app for Windows (x86_64-pc-windows-gnu, with
+## MinGW from apt), as far as the toolchain can be had here (packaging/README.md).
+check-targets: deps
+	@bash packaging/check-targets.sh
 
 ## A demo vault full of synthetic (kk/ru/en) records: make demo DEMO_VAULT=/tmp/demo
 DEMO_VAULT ?= $(CURDIR)/target/demo-vault

@@ -48,6 +48,49 @@ fn attachments(dir: &std::path::Path, t: vault::RecordId) -> serde_json::Value {
     v.get(t).unwrap().heads[0].data.as_ref().unwrap()["attachments"].clone()
 }
 
+/// Plays the recording through Rust (the position moves and the room hears it), then types a
+/// transcript with Ctrl+T inserting the player's time; the text typed.
+fn play_and_transcribe(s: &Session, sb: &Sandbox, sound: &Sound) -> String {
+    let heard = sb.outside.join("heard.raw");
+    let ear = sound.listen(&heard);
+    s.click(&s.find("[data-testid=transcribe]", 10));
+    s.click(&s.find("[data-testid=play]", 10));
+    s.wait_for(
+        "const p = document.querySelector('[data-testid=player]'); return p && Number(p.dataset.position) > 2",
+        30,
+        "the recording plays",
+    );
+    drop(ear);
+    let peak = std::fs::read(&heard)
+        .unwrap_or_default()
+        .chunks_exact(2)
+        .map(|b| i32::from(i16::from_le_bytes([b[0], b[1]])).abs())
+        .max()
+        .unwrap_or(0);
+    assert!(peak > 1000, "the speakers heard silence (peak {peak})");
+    s.click(&s.find("[data-testid=play]", 5));
+
+    // Transcribe: Ctrl+T inserts the player's time.
+    let area = s.find("[data-testid=transcript]", 5);
+    s.click(&area);
+    s.type_text(&area, "Witness: ");
+    keys(s, &[CTRL], "t");
+    s.type_text(&area, "they took my father.");
+    let text = s
+        .exec(
+            "return document.querySelector('[data-testid=transcript]').value",
+            json!([]),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.starts_with("Witness: [0:0") && text.ends_with("] they took my father."),
+        "{text}"
+    );
+    text
+}
+
 #[test]
 fn record_mark_lock_play_transcribe_and_the_coordinator_sees_the_same_fingerprint() {
     let sb = Sandbox::start();
@@ -112,44 +155,7 @@ fn record_mark_lock_play_transcribe_and_the_coordinator_sees_the_same_fingerprin
     assert_eq!(fp.len(), 64, "{fp}");
     eprintln!("unlocked and found the recording in {:?}", t0.elapsed());
 
-    // Play it through Rust: the position moves and the room hears it.
-    let heard = sb.outside.join("heard.raw");
-    let ear = sound.listen(&heard);
-    s.click(&s.find("[data-testid=transcribe]", 10));
-    s.click(&s.find("[data-testid=play]", 10));
-    s.wait_for(
-        "const p = document.querySelector('[data-testid=player]'); return p && Number(p.dataset.position) > 2",
-        30,
-        "the recording plays",
-    );
-    drop(ear);
-    let peak = std::fs::read(&heard)
-        .unwrap_or_default()
-        .chunks_exact(2)
-        .map(|b| i32::from(i16::from_le_bytes([b[0], b[1]])).abs())
-        .max()
-        .unwrap_or(0);
-    assert!(peak > 1000, "the speakers heard silence (peak {peak})");
-    s.click(&s.find("[data-testid=play]", 5));
-
-    // Transcribe: Ctrl+T inserts the player's time.
-    let area = s.find("[data-testid=transcript]", 5);
-    s.click(&area);
-    s.type_text(&area, "Witness: ");
-    keys(&s, &[CTRL], "t");
-    s.type_text(&area, "they took my father.");
-    let text = s
-        .exec(
-            "return document.querySelector('[data-testid=transcript]').value",
-            json!([]),
-        )
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        text.starts_with("Witness: [0:0") && text.ends_with("] they took my father."),
-        "{text}"
-    );
+    let text = play_and_transcribe(&s, &sb, &sound);
     // A lock before saving keeps what was typed (an encrypted draft in the vault).
     std::thread::sleep(Duration::from_millis(1500));
     keys(&s, &[CTRL, SHIFT], "L");

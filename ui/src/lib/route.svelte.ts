@@ -18,6 +18,7 @@ export type Route =
   | { name: 'resolve'; id: string }
   | { name: 'audit' }
   | { name: 'dashboards' }
+  | { name: 'help' }
   | { name: 'partners'; records?: string[]; from?: string };
 
 let current = $state<Route>({ name: 'home' });
