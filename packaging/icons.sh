@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every icon of Kuager from its one source, packaging/icons/kuager.svg:
 # - src-tauri/icons/WxH.png at each size of the freedesktop icon theme (the .deb and .rpm
-#   install them under /usr/share/icons/hicolor), 128x128@2x.png, and icon.png (the window's);
+#   install them under /usr/share/icons/hicolor), and icon.png (the window's);
 # - icon.ico and icon.icns for the Windows and macOS builds (packaging/README.md), by Tauri's
 #   own `tauri icon` when the UI's packages are installed.
 # The PNGs are checked in (a plain `cargo build` embeds icon.png); `make package` redraws them
@@ -15,7 +15,6 @@ mkdir -p "$dest"
 for size in 16 24 32 48 64 128 256 512; do
   rsvg-convert -w "$size" -h "$size" "$svg" -o "$dest/${size}x${size}.png"
 done
-cp "$dest/256x256.png" "$dest/128x128@2x.png"
 cp "$dest/512x512.png" "$dest/icon.png"
 tauri="$root/ui/node_modules/.bin/tauri"
 if [ -x "$tauri" ]; then

@@ -25,9 +25,10 @@ want xdotool
 # through ALSA's PulseAudio plugin (libasound2-plugins) as the default input.
 for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils libasound2-plugins \
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-pulseaudio; do want "$p"; done
-# Packages (`make package`, packaging/README.md): icons drawn from the SVG, and the checks a
-# distribution runs on a desktop entry, AppStream metainfo and an .rpm.
-for p in librsvg2-bin desktop-file-utils appstream rpm; do want "$p"; done
+# Packages (`make package`, packaging/README.md): icons drawn from the SVG, the checks a
+# distribution runs on a desktop entry, AppStream metainfo and an .rpm, and ImageMagick's
+# `import` for the screenshot of the installed app (`make test-package`).
+for p in librsvg2-bin desktop-file-utils appstream rpm imagemagick; do want "$p"; done
 # Locking on sleep in the end-to-end tests: a private message bus (dbus-daemon) and a stand-in
 # logind in Debian's Python with GObject introspection (tests/e2e/fake_logind.py).
 for p in dbus-daemon python3-gi; do want "$p"; done

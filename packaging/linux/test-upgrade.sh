@@ -9,7 +9,7 @@
 # of the database kept before its schema update (packaging/linux/upgrade/check.rs), the pending
 # export (the next `export --since-last` carries the person added after the last bundle, read
 # back with Go age and tar), and the new app starts on the vault and unlocks it.
-# Needs root (or sudo); builds the previous release once (target/upgrade/, kept between runs).
+# Needs root (or sudo); builds the previous release once (its worktree in target/upgrade/).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -26,13 +26,20 @@ if [ ! -e "$old/.git" ]; then
   git worktree add --detach "$old" "$sha" >/dev/null
 fi
 
-# The previous release's .deb, built once, by its own Makefile.
-old_deb="$(ls "$old"/target/release/bundle/deb/Kuager_*_amd64.deb 2>/dev/null | head -1 || true)"
-if [ -z "$old_deb" ]; then
-  echo "test-upgrade: building $tag's package (once; kept in target/upgrade/)"
+# The previous release's .deb, built once, by its own Makefile. Its build shares this tree's
+# target folder: the crates both releases use are compiled once (the two workspaces' own crates
+# are told apart by their paths), which saves most of a cold release build.
+[ -e "$old/target" ] || ln -s "$root/target" "$old/target"
+old_version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$old/Cargo.toml" | head -1)"
+old_deb="$root/target/release/bundle/deb/Kuager_${old_version}_amd64.deb"
+if [ ! -e "$old_deb" ]; then
+  echo "test-upgrade: building $tag's package (once; kept in target/release/bundle/deb/)"
   (cd "$old" && make deb)
-  old_deb="$(ls "$old"/target/release/bundle/deb/Kuager_*_amd64.deb | head -1)"
+  # Its binaries took this tree's names in the shared folder: removed, so that this tree's next
+  # build links its own again rather than taking them for up to date.
+  rm -f "$root/target/release/kuager-app" "$root/target/release/kuager"
 fi
+[ -e "$old_deb" ] || fail "$tag's build made no $old_deb"
 # Its vault code writes the draft: the fixture is built in its worktree, against it.
 mkdir -p "$old/src-tauri/bench/examples"
 cp packaging/linux/upgrade/fixture.rs "$old/src-tauri/bench/examples/upgrade_fixture.rs"
@@ -43,7 +50,6 @@ version="$(cargo metadata --no-deps --format-version 1 --locked |
   python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "kuager-app"))')"
 new_deb="$(ls target/release/bundle/deb/Kuager_"$version"_*.deb 2>/dev/null)" \
   || fail "no .deb of version $version: run make package first"
-old_version="$(dpkg-deb -f "$old_deb" Version)"
 [ "$old_version" != "$version" ] || fail "the previous release is version $version too"
 cargo build -q --release --locked -p kuager-bench --example upgrade-check
 check="$root/target/release/examples/upgrade-check"

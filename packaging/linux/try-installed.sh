@@ -12,7 +12,7 @@ sandbox="$(mktemp -d)"
 app_pid=""
 xvfb_pid=""
 cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+  [ -n "$app_pid" ] && kill -- -"$app_pid" 2>/dev/null || true
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
   rm -rf "$sandbox"
 }
@@ -26,17 +26,19 @@ display=":$(( 500 + $$ % 300 ))"
 Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 sleep 1
-as_user() {
-  env -i PATH=/usr/bin:/bin HOME="$home" TMPDIR="$sandbox/tmp" XDG_RUNTIME_DIR="$sandbox/run" \
-    DISPLAY="$display" LANG=C.UTF-8 NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
-    KUAGER_PASSPHRASE_FILE="$sandbox/pass" "$@"
-}
+user_env=(env -i PATH=/usr/bin:/bin HOME="$home" TMPDIR="$sandbox/tmp" XDG_RUNTIME_DIR="$sandbox/run"
+  DISPLAY="$display" LANG=C.UTF-8 NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
+  KUAGER_PASSPHRASE_FILE="$sandbox/pass")
+as_user() { "${user_env[@]}" "$@"; }
 as_user /usr/bin/kuager init >/dev/null
 echo '{"names":[{"value":"Сенбай Нұрахен"}]}' | as_user /usr/bin/kuager add person >/dev/null
-unlocks() { as_user /usr/bin/kuager audit | grep -c vault_unlocked || true; }
+unlocks() { as_user /usr/bin/kuager audit | grep -c 'vault unlocked' || true; }
 before=$(unlocks)
 
-as_user /usr/bin/kuager-app >"$sandbox/app.log" 2>&1 &
+# With a session bus of its own, as on a desktop (without one, GLib would start one and leave
+# its address file in the home).
+# In a process group of its own, so that stopping it stops the bus and the app's WebKit too.
+setsid "${user_env[@]}" dbus-run-session -- /usr/bin/kuager-app >"$sandbox/app.log" 2>&1 &
 app_pid=$!
 win="$(DISPLAY="$display" timeout 60 xdotool search --sync --onlyvisible --name '^Kuager$' | head -1)" \
   || fail "the installed app showed no window in 60 s: $(tail -5 "$sandbox/app.log")"
@@ -47,7 +49,7 @@ DISPLAY="$display" xdotool type --delay 20 "$pass"
 DISPLAY="$display" xdotool key Return
 sleep 6
 DISPLAY="$display" /usr/bin/import -window root "$shot" 2>/dev/null || true
-kill "$app_pid"
+kill -- -"$app_pid"
 wait "$app_pid" 2>/dev/null || true
 app_pid=""
 after=$(unlocks)

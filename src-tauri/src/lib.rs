@@ -47,6 +47,11 @@ pub fn config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("kuager").join("app.json"))
 }
 
+/// Where WebKit keeps what it writes for the window: with the app's settings.
+fn webview_data_dir() -> Option<PathBuf> {
+    config_path().and_then(|p| p.parent().map(|d| d.join("webview")))
+}
+
 /// The scrypt work factor for new keyslots: calibrated (never below 18).
 pub(crate) fn test_work_factor() -> Option<u8> {
     None
@@ -263,7 +268,15 @@ pub fn run() {
             let boot = app.state::<AppState>().boot_query();
             let url = WebviewUrl::App(format!("index.html?{boot}").into());
             let pages = app.handle().clone();
-            let window = WebviewWindowBuilder::new(app, MAIN, url)
+            let mut builder = WebviewWindowBuilder::new(app, MAIN, url);
+            if let Some(dir) = webview_data_dir() {
+                // WebKit makes a few files even for an incognito page (random salts, an empty
+                // HSTS store: nothing from the vault). They go beside the app's settings, not in
+                // a folder of their own, so that the vault and ~/.config/kuager are all Kuager
+                // leaves in a home (packaging/README.md).
+                builder = builder.data_directory(dir);
+            }
+            let window = builder
                 .title("Kuager")
                 .inner_size(1200.0, 820.0)
                 .min_inner_size(760.0, 560.0)
