@@ -12,15 +12,11 @@
 #                 .rpm (what rpm's own dependency generator would write)
 # and each is checked by the tool its users' systems check it with (desktop-file-validate,
 # appstreamcli validate --no-net) before the script says it is done.
-set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
+source "$(dirname "$0")/common.sh"
 out="$root/target/package"
 rm -rf "$out"
 mkdir -p "$out"
 
-version="$(cargo metadata --no-deps --format-version 1 --locked |
-  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "kuager-app"))')"
 # Dates inside the packages (the metainfo's unreleased release, file times) are the last
 # commit's, so the same tree gives the same packages.
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then

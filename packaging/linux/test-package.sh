@@ -10,15 +10,7 @@
 #      that user's home but the vault and ~/.config/kuager;
 #   4. apt-get purges it: none of its files is left, and nothing named kuager outside this tree.
 # Needs root (or sudo): it installs a package.
-set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-fail() { echo "test-package: $*" >&2; exit 1; }
-
-version="$(cargo metadata --no-deps --format-version 1 --locked |
-  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "kuager-app"))')"
+source "$(dirname "$0")/common.sh"
 deb="$(ls "$root"/target/release/bundle/deb/Kuager_"$version"_*.deb 2>/dev/null)" \
   || fail "no .deb of version $version: run make package first"
 name="$(dpkg-deb -f "$deb" Package)"

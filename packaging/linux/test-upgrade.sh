@@ -8,14 +8,9 @@
 # found: the records, the attachment (verify checks every file's hash), the draft and the copy
 # of the database kept before its schema update (packaging/linux/upgrade/check.rs), the pending
 # export (the next `export --since-last` carries the person added after the last bundle, read
-# back with Go age and tar), and the new app starts on the vault and unlocks it.
+# back with Go age and tar).
 # Needs root (or sudo); builds the previous release once (its worktree in target/upgrade/).
-set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-fail() { echo "test-upgrade: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 started=$(date +%s)
 
 read -r tag sha < <(grep -v '^#' packaging/previous-release | head -1)
@@ -46,9 +41,7 @@ cp packaging/linux/upgrade/fixture.rs "$old/src-tauri/bench/examples/upgrade_fix
 (cd "$old" && cargo build -q --release --locked -p kuager-bench --example upgrade_fixture)
 fixture="$old/target/release/examples/upgrade_fixture"
 
-version="$(cargo metadata --no-deps --format-version 1 --locked |
-  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "kuager-app"))')"
-new_deb="$(ls target/release/bundle/deb/Kuager_"$version"_*.deb 2>/dev/null)" \
+new_deb="$(ls "$root"/target/release/bundle/deb/Kuager_"$version"_*.deb 2>/dev/null)" \
   || fail "no .deb of version $version: run make package first"
 [ "$old_version" != "$version" ] || fail "the previous release is version $version too"
 cargo build -q --release --locked -p kuager-bench --example upgrade-check
