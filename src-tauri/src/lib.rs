@@ -165,6 +165,35 @@ fn idle_timer(app: AppHandle) {
         .expect("the idle timer starts");
 }
 
+/// The app's one window: its page, its size, and the webview's lockdown (R9).
+fn main_window(app: &mut tauri::App) -> tauri::Result<tauri::WebviewWindow> {
+    let boot = app.state::<AppState>().boot_query();
+    let url = WebviewUrl::App(format!("index.html?{boot}").into());
+    let pages = app.handle().clone();
+    let mut builder = WebviewWindowBuilder::new(app, MAIN, url);
+    if let Some(dir) = webview_data_dir() {
+        // WebKit makes a few files even for an incognito page (random salts, an empty
+        // HSTS store: nothing from the vault). They go beside the app's settings, not in
+        // a folder of their own, so that the vault and ~/.config/kuager are all Kuager
+        // leaves in a home (packaging/README.md).
+        builder = builder.data_directory(dir);
+    }
+    builder
+        .title("Kuager")
+        .inner_size(1200.0, 820.0)
+        .min_inner_size(760.0, 560.0)
+        // No localStorage, IndexedDB or cache on disk (R9).
+        .incognito(!webdriver_automation())
+        // Files are dropped onto the page (HTML5), streamed in through our commands.
+        .disable_drag_drop_handler()
+        .devtools(cfg!(debug_assertions))
+        .on_navigation(move |url| {
+            navigation_allowed(url) && pages.state::<AppState>().page_is_current(url)
+        })
+        .on_download(|_, _| false)
+        .build()
+}
+
 /// Builds and runs the app.
 pub fn run() {
     vault::harden::disable_core_dumps();
@@ -265,31 +294,7 @@ pub fn run() {
             commands::partners::partner_export,
         ])
         .setup(|app| {
-            let boot = app.state::<AppState>().boot_query();
-            let url = WebviewUrl::App(format!("index.html?{boot}").into());
-            let pages = app.handle().clone();
-            let mut builder = WebviewWindowBuilder::new(app, MAIN, url);
-            if let Some(dir) = webview_data_dir() {
-                // WebKit makes a few files even for an incognito page (random salts, an empty
-                // HSTS store: nothing from the vault). They go beside the app's settings, not in
-                // a folder of their own, so that the vault and ~/.config/kuager are all Kuager
-                // leaves in a home (packaging/README.md).
-                builder = builder.data_directory(dir);
-            }
-            let window = builder
-                .title("Kuager")
-                .inner_size(1200.0, 820.0)
-                .min_inner_size(760.0, 560.0)
-                // No localStorage, IndexedDB or cache on disk (R9).
-                .incognito(!webdriver_automation())
-                // Files are dropped onto the page (HTML5), streamed in through our commands.
-                .disable_drag_drop_handler()
-                .devtools(cfg!(debug_assertions))
-                .on_navigation(move |url| {
-                    navigation_allowed(url) && pages.state::<AppState>().page_is_current(url)
-                })
-                .on_download(|_, _| false)
-                .build()?;
+            let window = main_window(app)?;
             no_page_cache(&window);
             idle_timer(app.handle().clone());
             // What the vault locks on besides the button and the idle timer (stderr only: no
