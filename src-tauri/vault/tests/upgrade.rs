@@ -159,3 +159,22 @@ fn a_purge_and_a_key_rotation_remove_the_backups() {
     v.rotate_keys(ok, &pass(), Some(10)).unwrap();
     assert!(!dir.join("backups").exists(), "a backup under the old keys");
 }
+
+/// A `backups` link planted in the vault folder is refused, never followed: no copy is written
+/// where it points, and nothing there is removed.
+#[cfg(unix)]
+#[test]
+fn a_backups_link_is_never_followed() {
+    let (t, dir, _) = older_vault();
+    let elsewhere = t.path().join("documents");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("letter.txt"), "mine").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("backups")).unwrap();
+    let mut v = Vault::open(&dir).unwrap();
+    assert!(v.unlock(&pass()).is_err(), "an update through a link");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("letter.txt")).unwrap(),
+        "mine"
+    );
+}

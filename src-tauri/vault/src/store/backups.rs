@@ -33,6 +33,7 @@ pub(crate) fn before_upgrade(conn: &Connection, db: &Path, from: i64) -> Result<
     let vault_dir = db.parent().expect("the database is in the vault folder");
     let dest = path(vault_dir, from);
     let dir = dest.parent().expect("a backup is in the backups folder");
+    refuse_link(dir)?;
     fsutil::private_dir(dir)?;
     copy_durably(db, &dest)?;
     let wal = wal_of(db);
@@ -71,10 +72,33 @@ fn copy_durably(from: &Path, to: &Path) -> Result<()> {
     })
 }
 
+/// `backups` must be a folder of its own, never a link to one elsewhere: a copy would be written
+/// there, and a purge would empty it.
+fn refuse_link(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(Error::Format {
+            path: dir.to_owned(),
+            reason: "is not a folder of this vault (a link or a file): move it away".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `name` is one of ours: a backup, its log, or a copy being written.
+fn ours(name: &str) -> bool {
+    let backup = name
+        .strip_prefix("vault-schema-")
+        .and_then(|r| r.strip_suffix(".db").or_else(|| r.strip_suffix(".db-wal")))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    backup || name.starts_with(".tmp-")
+}
+
 /// Removes every backup (after a purge, which they might contradict, and a key rotation,
-/// whose old keys they are encrypted under).
+/// whose old keys they are encrypted under): only the files this module writes, in a folder
+/// that is not a link.
 pub(crate) fn remove_all(vault_dir: &Path) -> Result<()> {
     let dir = vault_dir.join(DIR);
+    refuse_link(&dir)?;
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
