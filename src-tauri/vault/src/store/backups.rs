@@ -104,12 +104,18 @@ pub(crate) fn remove_all(vault_dir: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(format!("reading {}", dir.display()))(e)),
     };
+    let mut others = false;
     for e in entries {
-        let p = e
-            .map_err(Error::io(format!("reading {}", dir.display())))?
-            .path();
-        fs::remove_file(&p).map_err(Error::io(format!("removing {}", p.display())))?;
+        let e = e.map_err(Error::io(format!("reading {}", dir.display())))?;
+        let p = e.path();
+        if ours(&e.file_name().to_string_lossy()) {
+            fs::remove_file(&p).map_err(Error::io(format!("removing {}", p.display())))?;
+        } else {
+            others = true;
+        }
     }
-    fs::remove_dir(&dir).map_err(Error::io(format!("removing {}", dir.display())))?;
+    if !others {
+        fs::remove_dir(&dir).map_err(Error::io(format!("removing {}", dir.display())))?;
+    }
     fsutil::sync_dir(vault_dir)
 }
