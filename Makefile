@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export KUAGER_PY ?= $(CURDIR)/target/tools/py/bin/python
 
-.PHONY: run test bench deps lint supply-chain crash-long mutants demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb package test-package test-upgrade icons check-targets
+.PHONY: run test bench deps lint format-check supply-chain crash-long mutants demo fuzz-short fuzz-long ui ui-test types app cli screenshots deb package test-package test-upgrade icons check-targets
 
 deps:
 	@bash packaging/linux/deps.sh
@@ -39,10 +39,13 @@ screenshots: deps ui
 
 ## Formatting, clippy (functions of at most 120 lines: clippy.toml), the vault's one-way layers
 ## (src-tauri/vault/tests/layers.rs) and no source file over 700 lines.
-lint: ui
-	$(CARGO) fmt --all --check
+lint: ui format-check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) test -p vault --test layers --locked -q
+
+## The cheap half of `lint`: formatting and file lengths.
+format-check:
+	$(CARGO) fmt --all --check
 	@bash tools/file-lengths.sh
 
 ## The supply chain: cargo deny (licences, sources, RustSec advisories; deny.toml) and npm audit
@@ -52,9 +55,19 @@ supply-chain: deps
 
 ## Every test: UI, Rust (vault, CLI, app), end to end in the real app under Xvfb, fuzzing.
 ## (cargo test builds the app's binary too: the end-to-end tests drive target/debug/kuager-app.)
-test: deps lint ui-test supply-chain
-	$(CARGO) test --workspace --locked
+## Clippy lints our crates in the same build (`LINTED`): one compile instead of a second,
+## check-only pass over every dependency (docs/benchmarks.md "CI time"). The vault's layers
+## test is one of the workspace's tests.
+test: deps format-check ui ui-test supply-chain
+	@rustup which clippy-driver >/dev/null || { echo "make test: clippy is missing (rustup component add clippy)" >&2; exit 1; }
+	$(LINTED) $(CARGO) test --workspace --locked
 	$(MAKE) fuzz-short
+
+## clippy-driver as the compiler of the workspace's own crates (dependencies are built by rustc
+## as always, so they are shared with every other build): it compiles them exactly as rustc does
+## and fails the build on any clippy or rustc warning, as `cargo clippy -- -D warnings` would.
+LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" \
+	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
 ## The cargo-fuzz targets (nightly): a short run in `make test`, `make fuzz-long` for an hour each.
 FUZZ_SECONDS ?= 20

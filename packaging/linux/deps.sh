@@ -57,6 +57,10 @@ for comp in rustfmt clippy; do
     rustup component add "$comp"
   fi
 done
+# The tools below are built from crates.io. Built for running a few times, not for speed: no
+# link-time optimisation and parallel code generation halve their build on two cores, which is
+# most of what a fresh machine spends here (docs/benchmarks.md "CI time").
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 # Fuzzing (make test runs the cargo-fuzz targets briefly): the nightly toolchain and cargo-fuzz.
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "deps: installing the nightly Rust toolchain (for cargo fuzz)"

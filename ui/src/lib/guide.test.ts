@@ -11,8 +11,8 @@ function images(blocks: Block[]): string[] {
 describe('the guide built into the app', () => {
   for (const lang of ['kk', 'ru', 'en']) {
     for (const page of GUIDE_PAGES) {
-      it(`${lang}/${page}: its text and every screenshot it shows are bundled`, () => {
-        const blocks = guidePage(lang, page);
+      it(`${lang}/${page}: its text and every screenshot it shows are bundled`, async () => {
+        const blocks = await guidePage(lang, page);
         expect(blocks[0]?.type).toBe('heading');
         for (const src of images(blocks)) expect(screenshot(src), src).toBeTruthy();
       });

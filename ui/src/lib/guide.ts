@@ -1,6 +1,7 @@
 // The user guide (docs/guide/<lang>/*.md), built into the app so Help opens it in the UI's
 // language without a browser or a network: the Markdown and the screenshots it shows are
-// bundled by Vite into ui/dist, which the app embeds.
+// bundled by Vite into ui/dist, which the app embeds. Each page is a chunk of its own, loaded
+// when Help shows it: the page every unlock and every lock loads stays small.
 import { parse, type Block } from './markdown';
 
 export const GUIDE_PAGES = ['caseworker', 'coordinator', 'threat-model'] as const;
@@ -9,8 +10,7 @@ export type GuidePage = (typeof GUIDE_PAGES)[number];
 const PAGES = import.meta.glob('../../../docs/guide/*/*.md', {
   query: '?raw',
   import: 'default',
-  eager: true,
-}) as Record<string, string>;
+}) as Record<string, () => Promise<string>>;
 
 // Only the screenshots the guide shows (a test checks that each one it names is here).
 const SHOTS = import.meta.glob(
@@ -19,9 +19,9 @@ const SHOTS = import.meta.glob(
 ) as Record<string, string>;
 
 /** A page of the guide in `lang` (English where a language lacks it). */
-export function guidePage(lang: string, page: GuidePage): Block[] {
-  const md = PAGES[`../../../docs/guide/${lang}/${page}.md`] ?? PAGES[`../../../docs/guide/en/${page}.md`] ?? '';
-  return parse(md);
+export async function guidePage(lang: string, page: GuidePage): Promise<Block[]> {
+  const load = PAGES[`../../../docs/guide/${lang}/${page}.md`] ?? PAGES[`../../../docs/guide/en/${page}.md`];
+  return parse(load ? await load() : '');
 }
 
 /** The bundled address of a screenshot the guide names (`../../screenshots/x-en.png`). */
