@@ -21,7 +21,9 @@ import tempfile
 
 # Sound comes through ALSA; on a desktop the microphone is PulseAudio's or PipeWire's, reached
 # through ALSA's plugin for it. Without one, `kuager inputs` lists only the raw devices.
-DEB_RECOMMENDS = ["libasound2-plugins | pipewire-alsa"]
+# Videos play through WebKit's GStreamer: phones' H.264/HEVC and AAC need gstreamer1.0-libav's
+# decoders (without them the player says the format cannot be played here).
+DEB_RECOMMENDS = ["libasound2-plugins | pipewire-alsa", "gstreamer1.0-libav"]
 
 
 def deb_depends(binaries):

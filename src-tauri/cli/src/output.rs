@@ -358,6 +358,8 @@ pub fn guess_media_type(p: &Path) -> Option<&'static str> {
         "ogg" | "oga" | "opus" => "audio/ogg",
         "wav" => "audio/wav",
         "mp4" => "video/mp4",
+        "mov" => "video/quicktime",
+        "m4v" => "video/x-m4v",
         "webm" => "video/webm",
         "txt" => "text/plain",
         "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

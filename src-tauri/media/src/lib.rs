@@ -15,8 +15,14 @@ use std::io::{self, Read};
 
 use http::{header, Request, Response, StatusCode};
 
+pub mod fmp4;
+
 /// The scheme name (`kuager-media://localhost/<sha256>?type=image/jpeg`).
 pub const SCHEME: &str = "kuager-media";
+
+/// The response header that names a rewritten video's codecs (`?as=fmp4`), for the page's
+/// `MediaSource.addSourceBuffer`.
+pub const CODECS: &str = "kuager-codecs";
 
 /// Largest attachment shown in the window (bigger ones are exported, not previewed).
 pub const MAX_PREVIEW: u64 = 512 << 20;
@@ -84,7 +90,7 @@ pub fn serve(
     request: &Request<Vec<u8>>,
     max: u64,
     read: impl FnOnce(&str, &mut Vec<u8>) -> Result<(), Unavailable>,
-    lock_pending: impl FnOnce() -> bool,
+    lock_pending: impl Fn() -> bool,
 ) -> Response<Cow<'static, [u8]>> {
     let origin = request.headers().get(header::ORIGIN).and_then(|o| {
         APP_ORIGINS
@@ -113,9 +119,33 @@ pub fn serve(
         zeroize::Zeroize::zeroize(&mut body);
         reply(status, vec![], "text/plain")
     };
+    let for_mse = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "as=fmp4"));
     match read {
         _ if lock_pending() => refused(body, StatusCode::FORBIDDEN),
         Ok(()) if body.len() as u64 > max => refused(body, StatusCode::PAYLOAD_TOO_LARGE),
+        Ok(()) if for_mse => {
+            let rewritten = fmp4::fragment(&body);
+            // The original's plaintext is wiped; only the rewritten copy may go to the window,
+            // and not if a lock came while it was made.
+            zeroize::Zeroize::zeroize(&mut body);
+            match rewritten {
+                Ok(f) if lock_pending() => refused(f.bytes, StatusCode::FORBIDDEN),
+                Ok(f) => {
+                    let kind = if f.video { "video/mp4" } else { "audio/mp4" };
+                    let mut r = reply(StatusCode::OK, f.bytes, kind);
+                    let h = r.headers_mut();
+                    h.insert(CODECS, f.codecs.parse().expect("codecs strings are ASCII"));
+                    h.insert(
+                        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                        CODECS.parse().unwrap(),
+                    );
+                    r
+                }
+                Err(_) => refused(body, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            }
+        }
         Ok(()) => reply(StatusCode::OK, body, kind),
         Err(Unavailable::Locked) => refused(body, StatusCode::FORBIDDEN),
         Err(Unavailable::NotFound) => refused(body, StatusCode::NOT_FOUND),

@@ -253,3 +253,67 @@ fn reading_stops_one_byte_past_the_limit() {
     read_capped(&[1u8; 5][..], u64::MAX, &mut body).unwrap();
     assert_eq!(body.len(), 5);
 }
+
+#[test]
+fn a_video_asked_for_mse_is_rewritten_and_its_codecs_named_to_the_app_only() {
+    let made = crate::fmp4::tests::made();
+    let r = serve(
+        &request(
+            &format!("/{SHA}?type=video/mp4&as=fmp4"),
+            Some("tauri://localhost"),
+        ),
+        MAX_PREVIEW,
+        |_, body| {
+            body.extend_from_slice(&made.file);
+            Ok(())
+        },
+        || false,
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, "content-type"), Some("video/mp4"));
+    assert_eq!(header_of(&r, CODECS), Some("avc1.64001f,mp4a.40.2"));
+    assert_eq!(header_of(&r, "access-control-expose-headers"), Some(CODECS));
+    assert_eq!(
+        header_of(&r, "access-control-allow-origin"),
+        Some("tauri://localhost")
+    );
+    assert_eq!(header_of(&r, "cache-control"), Some("no-store"));
+    assert_eq!(&r.body()[4..8], b"ftyp");
+    assert!(r.body().windows(4).any(|w| w == b"moof"));
+    // The same file asked for as it is: served as it is.
+    assert_eq!(
+        &get(&format!("/{SHA}?type=video/mp4"), &made.file).body()[..],
+        &made.file[..]
+    );
+}
+
+#[test]
+fn a_file_that_is_no_playable_video_is_refused_and_sends_nothing() {
+    for content in [&b"GIF89a not a video"[..], b"", b"\0\0\0\x08moov"] {
+        let r = get(&format!("/{SHA}?type=video/mp4&as=fmp4"), content);
+        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(r.body().is_empty());
+        assert_eq!(header_of(&r, CODECS), None);
+    }
+}
+
+#[test]
+fn a_lock_asked_for_while_a_video_is_rewritten_sends_nothing() {
+    let made = crate::fmp4::tests::made();
+    let asked = Cell::new(0);
+    let r = serve(
+        &request(&format!("/{SHA}?as=fmp4"), None),
+        MAX_PREVIEW,
+        |_, body| {
+            body.extend_from_slice(&made.file);
+            Ok(())
+        },
+        // No lock when the read ends; one by the time the rewrite is done.
+        || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        },
+    );
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.body().is_empty());
+}

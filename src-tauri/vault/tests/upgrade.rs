@@ -137,6 +137,63 @@ fn a_failed_update_changes_nothing_and_says_so() {
 }
 
 #[test]
+fn an_update_waits_until_no_other_program_has_the_vault_open() {
+    let (_t, dir, p) = older_vault();
+    // Another Kuager program (an older version left running) holds the vault open.
+    let other = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("vault.lock"))
+        .unwrap();
+    other.try_lock_shared().unwrap();
+    let mut v = Vault::open(&dir).unwrap();
+    let said = v.unlock(&pass()).unwrap_err().to_string();
+    assert!(said.contains("another Kuager program"), "{said}");
+    assert!(v.is_locked());
+    assert_eq!(schema_of(&dir.join("vault.db"), &sqlcipher_key(&dir)), "12");
+    assert!(
+        !dir.join("backups").exists(),
+        "a copy taken while another program could write"
+    );
+    // Once it is closed, the update goes through.
+    drop(other);
+    v.unlock(&pass()).unwrap();
+    assert!(v.get(p).is_ok());
+    assert!(dir.join("backups/vault-schema-12.db").is_file());
+    // And the vault is shared again: another program may open it.
+    let again = std::fs::File::open(dir.join("vault.lock")).unwrap();
+    again
+        .try_lock_shared()
+        .expect("the vault stayed held alone after its update");
+}
+
+#[test]
+fn backups_a_purge_left_to_remove_go_before_an_update_keeps_its_own() {
+    let (_t, dir, p) = older_vault();
+    // A purge committed, and Kuager was stopped before it removed an earlier update's backup.
+    std::fs::create_dir_all(dir.join("backups")).unwrap();
+    std::fs::write(
+        dir.join("backups/vault-schema-11.db"),
+        b"may hold the purged",
+    )
+    .unwrap();
+    raw_db(&dir)
+        .execute("INSERT INTO doomed_files(file) VALUES ('backups/')", [])
+        .unwrap();
+    let mut v = Vault::open(&dir).unwrap();
+    v.unlock(&pass()).unwrap();
+    assert!(
+        !dir.join("backups/vault-schema-11.db").exists(),
+        "the doomed backup stayed"
+    );
+    assert!(
+        dir.join("backups/vault-schema-12.db").is_file(),
+        "the update's own backup went"
+    );
+    assert!(v.get(p).is_ok());
+}
+
+#[test]
 fn a_purge_and_a_key_rotation_remove_the_backups() {
     let (_t, dir, p) = older_vault();
     let mut v = Vault::open(&dir).unwrap();

@@ -6,6 +6,8 @@
 //! `/var/tmp`, `/dev/shm`, `/tmp`, the sandbox's `$HOME`, `$TMPDIR` and runtime folder, or among
 //! the open files of any process the app started (WebKit's player buffers to an unlinked file in
 //! `/var/tmp`, which only `/proc/<pid>/fd` shows). The same scan runs again after quitting.
+//! A video (an MP4 from `ffmpeg`, as a phone writes it: H.264 with B-frames, AAC, index at the
+//! end) plays through Media Source Extensions (issue #14) under the same scan.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -254,4 +256,113 @@ fn recordings_play_from_memory_and_reach_the_speakers() {
             file.display()
         );
     }
+}
+
+/// Eight seconds of H.264 (320×240, 25 fps, B-frames, a key frame a second) and a 440 Hz tone
+/// in AAC, in an ordinary MP4 whose index comes last, as phones write them.
+fn phone_video(dir: &Path) -> PathBuf {
+    let mp4 = dir.join("interview.mp4");
+    run(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args([
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=8:size=320x240:rate=25",
+            ])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
+            .args([
+                "-c:v", "libx264", "-bf", "2", "-g", "25", "-pix_fmt", "yuv420p",
+            ])
+            .args(["-c:a", "aac", "-shortest"])
+            .arg(&mp4),
+        "ffmpeg",
+    );
+    mp4
+}
+
+/// The video element's state: [current time, frames shown, width, failure].
+fn video_state(s: &Session) -> serde_json::Value {
+    s.exec(
+        "const v = document.querySelector('[data-testid=video]'); \
+         const p = document.querySelector('[data-testid=video-player]'); \
+         return v ? [v.currentTime, v.getVideoPlaybackQuality().totalVideoFrames, v.videoWidth, \
+                     p.dataset.phase + ' ' + p.dataset.failure] : [-1, 0, 0, 'none']",
+        serde_json::json!([]),
+    )
+}
+
+/// Waits until the video has played past `at` seconds; checks for leaks meanwhile.
+fn play_past(s: &Session, sb: &Sandbox, at: f64, needle: &[u8], began: SystemTime) -> Vec<String> {
+    let t = Instant::now();
+    let mut during = Vec::new();
+    loop {
+        let state = video_state(s);
+        if state[0].as_f64().unwrap_or(-1.0) > at {
+            return during;
+        }
+        during.extend(leaks(sb, needle, began));
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the video did not play past {at} s: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_video_plays_from_memory_through_media_source_extensions() {
+    let began = SystemTime::now() - Duration::from_secs(2);
+    let sb = Sandbox::start();
+    let _speakers = speakers(&sb);
+    let mp4 = phone_video(&sb.outside);
+    let needle = needle(&mp4);
+    {
+        let mut v = testkit::fixture::new_vault(&sb.home.join(".local/share/kuager/default"));
+        let p = testkit::fixture::add_person(&mut v, "Сенбай Нұрахен");
+        let t = testkit::fixture::add_testimony(&mut v, p, "Filmed interview");
+        testkit::fixture::attach_file(&mut v, t, &mp4, "video/mp4");
+    }
+    let s = sb.launch();
+    s.unlock(testkit::fixture::PASS);
+    s.click(&s.find("[data-testid=nav-testimonies]", 60));
+    s.click(&s.find(".list-screen button.row", 20));
+
+    let ear = Recorder::start(&sb, "video");
+    s.click(&s.find("[data-testid=play-video][data-name='interview.mp4']", 20));
+    s.find("[data-testid=video-player][data-phase=ready]", 20);
+    s.exec(
+        "document.querySelector('[data-testid=video]').play()",
+        serde_json::json!([]),
+    );
+    let t = Instant::now();
+    let mut during = play_past(&s, &sb, 2.0, &needle, began);
+    let state = video_state(&s);
+    let peak = ear.peak();
+    eprintln!(
+        "video: 2 s played in {:.1} s, {state}, peak {peak} at the speakers",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(state[2], 320, "no picture: {state}");
+    assert!(
+        state[1].as_u64().unwrap_or(0) >= 25,
+        "frames shown: {state}"
+    );
+    assert!(peak > 1000, "the speakers heard silence (peak {peak})");
+
+    // A jump ahead plays from there.
+    s.exec(
+        "document.querySelector('[data-testid=video]').currentTime = 5.5",
+        serde_json::json!([]),
+    );
+    during.extend(play_past(&s, &sb, 6.0, &needle, began));
+    during.extend(leaks(&sb, &needle, began));
+    assert!(during.is_empty(), "while playing: {during:?}");
+
+    s.quit();
+    sb.assert_no_network_calls();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = leaks(&sb, &needle, began);
+    assert!(after.is_empty(), "after quitting: {after:?}");
 }

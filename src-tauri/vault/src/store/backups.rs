@@ -6,7 +6,10 @@
 //! runs in one transaction (`schema::migrate`): a failed update leaves the database as it was.
 //!
 //! A backup may hold what was later purged, and is encrypted under keys a rotation replaces:
-//! a purge and a key rotation remove every backup ([`remove_all`]).
+//! a purge and a key rotation remove every backup ([`remove_all`]). Both note it inside the
+//! transaction that commits them ([`doom`]: an entry of the doomed-files list), so that a crash
+//! between their commit and the removal leaves the removal to the next unlock
+//! (`purge::remove_doomed`), never a copy of what was purged.
 
 use std::fs;
 use std::io::Write;
@@ -19,6 +22,44 @@ use crate::fsutil;
 
 /// The folder of backups, in the vault folder.
 pub(crate) const DIR: &str = "backups";
+
+/// The doomed-files entry that stands for every backup (`purge::remove_doomed` removes them
+/// with [`remove_all`]; no attachment file is named so).
+pub(crate) const DOOMED: &str = "backups/";
+
+/// Notes, inside `tx` (of `schema` `tx_schema`, `main` or an attached one), that every backup is
+/// to be removed once it commits.
+pub(crate) fn doom(tx: &Connection, tx_schema: &str) -> Result<()> {
+    tx.execute(
+        &format!("INSERT OR IGNORE INTO {tx_schema}.doomed_files(file) VALUES (?1)"),
+        [DOOMED],
+    )?;
+    Ok(())
+}
+
+/// Removes the backups a purge or a rotation left to remove (a crash came before it could),
+/// before an update makes a new one that the pending entry must not take with it.
+pub(crate) fn settle(conn: &Connection, vault_dir: &Path) -> Result<()> {
+    let pending: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'doomed_files'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)?
+        && conn
+            .query_row(
+                "SELECT count(*) FROM doomed_files WHERE file = ?1",
+                [DOOMED],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)?;
+    if pending {
+        remove_all(vault_dir)?;
+        conn.execute("DELETE FROM doomed_files WHERE file = ?1", [DOOMED])?;
+    }
+    Ok(())
+}
 
 /// The backup of a database at schema `from`.
 pub fn path(vault_dir: &Path, from: i64) -> PathBuf {
@@ -35,6 +76,8 @@ pub(crate) fn before_upgrade(conn: &Connection, db: &Path, from: i64) -> Result<
     let dir = dest.parent().expect("a backup is in the backups folder");
     refuse_link(dir)?;
     fsutil::private_dir(dir)?;
+    // The folder's own entry, durable before anything in it is counted on.
+    fsutil::sync_dir(vault_dir)?;
     copy_durably(db, &dest)?;
     let wal = wal_of(db);
     let dest_wal = wal_of(&dest);

@@ -26,6 +26,8 @@ pub(crate) fn apply(
     blobs: &BTreeSet<String>,
 ) -> Result<()> {
     let rid = record.to_string();
+    // Copies kept before a schema update may hold what is purged: they go when this commits.
+    super::backups::doom(tx, "main")?;
     super::drafts::remove_for_record(tx, &rid)?;
     super::recordings::remove_for_record(tx, &rid)?;
     for r in revisions {
@@ -89,7 +91,8 @@ pub(crate) fn apply_all(tx: &Connection, record: RecordId) -> Result<()> {
     apply(tx, record, &revisions, &blobs)
 }
 
-/// After a purge commits: remove the doomed attachment files and the backups, merge the full-text index so
+/// After a purge commits: remove the doomed attachment files and the backups (doomed too; the
+/// second call says why if they could not be removed), merge the full-text index so
 /// deleted terms leave its segments, and checkpoint the WAL so old page images leave it too.
 pub(crate) fn finish(conn: &Connection, dir: &Path) -> Result<()> {
     remove_doomed(conn, dir)?;
@@ -111,9 +114,13 @@ pub(crate) fn remove_doomed(conn: &Connection, dir: &Path) -> Result<()> {
             .query_map([], |r| r.get(0))?,
     )?;
     for f in doomed {
-        let gone = match fs::remove_file(dir.join(&f)) {
-            Ok(()) => true,
-            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        let gone = if f == super::backups::DOOMED {
+            super::backups::remove_all(dir).is_ok()
+        } else {
+            match fs::remove_file(dir.join(&f)) {
+                Ok(()) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            }
         };
         if gone {
             tx.prepare_cached("DELETE FROM doomed_files WHERE file = ?1")?
@@ -211,6 +218,40 @@ mod tests {
         let (t, conn) = vault_like();
         expect_file(&conn, FILE).unwrap();
         assert!(adopt(&conn, t.path(), FILE).is_err());
+    }
+
+    /// A purge that committed and died before removing the backups leaves them to the next
+    /// unlock; a `backups` that is a link is never emptied, and stays listed.
+    #[test]
+    fn backups_doomed_by_a_purge_are_removed_at_the_next_unlock_never_through_a_link() {
+        let (t, conn) = vault_like();
+        let backup = super::super::backups::path(t.path(), 12);
+        fs::create_dir_all(backup.parent().unwrap()).unwrap();
+        fs::write(&backup, b"old pages").unwrap();
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).unwrap();
+        apply(&tx, RecordId::new(), &[], &BTreeSet::new()).unwrap();
+        tx.commit().unwrap();
+        // (the process dies here, before `finish`)
+        assert_eq!(listed(&conn), 1);
+        remove_doomed(&conn, t.path()).unwrap();
+        assert!(
+            !backup.exists(),
+            "a copy that may hold the purged record stayed"
+        );
+        assert_eq!(listed(&conn), 0);
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        let theirs = elsewhere.path().join("vault-schema-12.db");
+        fs::write(&theirs, b"someone else's").unwrap();
+        fs::remove_dir_all(t.path().join("backups")).ok();
+        std::os::unix::fs::symlink(elsewhere.path(), t.path().join("backups")).unwrap();
+        super::super::backups::doom(&conn, "main").unwrap();
+        remove_doomed(&conn, t.path()).unwrap();
+        assert!(
+            theirs.exists(),
+            "a purge emptied a folder a link pointed to"
+        );
+        assert_eq!(listed(&conn), 1);
     }
 
     /// A file its save removed itself leaves the list (which would otherwise only grow).

@@ -46,6 +46,9 @@ pub(crate) fn export_rekeyed(
             tx.prepare_cached("INSERT OR IGNORE INTO rotating.doomed_files(file) VALUES (?1)")?
                 .execute([old])?;
         }
+        // Backups are under the old keys: the new database removes them as it first opens,
+        // if the rotation's own removal does not come first.
+        super::backups::doom(&tx, "rotating")?;
         tx.commit()?;
         Ok(())
     })();

@@ -191,7 +191,14 @@ fn remember_untrusted(tx: &Connection) -> Result<()> {
 }
 
 /// Opens (and on first use creates) the database with the vault key and our settings.
-pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
+/// `alone` is called before an older database is copied and updated: it must make sure no
+/// other program uses the vault meanwhile (a write between the copy and the update would tear
+/// the copy, and an older program would go on writing a schema it does not know).
+pub(crate) fn open(
+    path: &Path,
+    secrets: &VaultSecrets,
+    alone: impl FnOnce() -> Result<()>,
+) -> Result<Connection> {
     let conn = super::open_file(path)?;
     // SQLCipher's `cipher_memory_security` (wipe and lock every allocation SQLite frees) stays
     // off: measured, it made full-text search 250 times slower at 100,000 testimonies
@@ -226,6 +233,12 @@ pub(crate) fn open(path: &Path, secrets: &VaultSecrets) -> Result<Connection> {
     // one transaction, so a failure leaves it as it was (`super::backups`).
     let from = stored_version(&conn)?;
     let backup = if from > 0 && from < SCHEMA_VERSION {
+        alone()?;
+        // Backups a purge or a rotation left to remove go first: they, not this one, are meant.
+        super::backups::settle(
+            &conn,
+            path.parent().expect("the database is in the vault folder"),
+        )?;
         Some(super::backups::before_upgrade(&conn, path, from)?)
     } else {
         None

@@ -53,6 +53,40 @@ pub(super) fn in_use(dir: &Path, held: Option<fs::File>) -> Result<fs::File> {
     }
 }
 
+/// Makes the in-use lock held as `f` (shared) exclusive, for a schema update: refused, and
+/// shared again, while another program has the vault open. (Released, then taken: a lock
+/// held on a file is not converted in place the same way everywhere.)
+fn alone(f: &fs::File) -> Result<()> {
+    let _ = f.unlock();
+    match f.try_lock() {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            shared_again(f)?;
+            Err(match e {
+                fs::TryLockError::WouldBlock => Error::Io {
+                    context: "this version of Kuager must update the vault, and another Kuager \
+                              program has it open: close that program (or the older version's \
+                              window), then unlock again"
+                        .into(),
+                    source: std::io::ErrorKind::WouldBlock.into(),
+                },
+                fs::TryLockError::Error(e) => Error::io("locking the vault's lock file")(e),
+            })
+        }
+    }
+}
+
+/// Back from [`alone`] to the shared lock every open program holds.
+fn shared_again(f: &fs::File) -> Result<()> {
+    let _ = f.unlock();
+    f.try_lock_shared().map_err(|_| Error::Io {
+        context: "another Kuager program took this vault while it was updated: close it, then \
+                  unlock again"
+            .into(),
+        source: std::io::ErrorKind::WouldBlock.into(),
+    })
+}
+
 /// The vault's in-use lock file (empty; its lock is all that matters).
 pub(super) const IN_USE: &str = "vault.lock";
 
@@ -104,7 +138,7 @@ impl Vault {
         fsutil::private_file()
             .open(dir.join("vault.db"))
             .map_err(Error::io("creating the database"))?;
-        let conn = store::open(&dir.join("vault.db"), &secrets)?;
+        let conn = store::open(&dir.join("vault.db"), &secrets, || Ok(()))?;
         let device = secrets.device_id().to_string();
         meta::set(&conn, meta::VAULT_ID, &secrets.vault_id().to_string())?;
         meta::set(&conn, "created_at", &revision::now())?;
@@ -240,7 +274,17 @@ impl Vault {
         let in_use = in_use(&self.dir, held)?;
         // A key rotation an interruption cut short is finished or undone first.
         super::rotate::resume(&self.dir, &secrets)?;
-        let conn = store::open(&self.dir.join("vault.db"), &secrets)?;
+        // An update of an older database needs the vault to itself (`store::open`); it is
+        // shared again as soon as the database is open.
+        let exclusive = std::cell::Cell::new(false);
+        let conn = store::open(&self.dir.join("vault.db"), &secrets, || {
+            alone(&in_use)?;
+            exclusive.set(true);
+            Ok(())
+        })?;
+        if exclusive.get() {
+            shared_again(&in_use)?;
+        }
         index::fill_facts_once(&conn)?;
         let stored = meta::get(&conn, meta::VAULT_ID)?;
         if stored.as_deref() != Some(secrets.vault_id().to_string().as_str()) {
