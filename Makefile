@@ -77,6 +77,7 @@ fuzz-short:
 	cd fuzz && $(CARGO) +nightly fuzz run import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 	cd fuzz && $(CARGO) +nightly fuzz run outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 	cd fuzz && $(CARGO) +nightly fuzz run recording -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
+	cd fuzz && $(CARGO) +nightly fuzz run video -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 fuzz-long:
 	$(MAKE) fuzz-short FUZZ_SECONDS=3600
 

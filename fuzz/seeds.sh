@@ -21,6 +21,17 @@ if [ -z "$(ls -A "$rec" 2>/dev/null)" ]; then
     head -c 3000 "$rec/speech.opus" >"$rec/cut.opus"
     rm -rf "$w"
 fi
+# `video` (fuzz/fuzz_targets/video.rs): real MP4 and MOV files from ffmpeg (H.264 with B-frames
+# and AAC; index last, index first, QuickTime), small.
+vid=corpus/video
+if [ -z "$(ls -A "$vid" 2>/dev/null)" ]; then
+    mkdir -p "$vid"
+    ff="ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=duration=1:size=64x48:rate=10 \
+        -f lavfi -i sine=duration=1 -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a aac -shortest"
+    $ff "$vid/index-last.mp4"
+    $ff -movflags +faststart "$vid/index-first.mp4"
+    $ff "$vid/quicktime.mov"
+fi
 out=corpus/outside
 [ -n "$(ls -A "$out" 2>/dev/null)" ] && exit 0
 mkdir -p "$out"

@@ -419,3 +419,58 @@ fn samples_that_name_the_same_bytes_over_and_over_are_refused() {
         Mp4Error::Malformed("the samples add up to more than the file")
     );
 }
+
+#[test]
+fn tiny_samples_a_second_apart_are_refused_rather_than_grown_a_hundredfold() {
+    // 100,000 one-byte key frames a second each: 100 KB that would become 10 MB of fragments.
+    let n = 100_000u32;
+    let mut file = Vec::new();
+    put(&mut file, b"ftyp", |o| {
+        o.extend_from_slice(b"isom\0\0\x02\0isom")
+    });
+    let mdat_at = file.len() as u32 + 8;
+    put(&mut file, b"mdat", |o| {
+        o.extend(std::iter::repeat_n(0u8, n as usize))
+    });
+    put(&mut file, b"moov", |o| {
+        put_full(o, b"mvhd", 0, 0, |o| o.extend_from_slice(&[0; 96]));
+        put(o, b"trak", |o| {
+            put_full(o, b"tkhd", 0, 3, |o| {
+                o.extend_from_slice(&[0; 8]);
+                o.extend_from_slice(&1u32.to_be_bytes());
+                o.extend_from_slice(&[0; 68]);
+            });
+            put(o, b"mdia", |o| {
+                put_full(o, b"mdhd", 0, 0, |o| {
+                    o.extend_from_slice(&[0; 8]);
+                    o.extend_from_slice(&1000u32.to_be_bytes());
+                    o.extend_from_slice(&[0; 8]);
+                });
+                put_full(o, b"hdlr", 0, 0, |o| {
+                    o.extend_from_slice(&[0; 4]);
+                    o.extend_from_slice(b"vide");
+                    o.extend_from_slice(&[0; 13]);
+                });
+                put(o, b"minf", |o| {
+                    put(o, b"stbl", |o| {
+                        put_full(o, b"stsd", 0, 0, |o| {
+                            o.extend_from_slice(&1u32.to_be_bytes());
+                            sample_entry_video(o);
+                        });
+                        let u = |o: &mut Vec<u8>, v: &[u32]| {
+                            v.iter().for_each(|x| o.extend_from_slice(&x.to_be_bytes()))
+                        };
+                        put_full(o, b"stts", 0, 0, |o| u(o, &[1, n, 1000]));
+                        put_full(o, b"stsz", 0, 0, |o| u(o, &[1, n]));
+                        put_full(o, b"stsc", 0, 0, |o| u(o, &[1, 1, n, 1]));
+                        put_full(o, b"stco", 0, 0, |o| u(o, &[1, mdat_at]));
+                    });
+                });
+            });
+        });
+    });
+    assert_eq!(
+        fragment(&file).err().unwrap(),
+        Mp4Error::Malformed("the samples are too small to be a recording")
+    );
+}

@@ -40,6 +40,13 @@ pub(super) fn fragmented(file: &[u8], mvhd: Atom, tracks: &[Track]) -> Result<Ve
     });
     let plan = plan(tracks);
     let size = FTYP_LEN + moov.len() + plan.iter().map(|f| fragment_len(tracks, f)).sum::<usize>();
+    // What a camera writes grows by a few per cent (16 bytes a sample, a `moof` a second); a
+    // file of tiny samples a second apart would grow a hundredfold.
+    if size > MAX_GROWTH * file.len() + (1 << 20) {
+        return Err(Mp4Error::Malformed(
+            "the samples are too small to be a recording",
+        ));
+    }
     let mut out = Vec::with_capacity(size);
     put(&mut out, b"ftyp", |o| {
         o.extend_from_slice(b"isom");
@@ -57,6 +64,9 @@ pub(super) fn fragmented(file: &[u8], mvhd: Atom, tracks: &[Track]) -> Result<Ve
 }
 
 const FTYP_LEN: usize = 8 + 8 + 16;
+
+/// The rewritten file may be at most this many times the original (and a megabyte).
+pub(super) const MAX_GROWTH: usize = 2;
 
 /// The fragments: for each, the range of samples of each track it holds.
 type Plan = Vec<Vec<std::ops::Range<usize>>>;

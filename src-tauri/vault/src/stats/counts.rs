@@ -142,7 +142,15 @@ pub fn render(counts: &Counts, labels: &Labels, format: Format) -> Result<Render
     let bytes = match format {
         Format::Csv => text.clone().into_bytes(),
         Format::Svg => svg(counts, labels).into_bytes(),
+        #[cfg(feature = "png")]
         Format::Png => super::png::rasterise(&svg(counts, labels))?,
+        #[cfg(not(feature = "png"))]
+        Format::Png => {
+            return Err(Error::invalid(
+                "format",
+                "this build of Kuager draws no PNG: save the chart as SVG or CSV",
+            ))
+        }
     };
     Ok(Rendered {
         bytes,

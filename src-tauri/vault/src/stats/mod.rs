@@ -12,6 +12,7 @@ mod charts;
 pub mod counts;
 mod follow_up;
 mod passes;
+#[cfg(feature = "png")]
 mod png;
 
 use std::collections::BTreeMap;
