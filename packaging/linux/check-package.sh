@@ -58,7 +58,7 @@ done
 
 # Dependencies: the libraries the app links are declared, in both packages.
 depends="$(dpkg-deb -f "$deb" Depends)"
-for p in libc6 libgtk-3-0 libwebkit2gtk-4.1-0 libasound2; do
+for p in libc6 libgtk-3-0 libwebkit2gtk-4.1-0 libasound2 libssl3; do
   grep -q "$p" <<<"$depends" || fail "the .deb does not depend on $p (Depends: $depends)"
 done
 requires="$(rpm -qpR "$rpm" 2>/dev/null)"

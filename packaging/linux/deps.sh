@@ -6,9 +6,10 @@ set -euo pipefail
 need_apt=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$1"); }
 
-# Build: a C compiler, perl and make for the vendored OpenSSL that SQLCipher links; cmake for
-# the libopus that recordings are encoded with (built from its own source by the opus crate);
-# ALSA's headers for the microphone and speakers (cpal).
+# Build: a C compiler and make for SQLCipher, which links the system's libcrypto (libssl-dev,
+# below); cmake for the libopus that recordings are encoded with (built from its own source by
+# the opus crate); ALSA's headers for the microphone and speakers (cpal); perl for
+# check-targets' vendored OpenSSL (Windows).
 for p in build-essential pkg-config perl make file cmake libasound2-dev; do want "$p"; done
 # The desktop app (Tauri 2 on WebKitGTK 4.1) and its end-to-end tests under Xvfb
 # (WebKitWebDriver from webkit2gtk-driver, driven through tauri-driver).

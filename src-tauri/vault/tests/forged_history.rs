@@ -2,7 +2,9 @@
 //! coordinator accepts. What it must still not be able to do with them (docs/threat-model.md,
 //! "Hardening after an outside review", item 13): purge or add versions to a record it never
 //! held, graft one record's history onto another, or pass its revisions off as the
-//! coordinator's own. Each forged bundle is refused with a specific reason and changes nothing.
+//! coordinator's own, or rewrite an attachment's custody facts (when, how, on which device it
+//! was captured: set once, issue #14). Each forged bundle is refused with a specific reason and
+//! changes nothing.
 
 use testkit::bundles::*;
 use testkit::fixture::*;
@@ -236,4 +238,65 @@ fn relayed_revisions_still_import_and_are_counted() {
     org2.v.import(&again, &Default::default()).unwrap();
     let last = org2.v.audit().unwrap().last().unwrap().clone();
     assert_eq!(last.event["relayed_revisions"], 0, "{}", last.event);
+}
+
+/// X's record with a photo attached (custody facts set by X's vault), as the coordinator holds
+/// it; then the next revision X could sign, its photo's custody facts changed by `edit`.
+fn continued_with_custody(s: &mut Scene, edit: impl FnOnce(&mut serde_json::Value)) -> Revision {
+    let has_photo = |v: &Vault, id| {
+        v.get(id).unwrap().heads[0].data.as_ref().unwrap()["attachments"].is_array()
+    };
+    if !has_photo(&s.x, s.x_record) {
+        let photo = s.x_tmp.path().join("photo.png");
+        std::fs::write(&photo, b"\x89PNG a photo of the letter from the camp").unwrap();
+        attach_file(&mut s.x, s.x_record, &photo, "image/png");
+        let b = export(
+            &mut s.x,
+            ExportScope::SinceLast,
+            &s.x_tmp.path().join("with-photo"),
+        );
+        s.org.v.import(&b, &Default::default()).unwrap();
+    }
+    let head = s.org.v.get(s.x_record).unwrap().heads[0].clone();
+    let mut data = head.data.clone().unwrap();
+    assert!(
+        data["attachments"][0]["custody"].is_object(),
+        "the vault set custody facts"
+    );
+    edit(&mut data["attachments"][0]);
+    data["names"][0]["value"] = "Айгүл Н.".into();
+    let x_device = s.x.device_id().unwrap();
+    revision(s.x_record, Kind::Person, vec![head.id], &x_device, data)
+}
+
+#[test]
+fn an_attachments_custody_facts_rewritten_are_refused_kept_or_left_out_pass() {
+    let mut s = scene();
+    // Rewritten: captured years before, "recorded" rather than attached.
+    let forged = continued_with_custody(&mut s, |a| {
+        a["custody"]["at"] = "2019-03-01T10:00:00Z".into();
+        a["custody"]["how"] = "recorded".into();
+    });
+    let bundle = forged_by_x(&mut s, "custody", &[forged]);
+    let before = snapshot(&s.org);
+    let err = s.org.v.import(&bundle, &Default::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("changes the custody facts"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&s.org),
+        before,
+        "a refused bundle changed the vault"
+    );
+    // Kept as they were: imported.
+    let kept = continued_with_custody(&mut s, |_| {});
+    let bundle = forged_by_x(&mut s, "kept", &[kept]);
+    s.org.v.import(&bundle, &Default::default()).unwrap();
+    // Left out, as a Kuager that knew no custody facts writes its edits: imported.
+    let older = continued_with_custody(&mut s, |a| {
+        a.as_object_mut().unwrap().remove("custody");
+    });
+    let bundle = forged_by_x(&mut s, "older", &[older]);
+    s.org.v.import(&bundle, &Default::default()).unwrap();
 }

@@ -41,7 +41,9 @@ pub(super) fn read(stbl: &[u8], file_len: u64, budget: usize) -> Result<Vec<Samp
     }
     // One size for all: they must fit in the file (a 20-byte table could claim millions).
     if fixed > 0 && u64::from(count) * u64::from(fixed) > file_len {
-        return Err(Mp4Error::Malformed("the samples add up to more than the file"));
+        return Err(Mp4Error::Malformed(
+            "the samples add up to more than the file",
+        ));
     }
     let sizes: Vec<u32> = if fixed == 0 {
         c.table(count, 4)?

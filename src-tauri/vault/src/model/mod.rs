@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 
 pub use prc_id::{check_prc_resident_id, PrcId};
 pub use records::*;
-pub use stored::{attachment_blobs, references_in, search_terms, SearchTerms};
+pub use stored::{attachment_blobs, attachment_custody, references_in, search_terms, SearchTerms};
 
 /// Largest record we accept, as JSON (a long narrative with translations fits many times over).
 pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;

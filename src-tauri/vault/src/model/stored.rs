@@ -57,6 +57,12 @@ pub fn attachment_blobs(d: &Value) -> impl Iterator<Item = &str> {
     list(d, "attachments").filter_map(|a| a.get("blob").and_then(Value::as_str))
 }
 
+/// Each attachment's file (SHA-256) and custody facts, if it has them.
+pub fn attachment_custody(d: &Value) -> impl Iterator<Item = (&str, Option<&Value>)> {
+    list(d, "attachments")
+        .filter_map(|a| Some((a.get("blob").and_then(Value::as_str)?, a.get("custody"))))
+}
+
 /// What a stored record is found by besides its full text.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SearchTerms<'d> {

@@ -293,9 +293,14 @@ fn joinable(
         .filter(|r| r.purge)
         .map(|r| r.record.to_string())
         .collect();
+    let custody_in_bundle: HashMap<String, Custody> = revisions
+        .iter()
+        .map(|r| (r.id.to_string(), r.custody.clone()))
+        .collect();
     let mut new = Vec::new();
     let mut known = 0;
     for rev in revisions {
+        custody_kept(conn, &custody_in_bundle, &rev)?;
         let proven = rev.purge && holds_a_destroyed_version(conn, &in_bundle, &rev)?;
         for p in &rev.parents {
             let record = match in_bundle.get(p.as_str()) {
@@ -339,6 +344,53 @@ fn joinable(
         }
     }
     Ok((new, known))
+}
+
+/// Each attachment's file and custody facts, in one revision.
+type Custody = Vec<(String, Option<serde_json::Value>)>;
+
+/// An attachment's custody facts are set when its file comes in and never change (docs/records.md
+/// "Custody"): a revision that keeps an attachment of the version it continues keeps its facts
+/// (or, written by a Kuager that knew none, leaves them out). Facts that differ from every
+/// parent's were written by hand: the bundle is refused.
+fn custody_kept(
+    conn: &Connection,
+    in_bundle: &HashMap<String, Custody>,
+    rev: &Light,
+) -> Result<()> {
+    if rev.custody.iter().all(|(_, c)| c.is_none()) {
+        return Ok(());
+    }
+    let mut parents = Vec::new();
+    for p in &rev.parents {
+        match in_bundle.get(p.as_str()) {
+            Some(c) => parents.push(c.clone()),
+            None => {
+                if let Ok(r) = revisions::by_id(conn, p) {
+                    // A purged version keeps nothing to compare with.
+                    if let Some(d) = r.data.as_ref() {
+                        parents.push(super::records::custody_in(d));
+                    }
+                }
+            }
+        }
+    }
+    for (blob, facts) in rev.custody.iter().filter(|(_, c)| c.is_some()) {
+        let before: Vec<&Option<serde_json::Value>> = parents
+            .iter()
+            .flatten()
+            .filter(|(b, _)| b == blob)
+            .map(|(_, c)| c)
+            .collect();
+        if !before.is_empty() && !before.contains(&facts) {
+            return Err(reject(format!(
+                "revision {} changes the custody facts of attachment {} (when, how and on which device it was captured): they are set once, so the bundle was altered",
+                rev.id.short(),
+                &blob[..12.min(blob.len())]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `record`'s content is destroyed here or by this bundle: its revisions keep no

@@ -36,6 +36,15 @@ pub(super) struct Light {
     pub blobs: Vec<String>,
     /// For a purge marker, the revisions it destroys (docs/architecture.md "Purge").
     pub destroys: Vec<String>,
+    /// Each attachment's custody facts (None for one without them).
+    pub custody: Vec<(String, Option<serde_json::Value>)>,
+}
+
+/// The custody facts of the attachments in `data`, as [`Light::custody`] keeps them.
+pub(super) fn custody_in(data: &serde_json::Value) -> Vec<(String, Option<serde_json::Value>)> {
+    model::attachment_custody(data)
+        .map(|(b, c)| (b.to_owned(), c.cloned()))
+        .collect()
 }
 
 impl From<&Revision> for Light {
@@ -61,6 +70,7 @@ impl From<&Revision> for Light {
                 .and_then(revision::purge_targets)
                 .map(|(revisions, _)| revisions)
                 .unwrap_or_default(),
+            custody: data.filter(|_| !purge).map(custody_in).unwrap_or_default(),
         }
     }
 }
