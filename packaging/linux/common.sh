@@ -7,5 +7,15 @@ cd "$root"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 fail() { echo "$(basename "$0" .sh): $*" >&2; exit 1; }
+# The package tests install and purge Kuager's package: on a machine where it is installed for
+# use they would take it away (vaults in users' homes stay). They go on only when told to.
+refuse_to_replace_installed() {
+  if dpkg-query -W -f='${Status}' kuager 2>/dev/null | grep -q 'install ok installed' \
+     && [ "${KUAGER_TEST_REPLACES_INSTALLED:-}" != 1 ]; then
+    fail "Kuager $(dpkg-query -W -f='${Version}' kuager) is installed here, and this test would" \
+      "remove it (the vaults in users' homes stay). Run it again with" \
+      "KUAGER_TEST_REPLACES_INSTALLED=1 to go on, or on a build machine."
+  fi
+}
 version="$(cargo metadata --no-deps --format-version 1 --locked |
   python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "kuager-app"))')"

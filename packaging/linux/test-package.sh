@@ -14,6 +14,7 @@ source "$(dirname "$0")/common.sh"
 deb="$(ls "$root"/target/release/bundle/deb/Kuager_"$version"_*.deb 2>/dev/null)" \
   || fail "no .deb of version $version: run make package first"
 name="$(dpkg-deb -f "$deb" Package)"
+refuse_to_replace_installed
 if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed'; then
   echo "test-package: removing the $name already installed"
   $SUDO apt-get purge -y -qq "$name" >/dev/null

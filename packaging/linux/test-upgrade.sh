@@ -61,6 +61,7 @@ vault="$home/.local/share/kuager/default"
 age-keygen -o "$sandbox/coordinator.txt" 2>/dev/null
 coordinator="$(grep -o 'age1[0-9a-z]*' "$sandbox/coordinator.txt" | head -1)"
 
+refuse_to_replace_installed
 $SUDO apt-get purge -y -qq kuager >/dev/null 2>&1 || true
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$old_deb" >/dev/null
 [ "$(/usr/bin/kuager --version)" = "kuager $old_version" ] || fail "the previous release did not install"

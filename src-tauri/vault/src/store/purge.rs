@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn backups_doomed_by_a_purge_are_removed_at_the_next_unlock_never_through_a_link() {
         let (t, conn) = vault_like();
-        let backup = super::super::backups::path(t.path(), 12);
+        let backup = crate::store::backups::path(t.path(), 12);
         fs::create_dir_all(backup.parent().unwrap()).unwrap();
         fs::write(&backup, b"old pages").unwrap();
         let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).unwrap();
@@ -245,7 +245,7 @@ mod tests {
         fs::write(&theirs, b"someone else's").unwrap();
         fs::remove_dir_all(t.path().join("backups")).ok();
         std::os::unix::fs::symlink(elsewhere.path(), t.path().join("backups")).unwrap();
-        super::super::backups::doom(&conn, "main").unwrap();
+        crate::store::backups::doom(&conn, "main").unwrap();
         remove_doomed(&conn, t.path()).unwrap();
         assert!(
             theirs.exists(),
