@@ -83,6 +83,8 @@ fn typed_again_kept_through_a_save(s: &Session, text: &str) -> String {
     s.find("[data-testid=passphrase]", 30);
     s.unlock(PASS);
     open_testimony(s);
+    // Loaded (its attachments listed) before it is saved.
+    s.find("[data-testid=transcribe]", 30);
     // Nothing of the form changed: the newer transcript is only in its draft.
     save(s, "Nothing changed.");
     s.click(&s.find("[data-testid=transcribe]", 30));
