@@ -22,10 +22,12 @@ mkdir -p "$home" "$sandbox/tmp" "$sandbox/run"
 chmod 700 "$sandbox/run"
 pass="installed juniper harbour seventy nine"
 printf '%s\n' "$pass" > "$sandbox/pass"
-display=":$(( 500 + $$ % 300 ))"
-Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
+# Xvfb takes the first free display and writes its number once it accepts connections.
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 3>"$sandbox/display" &
 xvfb_pid=$!
-sleep 1
+for _ in $(seq 100); do [ -s "$sandbox/display" ] && break; sleep 0.1; done
+[ -s "$sandbox/display" ] || { echo "try-installed: Xvfb did not start" >&2; exit 1; }
+display=":$(tr -dc 0-9 < "$sandbox/display")"
 user_env=(env -i PATH=/usr/bin:/bin HOME="$home" TMPDIR="$sandbox/tmp" XDG_RUNTIME_DIR="$sandbox/run"
   DISPLAY="$display" LANG=C.UTF-8 NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
   KUAGER_PASSPHRASE_FILE="$sandbox/pass")

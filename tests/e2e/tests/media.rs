@@ -20,6 +20,16 @@ use testkit::leaks::{bytes_hits, open_file_hits, processes_with_home, SHARED_SCR
 /// The name of the null sink standing in for the laptop's speakers.
 const SINK: &str = "kuager_e2e";
 
+/// The tests of this file take turns: each drives a real app and a sound server and times the
+/// playing, and two at once on CI's two cores would time each other's load.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn my_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The sandbox's environment for the sound server and the recorder, with a `$HOME` of their
 /// own: they are the sound card, not processes the app started, so the open-file scan (which
 /// follows the sandbox's `$HOME`) leaves them out.
@@ -183,6 +193,7 @@ fn position(s: &Session, name: &str) -> f64 {
 
 #[test]
 fn recordings_play_from_memory_and_reach_the_speakers() {
+    let _turn = my_turn();
     let began = SystemTime::now() - Duration::from_secs(2);
     let sb = Sandbox::start();
     let _speakers = speakers(&sb);
@@ -313,6 +324,7 @@ fn play_past(s: &Session, sb: &Sandbox, at: f64, needle: &[u8], began: SystemTim
 
 #[test]
 fn a_video_plays_from_memory_through_media_source_extensions() {
+    let _turn = my_turn();
     let began = SystemTime::now() - Duration::from_secs(2);
     let sb = Sandbox::start();
     let _speakers = speakers(&sb);

@@ -42,6 +42,38 @@ fn wait_port(port: u16, what: &str) {
     }
 }
 
+/// Starts Xvfb on a display it chooses itself (`-displayfd`: the first free number from 0,
+/// written to its stdout once it accepts connections). Two sandboxes of one test binary run at
+/// once (cargo runs a binary's tests in parallel): a number made from the process id gave both
+/// the same display, the second Xvfb failed, and the first test to end took the other's X
+/// server down with its own (the app died mid-test: "Network Error: Unexpected EOF").
+fn xvfb() -> (Proc, String) {
+    let mut xvfb = Proc(
+        Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is installed by packaging/linux/deps.sh"),
+    );
+    let mut line = String::new();
+    let out = xvfb.0.stdout.as_mut().expect("piped");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
+    let n: u32 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("Xvfb did not start (it said {line:?})"));
+    (xvfb, format!(":{n}"))
+}
+
 /// A sandbox: its own $HOME, XDG folders and $TMPDIR; Xvfb; tauri-driver.
 pub struct Sandbox {
     /// Root of the sandbox.
@@ -69,29 +101,14 @@ impl Sandbox {
         for d in [&home, &tmp, &outside, &home.join("Documents")] {
             std::fs::create_dir_all(d).unwrap();
         }
-        let n = 90 + (std::process::id() % 400);
-        let display = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x900x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed by packaging/linux/deps.sh");
-        std::thread::sleep(Duration::from_millis(700));
+        let (xvfb, display) = xvfb();
         let mut sb = Sandbox {
             dir,
             home,
             tmp,
             outside,
             display,
-            _xvfb: Proc(xvfb),
+            _xvfb: xvfb,
             driver: None,
             driver_port: free_port(),
         };
