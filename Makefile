@@ -57,10 +57,11 @@ supply-chain: deps
 ## (cargo test builds the app's binary too: the end-to-end tests drive target/debug/kuager-app.)
 ## Clippy lints our crates in the same build (`LINTED`): one compile instead of a second,
 ## check-only pass over every dependency (docs/benchmarks.md "CI time"). The vault's layers
-## test is one of the workspace's tests.
+## test is one of the workspace's tests. The fuzz targets build at the lowest priority behind the
+## end-to-end tests (tools/rust-tests.sh), so `fuzz-short` only runs them.
 test: deps format-check ui ui-test supply-chain
 	@rustup which clippy-driver >/dev/null || { echo "make test: clippy is missing (rustup component add clippy)" >&2; exit 1; }
-	$(LINTED) $(CARGO) test --workspace --locked
+	$(LINTED) FUZZ_BUILD='$(FUZZ_BUILD)' bash tools/rust-tests.sh
 	$(MAKE) fuzz-short
 
 ## clippy-driver as the compiler of the workspace's own crates (dependencies are built by rustc
@@ -70,10 +71,10 @@ LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
 ## The cargo-fuzz targets (nightly): a short run in `make test`, `make fuzz-long` for an hour each.
-## The short run builds with 16 codegen units (minutes faster on two cores, runs a little slower);
-## the long one with cargo-fuzz's default of one.
+## The short run builds in the fuzz crate's dev profile (opt-level 1, debug assertions on: minutes
+## faster to build on two cores, about as fast to run; fuzz/Cargo.toml); the long one in release.
 FUZZ_SECONDS ?= 20
-FUZZ_BUILD ?= --codegen-units 16
+FUZZ_BUILD ?= --dev
 fuzz-short:
 	fuzz/seeds.sh
 	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
