@@ -25,7 +25,7 @@ printf '%s\n' "$pass" > "$sandbox/pass"
 # Xvfb takes the first free display and writes its number once it accepts connections.
 Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 3>"$sandbox/display" &
 xvfb_pid=$!
-for _ in $(seq 100); do [ -s "$sandbox/display" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -s "$sandbox/display" ] && break; kill -0 "$xvfb_pid" 2>/dev/null || break; sleep 0.1; done
 [ -s "$sandbox/display" ] || { echo "try-installed: Xvfb did not start" >&2; exit 1; }
 display=":$(tr -dc 0-9 < "$sandbox/display")"
 user_env=(env -i PATH=/usr/bin:/bin HOME="$home" TMPDIR="$sandbox/tmp" XDG_RUNTIME_DIR="$sandbox/run"

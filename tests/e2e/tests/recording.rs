@@ -88,15 +88,24 @@ fn typed_again_kept_through_a_save(s: &Session, text: &str) -> String {
     // Nothing of the form changed: the newer transcript is only in its draft.
     save(s, "Nothing changed.");
     s.click(&s.find("[data-testid=transcribe]", 30));
-    s.wait_for(
-        &format!(
-            "return document.querySelector('[data-testid=transcript]')?.value === {}",
-            serde_json::to_string(&text).unwrap()
-        ),
-        20,
+    transcript_reads(
+        s,
+        &text,
         "the transcript typed before the lock is back after a save that did not hold it",
     );
     text
+}
+
+/// Waits until the transcript's text box holds exactly `text`.
+fn transcript_reads(s: &Session, text: &str, what: &str) {
+    s.wait_for(
+        &format!(
+            "return document.querySelector('[data-testid=transcript]')?.value === {}",
+            serde_json::to_string(text).unwrap()
+        ),
+        20,
+        what,
+    );
 }
 
 fn play_and_transcribe(s: &Session, sb: &Sandbox, sound: &Sound) -> String {
@@ -212,14 +221,7 @@ fn record_mark_lock_play_transcribe_and_the_coordinator_sees_the_same_fingerprin
     s.unlock(PASS);
     open_testimony(&s);
     s.click(&s.find("[data-testid=transcribe]", 30));
-    s.wait_for(
-        &format!(
-            "return document.querySelector('[data-testid=transcript]')?.value === {}",
-            serde_json::to_string(&text).unwrap()
-        ),
-        20,
-        "the transcript typed before the lock is back",
-    );
+    transcript_reads(&s, &text, "the transcript typed before the lock is back");
     save(&s, "Saved.");
     let text = typed_again_kept_through_a_save(&s, &text);
     save(&s, "Saved.");
