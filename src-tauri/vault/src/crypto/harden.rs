@@ -64,7 +64,11 @@ pub fn lock_memory<T>(v: &T) -> bool {
         unsafe { libc::mlock(p.cast(), len) == 0 }
     }
     #[cfg(not(unix))]
-    false
+    {
+        // Not wired on Windows yet (VirtualLock; packaging/README.md): nothing is locked.
+        let _ = v;
+        false
+    }
 }
 
 /// Undoes [`lock_memory`] for the same value (call before it is freed).
@@ -81,6 +85,8 @@ pub fn unlock_memory<T>(v: &T) {
             libc::munlock(p.cast(), len);
         }
     }
+    #[cfg(not(unix))]
+    let _ = v;
 }
 
 // The wipe below relies on minisign 0.10.0's `SecretKey` being 158 bytes of arrays: a release
