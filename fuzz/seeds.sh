@@ -22,15 +22,20 @@ if [ -z "$(ls -A "$rec" 2>/dev/null)" ]; then
     rm -rf "$w"
 fi
 # `video` (fuzz/fuzz_targets/video.rs): real MP4 and MOV files from ffmpeg (H.264 with B-frames
-# and AAC; index last, index first, QuickTime), small.
+# and AAC; index last, index first, QuickTime), and WebM and Matroska (VP9 and Opus, VP8 and
+# Vorbis, one written to a pipe as a recording is: sizes unknown), small.
 vid=corpus/video
-if [ -z "$(ls -A "$vid" 2>/dev/null)" ]; then
+if [ ! -e "$vid/piped.webm" ]; then
     mkdir -p "$vid"
-    ff="ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=duration=1:size=64x48:rate=10 \
-        -f lavfi -i sine=duration=1 -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a aac -shortest"
+    src="-hide_banner -loglevel error -y -f lavfi -i testsrc=duration=1:size=64x48:rate=10 \
+        -f lavfi -i sine=duration=1 -pix_fmt yuv420p -shortest"
+    ff="ffmpeg $src -c:v libx264 -bf 2 -g 5 -c:a aac"
     $ff "$vid/index-last.mp4"
     $ff -movflags +faststart "$vid/index-first.mp4"
     $ff "$vid/quicktime.mov"
+    ffmpeg $src -c:v libvpx-vp9 -g 5 -c:a libopus "$vid/vp9-opus.webm"
+    ffmpeg $src -c:v libvpx -g 5 -c:a libvorbis "$vid/vp8-vorbis.mkv"
+    ffmpeg $src -c:v libvpx-vp9 -g 5 -c:a libopus -f webm - >"$vid/piped.webm"
 fi
 out=corpus/outside
 [ -n "$(ls -A "$out" 2>/dev/null)" ] && exit 0

@@ -20,6 +20,9 @@ tauri="$root/ui/node_modules/.bin/tauri"
 if [ -x "$tauri" ]; then
   tmp="$(mktemp -d)"
   "$tauri" icon "$svg" -o "$tmp" >/dev/null 2>&1 || { echo "icons: tauri icon failed" >&2; exit 1; }
-  cp "$tmp/icon.ico" "$tmp/icon.icns" "$dest/"
+  # `tauri icon` writes the .icns's entries in a different order each run, the .ico the same
+  # bytes: the same .ico means the same drawing, and the checked-in .icns is kept (a package
+  # build leaves the tree as it was).
+  cmp -s "$tmp/icon.ico" "$dest/icon.ico" || cp "$tmp/icon.ico" "$tmp/icon.icns" "$dest/"
   rm -rf "$tmp"
 fi

@@ -26,9 +26,11 @@ want xdotool
 # through ALSA's PulseAudio plugin (libasound2-plugins) as the default input.
 for p in espeak-ng sox libsox-fmt-base opus-tools pulseaudio pulseaudio-utils libasound2-plugins \
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-pulseaudio; do want "$p"; done
-# Video in the end-to-end tests: an MP4 made by ffmpeg (H.264 and AAC, as phones write), played
-# by the app's GStreamer, whose H.264 and AAC decoders come from gstreamer1.0-libav.
-for p in ffmpeg gstreamer1.0-libav; do want "$p"; done
+# Video in the end-to-end tests: an MP4 made by ffmpeg (H.264 and AAC, as phones write) and a
+# WebM (VP9 and Opus, as browsers record), played by the app's GStreamer, whose H.264 and AAC
+# decoders come from gstreamer1.0-libav and whose Opus parser (without which WebKit offers no
+# Opus to Media Source Extensions) from gstreamer1.0-plugins-bad.
+for p in ffmpeg gstreamer1.0-libav gstreamer1.0-plugins-bad; do want "$p"; done
 # Packages (`make package`, packaging/README.md): icons drawn from the SVG, the checks a
 # distribution runs on a desktop entry, AppStream metainfo and an .rpm, and ImageMagick's
 # `import` for the screenshot of the installed app (`make test-package`).

@@ -22,8 +22,11 @@ import tempfile
 # Sound comes through ALSA; on a desktop the microphone is PulseAudio's or PipeWire's, reached
 # through ALSA's plugin for it. Without one, `kuager inputs` lists only the raw devices.
 # Videos play through WebKit's GStreamer: phones' H.264/HEVC and AAC need gstreamer1.0-libav's
-# decoders (without them the player says the format cannot be played here).
-DEB_RECOMMENDS = ["libasound2-plugins | pipewire-alsa", "gstreamer1.0-libav"]
+# decoders, and WebM's Opus sound gstreamer1.0-plugins-bad's Opus parser (WebKit offers Opus to
+# Media Source Extensions only with one); without them the player says the format cannot be
+# played here.
+DEB_RECOMMENDS = ["libasound2-plugins | pipewire-alsa", "gstreamer1.0-libav",
+                  "gstreamer1.0-plugins-bad"]
 
 
 def deb_depends(binaries):

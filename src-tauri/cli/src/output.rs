@@ -361,6 +361,7 @@ pub fn guess_media_type(p: &Path) -> Option<&'static str> {
         "mov" => "video/quicktime",
         "m4v" => "video/x-m4v",
         "webm" => "video/webm",
+        "mkv" => "video/x-matroska",
         "txt" => "text/plain",
         "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         _ => return None,

@@ -16,11 +16,12 @@ use std::io::{self, Read};
 use http::{header, Request, Response, StatusCode};
 
 pub mod fmp4;
+pub mod webm;
 
 /// The scheme name (`kuager-media://localhost/<sha256>?type=image/jpeg`).
 pub const SCHEME: &str = "kuager-media";
 
-/// The response header that names a rewritten video's codecs (`?as=fmp4`), for the page's
+/// The response header that names a rewritten video's codecs (`?as=mse`), for the page's
 /// `MediaSource.addSourceBuffer`.
 pub const CODECS: &str = "kuager-codecs";
 
@@ -49,6 +50,7 @@ fn media_type(requested: Option<&str>) -> &'static str {
         "audio/wav" => "audio/wav",
         "video/mp4" => "video/mp4",
         "video/webm" => "video/webm",
+        "video/x-matroska" => "video/x-matroska",
         _ => "application/octet-stream",
     }
 }
@@ -75,6 +77,35 @@ fn reply(
         .header("X-Content-Type-Options", "nosniff")
         .body(Cow::Owned(body))
         .expect("a valid response")
+}
+
+/// A video rewritten for the window's Media Source Extensions.
+struct ForMse {
+    bytes: Vec<u8>,
+    /// Its media type: `video/mp4`, `audio/mp4`, `video/webm` or `audio/webm`.
+    kind: &'static str,
+    codecs: String,
+}
+
+/// `file` rewritten for MSE: a WebM or Matroska file as a plain WebM ([`webm`]), anything else
+/// as a fragmented MP4 ([`fmp4`], which refuses what is not an MP4 or QuickTime file).
+fn for_mse(file: &[u8]) -> Option<ForMse> {
+    if webm::is_ebml(file) {
+        let c = webm::clean(file).ok()?;
+        let kind = if c.video { "video/webm" } else { "audio/webm" };
+        return Some(ForMse {
+            bytes: c.bytes,
+            kind,
+            codecs: c.codecs,
+        });
+    }
+    let f = fmp4::fragment(file).ok()?;
+    let kind = if f.video { "video/mp4" } else { "audio/mp4" };
+    Some(ForMse {
+        bytes: f.bytes,
+        kind,
+        codecs: f.codecs,
+    })
 }
 
 /// Reads an attachment's plaintext into `body`, at most `max` bytes and one more (so that
@@ -119,22 +150,21 @@ pub fn serve(
         zeroize::Zeroize::zeroize(&mut body);
         reply(status, vec![], "text/plain")
     };
-    let for_mse = uri
+    let mse = uri
         .query()
-        .is_some_and(|q| q.split('&').any(|kv| kv == "as=fmp4"));
+        .is_some_and(|q| q.split('&').any(|kv| kv == "as=mse"));
     match read {
         _ if lock_pending() => refused(body, StatusCode::FORBIDDEN),
         Ok(()) if body.len() as u64 > max => refused(body, StatusCode::PAYLOAD_TOO_LARGE),
-        Ok(()) if for_mse => {
-            let rewritten = fmp4::fragment(&body);
+        Ok(()) if mse => {
+            let rewritten = for_mse(&body);
             // The original's plaintext is wiped; only the rewritten copy may go to the window,
             // and not if a lock came while it was made.
             zeroize::Zeroize::zeroize(&mut body);
             match rewritten {
-                Ok(f) if lock_pending() => refused(f.bytes, StatusCode::FORBIDDEN),
-                Ok(f) => {
-                    let kind = if f.video { "video/mp4" } else { "audio/mp4" };
-                    let mut r = reply(StatusCode::OK, f.bytes, kind);
+                Some(f) if lock_pending() => refused(f.bytes, StatusCode::FORBIDDEN),
+                Some(f) => {
+                    let mut r = reply(StatusCode::OK, f.bytes, f.kind);
                     let h = r.headers_mut();
                     h.insert(CODECS, f.codecs.parse().expect("codecs strings are ASCII"));
                     h.insert(
@@ -143,7 +173,7 @@ pub fn serve(
                     );
                     r
                 }
-                Err(_) => refused(body, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                None => refused(body, StatusCode::UNSUPPORTED_MEDIA_TYPE),
             }
         }
         Ok(()) => reply(StatusCode::OK, body, kind),

@@ -259,7 +259,7 @@ fn a_video_asked_for_mse_is_rewritten_and_its_codecs_named_to_the_app_only() {
     let made = crate::fmp4::tests::made();
     let r = serve(
         &request(
-            &format!("/{SHA}?type=video/mp4&as=fmp4"),
+            &format!("/{SHA}?type=video/mp4&as=mse"),
             Some("tauri://localhost"),
         ),
         MAX_PREVIEW,
@@ -288,9 +288,36 @@ fn a_video_asked_for_mse_is_rewritten_and_its_codecs_named_to_the_app_only() {
 }
 
 #[test]
+fn a_webm_asked_for_mse_is_rewritten_as_webm() {
+    let made = crate::webm::tests::made();
+    let r = get(&format!("/{SHA}?type=video/webm&as=mse"), &made.file);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, "content-type"), Some("video/webm"));
+    assert_eq!(header_of(&r, CODECS), Some("vp9,opus"));
+    assert_eq!(
+        &r.body()[..],
+        &crate::webm::clean(&made.file).unwrap().bytes[..]
+    );
+    // Matroska too, whatever type the attachment was given: the bytes say what it is.
+    let r = get(&format!("/{SHA}?type=video/x-matroska&as=mse"), &made.file);
+    assert_eq!(header_of(&r, "content-type"), Some("video/webm"));
+}
+
+#[test]
 fn a_file_that_is_no_playable_video_is_refused_and_sends_nothing() {
-    for content in [&b"GIF89a not a video"[..], b"", b"\0\0\0\x08moov"] {
-        let r = get(&format!("/{SHA}?type=video/mp4&as=fmp4"), content);
+    let webm_h264 = {
+        let mut f = crate::webm::tests::made().file;
+        let at = f.windows(5).position(|w| w == b"V_VP9").unwrap();
+        f[at..at + 5].copy_from_slice(b"V_AVC");
+        f
+    };
+    for content in [
+        &b"GIF89a not a video"[..],
+        b"",
+        b"\0\0\0\x08moov",
+        &webm_h264,
+    ] {
+        let r = get(&format!("/{SHA}?type=video/mp4&as=mse"), content);
         assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert!(r.body().is_empty());
         assert_eq!(header_of(&r, CODECS), None);
@@ -302,7 +329,7 @@ fn a_lock_asked_for_while_a_video_is_rewritten_sends_nothing() {
     let made = crate::fmp4::tests::made();
     let asked = Cell::new(0);
     let r = serve(
-        &request(&format!("/{SHA}?as=fmp4"), None),
+        &request(&format!("/{SHA}?as=mse"), None),
         MAX_PREVIEW,
         |_, body| {
             body.extend_from_slice(&made.file);

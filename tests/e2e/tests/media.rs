@@ -6,8 +6,9 @@
 //! `/var/tmp`, `/dev/shm`, `/tmp`, the sandbox's `$HOME`, `$TMPDIR` and runtime folder, or among
 //! the open files of any process the app started (WebKit's player buffers to an unlinked file in
 //! `/var/tmp`, which only `/proc/<pid>/fd` shows). The same scan runs again after quitting.
-//! A video (an MP4 from `ffmpeg`, as a phone writes it: H.264 with B-frames, AAC, index at the
-//! end) plays through Media Source Extensions (issue #14) under the same scan.
+//! Videos play through Media Source Extensions (issue #14) under the same scan: an MP4 from
+//! `ffmpeg` as a phone writes it (H.264 with B-frames, AAC, index at the end) and a WebM as a
+//! browser's recorder writes it (VP9 and Opus, sizes unknown).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -269,13 +270,13 @@ fn recordings_play_from_memory_and_reach_the_speakers() {
     }
 }
 
-/// Eight seconds of H.264 (320×240, 25 fps, B-frames, a key frame a second) and a 440 Hz tone
-/// in AAC, in an ordinary MP4 whose index comes last, as phones write them.
-fn phone_video(dir: &Path) -> PathBuf {
-    let mp4 = dir.join("interview.mp4");
-    run(
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
+/// Eight seconds of video (320×240, 25 fps, a key frame a second) and a 440 Hz tone: as a phone
+/// writes it (H.264 with B-frames and AAC, in an ordinary MP4 whose index comes last), and as a
+/// browser's recorder does (VP9 and Opus in WebM written as it goes: segment of unknown size).
+fn videos(dir: &Path) -> [PathBuf; 2] {
+    let ffmpeg = || {
+        let mut c = Command::new("ffmpeg");
+        c.args(["-hide_banner", "-loglevel", "error", "-y"])
             .args([
                 "-f",
                 "lavfi",
@@ -283,98 +284,153 @@ fn phone_video(dir: &Path) -> PathBuf {
                 "testsrc=duration=8:size=320x240:rate=25",
             ])
             .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
-            .args([
-                "-c:v", "libx264", "-bf", "2", "-g", "25", "-pix_fmt", "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-shortest"])
+            .args(["-g", "25", "-pix_fmt", "yuv420p", "-shortest"]);
+        c
+    };
+    let mp4 = dir.join("interview.mp4");
+    run(
+        ffmpeg()
+            .args(["-c:v", "libx264", "-bf", "2", "-c:a", "aac"])
             .arg(&mp4),
-        "ffmpeg",
+        "ffmpeg (MP4)",
     );
-    mp4
+    let webm = dir.join("interview.webm");
+    let out = ffmpeg()
+        .args([
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-c:a",
+            "libopus",
+        ])
+        .args(["-f", "webm", "-"])
+        .output()
+        .expect("ffmpeg is installed by packaging/linux/deps.sh");
+    assert!(
+        out.status.success(),
+        "ffmpeg (WebM): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&webm, out.stdout).unwrap();
+    [mp4, webm]
 }
 
-/// The video element's state: [current time, frames shown, width, failure].
-fn video_state(s: &Session) -> serde_json::Value {
+/// The state of the video `name`: [current time, frames shown, width, phase and failure].
+fn video_state(s: &Session, name: &str) -> serde_json::Value {
     s.exec(
-        "const v = document.querySelector('[data-testid=video]'); \
-         const p = document.querySelector('[data-testid=video-player]'); \
+        "const p = document.querySelector(`[data-testid=video-player][data-name='${arguments[0]}']`); \
+         const v = p && p.querySelector('[data-testid=video]'); \
          return v ? [v.currentTime, v.getVideoPlaybackQuality().totalVideoFrames, v.videoWidth, \
                      p.dataset.phase + ' ' + p.dataset.failure] : [-1, 0, 0, 'none']",
-        serde_json::json!([]),
+        serde_json::json!([name]),
     )
 }
 
-/// Waits until the video has played past `at` seconds; checks for leaks meanwhile.
-fn play_past(s: &Session, sb: &Sandbox, at: f64, needle: &[u8], began: SystemTime) -> Vec<String> {
+/// Runs `script` on the video `name` (as `v`).
+fn on_video(s: &Session, name: &str, script: &str) {
+    s.exec(
+        &format!(
+            "const v = document.querySelector(`[data-testid=video-player][data-name='${{arguments[0]}}'] video`); {script}"
+        ),
+        serde_json::json!([name]),
+    );
+}
+
+/// Waits until the video `name` has played past `at` seconds; checks for leaks meanwhile.
+fn play_past(
+    s: &Session,
+    sb: &Sandbox,
+    name: &str,
+    at: f64,
+    needle: &[u8],
+    began: SystemTime,
+) -> Vec<String> {
     let t = Instant::now();
     let mut during = Vec::new();
     loop {
-        let state = video_state(s);
+        let state = video_state(s, name);
         if state[0].as_f64().unwrap_or(-1.0) > at {
             return during;
         }
         during.extend(leaks(sb, needle, began));
         assert!(
             t.elapsed() < Duration::from_secs(30),
-            "the video did not play past {at} s: {state}"
+            "{name} did not play past {at} s: {state}"
         );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
 
 #[test]
-fn a_video_plays_from_memory_through_media_source_extensions() {
+fn videos_play_from_memory_through_media_source_extensions() {
     let _turn = my_turn();
     let began = SystemTime::now() - Duration::from_secs(2);
     let sb = Sandbox::start();
     let _speakers = speakers(&sb);
-    let mp4 = phone_video(&sb.outside);
-    let needle = needle(&mp4);
+    let files = videos(&sb.outside);
     {
         let mut v = testkit::fixture::new_vault(&sb.home.join(".local/share/kuager/default"));
         let p = testkit::fixture::add_person(&mut v, "Сенбай Нұрахен");
         let t = testkit::fixture::add_testimony(&mut v, p, "Filmed interview");
-        testkit::fixture::attach_file(&mut v, t, &mp4, "video/mp4");
+        testkit::fixture::attach_file(&mut v, t, &files[0], "video/mp4");
+        testkit::fixture::attach_file(&mut v, t, &files[1], "video/webm");
     }
     let s = sb.launch();
     s.unlock(testkit::fixture::PASS);
     s.click(&s.find("[data-testid=nav-testimonies]", 60));
     s.click(&s.find(".list-screen button.row", 20));
 
-    let ear = Recorder::start(&sb, "video");
-    s.click(&s.find("[data-testid=play-video][data-name='interview.mp4']", 20));
-    s.find("[data-testid=video-player][data-phase=ready]", 20);
-    s.exec(
-        "document.querySelector('[data-testid=video]').play()",
-        serde_json::json!([]),
-    );
-    let t = Instant::now();
-    let mut during = play_past(&s, &sb, 2.0, &needle, began);
-    let state = video_state(&s);
-    let peak = ear.peak();
-    eprintln!(
-        "video: 2 s played in {:.1} s, {state}, peak {peak} at the speakers",
-        t.elapsed().as_secs_f64()
-    );
-    assert_eq!(state[2], 320, "no picture: {state}");
-    assert!(
-        state[1].as_u64().unwrap_or(0) >= 25,
-        "frames shown: {state}"
-    );
-    assert!(peak > 1000, "the speakers heard silence (peak {peak})");
+    for file in &files {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let needle = needle(file);
+        let ear = Recorder::start(&sb, name);
+        s.click(&s.find(&format!("[data-testid=play-video][data-name='{name}']"), 20));
+        let t = Instant::now();
+        while video_state(&s, name)[3] != "ready " {
+            let state = video_state(&s, name);
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "{name}: the player is not ready: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        on_video(&s, name, "v.play()");
+        let t = Instant::now();
+        let mut during = play_past(&s, &sb, name, 2.0, &needle, began);
+        let state = video_state(&s, name);
+        let peak = ear.peak();
+        eprintln!(
+            "{name}: 2 s played in {:.1} s, {state}, peak {peak} at the speakers",
+            t.elapsed().as_secs_f64()
+        );
+        assert_eq!(state[2], 320, "{name}: no picture: {state}");
+        assert!(
+            state[1].as_u64().unwrap_or(0) >= 25,
+            "{name}: frames shown: {state}"
+        );
+        assert!(
+            peak > 1000,
+            "{name}: the speakers heard silence (peak {peak})"
+        );
 
-    // A jump ahead plays from there.
-    s.exec(
-        "document.querySelector('[data-testid=video]').currentTime = 5.5",
-        serde_json::json!([]),
-    );
-    during.extend(play_past(&s, &sb, 6.0, &needle, began));
-    during.extend(leaks(&sb, &needle, began));
-    assert!(during.is_empty(), "while playing: {during:?}");
+        // A jump ahead plays from there.
+        on_video(&s, name, "v.currentTime = 5.5");
+        during.extend(play_past(&s, &sb, name, 6.0, &needle, began));
+        on_video(&s, name, "v.pause()");
+        during.extend(leaks(&sb, &needle, began));
+        assert!(during.is_empty(), "{name} while playing: {during:?}");
+    }
 
     s.quit();
     sb.assert_no_network_calls();
     std::thread::sleep(Duration::from_secs(2));
-    let after = leaks(&sb, &needle, began);
-    assert!(after.is_empty(), "after quitting: {after:?}");
+    for file in &files {
+        let after = leaks(&sb, &needle(file), began);
+        assert!(
+            after.is_empty(),
+            "{} after quitting: {after:?}",
+            file.display()
+        );
+    }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pieces } from './fmp4';
+import { concat } from './bytes';
 
 /** A box: size, kind, body. */
 function box(kind: string, ...body: Uint8Array[]): Uint8Array {
@@ -41,15 +42,6 @@ function file(): Uint8Array {
     moof(2, 1, 19200), box('mdat', new Uint8Array(50)),
     moof(3, 1, 38400), box('mdat', new Uint8Array(10)),
   );
-}
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 describe('the pieces of a fragmented MP4', () => {

@@ -1,4 +1,4 @@
-// The pieces of a fragmented MP4 (what the media scheme answers `?as=fmp4` with: see
+// The pieces of a fragmented MP4 (what the media scheme answers `?as=mse` with for an MP4: see
 // src-tauri/media/src/fmp4/mod.rs), for feeding a SourceBuffer a little at a time: the init
 // segment, then each fragment (`moof` + `mdat`) with the time it starts at. Only what is needed
 // to find those is read; anything else is the window's media stack's to parse.
