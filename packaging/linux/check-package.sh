@@ -65,5 +65,15 @@ requires="$(rpm -qpR "$rpm" 2>/dev/null)"
 for so in 'libc.so.6' 'libgtk-3.so.0' 'libwebkit2gtk-4.1.so.0' 'libasound.so.2'; do
   grep -q "^$so" <<<"$requires" || fail "the .rpm does not require $so"
 done
+# Recommended, in each package's names: a microphone through the sound server, video decoders,
+# Opus for WebM.
+deb_recommends="$(dpkg-deb -f "$deb" Recommends)"
+for p in pipewire-alsa gstreamer1.0-libav gstreamer1.0-plugins-bad; do
+  grep -q "$p" <<<"$deb_recommends" || fail "the .deb does not recommend $p (Recommends: $deb_recommends)"
+done
+rpm_recommends="$(rpm -qp --recommends "$rpm" 2>/dev/null)"
+for p in pipewire-alsa gstreamer1-plugin-libav gstreamer1-plugins-bad-free; do
+  grep -q "$p" <<<"$rpm_recommends" || fail "the .rpm does not recommend $p (Recommends: $rpm_recommends)"
+done
 echo "check-package: $(basename "$deb") and $(basename "$rpm") are well formed"
 echo "$info" | sed -n 's/^\(Package\|Version\|Installed-Size\|Depends\|Recommends\):/  &/p'

@@ -27,6 +27,10 @@ import tempfile
 # played here.
 DEB_RECOMMENDS = ["libasound2-plugins | pipewire-alsa", "gstreamer1.0-libav",
                   "gstreamer1.0-plugins-bad"]
+# The same on Fedora (rich dependencies need rpm 4.13; a name another distribution does not have
+# is only a wish).
+RPM_RECOMMENDS = ["(alsa-plugins-pulseaudio or pipewire-alsa)", "gstreamer1-plugin-libav",
+                  "gstreamer1-plugins-bad-free"]
 
 
 def deb_depends(binaries):
@@ -87,7 +91,8 @@ def main(root, out):
     conf = {"bundle": {"linux": {
         "deb": {"files": deb_files, "depends": deb_depends(binaries),
                 "recommends": DEB_RECOMMENDS},
-        "rpm": {"files": rpm_files, "depends": rpm_requires(binaries)},
+        "rpm": {"files": rpm_files, "depends": rpm_requires(binaries),
+                "recommends": RPM_RECOMMENDS},
     }}}
     json.dump(conf, sys.stdout, indent=2, sort_keys=True)
     print()
