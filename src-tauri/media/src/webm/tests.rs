@@ -461,8 +461,7 @@ fn sound_file(codec: &[u8], private: &[u8]) -> Vec<u8> {
     put_uint(&mut cl, id::TIMESTAMP, 0);
     cl.extend(simple_block(1, 0, true, &[1, 2, 3]));
     put(&mut seg, id::CLUSTER, &cl);
-    let f = file_of(b"webm", &seg);
-    f
+    file_of(b"webm", &seg)
 }
 
 #[test]
