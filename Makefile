@@ -75,13 +75,16 @@ LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" \
 ## faster to build on two cores, about as fast to run; fuzz/Cargo.toml); the long one in release.
 FUZZ_SECONDS ?= 20
 FUZZ_BUILD ?= --dev
+## Nightly's own compiler, whatever wrapper the caller's environment names (`LINTED`'s stable
+## clippy-driver cannot drive nightly's sanitizer options).
+FUZZ_RUN = cd fuzz && env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(CARGO) +nightly fuzz run $(FUZZ_BUILD)
 fuzz-short:
 	fuzz/seeds.sh
-	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
-	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
-	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
-	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) recording -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
-	cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD) video -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
+	$(FUZZ_RUN) bundle_parsers -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	$(FUZZ_RUN) import -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	$(FUZZ_RUN) outside -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
+	$(FUZZ_RUN) recording -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
+	$(FUZZ_RUN) video -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10
 fuzz-long:
 	$(MAKE) fuzz-short FUZZ_SECONDS=3600 FUZZ_BUILD=
 
