@@ -3,7 +3,9 @@
 // segment, then each fragment (`moof` + `mdat`) with the time it starts at. Only what is needed
 // to find those is read; anything else is the window's media stack's to parse.
 
-export type Piece = { start: number; end: number; time: number };
+/** A piece of a file: where it is, when it starts, and whether a decoder can begin there (it
+ *  starts with a key frame). */
+export type Piece = { start: number; end: number; time: number; key: boolean };
 export type Pieces = { init: Piece; fragments: Piece[] };
 
 type Box = { kind: string; start: number; body: number; end: number };
@@ -65,9 +67,10 @@ export function pieces(b: Uint8Array): Pieces | null {
       end = after.end;
       k += 1;
     }
-    fragments.push({ start: moof.start, end, time: scale > 0 ? base / scale : 0 });
+    // The media scheme starts every fragment at a key frame.
+    fragments.push({ start: moof.start, end, time: scale > 0 ? base / scale : 0, key: true });
   }
   const first = fragments[0];
   if (!first) return null;
-  return { init: { start: 0, end: first.start, time: 0 }, fragments };
+  return { init: { start: 0, end: first.start, time: 0, key: true }, fragments };
 }

@@ -57,6 +57,27 @@ describe('the pieces of a WebM file', () => {
     expect(p.fragments[0]!.end - p.fragments[0]!.start).toBe(4 + 1 + (1 + 1 + 5) + (1 + 1 + 100));
   });
 
+  it('marks the clusters whose first picture is a key frame', () => {
+    // Video is track 2 (sound, track 1, comes first in each cluster and does not count).
+    const entry = (n: number, kind: number) => el(0xae, el(0xd7, uint(n)), el(0x83, uint(kind)));
+    const simple = (track: number, key: boolean) =>
+      el(0xa3, new Uint8Array([0x80 | track, 0, 0, key ? 0x80 : 0, 1, 2, 3]));
+    const group = (track: number, refers: boolean) =>
+      el(0xa0, el(0xa1, new Uint8Array([0x80 | track, 0, 0, 0, 1])), ...(refers ? [el(0xfb, uint(40))] : []));
+    const cluster = (ms: number, ...blocks: Uint8Array[]) => el(0x1f43b675, el(0xe7, uint(ms)), ...blocks);
+    const f = concat(
+      el(0x1a45dfa3, el(0x4282, new TextEncoder().encode('webm'))),
+      el(0x18538067,
+        el(0x1654ae6b, entry(1, 2), entry(2, 1)),
+        cluster(0, simple(1, true), simple(2, true)),
+        cluster(1000, simple(1, true), simple(2, false)),
+        cluster(2000, group(2, true)),
+        cluster(3000, simple(1, true), group(2, false)),
+        cluster(4000, simple(1, true))),
+    );
+    expect(webmPieces(f)!.fragments.map((x) => x.key)).toEqual([true, false, false, true, true]);
+  });
+
   it('reads times in the file own unit', () => {
     expect(webmPieces(file(10_000))!.fragments.map((x) => x.time)).toEqual([0, 2, 4.5]);
   });

@@ -47,7 +47,7 @@ pub(super) struct Element<'a> {
 }
 
 /// Why [`header`] fails when the bytes end inside a header (a file cut off).
-pub(super) const CUT: &str = "an element is cut off";
+const CUT: &str = "an element is cut off";
 
 /// The size of an element whose size is "unknown" (all ones): it runs on to its parent's end,
 /// or, for a Cluster, to the next element a Segment holds.
@@ -147,18 +147,29 @@ pub(super) fn uint(body: &[u8]) -> Result<u64, WebmError> {
     Ok(body.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
 }
 
-/// The track number at the start of a Block's or SimpleBlock's body (a size-like number).
-pub(super) fn block_track(body: &[u8]) -> Result<u64, WebmError> {
+/// The head of a Block's or SimpleBlock's body: its track number (a size-like number), its time
+/// from its cluster's (signed 16 bits) and its flags (a SimpleBlock's top bit: a key frame).
+pub(super) fn block_head(body: &[u8]) -> Result<(u64, i16, u8), WebmError> {
     let first = *body.first().ok_or(WebmError::Malformed("an empty block"))?;
     let len = first.leading_zeros() as usize + 1;
     let b = body
-        .get(..len)
+        .get(..len + 3)
         .filter(|_| len <= 8)
-        .ok_or(WebmError::Malformed("a block's track number is cut off"))?;
+        .ok_or(WebmError::Malformed("a block's head is cut off"))?;
     let mask = if len == 8 { 0 } else { 0xFFu8 >> len };
-    Ok(b[1..]
+    let track = b[1..len]
         .iter()
-        .fold(u64::from(first & mask), |v, &x| (v << 8) | u64::from(x)))
+        .fold(u64::from(first & mask), |v, &x| (v << 8) | u64::from(x));
+    Ok((track, i16::from_be_bytes([b[len], b[len + 1]]), b[len + 2]))
+}
+
+/// A float's body (4 or 8 bytes, big-endian); None for any other length.
+pub(super) fn float(body: &[u8]) -> Option<f64> {
+    match body.len() {
+        4 => Some(f64::from(f32::from_be_bytes(body.try_into().ok()?))),
+        8 => Some(f64::from_be_bytes(body.try_into().ok()?)),
+        _ => None,
+    }
 }
 
 /// How many bytes a size takes when written by [`put_head`]: as few as hold it (all ones is

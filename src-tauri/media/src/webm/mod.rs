@@ -24,7 +24,7 @@ mod tracks;
 
 use std::ops::Range;
 
-use ebml::{child, elements, header, id, put, put_head, put_uint, CUT, UNKNOWN};
+use ebml::{child, elements, header, id, put, put_head, put_uint, UNKNOWN};
 use tracks::Track;
 
 /// Most blocks (a block group counts as its parts) read from one file: ten hours of 60 fps video
@@ -66,7 +66,14 @@ pub fn is_ebml(file: &[u8]) -> bool {
 #[derive(Default)]
 struct Plan<'a> {
     scale: Option<u64>,
-    duration: Option<&'a [u8]>,
+    /// The file's length in its time unit, if it says one that can be (finite, above 0).
+    duration: Option<f64>,
+    /// The time of the latest block kept, in the file's unit…
+    last: Option<i128>,
+    /// …which gives the length of a file cut off, or that says none (a recording written as it
+    /// went): without it, MSE would take the video for endless and let no one jump past what is
+    /// buffered.
+    cut: bool,
     tracks: Option<Vec<Track>>,
     /// Every cluster's Timestamp and kept blocks, as the original's bytes…
     parts: Vec<Part<'a>>,
@@ -149,15 +156,18 @@ fn read(segment: &[u8]) -> Result<Plan<'_>, WebmError> {
     let mut at = 0;
     while at < segment.len() {
         let rest = &segment[at..];
-        let (i, size, head) = match header(rest) {
-            Err(WebmError::Malformed(CUT)) => break,
-            h => h?,
+        // Bytes that are no element (zeros a crash left, a second file joined on) end what can
+        // be read, as the end of the file does.
+        let Ok((i, size, head)) = header(rest) else {
+            plan.cut = true;
+            break;
         };
         let (end, cut) = if size == UNKNOWN {
             if i != id::CLUSTER {
-                return Err(WebmError::Malformed("an element of unknown size"));
+                plan.cut = true;
+                break;
             }
-            let (len, cut) = unknown_cluster_len(&rest[head..])?;
+            let (len, cut) = unknown_cluster_len(&rest[head..]);
             (head + len, cut)
         } else {
             match (head as u64).checked_add(size) {
@@ -174,6 +184,7 @@ fn read(segment: &[u8]) -> Result<Plan<'_>, WebmError> {
             _ => {}
         }
         if cut {
+            plan.cut = true;
             break;
         }
         at += end;
@@ -182,29 +193,25 @@ fn read(segment: &[u8]) -> Result<Plan<'_>, WebmError> {
 }
 
 /// How long a cluster of unknown size is: up to the next element a Segment holds, or the end;
-/// and whether the end cut its last element short.
-fn unknown_cluster_len(body: &[u8]) -> Result<(usize, bool), WebmError> {
+/// and whether the end — or bytes that are no element — cut it short.
+fn unknown_cluster_len(body: &[u8]) -> (usize, bool) {
     let mut at = 0;
     while at < body.len() {
-        let (i, size, head) = match header(&body[at..]) {
-            Err(WebmError::Malformed(CUT)) => return Ok((at, true)),
-            h => h?,
+        let Ok((i, size, head)) = header(&body[at..]) else {
+            return (at, true);
         };
         if id::TOP.contains(&i) || i == id::SEGMENT || i == id::EBML {
             break;
-        }
-        if size == UNKNOWN {
-            return Err(WebmError::Malformed("an element of unknown size"));
         }
         match (at as u64)
             .checked_add(head as u64)
             .and_then(|e| e.checked_add(size))
         {
-            Some(end) if end <= body.len() as u64 => at = end as usize,
-            _ => return Ok((at, true)),
+            Some(end) if size != UNKNOWN && end <= body.len() as u64 => at = end as usize,
+            _ => return (at, true),
         }
     }
-    Ok((at, false))
+    (at, false)
 }
 
 fn info<'a>(body: &'a [u8], plan: &mut Plan<'a>) -> Result<(), WebmError> {
@@ -213,7 +220,9 @@ fn info<'a>(body: &'a [u8], plan: &mut Plan<'a>) -> Result<(), WebmError> {
         let e = e?;
         match e.id {
             id::TIMESTAMP_SCALE => scale = ebml::uint(e.body)?,
-            id::DURATION if matches!(e.body.len(), 4 | 8) => plan.duration = Some(e.body),
+            id::DURATION => {
+                plan.duration = ebml::float(e.body).filter(|d| d.is_finite() && *d > 0.0);
+            }
             _ => {}
         }
     }
@@ -234,6 +243,7 @@ fn cluster<'a>(body: &'a [u8], cut: bool, plan: &mut Plan<'a>) -> Result<(), Web
     let kept = |n: u64| tracks.iter().any(|t| t.number == n);
     let first = plan.parts.len();
     let mut time = None;
+    let mut latest: Option<i16> = None;
     let mut bytes = 0;
     for e in elements(body) {
         let e = match e {
@@ -241,25 +251,29 @@ fn cluster<'a>(body: &'a [u8], cut: bool, plan: &mut Plan<'a>) -> Result<(), Web
             e => e?,
         };
         let mut group = [None; GROUP_KEPT.len()];
-        match e.id {
+        let block = match e.id {
             id::TIMESTAMP if time.is_none() => {
                 // A number (at most 8 bytes), copied as it is.
-                ebml::uint(e.body)?;
-                time = Some(e.whole);
+                time = Some((e.whole, ebml::uint(e.body)?));
                 continue;
             }
-            id::SIMPLE_BLOCK if kept(ebml::block_track(e.body)?) => {}
+            id::SIMPLE_BLOCK => e.body,
             id::BLOCK_GROUP => {
-                let block = child(e.body, id::BLOCK)?
-                    .ok_or(WebmError::Missing("block in a block group"))?;
-                if !kept(ebml::block_track(block.body)?) {
-                    continue;
-                }
-                for (slot, want) in group.iter_mut().zip(GROUP_KEPT) {
-                    *slot = child(e.body, want)?.map(|c| c.whole);
-                }
+                child(e.body, id::BLOCK)?
+                    .ok_or(WebmError::Missing("block in a block group"))?
+                    .body
             }
             _ => continue,
+        };
+        let (track, at, _) = ebml::block_head(block)?;
+        if !kept(track) {
+            continue;
+        }
+        latest = latest.max(Some(at));
+        if e.id == id::BLOCK_GROUP {
+            for (slot, want) in group.iter_mut().zip(GROUP_KEPT) {
+                *slot = child(e.body, want)?.map(|c| c.whole);
+            }
         }
         let done = plan.clusters.len();
         if e.id == id::BLOCK_GROUP {
@@ -275,10 +289,12 @@ fn cluster<'a>(body: &'a [u8], cut: bool, plan: &mut Plan<'a>) -> Result<(), Web
     if plan.parts.len() == first {
         return Ok(());
     }
-    let time = time.ok_or(WebmError::Missing("time for a cluster"))?;
+    let (time, at) = time.ok_or(WebmError::Missing("time for a cluster"))?;
     if bytes + time.len() > MAX_CLUSTER {
         return Err(WebmError::TooLarge);
     }
+    let last = i128::from(at) + latest.map_or(0, i128::from);
+    plan.last = plan.last.max(Some(last));
     // The Timestamp first, as MSE requires.
     plan.parts.insert(first, Part::Copy(time));
     plan.clusters.push(first..plan.parts.len());
@@ -317,8 +333,13 @@ fn write(plan: Plan) -> Result<Cleaned, WebmError> {
         id::TIMESTAMP_SCALE,
         plan.scale.unwrap_or(1_000_000),
     );
-    if let Some(d) = plan.duration {
-        put(&mut info, id::DURATION, d);
+    // The file's own length, unless it is cut off or says none: then up to its last block.
+    let duration = match plan.duration {
+        Some(d) if !plan.cut => Some(d),
+        _ => plan.last.filter(|&t| t > 0).map(|t| t as f64),
+    };
+    if let Some(d) = duration {
+        put(&mut info, id::DURATION, &d.to_be_bytes());
     }
     put(&mut info, 0x4D80, b"Kuager"); // MuxingApp
     put(&mut info, 0x5741, b"Kuager"); // WritingApp

@@ -516,3 +516,105 @@ fn sizes_are_written_short_so_the_file_does_not_grow() {
         assert_eq!(ebml::header(&out).unwrap(), (id::TIMESTAMP, size, 1 + len));
     }
 }
+
+/// The rewritten file's length, in its time unit.
+fn duration_of(b: &[u8]) -> Option<f64> {
+    let info = segment_children(b)[0];
+    child(info.body, id::DURATION)
+        .unwrap()
+        .and_then(|d| ebml::float(d.body))
+}
+
+#[test]
+fn a_file_that_says_no_length_or_is_cut_gets_one_from_its_last_block() {
+    // A recording written as it went says none: its last block's time (the last cluster at
+    // 6,000 ms, its block group's block 2,000 ms in) is its length, and a jump can go anywhere.
+    let m = made();
+    assert_eq!(duration_of(&clean(&m.file).unwrap().bytes), Some(8000.0));
+    // A file that says its length keeps it, unless it is cut off, or the length is no length.
+    let with = |d: f64, cut: usize| {
+        let mut seg = Vec::new();
+        let mut info = Vec::new();
+        put(&mut info, id::DURATION, &d.to_be_bytes());
+        put(&mut seg, id::INFO, &info);
+        put(&mut seg, id::TRACKS, &entry(1, 1, b"V_VP8", |_| {}));
+        for (k, t) in [0u64, 1000].into_iter().enumerate() {
+            let mut cl = Vec::new();
+            put_uint(&mut cl, id::TIMESTAMP, t);
+            cl.extend(simple_block(1, 40, k == 0, &[k as u8; 30]));
+            cl.extend(simple_block(1, 80, false, &[k as u8; 30]));
+            put(&mut seg, id::CLUSTER, &cl);
+        }
+        let f = file_of(b"webm", &seg);
+        duration_of(&clean(&f[..f.len() - cut]).unwrap().bytes)
+    };
+    assert_eq!(with(1234.5, 0), Some(1234.5));
+    assert_eq!(with(1234.5, 10), Some(1040.0), "cut inside the last block");
+    for bogus in [f64::NAN, f64::INFINITY, -5.0, 0.0] {
+        assert_eq!(with(bogus, 0), Some(1080.0), "{bogus}");
+    }
+}
+
+#[test]
+fn bytes_that_are_no_element_end_the_file_as_its_end_does() {
+    let m = made();
+    let whole = clusters_of(&clean(&m.file).unwrap().bytes);
+    let cues = m
+        .file
+        .windows(4)
+        .position(|w| w == [0x1C, 0x53, 0xBB, 0x6B])
+        .unwrap();
+    // Zeros a crash left after the last cluster (of unknown size) or in the middle of it.
+    let mut zeros = m.file[..cues].to_vec();
+    zeros.extend_from_slice(&[0; 4096]);
+    assert_eq!(clusters_of(&clean(&zeros).unwrap().bytes), whole);
+    // A second file joined on (its own header and a segment of unknown size).
+    let mut joined = m.file[..cues].to_vec();
+    joined.extend_from_slice(&m.file);
+    assert_eq!(clusters_of(&clean(&joined).unwrap().bytes), whole);
+}
+
+#[test]
+fn a_track_sharing_a_played_tracks_number_is_refused() {
+    // Subtitles numbered as the video: their blocks would be played as pictures.
+    let mut seg = Vec::new();
+    let mut tracks = entry(1, 1, b"V_VP8", |_| {});
+    tracks.extend(entry(1, 17, b"S_TEXT/UTF8", |_| {}));
+    put(&mut seg, id::TRACKS, &tracks);
+    assert_eq!(
+        clean(&file_of(b"webm", &seg)).err(),
+        Some(WebmError::Malformed("two tracks have the same number"))
+    );
+}
+
+#[test]
+fn track_settings_must_be_numbers_and_opus_heads_their_length() {
+    let mut seg = Vec::new();
+    put(
+        &mut seg,
+        id::TRACKS,
+        &entry(1, 1, b"V_VP8", |e| put(e, 0x9C, b"a whole page of text!")),
+    );
+    assert_eq!(
+        clean(&file_of(b"webm", &seg)).err(),
+        Some(WebmError::Malformed("a track setting that is not a number"))
+    );
+    let mut seg = Vec::new();
+    let sampling = |e: &mut Vec<u8>| {
+        put(e, 0x63A2, OPUS_HEAD);
+        let mut a = Vec::new();
+        put(&mut a, 0xB5, b"48k");
+        put(e, 0xE1, &a);
+    };
+    put(&mut seg, id::TRACKS, &entry(1, 2, b"A_OPUS", sampling));
+    assert_eq!(
+        clean(&file_of(b"webm", &seg)).err(),
+        Some(WebmError::Malformed("a track setting that is not a number"))
+    );
+    // An OpusHead with more after it: only its 19 bytes go on.
+    let mut long = OPUS_HEAD.to_vec();
+    long.extend_from_slice(b"OpusTags: encoder and title");
+    let c = clean(&sound_file(b"A_OPUS", &long)).unwrap();
+    assert!(!c.bytes.windows(8).any(|w| w == b"OpusTags"));
+    assert!(c.bytes.windows(OPUS_HEAD.len()).any(|w| w == OPUS_HEAD));
+}

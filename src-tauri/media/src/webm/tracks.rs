@@ -3,7 +3,7 @@
 //! language, its random ID, a muxer's own elements, the tags inside a Vorbis set-up) reaches the
 //! window.
 
-use super::ebml::{child, elements, id, put, put_uint, uint, Element};
+use super::ebml::{child, elements, float, id, put, put_uint, uint, Element};
 use super::WebmError;
 
 /// A track kept for playing.
@@ -38,14 +38,35 @@ const AUDIO: u32 = 0xE1;
 const VIDEO_KEPT: [u32; 8] = [0xB0, 0xBA, 0x54B0, 0x54BA, 0x54B2, 0x9A, 0x53B8, 0x53C0];
 /// Sound's settings: sampling rate and output rate, channels, bit depth.
 const AUDIO_KEPT: [u32; 4] = [0xB5, 0x78B5, 0x9F, 0x6264];
+/// Of all those, the floats (the sampling rates); the others but the codec's name are unsigned
+/// numbers. Each is checked to be one before it is copied, so that nothing else rides along.
+const FLOATS: [u32; 2] = [0xB5, 0x78B5];
+
+/// `e`, copied into `out` if it is the number it should be.
+fn put_number(out: &mut Vec<u8>, e: Element) -> Result<(), WebmError> {
+    let number = if FLOATS.contains(&e.id) {
+        float(e.body).is_some()
+    } else {
+        e.id == id::CODEC_ID || e.body.len() <= 8
+    };
+    if !number {
+        return Err(WebmError::Malformed("a track setting that is not a number"));
+    }
+    put(out, e.id, e.body);
+    Ok(())
+}
 
 /// The first video track and the first sound track.
 pub(super) fn tracks(body: &[u8]) -> Result<Vec<Track>, WebmError> {
     let mut kept: Vec<Track> = Vec::new();
+    let mut numbers = Vec::new();
     for e in elements(body) {
         let e = e?;
         if e.id != id::TRACK_ENTRY {
             continue;
+        }
+        if let Some(n) = child(e.body, id::TRACK_NUMBER)? {
+            numbers.push(uint(n.body)?);
         }
         let kind = child(e.body, id::TRACK_TYPE)?.map(|t| uint(t.body));
         let video = match kind.transpose()? {
@@ -58,7 +79,12 @@ pub(super) fn tracks(body: &[u8]) -> Result<Vec<Track>, WebmError> {
         }
         kept.push(track(e, video)?);
     }
-    if kept.len() == 2 && kept[0].number == kept[1].number {
+    // Blocks name their track by number: one shared with another track would bring its
+    // blocks (subtitles, a second camera) into a played one.
+    if kept
+        .iter()
+        .any(|t| numbers.iter().filter(|&&n| n == t.number).count() > 1)
+    {
         return Err(WebmError::Malformed("two tracks have the same number"));
     }
     if kept.is_empty() {
@@ -104,7 +130,7 @@ fn track(entry: Element, video: bool) -> Result<Track, WebmError> {
     let mut body = Vec::new();
     for kept in ENTRY_KEPT {
         if let Some(e) = child(entry.body, kept)? {
-            put(&mut body, e.id, e.body);
+            put_number(&mut body, e)?;
         }
         if kept == id::TRACK_NUMBER {
             put_uint(&mut body, TRACK_UID, number);
@@ -123,7 +149,7 @@ fn track(entry: Element, video: bool) -> Result<Track, WebmError> {
         let mut kept = Vec::new();
         for &w in wanted {
             if let Some(e) = child(s.body, w)? {
-                put(&mut kept, e.id, e.body);
+                put_number(&mut kept, e)?;
             }
         }
         put(&mut body, settings, &kept);
@@ -140,12 +166,22 @@ fn track(entry: Element, video: bool) -> Result<Track, WebmError> {
 
 /// The codec's set-up as the new file carries it. VP8 and VP9 need none (their frames say it
 /// all). Opus's is its `OpusHead` (version, channels, pre-skip, rate, gain, channel mapping: no
-/// text). Vorbis's is three packets, the second its comment header — the encoder's name and any
-/// tags, a title, a date, a place — which is replaced by an empty one.
+/// text), cut to the length its mapping family gives. Vorbis's is three packets, the second its
+/// comment header — the encoder's name and any tags, a title, a date, a place — which is replaced
+/// by an empty one.
 fn codec_private(codec: &str, private: Option<&[u8]>) -> Result<Option<Vec<u8>>, WebmError> {
     match (codec, private) {
-        ("opus", Some(p)) if p.starts_with(b"OpusHead") && (19..=300).contains(&p.len()) => {
-            Ok(Some(p.to_vec()))
+        ("opus", Some(p)) if p.starts_with(b"OpusHead") && p.len() >= 19 => {
+            // Family 0 (mono, stereo): 19 bytes; others add a stream count, a coupled count
+            // and a byte a channel.
+            let len = match p[18] {
+                0 => 19,
+                _ => 21 + usize::from(p[9]),
+            };
+            let head = p
+                .get(..len)
+                .ok_or(WebmError::Malformed("an Opus track without its set-up"))?;
+            Ok(Some(head.to_vec()))
         }
         ("opus", _) => Err(WebmError::Malformed("an Opus track without its set-up")),
         ("vorbis", Some(p)) => vorbis_without_comments(p).map(Some),
