@@ -50,7 +50,6 @@ fn media_type(requested: Option<&str>) -> &'static str {
         "audio/wav" => "audio/wav",
         "video/mp4" => "video/mp4",
         "video/webm" => "video/webm",
-        "video/x-matroska" => "video/x-matroska",
         _ => "application/octet-stream",
     }
 }

@@ -147,9 +147,9 @@ pub(super) fn uint(body: &[u8]) -> Result<u64, WebmError> {
     Ok(body.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
 }
 
-/// The head of a Block's or SimpleBlock's body: its track number (a size-like number), its time
-/// from its cluster's (signed 16 bits) and its flags (a SimpleBlock's top bit: a key frame).
-pub(super) fn block_head(body: &[u8]) -> Result<(u64, i16, u8), WebmError> {
+/// The head of a Block's or SimpleBlock's body: its track number (a size-like number) and its
+/// time from its cluster's (signed 16 bits), checked to be followed by its flags byte.
+pub(super) fn block_head(body: &[u8]) -> Result<(u64, i16), WebmError> {
     let first = *body.first().ok_or(WebmError::Malformed("an empty block"))?;
     let len = first.leading_zeros() as usize + 1;
     let b = body
@@ -160,7 +160,7 @@ pub(super) fn block_head(body: &[u8]) -> Result<(u64, i16, u8), WebmError> {
     let track = b[1..len]
         .iter()
         .fold(u64::from(first & mask), |v, &x| (v << 8) | u64::from(x));
-    Ok((track, i16::from_be_bytes([b[len], b[len + 1]]), b[len + 2]))
+    Ok((track, i16::from_be_bytes([b[len], b[len + 1]])))
 }
 
 /// A float's body (4 or 8 bytes, big-endian); None for any other length.

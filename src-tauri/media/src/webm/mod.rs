@@ -111,14 +111,10 @@ pub fn clean(file: &[u8]) -> Result<Cleaned, WebmError> {
     if !is_ebml(file) {
         return Err(WebmError::Malformed("no EBML header"));
     }
-    let (_, size, head) = header(file)?;
-    if size == UNKNOWN {
-        return Err(WebmError::Malformed("no EBML header"));
-    }
+    // The EBML header, whole and of known size.
     let ebml = elements(file)
         .next()
         .ok_or(WebmError::Malformed("no EBML header"))??;
-    debug_assert_eq!(ebml.body.len() + head, ebml.whole.len());
     let doc_type = child(ebml.body, id::DOC_TYPE)?.map(|e| e.body);
     let doc_type = doc_type.map(|d| d.split(|&b| b == 0).next().unwrap_or(d));
     if !matches!(doc_type, Some(b"webm" | b"matroska")) {
@@ -265,18 +261,16 @@ fn cluster<'a>(body: &'a [u8], cut: bool, plan: &mut Plan<'a>) -> Result<(), Web
             }
             _ => continue,
         };
-        let (track, at, _) = ebml::block_head(block)?;
+        let (track, at) = ebml::block_head(block)?;
         if !kept(track) {
             continue;
         }
         latest = latest.max(Some(at));
+        let done = plan.clusters.len();
         if e.id == id::BLOCK_GROUP {
             for (slot, want) in group.iter_mut().zip(GROUP_KEPT) {
                 *slot = child(e.body, want)?.map(|c| c.whole);
             }
-        }
-        let done = plan.clusters.len();
-        if e.id == id::BLOCK_GROUP {
             let size: usize = group.iter().flatten().map(|c| c.len()).sum();
             bytes += push(&mut plan.parts, done, Part::Group(size as u64))?;
             for c in group.into_iter().flatten() {
